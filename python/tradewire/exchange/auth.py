@@ -1,0 +1,73 @@
+"""Signed-request checks as Binance makes them: key, IP, permission, signature, timestamp."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from tradewire.exchange.rejections import Rejection, mandatory
+
+if TYPE_CHECKING:
+    from tradewire.exchange.keys import ApiKey, KeyRegistry
+
+__all__ = ["check_key", "check_signature", "check_timestamp"]
+
+_API_KEY = re.compile(r"^[A-Za-z0-9]{64}$")
+MAX_RECV_WINDOW = Decimal(60000)
+DEFAULT_RECV_WINDOW = Decimal(5000)
+
+
+def _rejected_key() -> Rejection:
+    return Rejection(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+
+
+def check_key(
+    registry: KeyRegistry, api_key: str | None, ip: str, permission: str | None
+) -> ApiKey:
+    """The key record for ``api_key``, or -2014 (malformed/missing) / -2015 (unknown, IP, rights)."""
+    if not api_key or not _API_KEY.match(api_key):
+        raise Rejection(-2014, "API-key format invalid.", 401)
+    key = registry.get(api_key)
+    if key is None:
+        raise _rejected_key()
+    if key.ip_whitelist is not None and ip not in key.ip_whitelist:
+        raise _rejected_key()
+    if permission is not None and permission not in key.permissions:
+        raise _rejected_key()
+    return key
+
+
+def check_signature(key: ApiKey, payload: bytes, signature: str | None) -> None:
+    """-1022 unless ``signature`` signs exactly ``payload`` with ``key``."""
+    if not signature:
+        raise mandatory("signature")
+    try:
+        valid = key.verifier.verify(payload, signature)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise Rejection(-1022, "Signature for this request is not valid.")
+
+
+def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
+    """-1021 for a request from 1000 ms ahead of the server or older than recvWindow."""
+    if not timestamp:
+        raise mandatory("timestamp")
+    if not timestamp.isdigit():
+        raise Rejection(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.")
+    window = DEFAULT_RECV_WINDOW
+    if recv_window is not None:
+        try:
+            window = Decimal(recv_window)
+        except InvalidOperation:
+            raise mandatory("recvWindow") from None
+        if not window.is_finite() or window <= 0 or window.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise mandatory("recvWindow")
+        if window > MAX_RECV_WINDOW:
+            raise Rejection(-1131, "recvWindow must be less than 60000")
+    sent = int(timestamp)
+    if sent >= server_ms + 1000:
+        raise Rejection(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+    if server_ms - sent > window:
+        raise Rejection(-1021, "Timestamp for this request is outside of the recvWindow.")

@@ -1,0 +1,137 @@
+"""A price-time priority order book of resting orders, with per-level totals and update ids."""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tradewire.exchange.amounts import ZERO
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tradewire.exchange.orders import Order
+
+__all__ = ["Book"]
+
+
+class _Side:
+    """One side of the book: price levels (FIFO queues) kept sorted best first."""
+
+    def __init__(self, descending: bool) -> None:
+        self.descending = descending
+        self.keys: list[Decimal] = []  # sorted ascending by sort key (negated price for bids)
+        self.levels: dict[Decimal, deque[Order]] = {}
+        self.totals: dict[Decimal, Decimal] = {}
+
+    def _key(self, price: Decimal) -> Decimal:
+        return -price if self.descending else price
+
+    def prices(self) -> Iterator[Decimal]:
+        """Prices best first."""
+        for key in self.keys:
+            yield -key if self.descending else key
+
+    def best(self) -> Decimal | None:
+        """The best price, or None for an empty side."""
+        if not self.keys:
+            return None
+        return -self.keys[0] if self.descending else self.keys[0]
+
+    def add(self, order: Order) -> None:
+        """Queue ``order`` at the back of its price level."""
+        level = self.levels.get(order.price)
+        if level is None:
+            level = self.levels[order.price] = deque()
+            bisect.insort(self.keys, self._key(order.price))
+            self.totals[order.price] = ZERO
+        level.append(order)
+        self.totals[order.price] += order.remaining
+
+    def remove(self, order: Order, qty: Decimal) -> None:
+        """Take ``qty`` off the level total and drop ``order`` from its queue."""
+        level = self.levels[order.price]
+        level.remove(order)
+        self.reduce(order.price, qty)
+
+    def reduce(self, price: Decimal, qty: Decimal) -> None:
+        """Take ``qty`` off a level's total, dropping the level once it is empty."""
+        self.totals[price] -= qty
+        if not self.levels[price]:
+            del self.levels[price]
+            del self.totals[price]
+            index = bisect.bisect_left(self.keys, self._key(price))
+            del self.keys[index]
+
+
+class Book:
+    """Resting orders of one symbol, in price-time priority, with Binance-style update ids."""
+
+    def __init__(self, symbol: str, first_update_id: int = 1) -> None:
+        self.symbol = symbol
+        self.update_id = first_update_id
+        self.bids = _Side(descending=True)
+        self.asks = _Side(descending=False)
+        self.listeners: list[Callable[[str, Decimal, Decimal, int], None]] = []
+
+    def side(self, side: str) -> _Side:
+        """The BUY (bids) or SELL (asks) side."""
+        return self.bids if side == "BUY" else self.asks
+
+    def _changed(self, side: str, price: Decimal) -> None:
+        self.update_id += 1
+        total = self.side(side).totals.get(price, ZERO)
+        for listener in self.listeners:
+            listener(side, price, total, self.update_id)
+
+    def rest(self, order: Order) -> None:
+        """Put ``order`` on the book behind the orders already at its price."""
+        self.side(order.side).add(order)
+        self._changed(order.side, order.price)
+
+    def pull(self, order: Order) -> None:
+        """Take a resting ``order`` off the book (cancel, expiry or full fill)."""
+        self.side(order.side).remove(order, order.remaining)
+        self._changed(order.side, order.price)
+
+    def executed(self, maker: Order, qty: Decimal) -> None:
+        """Record that ``qty`` of a resting ``maker`` traded (its executed_qty already updated)."""
+        side = self.side(maker.side)
+        if maker.remaining == 0:
+            side.levels[maker.price].remove(maker)
+        side.reduce(maker.price, qty)
+        self._changed(maker.side, maker.price)
+
+    def amend_down(self, order: Order, new_qty: Decimal) -> None:
+        """Lower a resting order's quantity in place, keeping its priority."""
+        side = self.side(order.side)
+        side.totals[order.price] -= order.orig_qty - new_qty
+        order.orig_qty = new_qty
+        self._changed(order.side, order.price)
+
+    def makers(self, taker_side: str, limit: Decimal | None) -> Iterator[Order]:
+        """Resting orders a ``taker_side`` order may trade with, best price and oldest first."""
+        side = self.asks if taker_side == "BUY" else self.bids
+        for price in list(side.prices()):
+            if limit is not None and (price > limit if taker_side == "BUY" else price < limit):
+                return
+            for order in list(side.levels.get(price, ())):
+                yield order
+
+    def best_bid(self) -> tuple[Decimal, Decimal] | None:
+        """(price, total quantity) of the best bid."""
+        price = self.bids.best()
+        return None if price is None else (price, self.bids.totals[price])
+
+    def best_ask(self) -> tuple[Decimal, Decimal] | None:
+        """(price, total quantity) of the best ask."""
+        price = self.asks.best()
+        return None if price is None else (price, self.asks.totals[price])
+
+    def depth(self, limit: int) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """The top ``limit`` levels of bids and asks as (price, total quantity)."""
+        bids = [(p, self.bids.totals[p]) for _, p in zip(range(limit), self.bids.prices())]
+        asks = [(p, self.asks.totals[p]) for _, p in zip(range(limit), self.asks.prices())]
+        return bids, asks

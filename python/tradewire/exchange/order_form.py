@@ -1,0 +1,112 @@
+"""Reading a new-order request out of parameters, with Binance's checks per order type."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tradewire.exchange.rejections import Rejection, mandatory
+from tradewire.exchange.venue import OrderRequest
+
+if TYPE_CHECKING:
+    from tradewire.exchange.params import Params
+
+__all__ = ["ORDER_PARAMS", "read_order", "read_resp_type"]
+
+SIDES = ("BUY", "SELL")
+TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+UNSUPPORTED_TYPES = {
+    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
+    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
+}
+TIFS = ("GTC", "IOC", "FOK")
+RESP_TYPES = ("ACK", "RESULT", "FULL")
+ORDER_PARAMS = ("recvWindow", "timestamp", "selfTradePreventionMode", "strategyId", "strategyType")
+_CLIENT_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/_-")
+
+
+def _not_required(name: str) -> Rejection:
+    if name == "timeInForce":
+        return Rejection(-1114, "TimeInForce parameter sent when not required.")
+    return Rejection(-1106, f"Parameter '{name}' sent when not required.")
+
+
+def read_order(p: Params) -> OrderRequest:
+    """An OrderRequest from ``p``: mandatory and forbidden parameters checked per order type."""
+    symbol = p.symbol()
+    side = p.require("side")
+    if side not in SIDES:
+        raise Rejection(-1117, "Invalid side.")
+    order_type = p.require("type")
+    if order_type in UNSUPPORTED_TYPES:
+        raise Rejection(-2010, UNSUPPORTED_TYPES[order_type])
+    if order_type not in TYPES:
+        raise Rejection(-1116, "Invalid orderType.")
+    tif = p.str("timeInForce")
+    if tif is not None and tif not in TIFS:
+        raise Rejection(-1115, "Invalid timeInForce.")
+    quantity = p.decimal("quantity")
+    quote_qty = p.decimal("quoteOrderQty")
+    price = p.decimal("price")
+    stop_price = p.decimal("stopPrice")
+    client_id = p.str("newClientOrderId")
+    if p.values.get("newClientOrderId") == "":
+        raise Rejection(-1118, "New client order ID was empty.")
+    if client_id is not None and (len(client_id) > 36 or set(client_id) - _CLIENT_ID_CHARS):
+        raise Rejection(
+            -1100,
+            "Illegal characters found in parameter 'newClientOrderId'; legal range is "
+            "'^[a-zA-Z0-9-_.]{1,36}$'.",
+        )
+    if p.str("icebergQty") is not None:
+        raise Rejection(-2010, "Iceberg orders are not supported for this symbol.")
+    if p.str("trailingDelta") is not None:
+        raise Rejection(-2010, "Trailing stop orders are not supported for this symbol.")
+    if order_type == "MARKET":
+        if quantity is None and quote_qty is None:
+            raise Rejection(
+                -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
+            )
+        if quantity is not None and quote_qty is not None:
+            raise _not_required("quoteOrderQty")
+        for name, value in (("price", price), ("stopPrice", stop_price), ("timeInForce", tif)):
+            if value is not None:
+                raise _not_required(name)
+    else:
+        if quote_qty is not None:
+            raise _not_required("quoteOrderQty")
+        if quantity is None:
+            raise mandatory("quantity")
+        if price is None:
+            raise mandatory("price")
+        needs_tif = order_type != "LIMIT_MAKER"
+        if needs_tif and tif is None:
+            raise mandatory("timeInForce")
+        if not needs_tif and tif is not None:
+            raise _not_required("timeInForce")
+        is_stop = order_type in ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+        if is_stop and stop_price is None:
+            raise mandatory("stopPrice")
+        if not is_stop and stop_price is not None:
+            raise _not_required("stopPrice")
+    return OrderRequest(
+        symbol=symbol,
+        side=side,
+        type=order_type,
+        quantity=quantity,
+        quote_qty=quote_qty,
+        price=price,
+        stop_price=stop_price,
+        time_in_force=tif,
+        client_order_id=client_id,
+    )
+
+
+def read_resp_type(p: Params, order_type: str) -> str:
+    """newOrderRespType: FULL by default for MARKET and LIMIT, ACK for the others."""
+    default = "FULL" if order_type in ("MARKET", "LIMIT") else "ACK"
+    value = p.str("newOrderRespType")
+    if value is None:
+        return default
+    if value not in RESP_TYPES:
+        raise Rejection(-1130, "Data sent for parameter 'newOrderRespType' is not valid.")
+    return value

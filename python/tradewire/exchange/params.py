@@ -1,0 +1,95 @@
+"""Request parameters: parsed from the raw query and body, read with Binance's validation errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import unquote_plus
+
+from tradewire.exchange.amounts import parse_amount
+from tradewire.exchange.rejections import Rejection, illegal_chars, mandatory
+
+__all__ = ["Params", "parse_form"]
+
+SIGNATURE_PARAM = "signature"
+
+
+def parse_form(raw: str) -> dict[str, str]:
+    """Parse ``a=1&b=2`` (percent-decoded, ``+`` as space); a repeated name is -1101."""
+    out: dict[str, str] = {}
+    if not raw:
+        return out
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = unquote_plus(name)
+        if name in out:
+            raise Rejection(-1101, "Duplicate values for a parameter detected.")
+        out[name] = unquote_plus(value)
+    return out
+
+
+class Params:
+    """The parameters of one request; remembers which were read, to report unread ones (-1104)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.read: set[str] = set()
+
+    def str(self, name: str) -> str | None:
+        """The raw value, or None if absent or empty."""
+        self.read.add(name)
+        value = self.values.get(name)
+        return value if value else None
+
+    def require(self, name: str) -> str:
+        """The raw value, or -1102 if it is missing or empty."""
+        value = self.str(name)
+        if value is None:
+            raise mandatory(name)
+        return value
+
+    def symbol(self, name: str = "symbol") -> str:
+        """A symbol name (upper-cased, as Binance accepts either case)."""
+        return self.require(name).upper()
+
+    def decimal(self, name: str) -> Decimal | None:
+        """A decimal parameter, or -1100 when it has characters outside Binance's legal range."""
+        value = self.str(name)
+        if value is None:
+            return None
+        parsed = parse_amount(value)
+        if parsed is None:
+            raise illegal_chars(name)
+        return parsed
+
+    def integer(self, name: str, low: int | None = None, high: int | None = None) -> int | None:
+        """An integer parameter: -1100 if not digits, -1130 outside [low, high]."""
+        value = self.str(name)
+        if value is None:
+            return None
+        body = value[1:] if value.startswith("-") else value
+        if not body.isdigit() or len(body) > 19:
+            raise illegal_chars(name, "^[0-9]{1,20}$")
+        number = int(value)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise Rejection(-1130, f"Data sent for parameter '{name}' is not valid.")
+        return number
+
+    def choice(self, name: str, allowed: tuple[str, ...], code: int, msg: str) -> str | None:
+        """An enum parameter: ``code``/``msg`` (e.g. -1117 Invalid side.) when not in ``allowed``."""
+        value = self.str(name)
+        if value is not None and value not in allowed:
+            raise Rejection(code, msg)
+        return value
+
+    def finish(self, extra: tuple[str, ...] = ()) -> None:
+        """-1104 if parameters were sent that this endpoint never read."""
+        unread = set(self.values) - self.read - set(extra) - {SIGNATURE_PARAM}
+        if unread:
+            sent = len(self.values) - (SIGNATURE_PARAM in self.values)
+            raise Rejection(
+                -1104,
+                f"Not all sent parameters were read; read '{sent - len(unread)}' parameter(s) "
+                f"but was sent '{sent}'.",
+            )

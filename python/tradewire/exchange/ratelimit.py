@@ -1,0 +1,152 @@
+"""Request weight per IP and order counts per account, in fixed windows, with 429s and 418 bans."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from tradewire.exchange.rejections import Rejection
+
+__all__ = ["Limits", "RateLimiter", "Throttled"]
+
+MINUTE_MS = 60_000
+TEN_S_MS = 10_000
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits the exchange enforces and reports in exchangeInfo's rateLimits."""
+
+    request_weight_per_minute: int = 6000
+    orders_per_10s: int = 50
+    orders_per_day: int = 160_000
+    raw_requests_per_5m: int = 61_000
+    ban_after_violations: int = 10
+    ban_ms: int = 120_000
+
+    def exchange_info(self) -> list[dict[str, object]]:
+        """exchangeInfo's ``rateLimits``."""
+        return [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+             "limit": self.request_weight_per_minute},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+             "limit": self.orders_per_10s},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+             "limit": self.orders_per_day},
+            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5,
+             "limit": self.raw_requests_per_5m},
+        ]
+
+
+class Throttled(Rejection):
+    """A 429 or 418 answer, with the seconds to put in ``Retry-After``."""
+
+    def __init__(self, code: int, msg: str, status: int, retry_after_s: int) -> None:
+        super().__init__(code, msg, status)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class _Window:
+    """A counter that resets at the start of each fixed window of ``length_ms``."""
+
+    length_ms: int
+    start: int = 0
+    count: int = 0
+
+    def add(self, amount: int, now: int) -> int:
+        start = now - now % self.length_ms
+        if start != self.start:
+            self.start, self.count = start, 0
+        self.count += amount
+        return self.count
+
+    def current(self, now: int) -> int:
+        return self.count if now - now % self.length_ms == self.start else 0
+
+    def retry_after_s(self, now: int) -> int:
+        return max(1, math.ceil((self.start + self.length_ms - now) / 1000))
+
+
+@dataclass
+class _IpState:
+    weight: _Window = field(default_factory=lambda: _Window(MINUTE_MS))
+    violations: int = 0
+    banned_until: int = 0
+
+
+@dataclass
+class _AccountState:
+    ten_s: _Window = field(default_factory=lambda: _Window(TEN_S_MS))
+    day: _Window = field(default_factory=lambda: _Window(DAY_MS))
+
+
+class RateLimiter:
+    """Counts request weight per IP and orders per account; raises 429/418 as Binance does."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._ips: dict[str, _IpState] = {}
+        self._accounts: dict[int, _AccountState] = {}
+
+    def weigh(self, ip: str, weight: int, now: int) -> int:
+        """Add a request's weight for ``ip``; the used weight, or Throttled (429, or 418 once banned)."""
+        state = self._ips.setdefault(ip, _IpState())
+        if state.banned_until > now:
+            raise self._banned(state, now)
+        used = state.weight.add(weight, now)
+        limit = self.limits.request_weight_per_minute
+        if used > limit:
+            state.violations += 1
+            if state.violations > self.limits.ban_after_violations:
+                state.banned_until = now + self.limits.ban_ms
+                state.violations = 0
+                raise self._banned(state, now)
+            raise Throttled(
+                -1003,
+                f"Too much request weight used; current limit is {limit} request weight per "
+                "1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+                429,
+                state.weight.retry_after_s(now),
+            )
+        return used
+
+    @staticmethod
+    def _banned(state: _IpState, now: int) -> Throttled:
+        return Throttled(
+            -1003,
+            f"Way too much request weight used; IP banned until {state.banned_until}. "
+            "Please use WebSocket Streams for live updates to avoid bans.",
+            418,
+            max(1, math.ceil((state.banned_until - now) / 1000)),
+        )
+
+    def used_weight(self, ip: str, now: int) -> int:
+        """The weight ``ip`` used in the current minute."""
+        state = self._ips.get(ip)
+        return 0 if state is None else state.weight.current(now)
+
+    def count_order(self, account: int, now: int) -> None:
+        """Count one new order for ``account``, or -1015 (429) past the 10 s or daily limit."""
+        state = self._accounts.setdefault(account, _AccountState())
+        for window, limit, label in (
+            (state.ten_s, self.limits.orders_per_10s, "10 SECOND"),
+            (state.day, self.limits.orders_per_day, "1 DAY"),
+        ):
+            if window.current(now) >= limit:
+                raise Throttled(
+                    -1015,
+                    f"Too many new orders; current limit is {limit} orders per {label}.",
+                    429,
+                    window.retry_after_s(now),
+                )
+        state.ten_s.add(1, now)
+        state.day.add(1, now)
+
+    def order_counts(self, account: int, now: int) -> tuple[int, int]:
+        """(orders in the current 10 s, orders today) for ``account``."""
+        state = self._accounts.get(account)
+        if state is None:
+            return 0, 0
+        return state.ten_s.current(now), state.day.current(now)
