@@ -1,0 +1,306 @@
+"""Every error tradewire raises, in one hierarchy, with Binance's codes mapped onto it.
+
+All exceptions derive from :class:`TradewireError`. Errors that come back from an exchange derive
+from :class:`APIError` and carry the exchange's ``code``, its ``msg``, the ``endpoint`` and a
+``hint`` that says what to do about it. Errors about bad input (a malformed message, a bad key, a
+number that is not a decimal) are also ``ValueError``\\ s, so generic handlers keep working.
+
+The Rust core raises these same classes: this module is the one place they are defined.
+This module imports nothing of tradewire.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BookError",
+    "BookNotSynced",
+    "DecimalError",
+    "ExchangeUnavailable",
+    "IPBanned",
+    "InsufficientFunds",
+    "InvalidKey",
+    "InvalidOrder",
+    "InvalidSignature",
+    "InvalidTimestamp",
+    "NetworkError",
+    "OrderNotFound",
+    "OrderStatusUnknown",
+    "ParseError",
+    "PermissionDenied",
+    "RateLimitExceeded",
+    "SequenceGap",
+    "SymbolMismatch",
+    "TradewireError",
+    "error_from_response",
+]
+
+
+class TradewireError(Exception):
+    """Base class of every error tradewire raises."""
+
+
+# --- local errors: bad input, keys, decimals, books -------------------------------------------
+
+
+class ParseError(TradewireError, ValueError):
+    """A message or body could not be parsed; ``field`` and ``offset`` say where."""
+
+    def __init__(self, message: str, field: str | None = None, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.offset = offset
+
+
+class InvalidKey(TradewireError, ValueError):
+    """A secret or key is malformed, encrypted or of an unsupported kind (never echoes the key)."""
+
+
+class DecimalError(TradewireError, ValueError):
+    """A decimal is out of range, or an exact operation would lose digits."""
+
+
+class BookError(TradewireError):
+    """Base class of order-book consistency errors."""
+
+
+class SequenceGap(BookError):
+    """A depth update skipped update ids: the book is dropped and needs a new snapshot."""
+
+    def __init__(self, message: str, expected: int | None = None, got: int | None = None) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.got = got
+
+
+class BookNotSynced(BookError):
+    """The book has no valid snapshot (never loaded, or dropped after a gap)."""
+
+
+class SymbolMismatch(BookError, ValueError):
+    """A message for another symbol was applied to this book."""
+
+
+# --- errors from the exchange ------------------------------------------------------------------
+
+
+class APIError(TradewireError):
+    """An error answered by the exchange (or the lack of an answer), with a hint on what to do."""
+
+    default_hint = "See the exchange's error code documentation."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        endpoint: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.msg = message
+        self.code = code
+        self.status = status
+        self.endpoint = endpoint
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f" on {self.endpoint}" if self.endpoint else ""
+        code = f" [{self.code}]" if self.code is not None else ""
+        return f"{self.msg}{code}{where}. Hint: {self.hint}"
+
+
+class AuthenticationError(APIError):
+    """The API key is missing, unknown, or not valid for this request."""
+
+    default_hint = (
+        "Check the API key: it may be wrong, deleted, or for another environment "
+        "(testnet keys do not work on the live exchange)."
+    )
+
+
+class InvalidSignature(AuthenticationError):
+    """The exchange rejected the request signature."""
+
+    default_hint = (
+        "The secret does not match the API key, or the signed bytes differ from the sent ones; "
+        "check the secret and that the clock is in sync."
+    )
+
+
+class InvalidTimestamp(AuthenticationError):
+    """The request timestamp is outside the exchange's receive window."""
+
+    default_hint = (
+        "The local clock is out of sync with the exchange: resync the clock offset. "
+        "A larger recvWindow does not help a clock that runs ahead."
+    )
+
+
+class PermissionDenied(AuthenticationError):
+    """The key lacks the permission for this request, or the IP is not whitelisted."""
+
+    default_hint = (
+        "Enable the needed permission (e.g. spot trading) on the API key, or add this machine's "
+        "IP to the key's whitelist."
+    )
+
+
+class RateLimitExceeded(APIError):
+    """Too many requests or orders: back off (HTTP 429 or an order-rate error)."""
+
+    default_hint = (
+        "Back off until the limit resets; use streams instead of polling, and honour Retry-After."
+    )
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class IPBanned(RateLimitExceeded):
+    """The IP is banned (HTTP 418) for ignoring rate limits; ``banned_until`` is in ms."""
+
+    default_hint = (
+        "Stop sending requests until the ban ends; the ban grows if requests continue."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        banned_until: int | None = None,
+        **kw: object,
+    ) -> None:
+        self.banned_until = banned_until
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class InsufficientFunds(APIError):
+    """The account balance cannot cover the order."""
+
+    default_hint = "Reduce the order size or add funds; locked balance in open orders is not free."
+
+
+class InvalidOrder(APIError):
+    """The order breaks a symbol filter or parameter rule."""
+
+    default_hint = (
+        "Round price to tickSize and quantity to stepSize, and check minimum notional "
+        "(see exchangeInfo filters)."
+    )
+
+
+class OrderNotFound(APIError):
+    """The order does not exist (or is no longer open)."""
+
+    default_hint = "Check the symbol and the order id; the order may already be filled or canceled."
+
+
+class OrderStatusUnknown(APIError):
+    """The order was sent but its fate is unknown (5xx, -1007 or a timeout)."""
+
+    default_hint = (
+        "Do not resend blindly: query the order by its client order id and reconcile first."
+    )
+
+
+class NetworkError(APIError):
+    """The request could not reach the exchange, or the connection broke."""
+
+    default_hint = "Check connectivity; the request is retried with backoff where it is safe."
+
+
+class ExchangeUnavailable(APIError):
+    """The exchange is down, in maintenance, or answered 5xx."""
+
+    default_hint = "The exchange is unavailable: retry later with backoff."
+
+
+# Binance Spot error codes (binance-spot-api-docs, errors.md) mapped onto the hierarchy.
+_CODE_CLASSES: dict[int, type[APIError]] = {
+    -1000: ExchangeUnavailable,  # UNKNOWN
+    -1001: ExchangeUnavailable,  # DISCONNECTED
+    -1002: AuthenticationError,  # UNAUTHORIZED
+    -1003: RateLimitExceeded,  # TOO_MANY_REQUESTS
+    -1006: OrderStatusUnknown,  # UNEXPECTED_RESP
+    -1007: OrderStatusUnknown,  # TIMEOUT
+    -1008: ExchangeUnavailable,  # SERVER_BUSY
+    -1013: InvalidOrder,  # filter failure
+    -1015: RateLimitExceeded,  # TOO_MANY_ORDERS
+    -1016: ExchangeUnavailable,  # SERVICE_SHUTTING_DOWN
+    -1021: InvalidTimestamp,  # INVALID_TIMESTAMP
+    -1022: InvalidSignature,  # INVALID_SIGNATURE
+    -1100: InvalidOrder,  # ILLEGAL_CHARS
+    -1101: InvalidOrder,  # TOO_MANY_PARAMETERS
+    -1102: InvalidOrder,  # MANDATORY_PARAM_EMPTY_OR_MALFORMED
+    -1103: InvalidOrder,  # UNKNOWN_PARAM
+    -1104: InvalidOrder,  # UNREAD_PARAMETERS
+    -1105: InvalidOrder,  # PARAM_EMPTY
+    -1106: InvalidOrder,  # PARAM_NOT_REQUIRED
+    -1111: InvalidOrder,  # BAD_PRECISION
+    -1112: InvalidOrder,  # NO_DEPTH
+    -1114: InvalidOrder,  # TIF_NOT_REQUIRED
+    -1115: InvalidOrder,  # INVALID_TIF
+    -1116: InvalidOrder,  # INVALID_ORDER_TYPE
+    -1117: InvalidOrder,  # INVALID_SIDE
+    -1118: InvalidOrder,  # EMPTY_NEW_CL_ORD_ID
+    -1119: InvalidOrder,  # EMPTY_ORG_CL_ORD_ID
+    -1120: InvalidOrder,  # BAD_INTERVAL
+    -1121: InvalidOrder,  # BAD_SYMBOL
+    -1125: AuthenticationError,  # INVALID_LISTEN_KEY
+    -1127: InvalidOrder,  # MORE_THAN_XX_HOURS
+    -1128: InvalidOrder,  # OPTIONAL_PARAMS_BAD_COMBO
+    -1130: InvalidOrder,  # INVALID_PARAMETER
+    -1131: InvalidOrder,  # BAD_RECV_WINDOW
+    -2010: InvalidOrder,  # NEW_ORDER_REJECTED (refined by message below)
+    -2011: OrderNotFound,  # CANCEL_REJECTED (refined by message below)
+    -2013: OrderNotFound,  # NO_SUCH_ORDER
+    -2014: AuthenticationError,  # BAD_API_KEY_FMT
+    -2015: PermissionDenied,  # REJECTED_MBX_KEY
+    -2016: InvalidOrder,  # NO_TRADING_WINDOW
+}
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    401: AuthenticationError,
+    403: PermissionDenied,  # WAF / forbidden
+    429: RateLimitExceeded,
+    418: IPBanned,
+}
+
+
+def error_from_response(
+    status: int,
+    code: int | None,
+    msg: str,
+    *,
+    endpoint: str | None = None,
+    retry_after: float | None = None,
+    is_order: bool = False,
+) -> APIError:
+    """Build the typed error for an exchange answer (HTTP status plus Binance code and message)."""
+    cls: type[APIError]
+    if status == 418:
+        cls = IPBanned
+    elif status == 429:
+        cls = RateLimitExceeded
+    elif code is not None and code in _CODE_CLASSES:
+        cls = _CODE_CLASSES[code]
+        if code == -2010 and "insufficient balance" in msg.lower():
+            cls = InsufficientFunds
+        elif code == -2011 and "unknown order" not in msg.lower():
+            cls = InvalidOrder
+    elif status >= 500:
+        cls = OrderStatusUnknown if is_order else ExchangeUnavailable
+    elif status in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status]
+    else:
+        cls = APIError
+    if is_order and status >= 500:
+        cls = OrderStatusUnknown
+    kw: dict[str, object] = {"code": code, "status": status, "endpoint": endpoint}
+    if issubclass(cls, RateLimitExceeded):
+        kw["retry_after"] = retry_after
+    return cls(msg, **kw)  # type: ignore[arg-type]
