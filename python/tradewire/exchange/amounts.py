@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_DOWN, Decimal
 
-__all__ = ["ZERO", "fmt", "fmt_places", "floor_to_step", "is_multiple", "parse_amount"]
+__all__ = ["ZERO", "floor_to_step", "fmt", "fmt_places", "is_multiple", "parse_amount"]
 
 ZERO = Decimal(0)
 _AMOUNT = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")

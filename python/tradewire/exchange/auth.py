@@ -55,7 +55,10 @@ def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: i
     if not timestamp:
         raise mandatory("timestamp")
     if not timestamp.isdigit():
-        raise Rejection(-1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.")
+        raise Rejection(
+            -1100,
+            "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.",
+        )
     window = DEFAULT_RECV_WINDOW
     if recv_window is not None:
         try:

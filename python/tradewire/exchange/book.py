@@ -130,7 +130,9 @@ class Book:
         price = self.asks.best()
         return None if price is None else (price, self.asks.totals[price])
 
-    def depth(self, limit: int) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+    def depth(
+        self, limit: int
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """The top ``limit`` levels of bids and asks as (price, total quantity)."""
         bids = [(p, self.bids.totals[p]) for _, p in zip(range(limit), self.bids.prices())]
         asks = [(p, self.asks.totals[p]) for _, p in zip(range(limit), self.asks.prices())]

@@ -10,7 +10,15 @@ if TYPE_CHECKING:
 
     from tradewire.exchange.orders import Fill, Order, Trade
 
-__all__ = ["AggTrade", "BalanceDelta", "BalancesChanged", "Event", "LevelChanged", "OrderUpdate", "PublicTrade"]
+__all__ = [
+    "AggTrade",
+    "BalanceDelta",
+    "BalancesChanged",
+    "Event",
+    "LevelChanged",
+    "OrderUpdate",
+    "PublicTrade",
+]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,11 @@ def check_price(spec: SymbolSpec, price: Decimal) -> None:
 
 def check_lot(spec: SymbolSpec, qty: Decimal) -> None:
     """LOT_SIZE: within [minQty, maxQty] and on the step grid counted from minQty."""
-    if qty < spec.min_qty or qty > spec.max_qty or not is_multiple(qty, spec.step_size, spec.min_qty):
+    if (
+        qty < spec.min_qty
+        or qty > spec.max_qty
+        or not is_multiple(qty, spec.step_size, spec.min_qty)
+    ):
         raise filter_failure("LOT_SIZE")
 
 

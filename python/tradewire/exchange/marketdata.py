@@ -19,9 +19,22 @@ __all__ = ["INTERVALS", "Candle", "aggregate", "candles", "interval_start", "kli
 
 _S, _M, _H, _D = 1000, 60_000, 3_600_000, 86_400_000
 INTERVALS: dict[str, int] = {
-    "1s": _S, "1m": _M, "3m": 3 * _M, "5m": 5 * _M, "15m": 15 * _M, "30m": 30 * _M,
-    "1h": _H, "2h": 2 * _H, "4h": 4 * _H, "6h": 6 * _H, "8h": 8 * _H, "12h": 12 * _H,
-    "1d": _D, "3d": 3 * _D, "1w": 7 * _D, "1M": 0,
+    "1s": _S,
+    "1m": _M,
+    "3m": 3 * _M,
+    "5m": 5 * _M,
+    "15m": 15 * _M,
+    "30m": 30 * _M,
+    "1h": _H,
+    "2h": 2 * _H,
+    "4h": 4 * _H,
+    "6h": 6 * _H,
+    "8h": 8 * _H,
+    "12h": 12 * _H,
+    "1d": _D,
+    "3d": 3 * _D,
+    "1w": 7 * _D,
+    "1M": 0,
 }
 _MONDAY_OFFSET = 3 * _D  # 1970-01-01 was a Thursday: weeks start on Monday
 
@@ -50,8 +63,21 @@ def interval_start(interval: str, ms: int) -> tuple[int, int]:
 class Candle:
     """One kline being built from trades."""
 
-    __slots__ = ("close", "close_time", "count", "first_id", "high", "last_id", "low", "open",
-                 "open_time", "quote_volume", "taker_base", "taker_quote", "volume")
+    __slots__ = (
+        "close",
+        "close_time",
+        "count",
+        "first_id",
+        "high",
+        "last_id",
+        "low",
+        "open",
+        "open_time",
+        "quote_volume",
+        "taker_base",
+        "taker_quote",
+        "volume",
+    )
 
     def __init__(self, open_time: int, close_time: int, price: Decimal, first_id: int) -> None:
         self.open_time, self.close_time = open_time, close_time
@@ -96,8 +122,18 @@ def candles(trades: Iterable[Trade], interval: str) -> list[Candle]:
 def kline_row(c: Candle) -> list[object]:
     """A candle as a row of GET /api/v3/klines."""
     return [
-        c.open_time, fmt(c.open), fmt(c.high), fmt(c.low), fmt(c.close), fmt(c.volume),
-        c.close_time, fmt(c.quote_volume), c.count, fmt(c.taker_base), fmt(c.taker_quote), "0",
+        c.open_time,
+        fmt(c.open),
+        fmt(c.high),
+        fmt(c.low),
+        fmt(c.close),
+        fmt(c.volume),
+        c.close_time,
+        fmt(c.quote_volume),
+        c.count,
+        fmt(c.taker_base),
+        fmt(c.taker_quote),
+        "0",
     ]
 
 
@@ -109,12 +145,18 @@ def aggregate(trades: Iterable[Trade]) -> list[dict[str, object]]:
     def flush() -> None:
         if current:
             first = current[0]
-            out.append({
-                "a": first.agg_id, "p": fmt(first.price),
-                "q": fmt(sum((t.qty for t in current), ZERO)),
-                "f": first.trade_id, "l": current[-1].trade_id, "T": first.time,
-                "m": first.buyer_is_maker, "M": True,
-            })
+            out.append(
+                {
+                    "a": first.agg_id,
+                    "p": fmt(first.price),
+                    "q": fmt(sum((t.qty for t in current), ZERO)),
+                    "f": first.trade_id,
+                    "l": current[-1].trade_id,
+                    "T": first.time,
+                    "m": first.buyer_is_maker,
+                    "M": True,
+                }
+            )
 
     for trade in trades:
         if current and current[0].agg_id != trade.agg_id:

@@ -28,14 +28,30 @@ class Limits:
     def exchange_info(self) -> list[dict[str, object]]:
         """exchangeInfo's ``rateLimits``."""
         return [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-             "limit": self.request_weight_per_minute},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-             "limit": self.orders_per_10s},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
-             "limit": self.orders_per_day},
-            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5,
-             "limit": self.raw_requests_per_5m},
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self.request_weight_per_minute,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND",
+                "intervalNum": 10,
+                "limit": self.orders_per_10s,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": self.orders_per_day,
+            },
+            {
+                "rateLimitType": "RAW_REQUESTS",
+                "interval": "MINUTE",
+                "intervalNum": 5,
+                "limit": self.raw_requests_per_5m,
+            },
         ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from pathlib import Path
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -12,8 +14,13 @@ from aiohttp import web
 from tradewire.exchange import rest
 from tradewire.exchange.core import ExchangeCore
 from tradewire.exchange.faults import Faults
+from tradewire.exchange.market import SyntheticMarket
 from tradewire.exchange.ratelimit import Limits
+from tradewire.exchange.replay import DepthReplay
+from tradewire.exchange.streams import StreamConfig, StreamHub
 from tradewire.exchange.symbols import spec_for
+from tradewire.exchange.userdata import UserDataHub
+from tradewire.exchange.wsapi import WsApi
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -43,6 +50,10 @@ class LocalExchange:
         ban_ms: int = 120_000,
         host: str = "127.0.0.1",
         port: int = 0,
+        market: str = "synthetic",
+        replay: str | Path | None = None,
+        market_interval_ms: int = 100,
+        streams: StreamConfig | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -55,6 +66,20 @@ class LocalExchange:
             ban_ms=ban_ms,
         )
         self.core = ExchangeCore([spec_for(s) for s in symbols], limits)
+        self.streams = StreamHub(self.core, streams or StreamConfig())
+        self.userdata = UserDataHub(self.core.venue)
+        self.wsapi = WsApi(self.core, self.userdata)
+        self.market: SyntheticMarket | DepthReplay | None = None
+        if replay is not None:
+            self.market = DepthReplay(self.core.venue, replay)
+        elif market == "synthetic":
+            self.market = SyntheticMarket(self.core.venue, seed)
+        elif market != "none":
+            raise ValueError("market is 'synthetic' or 'none' (or give replay=PATH)")
+        self.market_interval_ms = market_interval_ms
+        self._paused = False
+        self._market_task: asyncio.Task[None] | None = None
+        self._relisten_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._next_account = 1
@@ -64,7 +89,14 @@ class LocalExchange:
     def _app(self) -> web.Application:
         app = web.Application()
         rest.add_routes(app, self.core)
+        self.streams.add_routes(app)
+        self.wsapi.add_routes(app)
+        app.on_shutdown.append(self._on_shutdown)
         return app
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        await self.streams.stop()
+        await self.wsapi.close_all()
 
     async def start(self) -> None:
         """Bind and start serving."""
@@ -75,9 +107,30 @@ class LocalExchange:
         server = self._site._server
         assert isinstance(server, asyncio.Server)
         self._port = server.sockets[0].getsockname()[1]
+        if self.market is not None:
+            self.market.open()
+            self._market_task = asyncio.create_task(self._drive_market())
+        self.streams.start()
+
+    async def _drive_market(self) -> None:
+        assert self.market is not None
+        while True:
+            await asyncio.sleep(self.market_interval_ms / 1000)
+            if self._paused:
+                continue
+            try:
+                self.market.step()
+            except Exception:
+                log.exception("market step failed")
 
     async def stop(self) -> None:
         """Stop serving and release the port."""
+        for task in (self._market_task, self._relisten_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._market_task = self._relisten_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -150,6 +203,7 @@ class LocalExchange:
         refuse_connections: bool = False,
     ) -> None:
         """Turn faults on (each argument) or all off (no arguments)."""
+        was_refusing = self.core.faults.refuse_connections
         self.core.faults = Faults(
             clock_skew_ms=clock_skew_ms,
             delay_ms=delay_ms,
@@ -158,8 +212,44 @@ class LocalExchange:
             drop_streams_every_s=drop_streams_every_s,
             refuse_connections=refuse_connections,
         )
+        if refuse_connections and not was_refusing and self._site is not None:
+            server = self._site._server
+            if server is not None:
+                server.close()  # stop listening; open connections carry on
+        elif was_refusing and not refuse_connections and self._runner is not None:
+            self._relisten_task = asyncio.ensure_future(self._relisten())
+
+    async def _relisten(self) -> None:
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
+        await self._site.start()
+
+    async def server_shutdown(self) -> None:
+        """Send serverShutdown on every stream connection, then close them."""
+        await self.streams.shutdown()
+        await asyncio.sleep(0)
+
+    def pause(self) -> None:
+        """Stop the market's own flow (books stay as they are)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Restart the market's own flow."""
+        self._paused = False
+
+    def advance(self, steps: int = 1) -> None:
+        """Run ``steps`` steps of the market now (deterministic for a given seed)."""
+        if self.market is not None:
+            for _ in range(steps):
+                self.market.step()
+
+    def deposit(self, api_key: str, asset: str, amount: Decimal | str | int) -> None:
+        """Credit (or, if negative, debit) an account's free balance; sends balanceUpdate."""
+        key = self.core.keys.get(api_key)
+        if key is None:
+            raise KeyError("unknown API key")
+        self.core.venue.deposit(key.account, asset, Decimal(amount))
 
     def metrics(self) -> dict[str, int]:
         """Counters: requests, responses_429, responses_418, orders_placed, stream_messages, ..."""
         return self.core.metrics.as_dict()
-

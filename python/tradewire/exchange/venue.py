@@ -8,7 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from tradewire.exchange import filters
-from tradewire.exchange.accounts import DEFAULT_BALANCES, INSUFFICIENT, Account
+from tradewire.exchange.accounts import DEFAULT_BALANCES, Account
 from tradewire.exchange.amounts import ZERO, floor_to_step
 from tradewire.exchange.book import Book
 from tradewire.exchange.events import (
@@ -136,7 +136,9 @@ class Venue:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def find_order(self, account: int, symbol: str, order_id: int | None, client_id: str | None) -> Order:
+    def find_order(
+        self, account: int, symbol: str, order_id: int | None, client_id: str | None
+    ) -> Order:
         """An account's order by id or client id, or -2013."""
         if order_id is not None:
             found = self.orders.get((symbol, order_id))
@@ -350,7 +352,13 @@ class Venue:
             order.locked = need
 
     def _trade(
-        self, spec: SymbolSpec, taker: Order, maker: Order, qty: Decimal, now: int, fills: list[Fill]
+        self,
+        spec: SymbolSpec,
+        taker: Order,
+        maker: Order,
+        qty: Decimal,
+        now: int,
+        fills: list[Fill],
     ) -> Trade:
         symbol = taker.symbol
         price = maker.price

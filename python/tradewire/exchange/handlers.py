@@ -1,0 +1,468 @@
+"""The endpoints' logic, shared by the REST API and the WebSocket API: weights, security, bodies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tradewire.exchange import marketdata
+from tradewire.exchange.amounts import fmt
+from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
+from tradewire.exchange.rejections import Rejection
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tradewire.exchange.core import ExchangeCore
+    from tradewire.exchange.keys import ApiKey
+    from tradewire.exchange.orders import Order
+    from tradewire.exchange.params import Params
+    from tradewire.exchange.venue import Placed
+
+__all__ = [
+    "PERMISSION",
+    "ROUTES",
+    "STATUS_UNKNOWN",
+    "Call",
+    "Endpoint",
+    "cancel_body",
+    "order_response",
+]
+
+ZERO_TEXT = "0.00000000"
+PERMISSION = {"USER_DATA": "reading", "TRADE": "spot"}
+STATUS_UNKNOWN = Rejection(
+    -1007,
+    "Timeout waiting for response from backend server. Send status unknown; "
+    "execution status unknown.",
+    503,
+)
+
+
+@dataclass
+class Call:
+    """One request being served: its parameters, its key (if signed) and the server time."""
+
+    core: ExchangeCore
+    params: Params
+    now: int
+    key: ApiKey | None = None
+
+    @property
+    def account(self) -> int:
+        """The account of the request's key."""
+        assert self.key is not None
+        return self.key.account
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A route: its handler, weight rule and security type (NONE, USER_DATA or TRADE)."""
+
+    handler: Callable[[Call], object]
+    weight: Callable[[Params], int]
+    security: str = "NONE"
+    counts_order: bool = False
+
+
+def _fixed(weight: int) -> Callable[[Params], int]:
+    return lambda _p: weight
+
+
+def _depth_weight(p: Params) -> int:
+    limit = p.integer("limit", 1) or 100
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+def _per_symbol(one: int, every: int) -> Callable[[Params], int]:
+    return lambda p: one if p.str("symbol") else every
+
+
+# --- public market data ------------------------------------------------------------------------
+
+
+def _ping(_c: Call) -> object:
+    return {}
+
+
+def _time(c: Call) -> object:
+    return {"serverTime": c.now}
+
+
+def _exchange_info(c: Call) -> object:
+    venue = c.core.venue
+    wanted = None
+    if c.params.str("symbol"):
+        wanted = [c.params.symbol()]
+    elif c.params.str("symbols"):
+        wanted = _symbol_list(c.params.require("symbols"))
+    specs = [venue.spec(s) for s in wanted] if wanted else list(venue.specs.values())
+    c.params.str("permissions")
+    c.params.str("showPermissionSets")
+    c.params.str("symbolStatus")
+    return {
+        "timezone": "UTC",
+        "serverTime": c.now,
+        "rateLimits": c.core.limits.exchange_info(),
+        "exchangeFilters": [],
+        "symbols": [s.exchange_info() for s in specs],
+    }
+
+
+def _symbol_list(raw: str) -> list[str]:
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        raise Rejection(
+            -1100,
+            "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'.",
+        ) from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise Rejection(-1100, "Illegal characters found in parameter 'symbols'.")
+    if len(set(names)) != len(names):
+        raise Rejection(-1151, "Symbol is present multiple times in the list.")
+    return [n.upper() for n in names]
+
+
+def _depth(c: Call) -> object:
+    symbol = c.params.symbol()
+    c.core.venue.spec(symbol)
+    limit = min(c.params.integer("limit", 1) or 100, 5000)
+    book = c.core.venue.books[symbol]
+    bids, asks = book.depth(limit)
+    return {
+        "lastUpdateId": book.update_id,
+        "bids": [[fmt(p), fmt(q)] for p, q in bids],
+        "asks": [[fmt(p), fmt(q)] for p, q in asks],
+    }
+
+
+def _trades(c: Call) -> object:
+    symbol = c.params.symbol()
+    c.core.venue.spec(symbol)
+    limit = c.params.integer("limit", 1, 1000) or 500
+    tape = list(c.core.venue.trades[symbol])[-limit:]
+    return [t.rest_body() for t in tape]
+
+
+def _agg_trades(c: Call) -> object:
+    p = c.params
+    symbol = p.symbol()
+    c.core.venue.spec(symbol)
+    from_id = p.integer("fromId", 0)
+    start, end = p.integer("startTime", 0), p.integer("endTime", 0)
+    limit = p.integer("limit", 1, 1000) or 500
+    tape = list(c.core.venue.trades[symbol])
+    if from_id is not None:
+        tape = [t for t in tape if t.agg_id >= from_id]
+    if start is not None:
+        tape = [t for t in tape if t.time >= start]
+    if end is not None:
+        tape = [t for t in tape if t.time <= end]
+    rows = marketdata.aggregate(tape)
+    return rows[:limit] if from_id is not None or start is not None else rows[-limit:]
+
+
+def _klines(c: Call) -> object:
+    p = c.params
+    symbol = p.symbol()
+    c.core.venue.spec(symbol)
+    interval = marketdata.check_interval(p.require("interval"))
+    start, end = p.integer("startTime", 0), p.integer("endTime", 0)
+    p.str("timeZone")
+    limit = p.integer("limit", 1, 1000) or 500
+    tape = [
+        t
+        for t in c.core.venue.trades[symbol]
+        if (start is None or t.time >= start) and (end is None or t.time <= end)
+    ]
+    rows = [marketdata.kline_row(k) for k in marketdata.candles(tape, interval)]
+    return rows[:limit] if start is not None else rows[-limit:]
+
+
+def _avg_price(c: Call) -> object:
+    symbol = c.params.symbol()
+    c.core.venue.spec(symbol)
+    since = c.now - 5 * 60_000
+    recent = [t for t in c.core.venue.trades[symbol] if t.time >= since]
+    if recent:
+        qty = sum(t.qty for t in recent)
+        price = sum(t.qty * t.price for t in recent) / qty
+        close = recent[-1].time
+    else:
+        price = c.core.venue.last_price.get(symbol) or c.core.venue.specs[symbol].start_price
+        close = c.now
+    return {"mins": 5, "price": fmt(price), "closeTime": close}
+
+
+def _symbols_param(c: Call) -> list[str] | None:
+    if c.params.str("symbol"):
+        symbol = c.params.symbol()
+        c.core.venue.spec(symbol)
+        return [symbol]
+    if c.params.str("symbols"):
+        names = _symbol_list(c.params.require("symbols"))
+        for name in names:
+            c.core.venue.spec(name)
+        return names
+    return None
+
+
+def _book_ticker(c: Call) -> object:
+    names = _symbols_param(c)
+    bodies = [_book_ticker_body(c, s) for s in (names or list(c.core.venue.specs))]
+    return bodies[0] if c.params.str("symbol") else bodies
+
+
+def _book_ticker_body(c: Call, symbol: str) -> dict[str, object]:
+    book = c.core.venue.books[symbol]
+    bid, ask = book.best_bid(), book.best_ask()
+    return {
+        "symbol": symbol,
+        "bidPrice": fmt(bid[0]) if bid else ZERO_TEXT,
+        "bidQty": fmt(bid[1]) if bid else ZERO_TEXT,
+        "askPrice": fmt(ask[0]) if ask else ZERO_TEXT,
+        "askQty": fmt(ask[1]) if ask else ZERO_TEXT,
+    }
+
+
+def _price_ticker(c: Call) -> object:
+    names = _symbols_param(c)
+    venue = c.core.venue
+    bodies = [
+        {"symbol": s, "price": fmt(venue.last_price.get(s) or venue.specs[s].start_price)}
+        for s in (names or list(venue.specs))
+    ]
+    return bodies[0] if c.params.str("symbol") else bodies
+
+
+# --- account and trading -----------------------------------------------------------------------
+
+
+def _new_order(c: Call) -> object:
+    req = read_order(c.params)
+    resp_type = read_resp_type(c.params, req.type)
+    c.params.finish(ORDER_PARAMS)
+    c.core.limiter.count_order(c.account, c.now)
+    placed = c.core.venue.place(c.account, req)
+    c.core.metrics.orders_placed += 1
+    if c.core.faults.answer_503():
+        raise STATUS_UNKNOWN
+    return order_response(placed, resp_type)
+
+
+def order_response(placed: Placed, resp_type: str) -> dict[str, object]:
+    """A new order's response body in the ACK, RESULT or FULL shape."""
+    order = placed.order
+    if resp_type == "ACK":
+        return {
+            "symbol": order.symbol,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "clientOrderId": order.client_order_id,
+            "transactTime": order.time,
+        }
+    body = order.result_body(order.time)
+    if resp_type == "FULL":
+        body["fills"] = [f.order_fill_body() for f in placed.fills]
+    return body
+
+
+def _test_order(c: Call) -> object:
+    req = read_order(c.params)
+    read_resp_type(c.params, req.type)
+    compute = c.params.str("computeCommissionRates") == "true"
+    c.params.finish(ORDER_PARAMS)
+    c.core.venue.validate(c.account, req)
+    if not compute:
+        return {}
+    account = c.core.venue.accounts[c.account]
+    return {
+        "standardCommissionForOrder": {
+            "maker": fmt(account.maker_rate),
+            "taker": fmt(account.taker_rate),
+        },
+        "specialCommissionForOrder": {"maker": ZERO_TEXT, "taker": ZERO_TEXT},
+        "taxCommissionForOrder": {"maker": ZERO_TEXT, "taker": ZERO_TEXT},
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": "BNB",
+            "discount": ZERO_TEXT,
+        },
+    }
+
+
+def _find(c: Call) -> Order:
+    p = c.params
+    symbol = p.symbol()
+    c.core.venue.spec(symbol)
+    order_id = p.integer("orderId", 0)
+    client_id = p.str("origClientOrderId")
+    if order_id is None and client_id is None:
+        raise Rejection(
+            -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+        )
+    return c.core.venue.find_order(c.account, symbol, order_id, client_id)
+
+
+def _get_order(c: Call) -> object:
+    order = _find(c)
+    c.params.finish(("recvWindow", "timestamp"))
+    return order.query_body()
+
+
+def cancel_body(order: Order, cancel_id: str, now: int) -> dict[str, object]:
+    """A cancelled order as DELETE /api/v3/order returns it."""
+    return {
+        "symbol": order.symbol,
+        "origClientOrderId": order.client_order_id,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": cancel_id,
+        "transactTime": now,
+        "price": fmt(order.price),
+        "origQty": fmt(order.orig_qty),
+        "executedQty": fmt(order.executed_qty),
+        "origQuoteOrderQty": fmt(order.orig_quote_qty),
+        "cummulativeQuoteQty": fmt(order.cum_quote),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+        "selfTradePreventionMode": "NONE",
+    }
+
+
+def _cancel_order(c: Call) -> object:
+    try:
+        order = _find(c)
+    except Rejection as exc:
+        if exc.code == -2013:
+            raise Rejection(-2011, "Unknown order sent.") from None
+        raise
+    cancel_id = c.params.str("newClientOrderId") or c.core.venue.new_client_id()
+    c.params.str("cancelRestrictions")
+    c.params.finish(("recvWindow", "timestamp"))
+    c.core.venue.cancel(order)
+    return cancel_body(order, cancel_id, c.now)
+
+
+def _open_orders(c: Call) -> object:
+    symbol = c.params.symbol() if c.params.str("symbol") else None
+    if symbol is not None:
+        c.core.venue.spec(symbol)
+    return [o.query_body() for o in c.core.venue.open_orders(c.account, symbol)]
+
+
+def _cancel_all(c: Call) -> object:
+    symbol = c.params.symbol()
+    c.core.venue.spec(symbol)
+    orders = c.core.venue.open_orders(c.account, symbol)
+    if not orders:
+        raise Rejection(-2011, "Unknown order sent.")
+    out = []
+    for order in orders:
+        c.core.venue.cancel(order)
+        out.append(cancel_body(order, c.core.venue.new_client_id(), c.now))
+    return out
+
+
+def _all_orders(c: Call) -> object:
+    p = c.params
+    symbol = p.symbol()
+    c.core.venue.spec(symbol)
+    order_id = p.integer("orderId", 0)
+    start, end = p.integer("startTime", 0), p.integer("endTime", 0)
+    limit = p.integer("limit", 1, 1000) or 500
+    orders = [
+        o
+        for o in c.core.venue.orders.values()
+        if o.account == c.account
+        and o.symbol == symbol
+        and (order_id is None or o.order_id >= order_id)
+        and (start is None or o.time >= start)
+        and (end is None or o.time <= end)
+    ]
+    orders = orders[:limit] if order_id is not None or start is not None else orders[-limit:]
+    return [o.query_body() for o in orders]
+
+
+def _account(c: Call) -> object:
+    account = c.core.venue.accounts[c.account]
+    omit = c.params.str("omitZeroBalances") == "true"
+    balances = account.balances_body()
+    if omit:
+        balances = [b for b in balances if b["free"] != ZERO_TEXT or b["locked"] != ZERO_TEXT]
+    assert c.key is not None
+    return {
+        **account.commission_body(),
+        "canTrade": "spot" in c.key.permissions,
+        "canWithdraw": "withdrawals" in c.key.permissions,
+        "canDeposit": True,
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "preventSor": False,
+        "updateTime": account.update_time,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": 100_000_000 + c.account,
+    }
+
+
+def _my_trades(c: Call) -> object:
+    p = c.params
+    symbol = p.symbol()
+    c.core.venue.spec(symbol)
+    order_id = p.integer("orderId", 0)
+    from_id = p.integer("fromId", 0)
+    start, end = p.integer("startTime", 0), p.integer("endTime", 0)
+    limit = p.integer("limit", 1, 1000) or 500
+    fills = [
+        f
+        for f in c.core.venue.fills[c.account]
+        if f.symbol == symbol
+        and (order_id is None or f.order_id == order_id)
+        and (from_id is None or f.trade_id >= from_id)
+        and (start is None or f.time >= start)
+        and (end is None or f.time <= end)
+    ]
+    fills = fills[:limit] if from_id is not None or start is not None else fills[-limit:]
+    return [f.my_trade_body() for f in fills]
+
+
+def _api_restrictions(c: Call) -> object:
+    assert c.key is not None
+    return c.key.restrictions_body()
+
+
+ROUTES: dict[tuple[str, str], Endpoint] = {
+    ("GET", "/api/v3/ping"): Endpoint(_ping, _fixed(1)),
+    ("GET", "/api/v3/time"): Endpoint(_time, _fixed(1)),
+    ("GET", "/api/v3/exchangeInfo"): Endpoint(_exchange_info, _fixed(20)),
+    ("GET", "/api/v3/depth"): Endpoint(_depth, _depth_weight),
+    ("GET", "/api/v3/trades"): Endpoint(_trades, _fixed(25)),
+    ("GET", "/api/v3/aggTrades"): Endpoint(_agg_trades, _fixed(4)),
+    ("GET", "/api/v3/klines"): Endpoint(_klines, _fixed(2)),
+    ("GET", "/api/v3/avgPrice"): Endpoint(_avg_price, _fixed(2)),
+    ("GET", "/api/v3/ticker/bookTicker"): Endpoint(_book_ticker, _per_symbol(2, 4)),
+    ("GET", "/api/v3/ticker/price"): Endpoint(_price_ticker, _per_symbol(2, 4)),
+    ("POST", "/api/v3/order"): Endpoint(_new_order, _fixed(1), "TRADE", counts_order=True),
+    ("POST", "/api/v3/order/test"): Endpoint(
+        _test_order, lambda p: 20 if p.str("computeCommissionRates") == "true" else 1, "TRADE"
+    ),
+    ("GET", "/api/v3/order"): Endpoint(_get_order, _fixed(4), "USER_DATA"),
+    ("DELETE", "/api/v3/order"): Endpoint(_cancel_order, _fixed(1), "TRADE"),
+    ("GET", "/api/v3/openOrders"): Endpoint(_open_orders, _per_symbol(6, 80), "USER_DATA"),
+    ("DELETE", "/api/v3/openOrders"): Endpoint(_cancel_all, _fixed(1), "TRADE"),
+    ("GET", "/api/v3/allOrders"): Endpoint(_all_orders, _fixed(20), "USER_DATA"),
+    ("GET", "/api/v3/account"): Endpoint(_account, _fixed(20), "USER_DATA"),
+    ("GET", "/api/v3/myTrades"): Endpoint(
+        _my_trades, lambda p: 5 if p.str("orderId") else 20, "USER_DATA"
+    ),
+    ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(
+        _api_restrictions, _fixed(1), "USER_DATA"
+    ),
+}
