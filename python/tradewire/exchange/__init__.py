@@ -6,5 +6,6 @@
 """
 
 from tradewire.exchange.server import LocalExchange
+from tradewire.exchange.streams import StreamConfig
 
-__all__ = ["LocalExchange"]
+__all__ = ["LocalExchange", "StreamConfig"]

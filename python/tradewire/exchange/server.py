@@ -17,6 +17,7 @@ from tradewire.exchange.faults import Faults
 from tradewire.exchange.market import SyntheticMarket
 from tradewire.exchange.ratelimit import Limits
 from tradewire.exchange.replay import DepthReplay
+from tradewire.exchange.store import Store
 from tradewire.exchange.streams import StreamConfig, StreamHub
 from tradewire.exchange.symbols import spec_for
 from tradewire.exchange.userdata import UserDataHub
@@ -54,6 +55,7 @@ class LocalExchange:
         replay: str | Path | None = None,
         market_interval_ms: int = 100,
         streams: StreamConfig | None = None,
+        db: str | Path | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -66,6 +68,9 @@ class LocalExchange:
             ban_ms=ban_ms,
         )
         self.core = ExchangeCore([spec_for(s) for s in symbols], limits)
+        self.store = Store(str(db) if db is not None else ":memory:")
+        self._next_account = self.store.restore(self.core.venue, self.core.keys)
+        self.store.attach(self.core.venue)
         self.streams = StreamHub(self.core, streams or StreamConfig())
         self.userdata = UserDataHub(self.core.venue)
         self.wsapi = WsApi(self.core, self.userdata)
@@ -82,7 +87,6 @@ class LocalExchange:
         self._relisten_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
-        self._next_account = 1
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -134,6 +138,7 @@ class LocalExchange:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.store.close()
 
     async def __aenter__(self) -> LocalExchange:
         await self.start()
@@ -177,8 +182,12 @@ class LocalExchange:
         permissions: Iterable[str] = ("reading", "spot"),
         ip_whitelist: Iterable[str] | None = None,
         balances: Mapping[str, Decimal | str | int] | None = None,
+        api_key: str | None = None,
     ) -> str:
-        """Register a key (HMAC secret or PEM public key) with a new account; returns the API key."""
+        """Register a key (HMAC secret or PEM public key) with a new account; returns the API key.
+
+        ``api_key`` picks the key string (64 letters and digits) instead of a random one.
+        """
         account = self._next_account
         self._next_account += 1
         self.core.venue.open_account(
@@ -190,7 +199,10 @@ class LocalExchange:
             tuple(permissions),
             tuple(ip_whitelist) if ip_whitelist is not None else None,
             self.core.now(),
+            api_key=api_key,
         )
+        self.store.save_key(key)
+        self.store.save_account(self.core.venue.accounts[account])
         return key.api_key
 
     def set_faults(

@@ -134,6 +134,17 @@ class Venue:
         self._client_seq += 1
         return f"web_{self._client_seq:018d}x"
 
+    def restore_order(self, order: Order) -> None:
+        """Put back an order loaded from the store (open ones onto the book or the stop list)."""
+        self.orders[(order.symbol, order.order_id)] = order
+        if not order.is_open:
+            return
+        self.open_by_client_id[(order.account, order.symbol, order.client_order_id)] = order
+        if order.is_working:
+            self.books[order.symbol].rest(order)
+        else:
+            self.stops[order.symbol].append(order)
+
     # --- queries -------------------------------------------------------------------------------
 
     def find_order(

@@ -1,0 +1,59 @@
+"""The ``tradewire exchange`` command group: ``serve`` runs the local exchange until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+from typing import TYPE_CHECKING
+
+from tradewire.exchange.server import LocalExchange
+
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``exchange`` command group (``exchange serve``) to the ``tradewire`` command."""
+    group = subparsers.add_parser("exchange", help="the local Binance-compatible exchange")
+    commands = group.add_subparsers(dest="exchange_command", required=True)
+    serve = commands.add_parser("serve", help="run the local exchange until Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    serve.add_argument("--db", default=None, help="SQLite file to keep state in (default: memory)")
+    serve.add_argument(
+        "--symbols", default="BTCUSDT,ETHUSDT", help="comma-separated symbols to list"
+    )
+    serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
+    serve.add_argument("--replay", default=None, help="depthUpdate JSONL file to replay instead")
+    serve.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(args))
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> None:
+    exchange = LocalExchange(
+        symbols=tuple(s.strip().upper() for s in args.symbols.split(",") if s.strip()),
+        seed=args.seed,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        replay=args.replay,
+    )
+    async with exchange as ex:
+        secret = secrets.token_hex(32)
+        api_key = ex.add_key(secret, permissions=("reading", "spot"))
+        print(f"REST API:       {ex.rest_url}")
+        print(f"Market streams: {ex.stream_url}/ws/<stream>  {ex.stream_url}/stream?streams=")
+        print(f"WebSocket API:  {ex.ws_api_url}")
+        print(f"API key:        {api_key}")
+        print(f"HMAC secret:    {secret}")
+        print("Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
