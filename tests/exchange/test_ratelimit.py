@@ -1,0 +1,64 @@
+"""Request weight and order limits: headers, 429 with Retry-After, then a 418 ban."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+import pytest
+
+from tradewire import Signer
+from tradewire.exchange import LocalExchange
+
+
+@pytest.mark.asyncio
+async def test_weight_limit_429_then_418_ban() -> None:
+    async with (
+        LocalExchange(symbols=("BTCUSDT",), market="none", request_weight_per_minute=10,
+                      ban_after_violations=2, ban_ms=5000) as ex,
+        httpx.AsyncClient(base_url=ex.rest_url) as client,
+    ):
+        weights = [int((await client.get("/api/v3/ping")).headers["X-MBX-USED-WEIGHT-1M"])
+                   for _ in range(10)]
+        assert weights == list(range(1, 11))
+        throttled = await client.get("/api/v3/ping")
+        assert throttled.status_code == 429
+        assert throttled.json() == {
+            "code": -1003,
+            "msg": "Too much request weight used; current limit is 10 request weight per 1 MINUTE. "
+            "Please use WebSocket Streams for live updates to avoid polling the API.",
+        }
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+        assert throttled.headers["X-MBX-USED-WEIGHT-1M"] == "11"
+        assert (await client.get("/api/v3/ping")).status_code == 429
+        banned = await client.get("/api/v3/ping")
+        assert banned.status_code == 418
+        assert banned.json()["msg"].startswith("Way too much request weight used; IP banned until ")
+        assert 1 <= int(banned.headers["Retry-After"]) <= 5
+        assert (await client.get("/api/v3/time")).status_code == 418
+        metrics = ex.metrics()
+    assert (metrics["responses_429"], metrics["responses_418"]) == (2, 2)
+    assert metrics["requests"] == 14
+
+
+@pytest.mark.asyncio
+async def test_order_count_limit_per_account() -> None:
+    async with (
+        LocalExchange(symbols=("BTCUSDT",), market="none", orders_per_10s=3) as ex,
+        httpx.AsyncClient(base_url=ex.rest_url) as client,
+    ):
+        secret = secrets.token_hex(16)
+        api_key = ex.add_key(secret)
+        signer = Signer.from_secret(secret)
+        statuses = []
+        for i in range(4):
+            query = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
+                     f"&price={50000 + i}&timestamp={ex.core.now()}")
+            response = await client.post(f"/api/v3/order?{query}&signature={signer.sign(query)}",
+                                         headers={"X-MBX-APIKEY": api_key})
+            statuses.append((response.status_code, response.headers.get("X-MBX-ORDER-COUNT-10S")))
+        assert statuses == [(200, "1"), (200, "2"), (200, "3"), (429, "3")]
+        assert response.json() == {
+            "code": -1015, "msg": "Too many new orders; current limit is 3 orders per 10 SECOND."}
+        assert "Retry-After" in response.headers
+        assert ex.metrics()["orders_placed"] == 3
