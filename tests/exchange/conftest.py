@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -14,6 +13,9 @@ import pytest_asyncio
 
 from tradewire import Signer
 from tradewire.exchange import LocalExchange
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,7 +37,9 @@ class Trader:
     def sign_query(self, params: dict[str, Any], timestamp: int | None = None) -> str:
         """The signed query string for ``params`` plus timestamp."""
         body = dict(params)
-        body.setdefault("timestamp", timestamp if timestamp is not None else int(time.time() * 1000))
+        body.setdefault(
+            "timestamp", timestamp if timestamp is not None else int(time.time() * 1000)
+        )
         query = encode(body)
         return f"{query}&signature={quote(self.signer.sign(query), safe='')}"
 

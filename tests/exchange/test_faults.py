@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from tradewire.exchange import LocalExchange
+if TYPE_CHECKING:
+    import httpx
+
+    from tradewire.exchange import LocalExchange
 
 
 @pytest.mark.asyncio
@@ -26,22 +28,38 @@ async def test_clock_skew_and_delay(ex: LocalExchange, client: httpx.AsyncClient
 
 
 @pytest.mark.asyncio
-async def test_skewed_clock_rejects_requests_as_binance_would(ex: LocalExchange, alice: Any) -> None:
+async def test_skewed_clock_rejects_requests_as_binance_would(
+    ex: LocalExchange, alice: Any
+) -> None:
     ex.set_faults(clock_skew_ms=-5000)  # the server runs behind: our timestamps are "ahead"
     response = await alice.call("GET", "/api/v3/account")
     assert response.json() == {
-        "code": -1021, "msg": "Timestamp for this request was 1000ms ahead of the server's time."}
+        "code": -1021,
+        "msg": "Timestamp for this request was 1000ms ahead of the server's time.",
+    }
 
 
 @pytest.mark.asyncio
-async def test_error_after_accept_answers_503_but_keeps_the_order(ex: LocalExchange, alice: Any) -> None:
+async def test_error_after_accept_answers_503_but_keeps_the_order(
+    ex: LocalExchange, alice: Any
+) -> None:
     ex.set_faults(error_after_accept=1.0)
-    response = await alice.call("POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                                timeInForce="GTC", quantity="0.01", price="50000",
-                                newClientOrderId="unknown-fate")
+    response = await alice.call(
+        "POST",
+        "/api/v3/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.01",
+        price="50000",
+        newClientOrderId="unknown-fate",
+    )
     assert response.status_code == 503
     assert response.json()["code"] == -1007
     ex.set_faults()
-    found = await alice.ok("GET", "/api/v3/order", symbol="BTCUSDT", origClientOrderId="unknown-fate")
+    found = await alice.ok(
+        "GET", "/api/v3/order", symbol="BTCUSDT", origClientOrderId="unknown-fate"
+    )
     assert found["status"] == "NEW"
     assert ex.metrics()["orders_placed"] == 1

@@ -26,40 +26,57 @@ async def book(ex: LocalExchange, symbol: str = "BTCUSDT") -> Any:
 async def test_same_seed_same_market() -> None:
     books = []
     for _ in range(2):
-        async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), seed=42, market_interval_ms=60_000) as ex:
+        async with LocalExchange(
+            symbols=("BTCUSDT", "ETHUSDT"), seed=42, market_interval_ms=60_000
+        ) as ex:
             ex.advance(200)
-            books.append((await book(ex), await book(ex, "ETHUSDT"),
-                          [t.price for t in ex.core.venue.trades["BTCUSDT"]]))
+            books.append(
+                (
+                    await book(ex),
+                    await book(ex, "ETHUSDT"),
+                    [t.price for t in ex.core.venue.trades["BTCUSDT"]],
+                )
+            )
     assert books[0] == books[1]
     assert len(books[0][2]) > 50  # it traded
-    async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), seed=43, market_interval_ms=60_000) as other:
+    async with LocalExchange(
+        symbols=("BTCUSDT", "ETHUSDT"), seed=43, market_interval_ms=60_000
+    ) as other:
         other.advance(200)
         assert await book(other) != books[0][0]
 
 
 @pytest.mark.asyncio
 async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), seed=5, market_interval_ms=60_000) as ex:
-        async with httpx.AsyncClient(base_url=ex.rest_url) as client:
-            secret = "k" * 32
-            api_key = ex.add_key(secret)
-            signer = Signer.from_secret(secret)
-            top = await book(ex)
-            bid = Decimal(top["bids"][0][0])
-            query = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-                     f"&price={bid}&timestamp={ex.core.now()}")
-            placed = await client.post(f"/api/v3/order?{query}&signature={signer.sign(query)}",
-                                       headers={"X-MBX-APIKEY": api_key})
-            order_id = placed.json()["orderId"]
-            for _ in range(500):
-                ex.advance(1)
-                order = ex.core.venue.orders[("BTCUSDT", order_id)]
-                if order.status == "FILLED":
-                    break
-            assert order.status == "FILLED"
-            query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.core.now()}"
-            trades = await client.get(f"/api/v3/myTrades?{query}&signature={signer.sign(query)}",
-                                      headers={"X-MBX-APIKEY": api_key})
+    async with (
+        LocalExchange(symbols=("BTCUSDT",), seed=5, market_interval_ms=60_000) as ex,
+        httpx.AsyncClient(base_url=ex.rest_url) as client,
+    ):
+        secret = "k" * 32
+        api_key = ex.add_key(secret)
+        signer = Signer.from_secret(secret)
+        top = await book(ex)
+        bid = Decimal(top["bids"][0][0])
+        query = (
+            f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
+            f"&price={bid}&timestamp={ex.core.now()}"
+        )
+        placed = await client.post(
+            f"/api/v3/order?{query}&signature={signer.sign(query)}",
+            headers={"X-MBX-APIKEY": api_key},
+        )
+        order_id = placed.json()["orderId"]
+        for _ in range(500):
+            ex.advance(1)
+            order = ex.core.venue.orders[("BTCUSDT", order_id)]
+            if order.status == "FILLED":
+                break
+        assert order.status == "FILLED"
+        query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.core.now()}"
+        trades = await client.get(
+            f"/api/v3/myTrades?{query}&signature={signer.sign(query)}",
+            headers={"X-MBX-APIKEY": api_key},
+        )
     fills = trades.json()
     assert all(t["isMaker"] and Decimal(t["price"]) == bid for t in fills)
     assert sum(Decimal(t["qty"]) for t in fills) == Decimal("0.001")
@@ -82,5 +99,7 @@ async def test_replay_reproduces_the_files_book() -> None:
         ex.advance(len(events))
         assert ex.market is not None
         ours = await book(ex)
-    assert [(Decimal(p), Decimal(q)) for p, q in ours["bids"]] == sorted(bids.items(), reverse=True)[:1000]
+    assert [(Decimal(p), Decimal(q)) for p, q in ours["bids"]] == sorted(
+        bids.items(), reverse=True
+    )[:1000]
     assert [(Decimal(p), Decimal(q)) for p, q in ours["asks"]] == sorted(asks.items())[:1000]

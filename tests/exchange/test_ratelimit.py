@@ -14,12 +14,19 @@ from tradewire.exchange import LocalExchange
 @pytest.mark.asyncio
 async def test_weight_limit_429_then_418_ban() -> None:
     async with (
-        LocalExchange(symbols=("BTCUSDT",), market="none", request_weight_per_minute=10,
-                      ban_after_violations=2, ban_ms=5000) as ex,
+        LocalExchange(
+            symbols=("BTCUSDT",),
+            market="none",
+            request_weight_per_minute=10,
+            ban_after_violations=2,
+            ban_ms=5000,
+        ) as ex,
         httpx.AsyncClient(base_url=ex.rest_url) as client,
     ):
-        weights = [int((await client.get("/api/v3/ping")).headers["X-MBX-USED-WEIGHT-1M"])
-                   for _ in range(10)]
+        weights = [
+            int((await client.get("/api/v3/ping")).headers["X-MBX-USED-WEIGHT-1M"])
+            for _ in range(10)
+        ]
         assert weights == list(range(1, 11))
         throttled = await client.get("/api/v3/ping")
         assert throttled.status_code == 429
@@ -52,13 +59,19 @@ async def test_order_count_limit_per_account() -> None:
         signer = Signer.from_secret(secret)
         statuses = []
         for i in range(4):
-            query = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-                     f"&price={50000 + i}&timestamp={ex.core.now()}")
-            response = await client.post(f"/api/v3/order?{query}&signature={signer.sign(query)}",
-                                         headers={"X-MBX-APIKEY": api_key})
+            query = (
+                f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
+                f"&price={50000 + i}&timestamp={ex.core.now()}"
+            )
+            response = await client.post(
+                f"/api/v3/order?{query}&signature={signer.sign(query)}",
+                headers={"X-MBX-APIKEY": api_key},
+            )
             statuses.append((response.status_code, response.headers.get("X-MBX-ORDER-COUNT-10S")))
         assert statuses == [(200, "1"), (200, "2"), (200, "3"), (429, "3")]
         assert response.json() == {
-            "code": -1015, "msg": "Too many new orders; current limit is 3 orders per 10 SECOND."}
+            "code": -1015,
+            "msg": "Too many new orders; current limit is 3 orders per 10 SECOND.",
+        }
         assert "Retry-After" in response.headers
         assert ex.metrics()["orders_placed"] == 3

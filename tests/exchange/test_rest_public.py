@@ -24,19 +24,27 @@ async def test_ping_and_time(client: httpx.AsyncClient) -> None:
 @pytest.mark.asyncio
 async def test_exchange_info_lists_filters_and_configured_limits() -> None:
     async with (
-        LocalExchange(symbols=("BTCUSDT",), market="none", request_weight_per_minute=1234,
-                      orders_per_10s=7) as ex,
+        LocalExchange(
+            symbols=("BTCUSDT",), market="none", request_weight_per_minute=1234, orders_per_10s=7
+        ) as ex,
         httpx.AsyncClient(base_url=ex.rest_url) as client,
     ):
         response = await client.get("/api/v3/exchangeInfo")
         info = response.json()
     assert response.headers["X-MBX-USED-WEIGHT-1M"] == "20"
     assert info["timezone"] == "UTC"
-    limits = {(r["rateLimitType"], r["interval"], r["intervalNum"]): r["limit"] for r in info["rateLimits"]}
+    limits = {
+        (r["rateLimitType"], r["interval"], r["intervalNum"]): r["limit"]
+        for r in info["rateLimits"]
+    }
     assert limits[("REQUEST_WEIGHT", "MINUTE", 1)] == 1234
     assert limits[("ORDERS", "SECOND", 10)] == 7
     (symbol,) = info["symbols"]
-    assert (symbol["symbol"], symbol["baseAsset"], symbol["quoteAsset"]) == ("BTCUSDT", "BTC", "USDT")
+    assert (symbol["symbol"], symbol["baseAsset"], symbol["quoteAsset"]) == (
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+    )
     filters = {f["filterType"]: f for f in symbol["filters"]}
     assert filters["PRICE_FILTER"]["tickSize"] == "0.01000000"
     assert filters["LOT_SIZE"]["stepSize"] == "0.00001000"
@@ -49,11 +57,22 @@ async def test_exchange_info_lists_filters_and_configured_limits() -> None:
     ("path", "code", "msg"),
     [
         ("/api/v3/depth?symbol=NOPEUSDT", -1121, "Invalid symbol."),
-        ("/api/v3/depth", -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."),
+        (
+            "/api/v3/depth",
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        ),
         ("/api/v3/klines?symbol=BTCUSDT&interval=7m", -1120, "Invalid interval."),
-        ("/api/v3/trades?symbol=BTCUSDT&limit=abc", -1100,
-         "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'."),
-        ("/api/v3/depth?symbol=BTCUSDT&symbol=ETHUSDT", -1101, "Duplicate values for a parameter detected."),
+        (
+            "/api/v3/trades?symbol=BTCUSDT&limit=abc",
+            -1100,
+            "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'.",
+        ),
+        (
+            "/api/v3/depth?symbol=BTCUSDT&symbol=ETHUSDT",
+            -1101,
+            "Duplicate values for a parameter detected.",
+        ),
     ],
 )
 async def test_malformed_public_requests_get_binance_errors(
@@ -75,10 +94,22 @@ async def test_depth_weight_follows_limit(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.asyncio
 async def test_market_data_after_a_trade(client: httpx.AsyncClient, alice: Any, bob: Any) -> None:
-    await alice.order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
-                      quantity="0.05", price="60000")
-    await alice.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                      quantity="0.01", price="59000")
+    await alice.order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.05",
+        price="60000",
+    )
+    await alice.order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.01",
+        price="59000",
+    )
     await bob.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.02")
 
     depth = (await client.get("/api/v3/depth?symbol=BTCUSDT&limit=5")).json()
@@ -102,8 +133,13 @@ async def test_market_data_after_a_trade(client: httpx.AsyncClient, alice: Any, 
     assert kline[6] - kline[0] == 59_999
 
     ticker = (await client.get("/api/v3/ticker/bookTicker?symbol=BTCUSDT")).json()
-    assert ticker == {"symbol": "BTCUSDT", "bidPrice": "59000.00000000", "bidQty": "0.01000000",
-                      "askPrice": "60000.00000000", "askQty": "0.03000000"}
+    assert ticker == {
+        "symbol": "BTCUSDT",
+        "bidPrice": "59000.00000000",
+        "bidQty": "0.01000000",
+        "askPrice": "60000.00000000",
+        "askQty": "0.03000000",
+    }
     both = (await client.get('/api/v3/ticker/bookTicker?symbols=["BTCUSDT","ETHUSDT"]')).json()
     assert [t["symbol"] for t in both] == ["BTCUSDT", "ETHUSDT"]
     avg = (await client.get("/api/v3/avgPrice?symbol=BTCUSDT")).json()

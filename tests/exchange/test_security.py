@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -14,6 +13,9 @@ import pytest
 import pytest_asyncio
 
 from tradewire.exchange import LocalExchange
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,7 +37,9 @@ async def vex() -> AsyncIterator[LocalExchange]:
         yield exchange
 
 
-async def send(ex: LocalExchange, method: str, path: str, query: str, api_key: str) -> httpx.Response:
+async def send(
+    ex: LocalExchange, method: str, path: str, query: str, api_key: str
+) -> httpx.Response:
     async with httpx.AsyncClient(base_url=ex.rest_url) as client:
         return await client.request(method, f"{path}?{query}", headers={"X-MBX-APIKEY": api_key})
 
@@ -54,11 +58,17 @@ async def test_hmac_vector_query_places_the_order(vex: LocalExchange) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["symbol"], body["side"], body["price"], body["origQty"]) == (
-        "LTCBTC", "BUY", "0.10000000", "1.00000000")
+        "LTCBTC",
+        "BUY",
+        "0.10000000",
+        "1.00000000",
+    )
 
 
 @pytest.mark.asyncio
-async def test_hmac_vector_with_percent_encoded_symbol_passes_the_signature(vex: LocalExchange) -> None:
+async def test_hmac_vector_with_percent_encoded_symbol_passes_the_signature(
+    vex: LocalExchange,
+) -> None:
     vector = QUERIES["Q2"]
     api_key = vex.add_key(vector["secret"], api_key=HMAC_API_KEY)
     at(vex, vector_time(vector["query"]))
@@ -97,8 +107,14 @@ async def test_signature_covers_query_then_body_without_separator(vex: LocalExch
     documented = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
     headers = {"X-MBX-APIKEY": api_key, "Content-Type": "application/x-www-form-urlencoded"}
     async with httpx.AsyncClient(base_url=vex.rest_url) as client:
-        joined = await client.post(f"/api/v3/order?{query}", content=f"{body}&signature={vector['signature']}", headers=headers)
-        mixed = await client.post(f"/api/v3/order?{query}", content=f"{body}&signature={documented}", headers=headers)
+        joined = await client.post(
+            f"/api/v3/order?{query}",
+            content=f"{body}&signature={vector['signature']}",
+            headers=headers,
+        )
+        mixed = await client.post(
+            f"/api/v3/order?{query}", content=f"{body}&signature={documented}", headers=headers
+        )
     assert joined.json() == {"code": -1022, "msg": "Signature for this request is not valid."}
     assert mixed.status_code == 200, mixed.text
 
@@ -112,7 +128,9 @@ async def test_signature_covers_query_then_body_without_separator(vex: LocalExch
         lambda q: q.replace("LTCBTC", "LTC%42TC"),  # same decoded value, other bytes
     ],
 )
-async def test_any_change_to_the_signed_bytes_is_minus_1022(vex: LocalExchange, tamper: Any) -> None:
+async def test_any_change_to_the_signed_bytes_is_minus_1022(
+    vex: LocalExchange, tamper: Any
+) -> None:
     vector = QUERIES["Q1"]
     api_key = vex.add_key(vector["secret"], api_key=HMAC_API_KEY)
     at(vex, vector_time(vector["query"]))
@@ -125,23 +143,34 @@ async def test_any_change_to_the_signed_bytes_is_minus_1022(vex: LocalExchange, 
 async def test_timestamps(alice: Any) -> None:
     now = int(time.time() * 1000)
     cases = [
-        ({"timestamp": now + 1500}, "Timestamp for this request was 1000ms ahead of the server's time."),
+        (
+            {"timestamp": now + 1500},
+            "Timestamp for this request was 1000ms ahead of the server's time.",
+        ),
         ({"timestamp": now - 6000}, "Timestamp for this request is outside of the recvWindow."),
-        ({"timestamp": now - 3000, "recvWindow": 2000}, "Timestamp for this request is outside of the recvWindow."),
+        (
+            {"timestamp": now - 3000, "recvWindow": 2000},
+            "Timestamp for this request is outside of the recvWindow.",
+        ),
     ]
     for params, msg in cases:
         response = await alice.client.get(
-            f"/api/v3/account?{alice.sign_query(params)}", headers={"X-MBX-APIKEY": alice.api_key})
+            f"/api/v3/account?{alice.sign_query(params)}", headers={"X-MBX-APIKEY": alice.api_key}
+        )
         assert response.json() == {"code": -1021, "msg": msg}
     ok = await alice.client.get(
         f"/api/v3/account?{alice.sign_query({'timestamp': now - 6000, 'recvWindow': 60000})}",
-        headers={"X-MBX-APIKEY": alice.api_key})
+        headers={"X-MBX-APIKEY": alice.api_key},
+    )
     assert ok.status_code == 200
     too_big = await alice.client.get(
         f"/api/v3/account?{alice.sign_query({'recvWindow': 60001})}",
-        headers={"X-MBX-APIKEY": alice.api_key})
+        headers={"X-MBX-APIKEY": alice.api_key},
+    )
     assert too_big.json()["code"] == -1131
-    missing = await alice.client.get("/api/v3/account?signature=00", headers={"X-MBX-APIKEY": alice.api_key})
+    missing = await alice.client.get(
+        "/api/v3/account?signature=00", headers={"X-MBX-APIKEY": alice.api_key}
+    )
     assert missing.json()["code"] in (-1022, -1102)
 
 
@@ -149,19 +178,25 @@ async def test_timestamps(alice: Any) -> None:
 async def test_api_key_errors(client: httpx.AsyncClient, alice: Any) -> None:
     query = alice.sign_query({})
     missing = await client.get(f"/api/v3/account?{query}")
-    assert (missing.status_code, missing.json()) == (401, {"code": -2014, "msg": "API-key format invalid."})
+    assert (missing.status_code, missing.json()) == (
+        401,
+        {"code": -2014, "msg": "API-key format invalid."},
+    )
     bad_format = await client.get(f"/api/v3/account?{query}", headers={"X-MBX-APIKEY": "short"})
     assert bad_format.json()["code"] == -2014
     unknown = await client.get(f"/api/v3/account?{query}", headers={"X-MBX-APIKEY": "A" * 64})
     assert (unknown.status_code, unknown.json()) == (
-        401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."})
+        401,
+        {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."},
+    )
 
 
 @pytest.mark.asyncio
 async def test_permissions_and_ip_whitelist(make_trader: Any) -> None:
     reader = make_trader(permissions=("reading",))
-    response = await reader.call("POST", "/api/v3/order", symbol="BTCUSDT", side="BUY",
-                                 type="MARKET", quantity="0.001")
+    response = await reader.call(
+        "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001"
+    )
     assert response.json()["code"] == -2015
     assert (await reader.call("GET", "/api/v3/account")).status_code == 200
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -12,15 +12,21 @@ from tradewire import Signer
 from tradewire.exchange import LocalExchange
 from tradewire.exchange.venue import OrderRequest
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 SECRET = "persisted-secret-0123456789"
 
 
-async def signed(ex: LocalExchange, api_key: str, method: str, path: str, query: str) -> httpx.Response:
+async def signed(
+    ex: LocalExchange, api_key: str, method: str, path: str, query: str
+) -> httpx.Response:
     query = f"{query}&timestamp={ex.core.now()}" if query else f"timestamp={ex.core.now()}"
     signature = Signer.from_secret(SECRET).sign(query)
     async with httpx.AsyncClient(base_url=ex.rest_url) as client:
-        return await client.request(method, f"{path}?{query}&signature={signature}",
-                                    headers={"X-MBX-APIKEY": api_key})
+        return await client.request(
+            method, f"{path}?{query}&signature={signature}", headers={"X-MBX-APIKEY": api_key}
+        )
 
 
 @pytest.mark.asyncio
@@ -30,17 +36,26 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
         api_key = ex.add_key(SECRET)
         other = ex.add_key("other-secret")
         maker = "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=60000"
-        resting = await signed(ex, api_key, "POST", "/api/v3/order", maker + "&newClientOrderId=keep-me")
+        resting = await signed(
+            ex, api_key, "POST", "/api/v3/order", maker + "&newClientOrderId=keep-me"
+        )
         assert resting.status_code == 200
         buy = OrderRequest(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.004"))
         ex.core.venue.place(ex.core.keys.keys[other].account, buy)
         before = (await signed(ex, api_key, "GET", "/api/v3/account", "")).json()["balances"]
-        trades_before = (await signed(ex, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")).json()
+        trades_before = (
+            await signed(ex, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")
+        ).json()
     async with LocalExchange(symbols=("BTCUSDT",), market="none", db=db) as again:
         after = (await signed(again, api_key, "GET", "/api/v3/account", "")).json()["balances"]
-        order = (await signed(again, api_key, "GET", "/api/v3/order",
-                              "symbol=BTCUSDT&origClientOrderId=keep-me")).json()
-        trades_after = (await signed(again, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")).json()
+        order = (
+            await signed(
+                again, api_key, "GET", "/api/v3/order", "symbol=BTCUSDT&origClientOrderId=keep-me"
+            )
+        ).json()
+        trades_after = (
+            await signed(again, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")
+        ).json()
         async with httpx.AsyncClient(base_url=again.rest_url) as client:
             depth = (await client.get("/api/v3/depth?symbol=BTCUSDT")).json()
         new = await signed(again, api_key, "POST", "/api/v3/order", maker)
@@ -51,5 +66,6 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
     assert depth["asks"] == [["60000.00000000", "0.00600000"]]
     assert new.json()["orderId"] > order["orderId"]
     assert again.core.keys.keys[third].account not in (
-        again.core.keys.keys[api_key].account, again.core.keys.keys[other].account)
-
+        again.core.keys.keys[api_key].account,
+        again.core.keys.keys[other].account,
+    )

@@ -15,7 +15,9 @@ from tradewire import Signer
 from tradewire.exchange import LocalExchange
 
 DATA = Path(__file__).parent / "data"
-VECTORS = {v["id"]: v for v in json.loads((DATA / "binance-signing.json").read_text())["signatures"]}
+VECTORS = {
+    v["id"]: v for v in json.loads((DATA / "binance-signing.json").read_text())["signatures"]
+}
 
 
 def signed(params: dict[str, Any], signer: Any) -> dict[str, Any]:
@@ -25,7 +27,10 @@ def signed(params: dict[str, Any], signer: Any) -> dict[str, Any]:
 
 
 async def ask(
-    ws: Any, request_id: Any, method: str, params: dict[str, Any] | None = None,
+    ws: Any,
+    request_id: Any,
+    method: str,
+    params: dict[str, Any] | None = None,
     events: list[Any] | None = None,
 ) -> Any:
     """Send a request and return its response; user data events on the way go to ``events``."""
@@ -51,15 +56,27 @@ async def test_documented_order_place_vector_is_accepted() -> None:
         ex.add_key(vector["secret"], api_key=params["apiKey"])
         ex.set_faults(clock_skew_ms=int(params["timestamp"]) - time.time_ns() // 1_000_000 + 50)
         async with websockets.connect(ex.ws_api_url) as ws:
-            reply = await ask(ws, "56374a46-3061-486b-a311-99ee972eb648", "order.place",
-                              {**params, "signature": vector["signature"]})
-            tampered = await ask(ws, 2, "order.place",
-                                 {**params, "quantity": "0.00848000", "signature": vector["signature"]})
+            reply = await ask(
+                ws,
+                "56374a46-3061-486b-a311-99ee972eb648",
+                "order.place",
+                {**params, "signature": vector["signature"]},
+            )
+            tampered = await ask(
+                ws,
+                2,
+                "order.place",
+                {**params, "quantity": "0.00848000", "signature": vector["signature"]},
+            )
     assert reply["status"] == 200, reply
     assert reply["id"] == "56374a46-3061-486b-a311-99ee972eb648"
     result = reply["result"]
     assert (result["symbol"], result["side"], result["price"], result["origQty"]) == (
-        "BTCUSDT", "SELL", "23416.10000000", "0.00847000")
+        "BTCUSDT",
+        "SELL",
+        "23416.10000000",
+        "0.00847000",
+    )
     limits = {(r["rateLimitType"], r["interval"]): r for r in reply["rateLimits"]}
     assert limits[("ORDERS", "SECOND")]["count"] == 1
     assert limits[("REQUEST_WEIGHT", "MINUTE")]["limit"] == 6000
@@ -88,49 +105,124 @@ async def test_orders_and_user_data_over_the_websocket_api(ex: LocalExchange) ->
 
     events: list[Any] = []
     async with websockets.connect(ex.ws_api_url) as ws:
-        sub = await ask(ws, 1, "userDataStream.subscribe.signature",
-                        signed({"apiKey": api_key, "timestamp": now()}, signer))
+        sub = await ask(
+            ws,
+            1,
+            "userDataStream.subscribe.signature",
+            signed({"apiKey": api_key, "timestamp": now()}, signer),
+        )
         assert sub["result"] == {"subscriptionId": 0}
-        resting = await ask(ws, 2, "order.place", signed({
-            "apiKey": api_key, "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
-            "timeInForce": "GTC", "quantity": "0.01", "price": "60000", "timestamp": now()}, signer), events)
+        resting = await ask(
+            ws,
+            2,
+            "order.place",
+            signed(
+                {
+                    "apiKey": api_key,
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "timeInForce": "GTC",
+                    "quantity": "0.01",
+                    "price": "60000",
+                    "timestamp": now(),
+                },
+                signer,
+            ),
+            events,
+        )
         order_id = resting["result"]["orderId"]
         # another account takes the order: alice's subscription sees the fill
         async with websockets.connect(ex.ws_api_url) as other:
-            taken = await ask(other, 1, "order.place", signed({
-                "apiKey": maker_key, "symbol": "BTCUSDT", "side": "SELL", "type": "MARKET",
-                "quantity": "0.004", "timestamp": now()}, maker))
+            taken = await ask(
+                other,
+                1,
+                "order.place",
+                signed(
+                    {
+                        "apiKey": maker_key,
+                        "symbol": "BTCUSDT",
+                        "side": "SELL",
+                        "type": "MARKET",
+                        "quantity": "0.004",
+                        "timestamp": now(),
+                    },
+                    maker,
+                ),
+            )
             assert taken["result"]["status"] == "FILLED"
-        status = await ask(ws, 3, "order.status", signed({
-            "apiKey": api_key, "symbol": "BTCUSDT", "orderId": order_id, "timestamp": now()}, signer), events)
+        status = await ask(
+            ws,
+            3,
+            "order.status",
+            signed(
+                {"apiKey": api_key, "symbol": "BTCUSDT", "orderId": order_id, "timestamp": now()},
+                signer,
+            ),
+            events,
+        )
         assert (status["result"]["status"], status["result"]["executedQty"]) == (
-            "PARTIALLY_FILLED", "0.00400000")
-        opened = await ask(ws, 4, "openOrders.status", signed(
-            {"apiKey": api_key, "symbol": "BTCUSDT", "timestamp": now()}, signer), events)
+            "PARTIALLY_FILLED",
+            "0.00400000",
+        )
+        opened = await ask(
+            ws,
+            4,
+            "openOrders.status",
+            signed({"apiKey": api_key, "symbol": "BTCUSDT", "timestamp": now()}, signer),
+            events,
+        )
         assert [o["orderId"] for o in opened["result"]] == [order_id]
-        cancelled = await ask(ws, 5, "order.cancel", signed({
-            "apiKey": api_key, "symbol": "BTCUSDT", "orderId": order_id, "timestamp": now()}, signer), events)
+        cancelled = await ask(
+            ws,
+            5,
+            "order.cancel",
+            signed(
+                {"apiKey": api_key, "symbol": "BTCUSDT", "orderId": order_id, "timestamp": now()},
+                signer,
+            ),
+            events,
+        )
         assert cancelled["result"]["status"] == "CANCELED"
-        account = await ask(ws, 6, "account.status", signed(
-            {"apiKey": api_key, "timestamp": now()}, signer), events)
+        account = await ask(
+            ws, 6, "account.status", signed({"apiKey": api_key, "timestamp": now()}, signer), events
+        )
         balances = {b["asset"]: b for b in account["result"]["balances"]}
-        assert balances["USDT"] == {"asset": "USDT", "free": "9760.00000000", "locked": "0.00000000"}
+        assert balances["USDT"] == {
+            "asset": "USDT",
+            "free": "9760.00000000",
+            "locked": "0.00000000",
+        }
         ex.deposit(api_key, "BNB", "2")
         while len(events) < 8:
             message = json.loads(await ws.recv())
             events.append(message["event"])
     assert [(e["e"], e.get("x")) for e in events] == [
-        ("executionReport", "NEW"), ("outboundAccountPosition", None),
-        ("executionReport", "TRADE"), ("outboundAccountPosition", None),
-        ("executionReport", "CANCELED"), ("outboundAccountPosition", None),
-        ("balanceUpdate", None), ("outboundAccountPosition", None),
+        ("executionReport", "NEW"),
+        ("outboundAccountPosition", None),
+        ("executionReport", "TRADE"),
+        ("outboundAccountPosition", None),
+        ("executionReport", "CANCELED"),
+        ("outboundAccountPosition", None),
+        ("balanceUpdate", None),
+        ("outboundAccountPosition", None),
     ]
     trade = events[2]
     assert (trade["X"], trade["l"], trade["L"], trade["m"], trade["N"]) == (
-        "PARTIALLY_FILLED", "0.00400000", "60000.00000000", True, "BTC")
+        "PARTIALLY_FILLED",
+        "0.00400000",
+        "60000.00000000",
+        True,
+        "BTC",
+    )
     assert trade["n"] == "0.00000400"
-    assert events[6] == {"e": "balanceUpdate", "E": events[6]["E"], "a": "BNB", "d": "2.00000000",
-                         "T": events[6]["T"]}
+    assert events[6] == {
+        "e": "balanceUpdate",
+        "E": events[6]["E"],
+        "a": "BNB",
+        "d": "2.00000000",
+        "T": events[6]["T"],
+    }
 
 
 @pytest.mark.asyncio
@@ -139,7 +231,9 @@ async def test_errors_and_public_methods(ex: LocalExchange) -> None:
         server_time = await ask(ws, "t", "time")
         assert set(server_time["result"]) == {"serverTime"}
         assert server_time["rateLimits"][0]["count"] == 1
-        missing_key = await ask(ws, 2, "account.status", {"timestamp": ex.core.now(), "signature": "x"})
+        missing_key = await ask(
+            ws, 2, "account.status", {"timestamp": ex.core.now(), "signature": "x"}
+        )
         assert (missing_key["status"], missing_key["error"]["code"]) == (401, -2014)
         bad_symbol = await ask(ws, 3, "depth", {"symbol": "NOPE"})
         assert bad_symbol["error"] == {"code": -1121, "msg": "Invalid symbol."}

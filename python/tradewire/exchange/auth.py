@@ -25,7 +25,7 @@ def _rejected_key() -> Rejection:
 def check_key(
     registry: KeyRegistry, api_key: str | None, ip: str, permission: str | None
 ) -> ApiKey:
-    """The key record for ``api_key``, or -2014 (malformed/missing) / -2015 (unknown, IP, rights)."""
+    """The key record, or -2014 (malformed or missing) or -2015 (unknown, IP or permission)."""
     if not api_key or not _API_KEY.match(api_key):
         raise Rejection(-2014, "API-key format invalid.", 401)
     key = registry.get(api_key)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import deque
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire.exchange.amounts import ZERO
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from decimal import Decimal
 
     from tradewire.exchange.orders import Order
 
@@ -117,8 +118,7 @@ class Book:
         for price in list(side.prices()):
             if limit is not None and (price > limit if taker_side == "BUY" else price < limit):
                 return
-            for order in list(side.levels.get(price, ())):
-                yield order
+            yield from list(side.levels.get(price, ()))
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
         """(price, total quantity) of the best bid."""
@@ -134,6 +134,6 @@ class Book:
         self, limit: int
     ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """The top ``limit`` levels of bids and asks as (price, total quantity)."""
-        bids = [(p, self.bids.totals[p]) for _, p in zip(range(limit), self.bids.prices())]
-        asks = [(p, self.asks.totals[p]) for _, p in zip(range(limit), self.asks.prices())]
+        bids = [(p, self.bids.totals[p]) for p in itertools.islice(self.bids.prices(), limit)]
+        asks = [(p, self.asks.totals[p]) for p in itertools.islice(self.asks.prices(), limit)]
         return bids, asks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import secrets
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from tradewire.exchange.server import LocalExchange
 
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
 __all__ = ["register"]

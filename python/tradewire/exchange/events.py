@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -84,4 +84,4 @@ class BalanceDelta:
     time: int
 
 
-Event = Union[LevelChanged, PublicTrade, AggTrade, OrderUpdate, BalancesChanged, BalanceDelta]
+Event = LevelChanged | PublicTrade | AggTrade | OrderUpdate | BalancesChanged | BalanceDelta

@@ -10,7 +10,7 @@ __all__ = ["Faults"]
 
 @dataclass
 class Faults:
-    """What to break: all off by default; ``LocalExchange.set_faults()`` with no arguments clears."""
+    """What to break; all off by default (``LocalExchange.set_faults()`` clears them)."""
 
     clock_skew_ms: int = 0
     delay_ms: int = 0

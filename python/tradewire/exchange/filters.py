@@ -1,4 +1,4 @@
-"""Symbol filters (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, MAX_NUM_*) as Binance applies them."""
+"""Symbol filters (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL) as Binance applies them."""
 
 from __future__ import annotations
 

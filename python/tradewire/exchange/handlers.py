@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tradewire.exchange import marketdata
-from tradewire.exchange.amounts import fmt
+from tradewire.exchange.amounts import ZERO, fmt
 from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
 from tradewire.exchange.rejections import Rejection
 
@@ -76,7 +76,7 @@ def _depth_weight(p: Params) -> int:
 
 
 def _per_symbol(one: int, every: int) -> Callable[[Params], int]:
-    return lambda p: one if p.str("symbol") else every
+    return lambda p: one if p.get("symbol") else every
 
 
 # --- public market data ------------------------------------------------------------------------
@@ -93,14 +93,14 @@ def _time(c: Call) -> object:
 def _exchange_info(c: Call) -> object:
     venue = c.core.venue
     wanted = None
-    if c.params.str("symbol"):
+    if c.params.get("symbol"):
         wanted = [c.params.symbol()]
-    elif c.params.str("symbols"):
+    elif c.params.get("symbols"):
         wanted = _symbol_list(c.params.require("symbols"))
     specs = [venue.spec(s) for s in wanted] if wanted else list(venue.specs.values())
-    c.params.str("permissions")
-    c.params.str("showPermissionSets")
-    c.params.str("symbolStatus")
+    c.params.get("permissions")
+    c.params.get("showPermissionSets")
+    c.params.get("symbolStatus")
     return {
         "timezone": "UTC",
         "serverTime": c.now,
@@ -116,7 +116,8 @@ def _symbol_list(raw: str) -> list[str]:
     except ValueError:
         raise Rejection(
             -1100,
-            "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'.",
+            "Illegal characters found in parameter 'symbols'; legal range is "
+            '\'^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$\'.',
         ) from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise Rejection(-1100, "Illegal characters found in parameter 'symbols'.")
@@ -170,7 +171,7 @@ def _klines(c: Call) -> object:
     c.core.venue.spec(symbol)
     interval = marketdata.check_interval(p.require("interval"))
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
-    p.str("timeZone")
+    p.get("timeZone")
     limit = p.integer("limit", 1, 1000) or 500
     tape = [
         t
@@ -187,8 +188,8 @@ def _avg_price(c: Call) -> object:
     since = c.now - 5 * 60_000
     recent = [t for t in c.core.venue.trades[symbol] if t.time >= since]
     if recent:
-        qty = sum(t.qty for t in recent)
-        price = sum(t.qty * t.price for t in recent) / qty
+        qty = sum((t.qty for t in recent), ZERO)
+        price = sum((t.qty * t.price for t in recent), ZERO) / qty
         close = recent[-1].time
     else:
         price = c.core.venue.last_price.get(symbol) or c.core.venue.specs[symbol].start_price
@@ -197,11 +198,11 @@ def _avg_price(c: Call) -> object:
 
 
 def _symbols_param(c: Call) -> list[str] | None:
-    if c.params.str("symbol"):
+    if c.params.get("symbol"):
         symbol = c.params.symbol()
         c.core.venue.spec(symbol)
         return [symbol]
-    if c.params.str("symbols"):
+    if c.params.get("symbols"):
         names = _symbol_list(c.params.require("symbols"))
         for name in names:
             c.core.venue.spec(name)
@@ -212,7 +213,7 @@ def _symbols_param(c: Call) -> list[str] | None:
 def _book_ticker(c: Call) -> object:
     names = _symbols_param(c)
     bodies = [_book_ticker_body(c, s) for s in (names or list(c.core.venue.specs))]
-    return bodies[0] if c.params.str("symbol") else bodies
+    return bodies[0] if c.params.get("symbol") else bodies
 
 
 def _book_ticker_body(c: Call, symbol: str) -> dict[str, object]:
@@ -234,7 +235,7 @@ def _price_ticker(c: Call) -> object:
         {"symbol": s, "price": fmt(venue.last_price.get(s) or venue.specs[s].start_price)}
         for s in (names or list(venue.specs))
     ]
-    return bodies[0] if c.params.str("symbol") else bodies
+    return bodies[0] if c.params.get("symbol") else bodies
 
 
 # --- account and trading -----------------------------------------------------------------------
@@ -272,7 +273,7 @@ def order_response(placed: Placed, resp_type: str) -> dict[str, object]:
 def _test_order(c: Call) -> object:
     req = read_order(c.params)
     read_resp_type(c.params, req.type)
-    compute = c.params.str("computeCommissionRates") == "true"
+    compute = c.params.get("computeCommissionRates") == "true"
     c.params.finish(ORDER_PARAMS)
     c.core.venue.validate(c.account, req)
     if not compute:
@@ -299,7 +300,7 @@ def _find(c: Call) -> Order:
     symbol = p.symbol()
     c.core.venue.spec(symbol)
     order_id = p.integer("orderId", 0)
-    client_id = p.str("origClientOrderId")
+    client_id = p.get("origClientOrderId")
     if order_id is None and client_id is None:
         raise Rejection(
             -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
@@ -342,15 +343,15 @@ def _cancel_order(c: Call) -> object:
         if exc.code == -2013:
             raise Rejection(-2011, "Unknown order sent.") from None
         raise
-    cancel_id = c.params.str("newClientOrderId") or c.core.venue.new_client_id()
-    c.params.str("cancelRestrictions")
+    cancel_id = c.params.get("newClientOrderId") or c.core.venue.new_client_id()
+    c.params.get("cancelRestrictions")
     c.params.finish(("recvWindow", "timestamp"))
     c.core.venue.cancel(order)
     return cancel_body(order, cancel_id, c.now)
 
 
 def _open_orders(c: Call) -> object:
-    symbol = c.params.symbol() if c.params.str("symbol") else None
+    symbol = c.params.symbol() if c.params.get("symbol") else None
     if symbol is not None:
         c.core.venue.spec(symbol)
     return [o.query_body() for o in c.core.venue.open_orders(c.account, symbol)]
@@ -391,7 +392,7 @@ def _all_orders(c: Call) -> object:
 
 def _account(c: Call) -> object:
     account = c.core.venue.accounts[c.account]
-    omit = c.params.str("omitZeroBalances") == "true"
+    omit = c.params.get("omitZeroBalances") == "true"
     balances = account.balances_body()
     if omit:
         balances = [b for b in balances if b["free"] != ZERO_TEXT or b["locked"] != ZERO_TEXT]
@@ -451,7 +452,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/ticker/price"): Endpoint(_price_ticker, _per_symbol(2, 4)),
     ("POST", "/api/v3/order"): Endpoint(_new_order, _fixed(1), "TRADE", counts_order=True),
     ("POST", "/api/v3/order/test"): Endpoint(
-        _test_order, lambda p: 20 if p.str("computeCommissionRates") == "true" else 1, "TRADE"
+        _test_order, lambda p: 20 if p.get("computeCommissionRates") == "true" else 1, "TRADE"
     ),
     ("GET", "/api/v3/order"): Endpoint(_get_order, _fixed(4), "USER_DATA"),
     ("DELETE", "/api/v3/order"): Endpoint(_cancel_order, _fixed(1), "TRADE"),
@@ -460,7 +461,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/allOrders"): Endpoint(_all_orders, _fixed(20), "USER_DATA"),
     ("GET", "/api/v3/account"): Endpoint(_account, _fixed(20), "USER_DATA"),
     ("GET", "/api/v3/myTrades"): Endpoint(
-        _my_trades, lambda p: 5 if p.str("orderId") else 20, "USER_DATA"
+        _my_trades, lambda p: 5 if p.get("orderId") else 20, "USER_DATA"
     ),
     ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(
         _api_restrictions, _fixed(1), "USER_DATA"

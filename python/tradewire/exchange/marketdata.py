@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire.exchange.amounts import ZERO, fmt
@@ -12,6 +11,7 @@ from tradewire.exchange.rejections import Rejection
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from decimal import Decimal
 
     from tradewire.exchange.orders import Trade
 

@@ -41,14 +41,14 @@ def read_order(p: Params) -> OrderRequest:
         raise Rejection(-2010, UNSUPPORTED_TYPES[order_type])
     if order_type not in TYPES:
         raise Rejection(-1116, "Invalid orderType.")
-    tif = p.str("timeInForce")
+    tif = p.get("timeInForce")
     if tif is not None and tif not in TIFS:
         raise Rejection(-1115, "Invalid timeInForce.")
     quantity = p.decimal("quantity")
     quote_qty = p.decimal("quoteOrderQty")
     price = p.decimal("price")
     stop_price = p.decimal("stopPrice")
-    client_id = p.str("newClientOrderId")
+    client_id = p.get("newClientOrderId")
     if p.values.get("newClientOrderId") == "":
         raise Rejection(-1118, "New client order ID was empty.")
     if client_id is not None and (len(client_id) > 36 or set(client_id) - _CLIENT_ID_CHARS):
@@ -57,9 +57,9 @@ def read_order(p: Params) -> OrderRequest:
             "Illegal characters found in parameter 'newClientOrderId'; legal range is "
             "'^[a-zA-Z0-9-_.]{1,36}$'.",
         )
-    if p.str("icebergQty") is not None:
+    if p.get("icebergQty") is not None:
         raise Rejection(-2010, "Iceberg orders are not supported for this symbol.")
-    if p.str("trailingDelta") is not None:
+    if p.get("trailingDelta") is not None:
         raise Rejection(-2010, "Trailing stop orders are not supported for this symbol.")
     if order_type == "MARKET":
         if quantity is None and quote_qty is None:
@@ -104,7 +104,7 @@ def read_order(p: Params) -> OrderRequest:
 def read_resp_type(p: Params, order_type: str) -> str:
     """newOrderRespType: FULL by default for MARKET and LIMIT, ACK for the others."""
     default = "FULL" if order_type in ("MARKET", "LIMIT") else "ACK"
-    value = p.str("newOrderRespType")
+    value = p.get("newOrderRespType")
     if value is None:
         return default
     if value not in RESP_TYPES:

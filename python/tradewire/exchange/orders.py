@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tradewire.exchange.amounts import ZERO, fmt
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = ["MARKET_ACCOUNT", "Fill", "Order", "Trade"]
 

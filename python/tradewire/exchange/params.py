@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
 from tradewire.exchange.amounts import parse_amount
 from tradewire.exchange.rejections import Rejection, illegal_chars, mandatory
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = ["Params", "parse_form"]
 
@@ -36,7 +39,7 @@ class Params:
         self.values = values
         self.read: set[str] = set()
 
-    def str(self, name: str) -> str | None:
+    def get(self, name: str) -> str | None:
         """The raw value, or None if absent or empty."""
         self.read.add(name)
         value = self.values.get(name)
@@ -44,7 +47,7 @@ class Params:
 
     def require(self, name: str) -> str:
         """The raw value, or -1102 if it is missing or empty."""
-        value = self.str(name)
+        value = self.get(name)
         if value is None:
             raise mandatory(name)
         return value
@@ -55,7 +58,7 @@ class Params:
 
     def decimal(self, name: str) -> Decimal | None:
         """A decimal parameter, or -1100 when it has characters outside Binance's legal range."""
-        value = self.str(name)
+        value = self.get(name)
         if value is None:
             return None
         parsed = parse_amount(value)
@@ -65,7 +68,7 @@ class Params:
 
     def integer(self, name: str, low: int | None = None, high: int | None = None) -> int | None:
         """An integer parameter: -1100 if not digits, -1130 outside [low, high]."""
-        value = self.str(name)
+        value = self.get(name)
         if value is None:
             return None
         body = value[1:] if value.startswith("-") else value
@@ -75,13 +78,6 @@ class Params:
         if (low is not None and number < low) or (high is not None and number > high):
             raise Rejection(-1130, f"Data sent for parameter '{name}' is not valid.")
         return number
-
-    def choice(self, name: str, allowed: tuple[str, ...], code: int, msg: str) -> str | None:
-        """An enum parameter: ``code``/``msg`` (e.g. -1117 Invalid side.) when not in ``allowed``."""
-        value = self.str(name)
-        if value is not None and value not in allowed:
-            raise Rejection(code, msg)
-        return value
 
     def finish(self, extra: tuple[str, ...] = ()) -> None:
         """-1104 if parameters were sent that this endpoint never read."""

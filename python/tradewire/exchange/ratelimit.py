@@ -107,7 +107,7 @@ class RateLimiter:
         self._accounts: dict[int, _AccountState] = {}
 
     def weigh(self, ip: str, weight: int, now: int) -> int:
-        """Add a request's weight for ``ip``; the used weight, or Throttled (429, or 418 once banned)."""
+        """Count a request's weight for ``ip``: the weight used, or Throttled (429, or 418)."""
         state = self._ips.setdefault(ip, _IpState())
         if state.banned_until > now:
             raise self._banned(state, now)

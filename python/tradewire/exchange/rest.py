@@ -49,7 +49,7 @@ def _authenticate(
     except UnicodeEncodeError:  # non-ASCII must be percent-encoded before signing
         raise Rejection(-1022, "Signature for this request is not valid.") from None
     check_signature(key, payload_bytes, params.values.get(SIGNATURE_PARAM))
-    check_timestamp(params.str("timestamp"), params.str("recvWindow"), now)
+    check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
     return key
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from tradewire.exchange.wsapi import WsApi
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
     from types import TracebackType
 
 __all__ = ["LocalExchange"]

@@ -100,12 +100,19 @@ class Store:
         """Persist an account's rates and every balance."""
         self.db.execute(
             "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)",
-            (account.account_id, str(account.maker_rate), str(account.taker_rate),
-             account.update_time),
+            (
+                account.account_id,
+                str(account.maker_rate),
+                str(account.taker_rate),
+                account.update_time,
+            ),
         )
         self.db.executemany(
             "INSERT OR REPLACE INTO balances VALUES (?, ?, ?, ?)",
-            [(account.account_id, a, str(b.free), str(b.locked)) for a, b in account.balances.items()],
+            [
+                (account.account_id, a, str(b.free), str(b.locked))
+                for a, b in account.balances.items()
+            ],
         )
 
     def on_event(self, event: Event) -> None:
@@ -134,8 +141,12 @@ class Store:
         assert venue is not None
         self.db.execute(
             "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?)",
-            (symbol, venue.next_order_id[symbol], venue.next_trade_id[symbol],
-             venue.next_agg_id[symbol]),
+            (
+                symbol,
+                venue.next_order_id[symbol],
+                venue.next_trade_id[symbol],
+                venue.next_agg_id[symbol],
+            ),
         )
 
     # --- reading -------------------------------------------------------------------------------

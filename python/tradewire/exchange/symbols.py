@@ -1,4 +1,4 @@
-"""Symbol specifications: assets, filters and starting prices, rendered as exchangeInfo shows them."""
+"""Symbol specifications: assets, filters and starting prices, as exchangeInfo shows them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""User data events (executionReport, outboundAccountPosition, balanceUpdate) and their subscribers."""
+"""User data events (executionReport, outboundAccountPosition, balanceUpdate) and subscribers."""
 
 from __future__ import annotations
 

@@ -153,9 +153,12 @@ class Venue:
         """An account's order by id or client id, or -2013."""
         if order_id is not None:
             found = self.orders.get((symbol, order_id))
-            if found is not None and found.account == account:
-                if client_id is None or found.client_order_id == client_id:
-                    return found
+            if (
+                found is not None
+                and found.account == account
+                and (client_id is None or found.client_order_id == client_id)
+            ):
+                return found
         elif client_id is not None:
             found = self.open_by_client_id.get((account, symbol, client_id))
             if found is None:
@@ -196,7 +199,8 @@ class Venue:
             elif req.quote_qty is not None:
                 filters.check_notional(spec, req.quote_qty, market=True)
         else:
-            assert req.quantity is not None and req.price is not None
+            assert req.quantity is not None
+            assert req.price is not None
             filters.check_lot(spec, req.quantity)
             if req.price * req.quantity <= 0:
                 raise new_order_rejected("Price * QTY is zero or less.")
@@ -355,7 +359,7 @@ class Venue:
         return fills
 
     def _relock(self, spec: SymbolSpec, order: Order) -> None:
-        """Release what a resting order no longer needs locked after trading better than its limit."""
+        """Unlock what a resting order no longer needs after trading better than its limit."""
         need = order.price * order.remaining if order.side == "BUY" else order.remaining
         excess = order.locked - need
         if excess:

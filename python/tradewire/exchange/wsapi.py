@@ -135,17 +135,35 @@ class WsApi:
 
     def _rate_limits(self, ip: str, account: int | None, now: int) -> list[dict[str, object]]:
         limits = self.core.limits
-        out: list[dict[str, object]] = [{
-            "rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-            "limit": limits.request_weight_per_minute,
-            "count": self.core.limiter.used_weight(ip, now),
-        }]
+        out: list[dict[str, object]] = [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": limits.request_weight_per_minute,
+                "count": self.core.limiter.used_weight(ip, now),
+            }
+        ]
         if account is not None:
             ten_s, day = self.core.limiter.order_counts(account, now)
-            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                        "limit": limits.orders_per_10s, "count": ten_s})
-            out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
-                        "limit": limits.orders_per_day, "count": day})
+            out.append(
+                {
+                    "rateLimitType": "ORDERS",
+                    "interval": "SECOND",
+                    "intervalNum": 10,
+                    "limit": limits.orders_per_10s,
+                    "count": ten_s,
+                }
+            )
+            out.append(
+                {
+                    "rateLimitType": "ORDERS",
+                    "interval": "DAY",
+                    "intervalNum": 1,
+                    "limit": limits.orders_per_day,
+                    "count": day,
+                }
+            )
         return out
 
     async def _answer(self, session: _Session, text: str) -> dict[str, object]:
@@ -174,7 +192,10 @@ class WsApi:
             else:
                 endpoint = METHODS.get(str(method)) if isinstance(method, str) else None
                 if endpoint is None:
-                    raise Rejection(-1102, "Mandatory parameter 'method' was not sent, was empty/null, or malformed.")
+                    raise Rejection(
+                        -1102,
+                        "Mandatory parameter 'method' was not sent, was empty/null, or malformed.",
+                    )
                 self.core.limiter.weigh(session.ip, endpoint.weight(params), now)
                 key = None
                 if endpoint.security != "NONE":
@@ -183,8 +204,12 @@ class WsApi:
                     order_account = key.account
                 params.read.add("apiKey")
                 result = endpoint.handler(Call(self.core, params, now, key))
-            return {"id": req_id, "status": 200, "result": result,
-                    "rateLimits": self._rate_limits(session.ip, order_account, now)}
+            return {
+                "id": req_id,
+                "status": 200,
+                "result": result,
+                "rateLimits": self._rate_limits(session.ip, order_account, now),
+            }
         except Throttled as exc:
             if exc.status == 429:
                 self.core.metrics.responses_429 += 1
@@ -192,24 +217,44 @@ class WsApi:
                 self.core.metrics.responses_418 += 1
             error: dict[str, object] = exc.body()
             error["data"] = {"retryAfter": now + exc.retry_after_s * 1000}
-            return {"id": req_id, "status": exc.status, "error": error,
-                    "rateLimits": self._rate_limits(session.ip, order_account, now)}
+            return {
+                "id": req_id,
+                "status": exc.status,
+                "error": error,
+                "rateLimits": self._rate_limits(session.ip, order_account, now),
+            }
         except Rejection as exc:
-            return {"id": req_id, "status": exc.status, "error": exc.body(),
-                    "rateLimits": self._rate_limits(session.ip, order_account, now)}
+            return {
+                "id": req_id,
+                "status": exc.status,
+                "error": exc.body(),
+                "rateLimits": self._rate_limits(session.ip, order_account, now),
+            }
         except Exception:
             log.exception("unexpected error answering a WebSocket API request")
-            return {"id": req_id, "status": 500,
-                    "error": {"code": -1000, "msg": "An unknown error occurred while processing the request."}}
+            return {
+                "id": req_id,
+                "status": 500,
+                "error": {
+                    "code": -1000,
+                    "msg": "An unknown error occurred while processing the request.",
+                },
+            }
 
-    def _authenticate(self, session: _Session, params: Params, permission: str | None, now: int) -> ApiKey:
-        if "signature" not in params.values and session.logged_on is not None and "apiKey" not in params.values:
+    def _authenticate(
+        self, session: _Session, params: Params, permission: str | None, now: int
+    ) -> ApiKey:
+        if (
+            "signature" not in params.values
+            and session.logged_on is not None
+            and "apiKey" not in params.values
+        ):
             key = check_key(self.core.keys, session.logged_on.api_key, session.ip, permission)
-            check_timestamp(params.str("timestamp"), params.str("recvWindow"), now)
+            check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
             return key
         key = check_key(self.core.keys, params.values.get("apiKey"), session.ip, permission)
         check_signature(key, signing_payload(params.values), params.values.get(SIGNATURE_PARAM))
-        check_timestamp(params.str("timestamp"), params.str("recvWindow"), now)
+        check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
         return key
 
     def _session_method(self, session: _Session, method: str, params: Params, now: int) -> object:
