@@ -9,12 +9,58 @@ import pytest
 
 from tradewire.exchange.handlers import ROUTES
 
-NAMES = ["symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price", "stopPrice",
-         "orderId", "origClientOrderId", "newClientOrderId", "limit", "interval", "startTime",
-         "endTime", "fromId", "symbols", "recvWindow", "newOrderRespType", "x"]
-VALUES = ["", "BTCUSDT", "btcusdt", "ETHUSDT", "BUY", "SELL", "LIMIT", "MARKET", "LIMIT_MAKER",
-          "STOP_LOSS_LIMIT", "GTC", "IOC", "FOK", "0", "-1", "0.01", "60000", "1e5", "NaN", "1m",
-          "99999999999999999999999", '["BTCUSDT"]', "[", "ACK", "%FF", "é", "null", "0.00000001"]
+NAMES = [
+    "symbol",
+    "side",
+    "type",
+    "timeInForce",
+    "quantity",
+    "quoteOrderQty",
+    "price",
+    "stopPrice",
+    "orderId",
+    "origClientOrderId",
+    "newClientOrderId",
+    "limit",
+    "interval",
+    "startTime",
+    "endTime",
+    "fromId",
+    "symbols",
+    "recvWindow",
+    "newOrderRespType",
+    "x",
+]
+VALUES = [
+    "",
+    "BTCUSDT",
+    "btcusdt",
+    "ETHUSDT",
+    "BUY",
+    "SELL",
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS_LIMIT",
+    "GTC",
+    "IOC",
+    "FOK",
+    "0",
+    "-1",
+    "0.01",
+    "60000",
+    "1e5",
+    "NaN",
+    "1m",
+    "99999999999999999999999",
+    '["BTCUSDT"]',
+    "[",
+    "ACK",
+    "%FF",
+    "é",
+    "null",
+    "0.00000001",
+]
 
 
 @pytest.mark.asyncio

@@ -132,6 +132,7 @@ async def test_orders_and_user_data_over_the_websocket_api(ex: LocalExchange) ->
             events,
         )
         order_id = resting["result"]["orderId"]
+        client_id = resting["result"]["clientOrderId"]
         # another account takes the order: alice's subscription sees the fill
         async with websockets.connect(ex.ws_api_url) as other:
             taken = await ask(
@@ -207,6 +208,9 @@ async def test_orders_and_user_data_over_the_websocket_api(ex: LocalExchange) ->
         ("balanceUpdate", None),
         ("outboundAccountPosition", None),
     ]
+    cancel = events[4]
+    assert (cancel["C"], cancel["X"]) == (client_id, "CANCELED")
+    assert cancel["c"] not in ("", client_id)  # the cancel's own client id
     trade = events[2]
     assert (trade["X"], trade["l"], trade["L"], trade["m"], trade["N"]) == (
         "PARTIALLY_FILLED",

@@ -63,6 +63,7 @@ class OrderUpdate:
     time: int
     fill: Fill | None = None
     last_qty: Decimal | None = None
+    cancel_client_id: str | None = None
 
 
 @dataclass(frozen=True)

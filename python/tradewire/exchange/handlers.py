@@ -346,7 +346,7 @@ def _cancel_order(c: Call) -> object:
     cancel_id = c.params.get("newClientOrderId") or c.core.venue.new_client_id()
     c.params.get("cancelRestrictions")
     c.params.finish(("recvWindow", "timestamp"))
-    c.core.venue.cancel(order)
+    c.core.venue.cancel(order, cancel_id)
     return cancel_body(order, cancel_id, c.now)
 
 
@@ -365,8 +365,9 @@ def _cancel_all(c: Call) -> object:
         raise Rejection(-2011, "Unknown order sent.")
     out = []
     for order in orders:
-        c.core.venue.cancel(order)
-        out.append(cancel_body(order, c.core.venue.new_client_id(), c.now))
+        cancel_id = c.core.venue.new_client_id()
+        c.core.venue.cancel(order, cancel_id)
+        out.append(cancel_body(order, cancel_id, c.now))
     return out
 
 

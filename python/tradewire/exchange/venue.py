@@ -481,7 +481,9 @@ class Venue:
             )
         )
 
-    def _finish(self, order: Order, status: str, now: int) -> None:
+    def _finish(
+        self, order: Order, status: str, now: int, cancel_client_id: str | None = None
+    ) -> None:
         """End an order that is not on the book: unlock what it holds and announce it."""
         order.status = status
         order.update_time = now
@@ -492,7 +494,7 @@ class Venue:
             self.accounts[order.account].unlock(order.locked_asset, order.locked)
             order.locked = ZERO
         if status != "FILLED":  # a fill was already reported by its TRADE update
-            self.emit(OrderUpdate(order, status, now))
+            self.emit(OrderUpdate(order, status, now, cancel_client_id=cancel_client_id))
 
     def _forget_client_id(self, order: Order) -> None:
         key = (order.account, order.symbol, order.client_order_id)
@@ -536,22 +538,24 @@ class Venue:
 
     # --- cancelling ----------------------------------------------------------------------------
 
-    def cancel(self, order: Order, status: str = "CANCELED") -> None:
+    def cancel(self, order: Order, cancel_client_id: str | None = None) -> None:
         """Cancel an open order (working or a waiting stop), or -2011."""
         if not order.is_open:
             raise Rejection(-2011, "Unknown order sent.")
         now = self.now()
-        self._cancel_resting(order, now, status)
+        self._cancel_resting(order, now, cancel_client_id=cancel_client_id)
         self._account_changed(order.account, now)
 
-    def _cancel_resting(self, order: Order, now: int, status: str = "CANCELED") -> None:
+    def _cancel_resting(
+        self, order: Order, now: int, *, cancel_client_id: str | None = None
+    ) -> None:
         if order in self.stops[order.symbol]:
             self.stops[order.symbol].remove(order)
         elif order.is_working:
             self.books[order.symbol].pull(order)
         if order.account == MARKET_ACCOUNT:
             self.mm_orders.pop((order.symbol, order.side, order.price), None)
-        self._finish(order, status, now)
+        self._finish(order, "CANCELED", now, cancel_client_id)
 
     # --- the market's own liquidity ------------------------------------------------------------
 
