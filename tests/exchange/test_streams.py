@@ -144,6 +144,17 @@ async def test_subscribe_list_unsubscribe(live: LocalExchange) -> None:
         while (reply := json.loads(await ws.recv())).get("id") != 4:
             pass
         assert reply["result"] == ["ethusdt@bookTicker"]
+        await asyncio.sleep(1)  # at most 5 incoming messages per second
+        await ws.send(json.dumps({"method": "SET_PROPERTY", "params": ["combined", True], "id": 5}))
+        while (reply := json.loads(await ws.recv())).get("id") != 5:
+            pass
+        assert reply == {"result": None, "id": 5}
+        await ws.send(json.dumps({"method": "GET_PROPERTY", "params": ["combined"], "id": 2}))
+        while (reply := json.loads(await ws.recv())).get("id") != 2:
+            pass
+        assert reply == {"result": True, "id": 2}
+        event = json.loads(await ws.recv())
+        assert (event["stream"], event["data"]["s"]) == ("ethusdt@bookTicker", "ETHUSDT")
         await ws.send("{not json")
         while "result" not in (reply := json.loads(await ws.recv())) and "code" not in reply:
             pass

@@ -44,6 +44,17 @@ class StreamConfig:
     kline_ms: int = 1000
 
 
+def _valid_id(req_id: object) -> bool:
+    """Binance accepts a 64-bit signed integer, an alphanumeric string of up to 36, or null."""
+    if req_id is None:
+        return True
+    if isinstance(req_id, bool):
+        return False
+    if isinstance(req_id, int):
+        return -(2**63) <= req_id < 2**63
+    return isinstance(req_id, str) and len(req_id) <= 36 and req_id.isalnum()
+
+
 @dataclass(eq=False)
 class _Conn:
     ws: web.WebSocketResponse
@@ -389,6 +400,8 @@ class StreamHub:
         async for msg in conn.ws:
             if msg.type == WSMsgType.PING:
                 await conn.ws.pong(msg.data)
+                if self._over_limit(conn):
+                    return
                 continue
             if msg.type == WSMsgType.PONG:
                 conn.last_pong = time.monotonic()
@@ -397,14 +410,32 @@ class StreamHub:
                 if msg.type == WSMsgType.BINARY:
                     continue
                 return
-            now = time.monotonic()
-            conn.incoming.append(now)
-            while conn.incoming and now - conn.incoming[0] > 1.0:
-                conn.incoming.popleft()
-            if len(conn.incoming) > self.config.max_incoming_per_s:
+            if self._over_limit(conn):
                 return
             reply = self._control(conn, msg.data)
             conn.queue.put_nowait(json.dumps(reply, separators=(",", ":")))
+
+    @staticmethod
+    def _property(conn: _Conn, method: str, params: object, req_id: object) -> dict[str, object]:
+        """SET_PROPERTY / GET_PROPERTY of ``combined``, the one property Binance has."""
+        if not isinstance(params, list) or not params or not isinstance(params[0], str):
+            return {"code": 2, "msg": "Invalid request: property name must be a string"}
+        if params[0] != "combined":
+            return {"code": 0, "msg": "Unknown property", "id": req_id}
+        if method == "GET_PROPERTY":
+            return {"result": conn.combined, "id": req_id}
+        if len(params) != 2 or not isinstance(params[1], bool):
+            return {"code": 1, "msg": "Invalid value type: expected Boolean"}
+        conn.combined = params[1]
+        return {"result": None, "id": req_id}
+
+    def _over_limit(self, conn: _Conn) -> bool:
+        """Count one incoming message; whether the connection went over its per-second limit."""
+        now = time.monotonic()
+        conn.incoming.append(now)
+        while conn.incoming and now - conn.incoming[0] > 1.0:
+            conn.incoming.popleft()
+        return len(conn.incoming) > self.config.max_incoming_per_s
 
     def _control(self, conn: _Conn, text: str) -> dict[str, object]:
         """Answer SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS (and their errors) as Binance does."""
@@ -415,14 +446,12 @@ class StreamHub:
         if not isinstance(request, dict):
             return {"code": 2, "msg": "Invalid request: expected an object"}
         req_id = request.get("id")
-        if req_id is not None and (
-            isinstance(req_id, bool)
-            or not isinstance(req_id, (int, str))
-            or (isinstance(req_id, int) and req_id < 0)
-        ):
+        if not _valid_id(req_id):
             return {"code": 2, "msg": "Invalid request: request ID must be an unsigned integer"}
         method = request.get("method")
         params = request.get("params", [])
+        if method in ("SET_PROPERTY", "GET_PROPERTY"):
+            return self._property(conn, method, params, req_id)
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
                 return {
@@ -442,6 +471,8 @@ class StreamHub:
                 else:
                     conn.streams.pop(p.name, None)
             return {"result": None, "id": req_id}
+        if method is None:
+            return {"code": 2, "msg": "Invalid request: missing field `method`", "id": req_id}
         if method == "LIST_SUBSCRIPTIONS":
             return {"result": list(conn.streams), "id": req_id}
         return {
