@@ -47,96 +47,161 @@ impl std::fmt::Display for BookError {
 
 impl std::error::Error for BookError {}
 
-/// One side: levels sorted so that the best price is last.
+/// One side of the book.
+///
+/// Levels live in two parallel vectors sorted by a key that grows toward the best price (the
+/// price for bids, its negation for asks), so the best level is last, and the levels that change
+/// most (near the top) are found by a short branchless search and moved cheaply.
 #[derive(Default, Clone, Debug)]
 pub struct Side {
-    /// `true` for bids (ascending prices, best = highest = last).
+    /// `true` for bids.
     is_bid: bool,
-    levels: Vec<(Dec, Dec)>,
+    keys: Vec<i128>,
+    qtys: Vec<Dec>,
+}
+
+/// Index of the first key not below `k` (`keys.len()` if none), without data-dependent branches.
+#[inline]
+fn lower_bound(keys: &[i128], k: i128) -> usize {
+    let mut base = 0usize;
+    let mut size = keys.len();
+    if size == 0 {
+        return 0;
+    }
+    while size > 1 {
+        let half = size / 2;
+        // `base + half < keys.len()` holds: base + size <= len and half < size.
+        let probe = keys.get(base + half).copied().unwrap_or(i128::MAX);
+        base = if probe < k { base + half } else { base };
+        size -= half;
+    }
+    let last = keys.get(base).copied().unwrap_or(i128::MAX);
+    base + usize::from(last < k)
+}
+
+/// `lower_bound`, tuned for keys near the top: the last `TOP_SCAN` keys are counted without
+/// branches (changes cluster near the best price); only deeper keys take the binary search.
+#[inline]
+fn find_from_top(keys: &[i128], k: i128) -> usize {
+    const TOP_SCAN: usize = 8;
+    let n = keys.len();
+    let head = n.saturating_sub(TOP_SCAN);
+    let tail = &keys[head..];
+    // Keys are ascending, so those >= k form a suffix; count it within the tail.
+    let mut above = 0usize;
+    for &x in tail {
+        // At most TOP_SCAN: cannot wrap.
+        above = above.wrapping_add(usize::from(x >= k));
+    }
+    if above < tail.len() {
+        n - above
+    } else {
+        lower_bound(&keys[..head], k)
+    }
 }
 
 impl Side {
     fn new(is_bid: bool) -> Self {
         Side {
             is_bid,
-            levels: Vec::new(),
+            keys: Vec::new(),
+            qtys: Vec::new(),
         }
     }
 
-    /// Position of `price` in the sorted vector (Ok: found, Err: insertion point).
     #[inline]
-    fn find(&self, price: Dec) -> Result<usize, usize> {
+    fn key(&self, price: Dec) -> i128 {
         if self.is_bid {
-            self.levels.binary_search_by(|l| l.0.cmp(&price))
+            price.raw()
         } else {
-            self.levels.binary_search_by(|l| price.cmp(&l.0))
+            -price.raw()
         }
+    }
+
+    #[inline]
+    fn price(&self, key: i128) -> Dec {
+        Dec::from_raw(if self.is_bid { key } else { -key })
     }
 
     /// Set the quantity at `price`; zero removes the level.
     #[inline]
     pub fn set(&mut self, price: Dec, qty: Dec) {
-        // Most changes are near the top (the end): check the top level first.
-        match self.find(price) {
-            Ok(i) => {
-                if qty.is_zero() {
-                    self.levels.remove(i);
-                } else {
-                    self.levels[i].1 = qty;
-                }
+        let k = self.key(price);
+        // A new best level (the price moved toward the other side) is a push.
+        if self.keys.last().is_none_or(|&top| k > top) {
+            if !qty.is_zero() {
+                self.keys.push(k);
+                self.qtys.push(qty);
             }
-            Err(i) => {
-                if !qty.is_zero() {
-                    self.levels.insert(i, (price, qty));
-                }
+            return;
+        }
+        let i = find_from_top(&self.keys, k);
+        if self.keys.get(i) == Some(&k) {
+            if qty.is_zero() {
+                self.keys.remove(i);
+                self.qtys.remove(i);
+            } else {
+                self.qtys[i] = qty;
             }
+        } else if !qty.is_zero() {
+            self.keys.insert(i, k);
+            self.qtys.insert(i, qty);
         }
     }
 
     #[inline]
     #[must_use]
     pub fn best(&self) -> Option<(Dec, Dec)> {
-        self.levels.last().copied()
+        match (self.keys.last(), self.qtys.last()) {
+            (Some(&k), Some(&q)) => Some((self.price(k), q)),
+            _ => None,
+        }
     }
 
     #[must_use]
     pub fn len(&self) -> usize {
-        self.levels.len()
+        self.keys.len()
     }
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.levels.is_empty()
+        self.keys.is_empty()
     }
 
-    /// Levels from the best outward.
-    pub fn iter(&self) -> impl Iterator<Item = &(Dec, Dec)> + '_ {
-        self.levels.iter().rev()
+    /// Levels as (price, quantity), from the best outward.
+    pub fn iter(&self) -> impl Iterator<Item = (Dec, Dec)> + '_ {
+        self.keys
+            .iter()
+            .rev()
+            .zip(self.qtys.iter().rev())
+            .map(|(&k, &q)| (self.price(k), q))
     }
 
     fn clear(&mut self) {
-        self.levels.clear();
+        self.keys.clear();
+        self.qtys.clear();
     }
 
-    /// Replace all levels (any order, duplicates: last wins; zeros dropped).
+    /// Replace all levels (any order; a repeated price: the last one wins; zeros dropped).
     fn load(&mut self, levels: &[(Dec, Dec)]) {
-        self.levels.clear();
-        self.levels
-            .extend(levels.iter().copied().filter(|l| !l.1.is_zero()));
-        if self.is_bid {
-            self.levels.sort_by(|a, b| a.0.cmp(&b.0));
-        } else {
-            self.levels.sort_by(|a, b| b.0.cmp(&a.0));
-        }
-        // Keep the last occurrence of a duplicated price (stable sort kept input order).
-        let mut out: Vec<(Dec, Dec)> = Vec::with_capacity(self.levels.len());
-        for l in self.levels.drain(..) {
-            match out.last_mut() {
-                Some(prev) if prev.0 == l.0 => *prev = l,
-                _ => out.push(l),
+        let mut v: Vec<(i128, Dec)> = levels
+            .iter()
+            .filter(|l| !l.1.is_zero())
+            .map(|&(p, q)| (self.key(p), q))
+            .collect();
+        // Stable sort keeps input order among equal keys, so the last of a run is the latest.
+        v.sort_by_key(|l| l.0);
+        self.clear();
+        for (k, q) in v {
+            if self.keys.last() == Some(&k) {
+                if let Some(last) = self.qtys.last_mut() {
+                    *last = q;
+                }
+            } else {
+                self.keys.push(k);
+                self.qtys.push(q);
             }
         }
-        self.levels = out;
     }
 }
 
@@ -276,7 +341,7 @@ impl Book {
         let side = if buy { &self.asks } else { &self.bids };
         let mut left = qty;
         let mut cost = Dec::ZERO;
-        for &(p, q) in side.iter() {
+        for (p, q) in side.iter() {
             let take = if q < left { q } else { left };
             cost = cost.checked_add(p.checked_mul(take).or_else(|_| {
                 // Beyond 18 decimals the product is rounded: analytics, not an order.

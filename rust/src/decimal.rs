@@ -11,6 +11,23 @@ use std::fmt;
 pub const SCALE: u32 = 18;
 const ONE: i128 = 1_000_000_000_000_000_000;
 
+/// 10^(18 - n) for n in 0..=18: the factor that scales n fraction digits to 18.
+const FRAC_SCALE: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 0;
+    while i < 19 {
+        let mut v = 1u64;
+        let mut j = 0;
+        while j < 18 - i {
+            v *= 10;
+            j += 1;
+        }
+        t[i] = v;
+        i += 1;
+    }
+    t
+};
+
 /// 10^n for n in 0..=38.
 const POW10: [i128; 39] = {
     let mut t = [1i128; 39];
@@ -157,6 +174,62 @@ impl Dec {
             .and_then(|v| v.checked_add(i128::from(frac) * POW10[SCALE as usize - frac_digits]))
             .ok_or(DecError::Overflow)?;
         Ok(Dec(if neg { -raw } else { raw }))
+    }
+
+    /// The hot-path parser for the common shape `ddd.dddddddd"`: unsigned, at most 19 integer
+    /// digits and 18 fraction digits, followed by a closing quote. Returns the value and the
+    /// offset of the quote, or `None` for anything else (the caller then takes the general
+    /// path, which accepts or explains it).
+    #[inline]
+    #[must_use]
+    pub fn parse_quoted_prefix(s: &[u8]) -> Option<(Dec, usize)> {
+        let mut i = 0;
+        let mut int: u64 = 0;
+        for &c in s.iter().take(19) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // At most 19 digits: below 10^19 < 2^64, no overflow.
+            int = int.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        if i == 0 {
+            return None;
+        }
+        let mut frac: u64 = 0;
+        let mut nf = 0usize;
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            if let Some(chunk) = s.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(chunk);
+                let v = u64::from_le_bytes(w);
+                if all_eight_digits(v) {
+                    frac = eight_digits(v);
+                    nf = 8;
+                    i += 8;
+                }
+            }
+            while i < s.len() && nf < SCALE as usize && s[i].is_ascii_digit() {
+                frac = frac.wrapping_mul(10).wrapping_add(u64::from(s[i] - b'0'));
+                nf += 1;
+                i += 1;
+            }
+            if nf == 0 {
+                return None;
+            }
+        }
+        if s.get(i) != Some(&b'"') {
+            return None;
+        }
+        // int < 10^19 and frac < 10^18: the sum is below 10^37 < i128::MAX, so the
+        // wrapping operations never wrap (and skip the slow checked 128-bit multiply).
+        let scale = FRAC_SCALE[nf];
+        let raw = i128::from(int)
+            .wrapping_mul(ONE)
+            .wrapping_add(i128::from(frac.wrapping_mul(scale)));
+        Some((Dec(raw), i))
     }
 
     pub fn parse_str(s: &str) -> Result<Dec, DecError> {
@@ -356,6 +429,28 @@ impl Dec {
     }
 }
 
+/// Whether all eight bytes of `v` are ASCII digits.
+#[inline]
+fn all_eight_digits(v: u64) -> bool {
+    ((v & 0xF0F0_F0F0_F0F0_F0F0)
+        | ((v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4))
+        == 0x3333_3333_3333_3333
+}
+
+/// The value of eight ASCII digits loaded little-endian (first digit in the lowest byte).
+#[inline]
+fn eight_digits(v: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = v.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    ((v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32
+}
+
 impl fmt::Display for Dec {
     /// The canonical form: no exponent, no trailing zeros, `0` for zero.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -505,6 +600,43 @@ mod tests {
             }
         }
         assert_eq!(d("100000000000000000000").to_f64(), 1e20);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let int = x % 10u64.pow((x >> 60) as u32 % 20);
+            let nf = (x >> 40) as usize % 20;
+            let frac: String = (0..nf)
+                .map(|k| char::from(b'0' + ((x >> (k * 3)) % 10) as u8))
+                .collect();
+            let text = if nf == 0 && x & 1 == 0 {
+                format!("{int}")
+            } else {
+                format!("{int}.{frac}")
+            };
+            let quoted = format!("{text}\"");
+            let fast = Dec::parse_quoted_prefix(quoted.as_bytes());
+            let slow = Dec::parse_str(&text);
+            match fast {
+                Some((v, end)) => {
+                    assert_eq!(Ok(v), slow, "{text}");
+                    assert_eq!(end, text.len());
+                }
+                None => assert!(
+                    nf == 0 || nf > 18 || slow.is_err() || text.ends_with('.'),
+                    "{text}"
+                ),
+            }
+        }
+        assert_eq!(Dec::parse_quoted_prefix(b"1.5x"), None);
+        assert_eq!(Dec::parse_quoted_prefix(b"-1\""), None);
+        assert_eq!(Dec::parse_quoted_prefix(b"1.\""), None);
+        assert_eq!(Dec::parse_quoted_prefix(b"12.3456789a\""), None);
     }
 
     #[test]

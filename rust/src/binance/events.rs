@@ -320,13 +320,11 @@ pub fn parse_depth_diff(raw: &[u8], out: &mut DepthDiff) -> Result<(usize, usize
                 seen |= 4;
             }
             b"b" => {
-                let bids = &mut out.bids;
-                c.levels("b", |p, q| bids.push((p, q)))?;
+                c.levels_into("b", &mut out.bids)?;
                 seen |= 8;
             }
             b"a" => {
-                let asks = &mut out.asks;
-                c.levels("a", |p, q| asks.push((p, q)))?;
+                c.levels_into("a", &mut out.asks)?;
                 seen |= 16;
             }
             b"data" => {

@@ -281,6 +281,12 @@ impl<'a> Cursor<'a> {
     /// A string holding a plain decimal, parsed exactly.
     #[inline]
     pub fn decimal(&mut self, field: &str) -> Result<Dec> {
+        if self.peek() == Some(b'"') {
+            if let Some((v, end)) = Dec::parse_quoted_prefix(&self.buf[self.pos + 1..]) {
+                self.pos += 1 + end + 1;
+                return Ok(v);
+            }
+        }
         let at = self.pos;
         let s = self.string_bytes(field)?;
         Dec::parse(&s).map_err(|e| dec_error(e, field, at))
@@ -471,8 +477,24 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
-    /// A `[[price, qty], ...]` array, each level parsed exactly and handed to `f`.
+    /// A `[[price, qty], ...]` array, each level parsed exactly and appended to `out`.
+    ///
+    /// Compact arrays of plain unsigned decimals (what Binance sends) take a tight loop; anything
+    /// else (spaces, escapes, bad data) is re-read from the start by the general path, which
+    /// accepts it or says what is wrong.
     #[inline]
+    pub fn levels_into(&mut self, field: &str, out: &mut Vec<(Dec, Dec)>) -> Result<()> {
+        self.ws();
+        let mark = out.len();
+        if let Some(end) = levels_fast(self.buf, self.pos, out) {
+            self.pos = end;
+            return Ok(());
+        }
+        out.truncate(mark);
+        self.levels(field, |p, q| out.push((p, q)))
+    }
+
+    /// A `[[price, qty], ...]` array, each level parsed exactly and handed to `f`.
     pub fn levels(&mut self, field: &str, mut f: impl FnMut(Dec, Dec)) -> Result<()> {
         self.begin_array(field)?;
         let mut first = true;
@@ -522,6 +544,45 @@ impl<'a> Cursor<'a> {
             out.push((p, q));
         }
         Ok(out)
+    }
+}
+
+/// The compact-form fast path of [`Cursor::levels_into`]: `[["1.5","2"],...]` with no spaces.
+/// Returns the offset past the closing `]`, or `None` to defer to the general path.
+#[inline]
+fn levels_fast(buf: &[u8], mut i: usize, out: &mut Vec<(Dec, Dec)>) -> Option<usize> {
+    #[inline]
+    fn eat(buf: &[u8], i: &mut usize, c: u8) -> Option<()> {
+        if buf.get(*i) == Some(&c) {
+            *i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+    #[inline]
+    fn number(buf: &[u8], i: &mut usize) -> Option<Dec> {
+        eat(buf, i, b'"')?;
+        let (v, len) = Dec::parse_quoted_prefix(buf.get(*i..)?)?;
+        *i += len + 1;
+        Some(v)
+    }
+    eat(buf, &mut i, b'[')?;
+    if eat(buf, &mut i, b']').is_some() {
+        return Some(i);
+    }
+    loop {
+        eat(buf, &mut i, b'[')?;
+        let p = number(buf, &mut i)?;
+        eat(buf, &mut i, b',')?;
+        let q = number(buf, &mut i)?;
+        eat(buf, &mut i, b']')?;
+        out.push((p, q));
+        match buf.get(i) {
+            Some(b',') => i += 1,
+            Some(b']') => return Some(i + 1),
+            _ => return None,
+        }
     }
 }
 

@@ -42,10 +42,10 @@ fn parse_snapshot(raw: &[u8]) -> CoreResult<(u64, Vec<(Dec, Dec)>, Vec<(Dec, Dec
     let mut asks = Vec::new();
     f.get("bids")
         .ok_or_else(|| crate::binance::json::error("missing field", "bids", 0))?
-        .levels("bids", |p, q| bids.push((p, q)))?;
+        .levels_into("bids", &mut bids)?;
     f.get("asks")
         .ok_or_else(|| crate::binance::json::error("missing field", "asks", 0))?
-        .levels("asks", |p, q| asks.push((p, q)))?;
+        .levels_into("asks", &mut asks)?;
     Ok((id, bids, asks))
 }
 
@@ -169,14 +169,14 @@ impl PyOrderBook {
     #[pyo3(signature = (n = 10, *, exact = false))]
     fn bids<'py>(&self, py: Python<'py>, n: usize, exact: bool) -> PyResult<Bound<'py, PyAny>> {
         let st = self.state.lock();
-        levels_out(py, st.book.bids.iter().take(n).copied(), exact)
+        levels_out(py, st.book.bids.iter().take(n), exact)
     }
 
     /// The best `n` asks, best first, as (price, quantity) floats, or exact strings.
     #[pyo3(signature = (n = 10, *, exact = false))]
     fn asks<'py>(&self, py: Python<'py>, n: usize, exact: bool) -> PyResult<Bound<'py, PyAny>> {
         let st = self.state.lock();
-        levels_out(py, st.book.asks.iter().take(n).copied(), exact)
+        levels_out(py, st.book.asks.iter().take(n), exact)
     }
 
     /// The top `n` levels (all if None) as two float64 arrays of shape (k, 2): price, quantity.
