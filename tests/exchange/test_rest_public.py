@@ -144,6 +144,19 @@ async def test_market_data_after_a_trade(client: httpx.AsyncClient, alice: Any, 
     assert [t["symbol"] for t in both] == ["BTCUSDT", "ETHUSDT"]
     avg = (await client.get("/api/v3/avgPrice?symbol=BTCUSDT")).json()
     assert (avg["mins"], avg["price"]) == (5, "60000.00000000")
+    day = await client.get("/api/v3/ticker/24hr?symbol=BTCUSDT")
+    every = await client.get("/api/v3/ticker/24hr")
+    used = [int(r.headers["X-MBX-USED-WEIGHT-1M"]) for r in (day, every)]
+    assert used[1] - used[0] == 80  # documented weight without a symbol
+    assert [t["symbol"] for t in every.json()] == ["BTCUSDT", "ETHUSDT"]
+    stats = day.json()
+    assert (stats["lastPrice"], stats["volume"], stats["quoteVolume"], stats["count"]) == (
+        "60000.00000000",
+        "0.02000000",
+        "1200.00000000",
+        1,
+    )
+    assert (stats["bidPrice"], stats["askPrice"]) == ("59000.00000000", "60000.00000000")
     price = (await client.get("/api/v3/ticker/price?symbol=BTCUSDT")).json()
     assert price == {"symbol": "BTCUSDT", "price": "60000.00000000"}
 

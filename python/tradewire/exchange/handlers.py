@@ -238,6 +238,58 @@ def _price_ticker(c: Call) -> object:
     return bodies[0] if c.params.get("symbol") else bodies
 
 
+def _ticker_24hr(c: Call) -> object:
+    names = _symbols_param(c)
+    bodies = [_day_body(c, s) for s in (names or list(c.core.venue.specs))]
+    return bodies[0] if c.params.get("symbol") else bodies
+
+
+def _day_body(c: Call, symbol: str) -> dict[str, object]:
+    """24 h rolling statistics of ``symbol`` from the tape, as ticker/24hr (FULL) shows them."""
+    venue = c.core.venue
+    since = c.now - 86_400_000
+    tape = [t for t in venue.trades[symbol] if t.time >= since]
+    book = _book_ticker_body(c, symbol)
+    last = tape[-1].price if tape else venue.last_price.get(symbol, ZERO)
+    open_price = tape[0].price if tape else last
+    volume = sum((t.qty for t in tape), ZERO)
+    quote = sum((t.qty * t.price for t in tape), ZERO)
+    change = last - open_price
+    return {
+        "symbol": symbol,
+        "priceChange": fmt(change) if change >= 0 else "-" + fmt(-change),
+        "priceChangePercent": f"{(change / open_price * 100) if open_price else ZERO:.3f}",
+        "weightedAvgPrice": fmt(quote / volume if volume else ZERO),
+        "prevClosePrice": fmt(open_price),
+        "lastPrice": fmt(last),
+        "lastQty": fmt(tape[-1].qty if tape else ZERO),
+        "bidPrice": book["bidPrice"],
+        "bidQty": book["bidQty"],
+        "askPrice": book["askPrice"],
+        "askQty": book["askQty"],
+        "openPrice": fmt(open_price),
+        "highPrice": fmt(max((t.price for t in tape), default=ZERO)),
+        "lowPrice": fmt(min((t.price for t in tape), default=ZERO)),
+        "volume": fmt(volume),
+        "quoteVolume": fmt(quote),
+        "openTime": tape[0].time if tape else since,
+        "closeTime": c.now,
+        "firstId": tape[0].trade_id if tape else -1,
+        "lastId": tape[-1].trade_id if tape else -1,
+        "count": len(tape),
+    }
+
+
+def _ticker_weight(p: Params) -> int:
+    if p.get("symbol"):
+        return 2
+    raw = p.get("symbols")
+    if raw is None:
+        return 80
+    count = raw.count(",") + 1
+    return 2 * count if count <= 20 else 40 if count <= 100 else 80
+
+
 # --- account and trading -----------------------------------------------------------------------
 
 
@@ -451,6 +503,7 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/avgPrice"): Endpoint(_avg_price, _fixed(2)),
     ("GET", "/api/v3/ticker/bookTicker"): Endpoint(_book_ticker, _per_symbol(2, 4)),
     ("GET", "/api/v3/ticker/price"): Endpoint(_price_ticker, _per_symbol(2, 4)),
+    ("GET", "/api/v3/ticker/24hr"): Endpoint(_ticker_24hr, _ticker_weight),
     ("POST", "/api/v3/order"): Endpoint(_new_order, _fixed(1), "TRADE", counts_order=True),
     ("POST", "/api/v3/order/test"): Endpoint(
         _test_order, lambda p: 20 if p.get("computeCommissionRates") == "true" else 1, "TRADE"

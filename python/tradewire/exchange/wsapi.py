@@ -37,6 +37,7 @@ METHODS: dict[str, Endpoint] = {
     "avgPrice": ROUTES[("GET", "/api/v3/avgPrice")],
     "ticker.book": ROUTES[("GET", "/api/v3/ticker/bookTicker")],
     "ticker.price": ROUTES[("GET", "/api/v3/ticker/price")],
+    "ticker.24hr": ROUTES[("GET", "/api/v3/ticker/24hr")],
     "order.place": ROUTES[("POST", "/api/v3/order")],
     "order.test": ROUTES[("POST", "/api/v3/order/test")],
     "order.status": ROUTES[("GET", "/api/v3/order")],
