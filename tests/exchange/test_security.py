@@ -12,6 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tradewire import Signer
 from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
@@ -221,3 +222,41 @@ async def test_api_restrictions_report_the_keys_flags(make_trader: Any) -> None:
 async def test_key_repr_never_shows_the_secret(ex: LocalExchange) -> None:
     api_key = ex.add_key("very-secret-value")
     assert "very-secret-value" not in repr(ex.core.keys.get(api_key))
+
+
+@pytest.mark.asyncio
+async def test_keys_file(tmp_path: Path) -> None:
+    (tmp_path / "ed.pem").write_text((DATA / "ed25519-vector-public.pem").read_text())
+    keys = [
+        {
+            "secret": "file-secret",
+            "api_key": "F" * 64,
+            "permissions": ["reading"],
+            "balances": {"USDT": "5"},
+        },
+        {"public_key_file": "ed.pem", "ip_whitelist": ["127.0.0.1"]},
+    ]
+    (tmp_path / "keys.json").write_text(json.dumps(keys))
+    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
+        hmac_key, ed_key = ex.load_keys(tmp_path / "keys.json")
+        assert hmac_key == "F" * 64
+        query = f"timestamp={ex.core.now()}"
+        signature = Signer.from_secret("file-secret").sign(query)
+        async with httpx.AsyncClient(base_url=ex.rest_url) as client:
+            flags = await client.get(
+                f"/sapi/v1/account/apiRestrictions?{query}&signature={signature}",
+                headers={"X-MBX-APIKEY": hmac_key},
+            )
+            account = await client.get(
+                f"/api/v3/account?{query}&signature={signature}", headers={"X-MBX-APIKEY": hmac_key}
+            )
+        assert (flags.json()["enableReading"], flags.json()["enableSpotAndMarginTrading"]) == (
+            True,
+            False,
+        )
+        assert account.json()["balances"] == [
+            {"asset": "USDT", "free": "5.00000000", "locked": "0.00000000"}
+        ]
+        ed = ex.core.keys.get(ed_key)
+        assert ed is not None
+        assert (ed.key_type, ed.ip_whitelist) == ("ed25519", ("127.0.0.1",))

@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
     serve.add_argument("--replay", default=None, help="depthUpdate JSONL file to replay instead")
+    serve.add_argument("--keys", default=None, help="JSON file of keys to register")
     serve.set_defaults(func=_serve)
 
 
@@ -48,6 +49,9 @@ async def _run(args: argparse.Namespace) -> None:
         replay=args.replay,
     )
     async with exchange as ex:
+        if args.keys:
+            for api_key in ex.load_keys(args.keys):
+                print(f"Key from {args.keys}: {api_key}")
         secret = secrets.token_hex(32)
         api_key = ex.add_key(secret, permissions=("reading", "spot"))
         print(f"REST API:       {ex.rest_url}")

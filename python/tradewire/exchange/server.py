@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -24,7 +26,6 @@ from tradewire.exchange.wsapi import WsApi
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from pathlib import Path
     from types import TracebackType
 
 __all__ = ["LocalExchange"]
@@ -204,6 +205,37 @@ class LocalExchange:
         self.store.save_key(key)
         self.store.save_account(self.core.venue.accounts[account])
         return key.api_key
+
+    def load_keys(self, path: str | Path) -> list[str]:
+        """Register the keys listed in a JSON file; returns their API keys.
+
+        The file is a list of objects with ``secret`` (or ``public_key_file``, a PEM file next to
+        it), and optionally ``api_key``, ``permissions``, ``ip_whitelist`` and ``balances``. A key
+        already registered (restored from the database) is left as it is.
+        """
+        path = Path(path)
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise ValueError("a keys file holds a JSON list of keys")
+        out = []
+        for entry in entries:
+            secret = entry.get("secret")
+            if secret is None:
+                secret = (path.parent / entry["public_key_file"]).read_text(encoding="utf-8")
+            api_key = entry.get("api_key")
+            if api_key is not None and self.core.keys.get(api_key) is not None:
+                out.append(api_key)
+                continue
+            out.append(
+                self.add_key(
+                    secret,
+                    permissions=entry.get("permissions", ("reading", "spot")),
+                    ip_whitelist=entry.get("ip_whitelist"),
+                    balances=entry.get("balances"),
+                    api_key=api_key,
+                )
+            )
+        return out
 
     def set_faults(
         self,
