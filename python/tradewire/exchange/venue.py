@@ -290,6 +290,8 @@ class Venue:
             quote_left = order.orig_quote_qty
             for maker in self.books[order.symbol].makers(order.side, None):
                 qty = min(maker.remaining, floor_to_step(quote_left / maker.price, spec.step_size))
+                if qty * maker.price > quote_left:  # the division rounded up onto a step
+                    qty -= spec.step_size
                 if qty <= 0:
                     break
                 qty_total += qty
