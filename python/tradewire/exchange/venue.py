@@ -68,6 +68,7 @@ class Venue:
         self.accounts: dict[int, Account] = {}
         self.orders: dict[tuple[str, int], Order] = {}
         self.open_by_client_id: dict[tuple[int, str, str], Order] = {}
+        self.open_by_account: dict[int, dict[tuple[str, int], Order]] = {}
         self.stops: dict[str, list[Order]] = {}
         self.trades: dict[str, deque[Trade]] = {}
         self.fills: dict[int, list[Fill]] = {}
@@ -139,7 +140,7 @@ class Venue:
         self.orders[(order.symbol, order.order_id)] = order
         if not order.is_open:
             return
-        self.open_by_client_id[(order.account, order.symbol, order.client_order_id)] = order
+        self._opened(order)
         if order.is_working:
             self.books[order.symbol].rest(order)
         else:
@@ -177,8 +178,8 @@ class Venue:
         """An account's open orders (all symbols, or one), oldest first."""
         return [
             o
-            for o in self.orders.values()
-            if o.account == account and o.is_open and (symbol is None or o.symbol == symbol)
+            for o in self.open_by_account.get(account, {}).values()
+            if symbol is None or o.symbol == symbol
         ]
 
     # --- placing -------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ class Venue:
         self.next_order_id[req.symbol] += 1
         self.orders[(order.symbol, order.order_id)] = order
         if account_id != MARKET_ACCOUNT:
-            self.open_by_client_id[(account_id, order.symbol, client_id)] = order
+            self._opened(order)
             self.emit(OrderUpdate(order, "NEW", now))
         fills: list[Fill] = []
         if order.type in STOP_TYPES:
@@ -403,7 +404,7 @@ class Venue:
         book.executed(maker, qty)
         if maker.remaining == 0:
             maker.status = "FILLED"
-            self._forget_client_id(maker)
+            self._closed(maker)
         else:
             maker.status = "PARTIALLY_FILLED"
         taker.status = "PARTIALLY_FILLED" if taker.remaining > 0 else "FILLED"
@@ -489,7 +490,7 @@ class Venue:
         """End an order that is not on the book: unlock what it holds and announce it."""
         order.status = status
         order.update_time = now
-        self._forget_client_id(order)
+        self._closed(order)
         if order.account == MARKET_ACCOUNT:
             return
         if order.locked:
@@ -498,10 +499,17 @@ class Venue:
         if status != "FILLED":  # a fill was already reported by its TRADE update
             self.emit(OrderUpdate(order, status, now, cancel_client_id=cancel_client_id))
 
-    def _forget_client_id(self, order: Order) -> None:
+    def _opened(self, order: Order) -> None:
+        """Index an account's order as open (by client id, and per account in time order)."""
+        self.open_by_client_id[(order.account, order.symbol, order.client_order_id)] = order
+        self.open_by_account.setdefault(order.account, {})[(order.symbol, order.order_id)] = order
+
+    def _closed(self, order: Order) -> None:
+        """Drop an order from the open indexes."""
         key = (order.account, order.symbol, order.client_order_id)
         if self.open_by_client_id.get(key) is order:
             del self.open_by_client_id[key]
+        self.open_by_account.get(order.account, {}).pop((order.symbol, order.order_id), None)
 
     def _account_changed(self, account_id: int, now: int) -> None:
         if account_id == MARKET_ACCOUNT:
