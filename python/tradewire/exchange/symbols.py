@@ -132,11 +132,11 @@ def spec_for(symbol: str) -> SymbolSpec:
                 symbol=symbol,
                 base=base,
                 quote=quote,
-                tick_size=_d("0.00000001" if in_crypto else "0.0001"),
+                tick_size=_d("0.000001" if in_crypto else "0.0001"),  # tick x step: 8 decimals
                 step_size=_d("0.01"),
                 min_notional=_d("0.0001" if in_crypto else "5"),
                 start_price=_d("0.001" if in_crypto else "1"),
-                min_price=_d("0.00000001" if in_crypto else "0.0001"),
+                min_price=_d("0.000001" if in_crypto else "0.0001"),
                 min_qty=_d("0.01"),
                 market_max_qty=_d("1000000"),
                 max_qty=_d("9000000"),
