@@ -60,14 +60,14 @@ def test_assets_are_conserved_and_locks_match_open_orders(
     venue = Venue([spec_for("BTCUSDT")], lambda: 1_700_000_000_000)
     for account in (1, 2, 3):
         venue.open_account(account, dict(START))
-    for account, side, kind, qty, offset in flow:
+    for account_id, side, kind, qty, offset in flow:
         if kind == "CANCEL":
-            open_orders = venue.open_orders(account)
+            open_orders = venue.open_orders(account_id)
             if open_orders:
                 venue.cancel(open_orders[qty % len(open_orders)])
             continue
         with contextlib.suppress(Rejection):  # rejected orders must change nothing either
-            venue.place(account, request(side, kind, qty, offset))
+            venue.place(account_id, request(side, kind, qty, offset))
 
     fees = {"USDT": ZERO, "BTC": ZERO}
     for fills in venue.fills.values():
@@ -90,6 +90,6 @@ def test_assets_are_conserved_and_locks_match_open_orders(
     bid, ask = book.best_bid(), book.best_ask()
     if bid is not None and ask is not None:
         assert bid[0] < ask[0]
-    for side in (book.bids, book.asks):
-        for price, level in side.levels.items():
-            assert side.totals[price] == sum((o.remaining for o in level), ZERO)
+    for half in (book.bids, book.asks):
+        for price, level in half.levels.items():
+            assert half.totals[price] == sum((o.remaining for o in level), ZERO)
