@@ -58,8 +58,8 @@ def test_assets_are_conserved_and_locks_match_open_orders(
     flow: list[tuple[int, str, str, int, int]],
 ) -> None:
     venue = Venue([spec_for("BTCUSDT")], lambda: 1_700_000_000_000)
-    for account in (1, 2, 3):
-        venue.open_account(account, dict(START))
+    for number in (1, 2, 3):
+        venue.open_account(number, dict(START))
     for account_id, side, kind, qty, offset in flow:
         if kind == "CANCEL":
             open_orders = venue.open_orders(account_id)
