@@ -244,3 +244,56 @@ async def test_errors_and_public_methods(ex: LocalExchange) -> None:
         await ws.send("not json")
         garbage = json.loads(await ws.recv())
         assert (garbage["id"], garbage["status"]) == (None, 400)
+
+
+@pytest.mark.asyncio
+async def test_session_logon_with_ed25519_then_unsigned_requests(ex: LocalExchange) -> None:
+    private_pem = VECTORS["F1"]["secret"]
+    api_key = ex.add_key((DATA / "ed25519-vector-public.pem").read_text())
+    hmac_secret = secrets.token_hex(16)
+    hmac_key = ex.add_key(hmac_secret)
+    signer = Signer.from_secret(private_pem)
+    events: list[Any] = []
+    async with websockets.connect(ex.ws_api_url) as ws:
+        refused = await ask(
+            ws,
+            1,
+            "session.logon",
+            signed(
+                {"apiKey": hmac_key, "timestamp": ex.core.now()}, Signer.from_secret(hmac_secret)
+            ),
+        )
+        assert refused["error"]["code"] == -4056
+        logon = await ask(
+            ws, 2, "session.logon", signed({"apiKey": api_key, "timestamp": ex.core.now()}, signer)
+        )
+        assert logon["status"] == 200
+        assert logon["result"]["apiKey"] == api_key
+        account = await ask(ws, 3, "account.status", {"timestamp": ex.core.now()})
+        assert account["status"] == 200
+        sub = await ask(ws, 4, "userDataStream.subscribe")
+        assert sub["result"] == {"subscriptionId": 0}
+        placed = await ask(
+            ws,
+            5,
+            "order.place",
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.001",
+                "price": "50000",
+                "timestamp": ex.core.now(),
+            },
+            events,
+        )
+        assert placed["result"]["status"] == "NEW"
+        await ask(ws, 6, "userDataStream.unsubscribe", {"subscriptionId": 0}, events)
+        status = await ask(ws, 7, "session.status")
+        assert status["result"]["userDataStream"] is False
+        await ask(ws, 8, "session.logout")
+        anonymous = await ask(ws, 9, "account.status", {"timestamp": ex.core.now()})
+        assert anonymous["error"]["code"] == -2014
+    # events are sent before the answer that caused them
+    assert [e["e"] for e in events] == ["executionReport", "outboundAccountPosition"]
