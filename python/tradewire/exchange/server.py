@@ -38,6 +38,20 @@ class LocalExchange:
 
     Use it as ``async with LocalExchange(symbols=("BTCUSDT",)) as ex:``; it listens on an
     ephemeral port unless ``port`` is given.
+
+    Args:
+        symbols: The symbols to list (built-in specs for common pairs, else derived from the name).
+        seed: Seed of the synthetic market: the same seed gives the same market.
+        request_weight_per_minute: REQUEST_WEIGHT limit per IP (reported in exchangeInfo).
+        orders_per_10s: ORDERS limit per account per 10 s; ``orders_per_day`` per day.
+        ban_after_violations: Requests past a 429 in the same window before the 418 ban.
+        ban_ms: Length of a 418 ban.
+        host: Address to listen on; ``port``: 0 for an ephemeral port.
+        market: ``"synthetic"`` (the default) or ``"none"`` (books hold only accounts' orders).
+        replay: A depthUpdate JSONL file that drives the book instead of the synthetic market.
+        market_interval_ms: Time between two steps of the market.
+        streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
+        db: SQLite file keeping keys, balances, orders and fills (default: in memory).
     """
 
     def __init__(
