@@ -217,7 +217,7 @@ class WsApi:
             else:
                 self.core.metrics.responses_418 += 1
             error: dict[str, object] = exc.body()
-            error["data"] = {"retryAfter": now + exc.retry_after_s * 1000}
+            error["data"] = {"serverTime": now, "retryAfter": now + exc.retry_after_s * 1000}
             return {
                 "id": req_id,
                 "status": exc.status,
