@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import httpx
 import pytest
+import websockets
 
 from tradewire import Signer
 from tradewire.exchange import LocalExchange
@@ -75,3 +77,21 @@ async def test_order_count_limit_per_account() -> None:
         }
         assert "Retry-After" in response.headers
         assert ex.metrics()["orders_placed"] == 3
+
+
+@pytest.mark.asyncio
+async def test_websocket_api_shares_the_ip_weight() -> None:
+    async with (
+        LocalExchange(symbols=("BTCUSDT",), market="none", request_weight_per_minute=3) as ex,
+        httpx.AsyncClient(base_url=ex.rest_url) as client,
+        websockets.connect(ex.ws_api_url) as ws,
+    ):
+        assert (await client.get("/api/v3/ping")).status_code == 200
+        answers = []
+        for i in range(3):
+            await ws.send(json.dumps({"id": i, "method": "ping"}))
+            answers.append(json.loads(await ws.recv()))
+    assert [a["status"] for a in answers] == [200, 200, 429]
+    assert answers[1]["rateLimits"][0]["count"] == 3
+    assert answers[2]["error"]["code"] == -1003
+    assert answers[2]["error"]["data"]["retryAfter"] > answers[2]["error"]["data"]["serverTime"]
