@@ -47,8 +47,12 @@ class SyntheticDepthStream:
         self._tick_decimals = tick_decimals
         self._mid = mid_price_ticks
         rng = self._rng
-        self._bids = {self._mid - i: rng.randint(1, 5_000) * 10_000 for i in range(1, levels_per_side + 1)}
-        self._asks = {self._mid + i: rng.randint(1, 5_000) * 10_000 for i in range(1, levels_per_side + 1)}
+        self._bids = {
+            self._mid - i: rng.randint(1, 5_000) * 10_000 for i in range(1, levels_per_side + 1)
+        }
+        self._asks = {
+            self._mid + i: rng.randint(1, 5_000) * 10_000 for i in range(1, levels_per_side + 1)
+        }
         self._last_id = first_update_id
         self._time = start_time_ms
 
@@ -65,7 +69,9 @@ class SyntheticDepthStream:
         """The REST depth body for the current book (all levels)."""
         body = {
             "lastUpdateId": self._last_id,
-            "bids": [[self._price(p), self._qty(q)] for p, q in sorted(self._bids.items(), reverse=True)],
+            "bids": [
+                [self._price(p), self._qty(q)] for p, q in sorted(self._bids.items(), reverse=True)
+            ],
             "asks": [[self._price(p), self._qty(q)] for p, q in sorted(self._asks.items())],
         }
         return json.dumps(body, separators=(",", ":")).encode()

@@ -343,10 +343,8 @@ impl Book {
         let mut cost = Dec::ZERO;
         for (p, q) in side.iter() {
             let take = if q < left { q } else { left };
-            cost = cost.checked_add(p.checked_mul(take).or_else(|_| {
-                // Beyond 18 decimals the product is rounded: analytics, not an order.
-                Ok::<Dec, DecError>(Dec::from_raw(((p.to_f64() * take.to_f64()) * 1e18) as i128))
-            })?)?;
+            // Analytics: a product beyond 18 decimals is truncated there, not refused.
+            cost = cost.checked_add(p.mul_trunc(take)?)?;
             left = left.checked_sub(take)?;
             if left.is_zero() {
                 break;

@@ -106,6 +106,7 @@ impl Dec {
     }
 
     /// An integer value.
+    #[must_use]
     pub fn from_int(v: i64) -> Dec {
         Dec(i128::from(v) * ONE)
     }
@@ -255,12 +256,22 @@ impl Dec {
     }
 
     #[must_use]
-    pub fn neg(self) -> Dec {
+    pub fn negated(self) -> Dec {
         Dec(-self.0)
     }
 
     /// Exact product; [`DecError::Inexact`] if it needs more than 18 decimals.
     pub fn checked_mul(self, o: Dec) -> Result<Dec, DecError> {
+        self.mul(o, true)
+    }
+
+    /// Product truncated toward zero at 18 decimals (for analytics, never for an order).
+    pub fn mul_trunc(self, o: Dec) -> Result<Dec, DecError> {
+        self.mul(o, false)
+    }
+
+    #[allow(clippy::many_single_char_names)] // the names of the formula above
+    fn mul(self, o: Dec, exact: bool) -> Result<Dec, DecError> {
         // a*b/ONE with a = a1*ONE + a0 and b = b1*ONE + b0 (0 <= a0, b0 < ONE):
         // a*b/ONE = a1*b1*ONE + a1*b0 + a0*b1 + a0*b0/ONE, each term checked.
         let neg = (self.0 < 0) != (o.0 < 0);
@@ -268,7 +279,7 @@ impl Dec {
         let one = ONE as u128;
         let (a1, a0, b1, b0) = (a / one, a % one, b / one, b % one);
         let low = a0 * b0; // < 10^36, fits
-        if low % one != 0 {
+        if exact && low % one != 0 {
             return Err(DecError::Inexact);
         }
         let sum = a1
@@ -284,6 +295,7 @@ impl Dec {
 
     /// Quotient truncated toward zero at 18 decimals (for analytics and quote sizing; callers
     /// that need exactness floor the result to a step afterwards).
+    #[allow(clippy::many_single_char_names)] // quotient, remainder, digit: long division
     pub fn checked_div_trunc(self, o: Dec) -> Result<Dec, DecError> {
         if o.0 == 0 {
             return Err(DecError::DivisionByZero);
@@ -296,9 +308,10 @@ impl Dec {
         for _ in 0..SCALE {
             q = q.checked_mul(10).ok_or(DecError::Overflow)?;
             // r < b <= 2^127, so r*10 may overflow u128 only when b > 2^124: split then.
-            let (d, nr) = match r.checked_mul(10) {
-                Some(r10) => (r10 / b, r10 % b),
-                None => {
+            let (d, nr) = if let Some(r10) = r.checked_mul(10) {
+                (r10 / b, r10 % b)
+            } else {
+                {
                     let mut d = 0u128;
                     let mut acc = r;
                     for _ in 0..10 {
@@ -593,6 +606,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exactness is the point
     fn floats_are_correctly_rounded() {
         for s in ["65000.01", "0.1", "0.00000001", "123456.78901234", "1e0"] {
             if let Ok(v) = Dec::parse_str(s) {

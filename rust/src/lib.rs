@@ -1,7 +1,7 @@
 //! tradewire's Rust core: exact decimals, request signing, Binance wire parsing, order books.
 //!
 //! The domain modules (`decimal`, `sign`, `book`, `binance`) are plain Rust with no Python in
-//! them; `python` is the thin PyO3 layer, and the module below only registers it.
+//! them; `python` is the thin `PyO3` layer, and the module below only registers it.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod binance;

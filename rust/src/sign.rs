@@ -132,7 +132,7 @@ fn decode_pem(text: &str) -> Result<Pem, KeyError> {
     })
 }
 
-/// Which algorithm a PKCS#8 or SPKI DER names, found by its OID in the AlgorithmIdentifier.
+/// Which algorithm a PKCS#8 or SPKI DER names, found by its OID in the `AlgorithmIdentifier`.
 fn algorithm_of(der: &[u8]) -> Result<KeyType, KeyError> {
     // The AlgorithmIdentifier sits in the first few dozen bytes of both structures.
     let head = &der[..der.len().min(40)];
@@ -273,17 +273,18 @@ impl Signer {
     fn from_pem(text: &str) -> Result<Self, KeyError> {
         let pem = decode_pem(text)?;
         let key = match pem.label.as_str() {
-            "PRIVATE KEY" => match algorithm_of(&pem.der)? {
-                KeyType::Ed25519 => SigningKey::Ed25519(Box::new(
-                    ed25519_dalek::SigningKey::from_pkcs8_der(&pem.der)
-                        .map_err(|_| KeyError::InvalidKey("not a valid PKCS#8 Ed25519 key"))?,
-                )),
-                _ => {
+            "PRIVATE KEY" => {
+                if algorithm_of(&pem.der)? == KeyType::Ed25519 {
+                    SigningKey::Ed25519(Box::new(
+                        ed25519_dalek::SigningKey::from_pkcs8_der(&pem.der)
+                            .map_err(|_| KeyError::InvalidKey("not a valid PKCS#8 Ed25519 key"))?,
+                    ))
+                } else {
                     let k = rsa::RsaPrivateKey::from_pkcs8_der(&pem.der)
                         .map_err(|_| KeyError::InvalidKey("not a valid PKCS#8 RSA key"))?;
                     Self::rsa(k)?
                 }
-            },
+            }
             "RSA PRIVATE KEY" => {
                 let k = rsa::RsaPrivateKey::from_pkcs1_der(&pem.der)
                     .map_err(|_| KeyError::InvalidKey("not a valid PKCS#1 RSA key"))?;
@@ -563,7 +564,11 @@ mod tests {
         let key = [0xaau8; 131];
         let k = HmacKey::new(&key);
         let mac = k.mac(b"Test Using Larger Than Block-Size Key - Hash Key First");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = mac.iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
         assert_eq!(
             hex,
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"

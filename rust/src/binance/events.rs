@@ -89,7 +89,7 @@ pub struct Kline {
     pub taker_buy_quote_volume: Num,
 }
 
-/// A reply to SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS (or its error).
+/// A reply to `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` (or its error).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamResponse {
     /// The request id as raw JSON (an int or a string), if any.
@@ -101,6 +101,8 @@ pub struct StreamResponse {
 }
 
 /// Everything a market stream can deliver.
+// Each event is moved once, into its Python object: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     DepthUpdate(DepthUpdate),

@@ -118,6 +118,21 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[cold]
+    fn unexpected_in_object(&mut self) -> ParseError {
+        match self.buf.get(self.pos) {
+            None => error("truncated input: expected ',' or '}'", "", self.pos),
+            Some(&got) => error(
+                format!(
+                    "expected ',' or '}}', found '{}'",
+                    (got as char).escape_default()
+                ),
+                "",
+                self.pos,
+            ),
+        }
+    }
+
     /// Check that only whitespace is left.
     pub fn end(&mut self) -> Result<()> {
         if self.peek().is_some() {
@@ -147,7 +162,7 @@ impl<'a> Cursor<'a> {
             }
             Some(b',') if !first => self.pos += 1,
             _ if first => {}
-            _ => return Err(self.unexpected(b',', "")),
+            _ => return Err(self.unexpected_in_object()),
         }
         let key = self.string_bytes("<key>")?;
         self.expect(b':', "<key>")?;

@@ -35,7 +35,10 @@ pub struct PyOrderBook {
 
 type Level = (f64, f64);
 
-fn parse_snapshot(raw: &[u8]) -> CoreResult<(u64, Vec<(Dec, Dec)>, Vec<(Dec, Dec)>)> {
+/// A parsed snapshot: last update id, bids, asks.
+type Snapshot = (u64, Vec<(Dec, Dec)>, Vec<(Dec, Dec)>);
+
+fn parse_snapshot(raw: &[u8]) -> CoreResult<Snapshot> {
     let f = Fields::document(raw)?;
     let id = f.uint("lastUpdateId")?;
     let mut bids = Vec::new();
@@ -200,7 +203,7 @@ impl PyOrderBook {
         };
         let shape = |v: Vec<f64>| -> PyResult<Bound<'py, PyArray2<f64>>> {
             let rows = v.len() / 2;
-            Ok(v.into_pyarray(py).reshape([rows, 2])?)
+            v.into_pyarray(py).reshape([rows, 2])
         };
         Ok((shape(b)?, shape(a)?))
     }
@@ -253,11 +256,11 @@ impl PyOrderBook {
     }
 }
 
-fn levels_out<'py>(
-    py: Python<'py>,
+fn levels_out(
+    py: Python<'_>,
     levels: impl Iterator<Item = (Dec, Dec)>,
     exact: bool,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<Bound<'_, PyAny>> {
     if exact {
         let v: Vec<(String, String)> = levels
             .map(|(p, q)| (p.to_string(), q.to_string()))

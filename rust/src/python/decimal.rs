@@ -167,12 +167,12 @@ impl PyExactDecimal {
     }
 
     fn __neg__(&self) -> Self {
-        PyExactDecimal(self.0.neg())
+        PyExactDecimal(self.0.negated())
     }
 
     fn __abs__(&self) -> Self {
         PyExactDecimal(if self.0.is_negative() {
-            self.0.neg()
+            self.0.negated()
         } else {
             self.0
         })

@@ -215,7 +215,7 @@ event_class! {
 }
 
 event_class! {
-    /// A reply to SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS; `id` and `result` are raw JSON.
+    /// A reply to `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS`; `id` and `result` are raw JSON.
     PyStreamResponse(ev::StreamResponse) as "StreamResponse",
     repr "id={:?}, result={:?}, error_code={:?}" (id, result, error_code) {
         optstr id; optstr result; optstr error_msg;

@@ -1,4 +1,4 @@
-//! The PyO3 layer: thin classes over the pure Rust core, and the one error mapping.
+//! The `PyO3` layer: thin classes over the pure Rust core, and the one error mapping.
 pub mod book;
 pub mod decimal;
 pub mod errors;

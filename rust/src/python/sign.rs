@@ -51,6 +51,7 @@ impl PySigner {
         format!("Signer(key_type='{}')", self.0.key_type().name())
     }
 
+    #[allow(clippy::unused_self)] // the signature pickle calls
     fn __reduce__(&self) -> PyResult<()> {
         Err(type_error("a Signer holds a secret and cannot be pickled"))
     }
@@ -90,6 +91,7 @@ impl PyVerifier {
         format!("Verifier(key_type='{}')", self.0.key_type().name())
     }
 
+    #[allow(clippy::unused_self)] // the signature pickle calls
     fn __reduce__(&self) -> PyResult<()> {
         Err(type_error(
             "a Verifier holds a secret and cannot be pickled",
