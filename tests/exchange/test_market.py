@@ -82,24 +82,32 @@ async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
     assert sum(Decimal(t["qty"]) for t in fills) == Decimal("0.001")
 
 
-@pytest.mark.asyncio
-async def test_replay_reproduces_the_files_book() -> None:
-    snapshot = json.loads(DEPTH.with_name("depth-btcusdt.snapshot.json").read_text())
+def expected_book(path: Path) -> tuple[list[Any], list[Any]]:
+    """The book a depth file ends with: its snapshot with every event applied in order."""
+    snapshot = json.loads(path.with_name(path.name.replace(".jsonl", ".snapshot.json")).read_text())
     bids = {Decimal(p): Decimal(q) for p, q in snapshot["bids"]}
     asks = {Decimal(p): Decimal(q) for p, q in snapshot["asks"]}
-    events = [json.loads(line) for line in DEPTH.read_text().splitlines()]
-    for event in events:
+    for line in path.read_text().splitlines():
+        event = json.loads(line)
         for side, levels in ((bids, event["b"]), (asks, event["a"])):
             for price, qty in levels:
                 if Decimal(qty) == 0:
                     side.pop(Decimal(price), None)
                 else:
                     side[Decimal(price)] = Decimal(qty)
-    async with LocalExchange(symbols=("BTCUSDT",), replay=DEPTH, market_interval_ms=60_000) as ex:
-        ex.advance(len(events))
-        assert ex.market is not None
-        ours = await book(ex)
-    assert [(Decimal(p), Decimal(q)) for p, q in ours["bids"]] == sorted(
-        bids.items(), reverse=True
-    )[:1000]
-    assert [(Decimal(p), Decimal(q)) for p, q in ours["asks"]] == sorted(asks.items())[:1000]
+    return sorted(bids.items(), reverse=True)[:1000], sorted(asks.items())[:1000]
+
+
+@pytest.mark.asyncio
+async def test_replay_of_two_files_reproduces_both_books() -> None:
+    files = [DEPTH, DATA / "depth-ethusdt.jsonl"]  # gen_binance_depth.py 40 ... --seed 8
+    events = sum(len(f.read_text().splitlines()) for f in files)
+    async with LocalExchange(
+        symbols=("BTCUSDT", "ETHUSDT"), replay=files, market_interval_ms=60_000
+    ) as ex:
+        ex.advance(events)
+        for symbol, path in zip(("BTCUSDT", "ETHUSDT"), files, strict=True):
+            ours = await book(ex, symbol)
+            bids, asks = expected_book(path)
+            assert [(Decimal(p), Decimal(q)) for p, q in ours["bids"]] == bids
+            assert [(Decimal(p), Decimal(q)) for p, q in ours["asks"]] == asks

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tradewire.exchange.venue import Venue
 
 __all__ = ["DepthReplay", "load_events"]
@@ -29,38 +31,51 @@ def load_events(path: Path) -> list[dict[str, object]]:
     return events
 
 
-class DepthReplay:
-    """Drives the venue's market liquidity from a depth file: one event per step.
+def _snapshot_of(path: Path) -> dict[str, object] | None:
+    """``NAME.snapshot.json`` beside ``NAME.jsonl`` (as gen_binance_depth.py writes), if any."""
+    snapshot = path.with_name(path.name.rsplit(".", 1)[0] + ".snapshot.json")
+    if not snapshot.exists():
+        return None
+    loaded: dict[str, object] = json.loads(snapshot.read_text(encoding="utf-8"))
+    return loaded
 
-    Level quantities become the market's own resting quantity; a level that crosses an
-    account's resting order trades with it, as the real market would have.
+
+class DepthReplay:
+    """Drives the venue's market liquidity from depth files: one event per step.
+
+    Each event goes to the symbol it names (``s``), so several files (or one recorded
+    multi-symbol stream) replay several symbols at once, merged in event-time order. Level
+    quantities become the market's own resting quantity; a level that crosses an account's
+    resting order trades with it, as the real market would have.
     """
 
-    def __init__(self, venue: Venue, path: str | Path, symbol: str | None = None) -> None:
+    def __init__(self, venue: Venue, paths: str | Path | Iterable[str | Path]) -> None:
         self.venue = venue
-        self.path = Path(path)
-        self.events = load_events(self.path)
-        first = self.events[0] if self.events else {}
-        self.symbol = (symbol or str(first.get("s", ""))).upper()
-        if self.symbol not in venue.specs:
-            raise ValueError(f"the replay's symbol {self.symbol!r} is not listed")
+        files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+        self.snapshots: list[tuple[str, dict[str, object]]] = []
+        self.events: list[dict[str, object]] = []
+        for path in files:
+            events = load_events(path)
+            for event in events:
+                if str(event.get("s", "")).upper() not in venue.specs:
+                    raise ValueError(f"{path.name}: symbol {event.get('s')!r} is not listed")
+            snapshot = _snapshot_of(path)
+            if snapshot is not None and events:
+                self.snapshots.append((str(events[0]["s"]).upper(), snapshot))
+            self.events.extend(events)
+        self.events.sort(key=lambda e: int(str(e.get("E", 0))))
         self.position = 0
-        snapshot = self.path.with_name(self.path.name.rsplit(".", 1)[0] + ".snapshot.json")
-        self.snapshot: dict[str, object] | None = None
-        if snapshot.exists():
-            self.snapshot = json.loads(snapshot.read_text(encoding="utf-8"))
 
     def open(self) -> None:
-        """Load the snapshot (if there is one) into the book."""
-        if self.snapshot is None:
-            return
-        self._apply(self.snapshot.get("bids", []), "BUY")
-        self._apply(self.snapshot.get("asks", []), "SELL")
+        """Load the snapshots into the books."""
+        for symbol, snapshot in self.snapshots:
+            self._apply(symbol, snapshot.get("bids", []), "BUY")
+            self._apply(symbol, snapshot.get("asks", []), "SELL")
 
-    def _apply(self, levels: object, side: str) -> None:
+    def _apply(self, symbol: str, levels: object, side: str) -> None:
         assert isinstance(levels, list)
         for price, qty in levels:
-            self.venue.mm_quote(self.symbol, side, Decimal(price), Decimal(qty))
+            self.venue.mm_quote(symbol, side, Decimal(price), Decimal(qty))
 
     @property
     def done(self) -> bool:
@@ -68,10 +83,11 @@ class DepthReplay:
         return self.position >= len(self.events)
 
     def step(self) -> None:
-        """Apply the next event (nothing once the file is exhausted)."""
+        """Apply the next event (nothing once the files are exhausted)."""
         if self.done:
             return
         event = self.events[self.position]
         self.position += 1
-        self._apply(event.get("b", []), "BUY")
-        self._apply(event.get("a", []), "SELL")
+        symbol = str(event["s"]).upper()
+        self._apply(symbol, event.get("b", []), "BUY")
+        self._apply(symbol, event.get("a", []), "SELL")

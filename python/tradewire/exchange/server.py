@@ -48,7 +48,7 @@ class LocalExchange:
         ban_ms: Length of a 418 ban.
         host: Address to listen on; ``port``: 0 for an ephemeral port.
         market: ``"synthetic"`` (the default) or ``"none"`` (books hold only accounts' orders).
-        replay: A depthUpdate JSONL file that drives the book instead of the synthetic market.
+        replay: depthUpdate JSONL file(s) that drive the books instead of the synthetic market.
         market_interval_ms: Time between two steps of the market.
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
         db: SQLite file keeping keys, balances, orders and fills (default: in memory).
@@ -67,7 +67,7 @@ class LocalExchange:
         host: str = "127.0.0.1",
         port: int = 0,
         market: str = "synthetic",
-        replay: str | Path | None = None,
+        replay: str | Path | Iterable[str | Path] | None = None,
         market_interval_ms: int = 100,
         streams: StreamConfig | None = None,
         db: str | Path | None = None,
