@@ -28,7 +28,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--symbols", default="BTCUSDT,ETHUSDT", help="comma-separated symbols to list"
     )
     serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
-    serve.add_argument("--replay", default=None, help="depthUpdate JSONL file to replay instead")
+    serve.add_argument(
+        "--replay",
+        action="append",
+        default=None,
+        help="depthUpdate JSONL file to replay instead of the synthetic market (repeatable)",
+    )
     serve.add_argument("--keys", default=None, help="JSON file of keys to register")
     serve.set_defaults(func=_serve)
 
