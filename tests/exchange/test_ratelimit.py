@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
 
 import httpx
 import pytest
@@ -13,8 +15,16 @@ from tradewire import Signer
 from tradewire.exchange import LocalExchange
 
 
+async def away_from_window_end(window_ms: int, margin_ms: int = 1500) -> None:
+    """Wait until the current fixed window has ``margin_ms`` left, so a test stays inside it."""
+    left = window_ms - time.time_ns() // 1_000_000 % window_ms
+    if left < margin_ms:
+        await asyncio.sleep(left / 1000 + 0.01)
+
+
 @pytest.mark.asyncio
 async def test_weight_limit_429_then_418_ban() -> None:
+    await away_from_window_end(60_000)
     async with (
         LocalExchange(
             symbols=("BTCUSDT",),
@@ -58,6 +68,7 @@ async def test_order_count_limit_per_account() -> None:
     ):
         secret = secrets.token_hex(16)
         api_key = ex.add_key(secret)
+        await away_from_window_end(10_000)
         signer = Signer.from_secret(secret)
         statuses = []
         for i in range(4):
@@ -81,6 +92,7 @@ async def test_order_count_limit_per_account() -> None:
 
 @pytest.mark.asyncio
 async def test_websocket_api_shares_the_ip_weight() -> None:
+    await away_from_window_end(60_000)
     async with (
         LocalExchange(symbols=("BTCUSDT",), market="none", request_weight_per_minute=3) as ex,
         httpx.AsyncClient(base_url=ex.rest_url) as client,
