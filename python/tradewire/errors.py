@@ -163,9 +163,7 @@ class RateLimitExceeded(APIError):
 class IPBanned(RateLimitExceeded):
     """The IP is banned (HTTP 418) for ignoring rate limits; ``banned_until`` is in ms."""
 
-    default_hint = (
-        "Stop sending requests until the ban ends; the ban grows if requests continue."
-    )
+    default_hint = "Stop sending requests until the ban ends; the ban grows if requests continue."
 
     def __init__(
         self,

@@ -76,13 +76,20 @@ class SyntheticDepthStream:
         }
         return json.dumps(body, separators=(",", ":")).encode()
 
-    def _changes(self, side: dict[int, int], new_mid: int, sign: int) -> dict[int, int]:
-        """Random level changes on one side; ``sign`` is -1 for bids, +1 for asks."""
+    def _changes(
+        self, side: dict[int, int], old_mid: int, new_mid: int, sign: int
+    ) -> dict[int, int]:
+        """Random level changes on one side; ``sign`` is -1 for bids, +1 for asks.
+
+        Bids stay strictly below the mid and asks strictly above it, so only the levels between
+        the old and the new mid can end up on the wrong side: those are removed.
+        """
         rng = self._rng
         changes: dict[int, int] = {}
-        # Levels now on the wrong side of the mid are removed.
-        for price in [p for p in side if (p - new_mid) * sign <= 0]:
-            changes[price] = 0
+        low, high = sorted((old_mid, new_mid))
+        for price in range(low, high + 1):
+            if price in side and (price - new_mid) * sign <= 0:
+                changes[price] = 0
         for _ in range(rng.randint(2, 25)):
             distance = 1 + int(rng.expovariate(1 / 35))
             price = new_mid + sign * distance
@@ -97,9 +104,10 @@ class SyntheticDepthStream:
         """The next ``count`` depthUpdate events, as compact JSON bytes."""
         rng = self._rng
         for _ in range(count):
+            old_mid = self._mid
             self._mid += rng.choice((-2, -1, -1, 0, 0, 0, 0, 1, 1, 2))
-            bid_changes = self._changes(self._bids, self._mid, -1)
-            ask_changes = self._changes(self._asks, self._mid, +1)
+            bid_changes = self._changes(self._bids, old_mid, self._mid, -1)
+            ask_changes = self._changes(self._asks, old_mid, self._mid, +1)
             for side, changes in ((self._bids, bid_changes), (self._asks, ask_changes)):
                 for price, qty in changes.items():
                     if qty:
@@ -109,16 +117,16 @@ class SyntheticDepthStream:
             first = self._last_id + 1
             self._last_id += rng.randint(1, 12)
             self._time += rng.randint(90, 110)
-            event = {
-                "e": "depthUpdate",
-                "E": self._time,
-                "s": self.symbol,
-                "U": first,
-                "u": self._last_id,
-                "b": [[self._price(p), self._qty(q)] for p, q in bid_changes.items()],
-                "a": [[self._price(p), self._qty(q)] for p, q in ask_changes.items()],
-            }
-            yield json.dumps(event, separators=(",", ":")).encode()
+            bids = ",".join(
+                f'["{self._price(p)}","{self._qty(q)}"]' for p, q in bid_changes.items()
+            )
+            asks = ",".join(
+                f'["{self._price(p)}","{self._qty(q)}"]' for p, q in ask_changes.items()
+            )
+            yield (
+                f'{{"e":"depthUpdate","E":{self._time},"s":"{self.symbol}",'
+                f'"U":{first},"u":{self._last_id},"b":[{bids}],"a":[{asks}]}}'
+            ).encode()
 
     def best(self) -> tuple[str, str]:
         """The current best bid and ask prices, as exchange strings."""
