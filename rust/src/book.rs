@@ -80,7 +80,8 @@ fn lower_bound(keys: &[i128], k: i128) -> usize {
 }
 
 /// `lower_bound`, tuned for keys near the top: the last `TOP_SCAN` keys are counted without
-/// branches (changes cluster near the best price); only deeper keys take the binary search.
+/// branches (changes cluster near the best price); deeper keys are bracketed by galloping down
+/// from the top (distances 16, 32, 64, ...) and then binary-searched within the bracket.
 #[inline]
 fn find_from_top(keys: &[i128], k: i128) -> usize {
     const TOP_SCAN: usize = 8;
@@ -94,9 +95,18 @@ fn find_from_top(keys: &[i128], k: i128) -> usize {
         above = above.wrapping_add(usize::from(x >= k));
     }
     if above < tail.len() {
-        n - above
-    } else {
-        lower_bound(&keys[..head], k)
+        return n - above;
+    }
+    // keys[head..] are all >= k: find lo with keys[lo] < k, doubling the distance from the top.
+    let mut hi = head;
+    let mut step = TOP_SCAN;
+    loop {
+        let lo = hi.saturating_sub(step);
+        if lo == 0 || keys.get(lo).is_some_and(|&x| x < k) {
+            return lo + lower_bound(&keys[lo..hi], k);
+        }
+        hi = lo;
+        step *= 2;
     }
 }
 
