@@ -277,8 +277,12 @@ def error_from_response(
     endpoint: str | None = None,
     retry_after: float | None = None,
     is_order: bool = False,
+    banned_until: int | None = None,
 ) -> APIError:
-    """Build the typed error for an exchange answer (HTTP status plus Binance code and message)."""
+    """Build the typed error for an exchange answer (HTTP status plus Binance code and message).
+
+    ``banned_until`` (server ms) is the end of the ban that a 418 announces.
+    """
     cls: type[APIError]
     if status == 418:
         cls = IPBanned
@@ -301,4 +305,6 @@ def error_from_response(
     kw: dict[str, object] = {"code": code, "status": status, "endpoint": endpoint}
     if issubclass(cls, RateLimitExceeded):
         kw["retry_after"] = retry_after
+    if issubclass(cls, IPBanned):
+        kw["banned_until"] = banned_until
     return cls(msg, **kw)  # type: ignore[arg-type]

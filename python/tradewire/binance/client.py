@@ -1,0 +1,497 @@
+"""``BinanceClient``: one async context manager for Binance Spot (REST, streams, WebSocket API).
+
+>>> async def main() -> None:  # doctest: +SKIP
+...     async with BinanceClient(api_key, secret) as client:
+...         order = await client.place_order(
+...             "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="60000", time_in_force="GTC"
+...         )
+...         await client.cancel_order("BTCUSDT", client_order_id=order.client_order_id)
+
+The URLs are settings, so the same code runs against binance.com, Binance's testnet and the
+local exchange (``tradewire.exchange.LocalExchange``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from tradewire._core import Signer
+from tradewire.binance.clock import ServerClock
+from tradewire.binance.errorlog import ErrorLog
+from tradewire.binance.filters import ExchangeInfo
+from tradewire.binance.ratelimit import RateLimiter
+from tradewire.binance.rest import RestTransport
+from tradewire.binance.wire import parse_depth_snapshot, parse_order_response
+from tradewire.errors import (
+    AuthenticationError,
+    ExchangeUnavailable,
+    InvalidOrder,
+    IPBanned,
+    NetworkError,
+    OrderNotFound,
+    OrderStatusUnknown,
+    RateLimitExceeded,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+    from contextlib import AbstractAsyncContextManager
+    from pathlib import Path
+    from types import TracebackType
+
+    import httpx
+
+    from tradewire._core import Event, OrderBook, ParamValue
+    from tradewire.binance.filters import DecimalInput, SymbolFilters
+    from tradewire.binance.wire import OrderResponse, PartialDepth
+
+__all__ = ["BinanceClient", "new_client_order_id"]
+
+_ORDER = "/api/v3/order"
+# Errors after which querying the order again may give an answer.
+_TRANSIENT = (NetworkError, ExchangeUnavailable, OrderStatusUnknown, RateLimitExceeded)
+
+
+def new_client_order_id() -> str:
+    """A fresh ``newClientOrderId`` (32 characters, within Binance's ``[.A-Za-z0-9:/_-]{1,36}``)."""
+    return "tw" + secrets.token_hex(15)
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+def _ids(order_id: int | None, client_order_id: str | None) -> dict[str, ParamValue]:
+    if order_id is None and client_order_id is None:
+        raise ValueError("give order_id or client_order_id")
+    return {"orderId": order_id, "origClientOrderId": client_order_id}
+
+
+class BinanceClient:
+    """Binance Spot over REST, market streams and the WebSocket API, as one async context."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        secret: str | None = None,
+        *,
+        rest_url: str = "https://api.binance.com",
+        stream_url: str = "wss://stream.binance.com:9443",
+        ws_api_url: str = "wss://ws-api.binance.com:443/ws-api/v3",
+        error_log: str | Path | ErrorLog | None = None,
+        recv_window: int = 5000,
+        timeout: float = 10.0,
+        load_exchange_info: bool = True,
+        clock_samples: int = 5,
+        clock_refresh_s: float = 300.0,
+        rate_limit_guard_ms: float = 250.0,
+        order_query_attempts: int = 8,
+        order_query_backoff_s: float = 0.05,
+        stream_options: Mapping[str, Any] | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if (api_key is None) != (secret is None):
+            raise ValueError("give both api_key and secret, or neither")
+        # The secret becomes a Signer here and is not kept anywhere else.
+        self._signer = Signer.from_secret(secret) if secret is not None else None
+        self._api_key = api_key
+        self.rest_url = rest_url
+        self.stream_url = stream_url
+        self.ws_api_url = ws_api_url
+        self._recv_window = recv_window
+        self._load_exchange_info = load_exchange_info
+        self._query_attempts = max(1, order_query_attempts)
+        self._query_backoff_s = order_query_backoff_s
+        self._stream_options = dict(stream_options or {})
+        self.error_log = error_log if isinstance(error_log, ErrorLog) else ErrorLog(error_log)
+        self.clock = ServerClock(
+            self.server_time, samples=clock_samples, refresh_interval_s=clock_refresh_s
+        )
+        self.limiter = RateLimiter(self.clock.now_ms, guard_ms=rate_limit_guard_ms)
+        self._rest = RestTransport(
+            rest_url,
+            api_key=api_key,
+            signer=self._signer,
+            clock=self.clock,
+            limiter=self.limiter,
+            error_log=self.error_log,
+            recv_window=recv_window,
+            timeout=timeout,
+            http=http,
+        )
+        self._exchange_info: ExchangeInfo | None = None
+        self._info_lock = asyncio.Lock()
+        self._streams: Any = None
+
+    def __repr__(self) -> str:
+        key_type = self._signer.key_type if self._signer is not None else None
+        return f"BinanceClient(rest_url={self.rest_url!r}, key_type={key_type!r})"
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> BinanceClient:
+        """Measure the clock offset and (by default) load exchangeInfo: filters and limits."""
+        try:
+            await self.clock.ensure_synced()
+            self.clock.start()
+            if self._load_exchange_info:
+                await self.exchange_info()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close streams, the clock refresh and the HTTP connections."""
+        streams, self._streams = self._streams, None
+        if streams is not None:
+            await streams.aclose()
+        await self.clock.aclose()
+        await self._rest.aclose()
+
+    # --- market data ----------------------------------------------------------------------------
+
+    async def server_time(self) -> int:
+        """The exchange's time in ms (``GET /api/v3/time``)."""
+        body = _json(await self._rest.request("GET", "/api/v3/time"))
+        return int(body["serverTime"])
+
+    async def exchange_info(self, *, refresh: bool = False) -> ExchangeInfo:
+        """exchangeInfo (cached): symbol filters; its rateLimits also set the limiter."""
+        async with self._info_lock:
+            if self._exchange_info is None or refresh:
+                info = ExchangeInfo(_json(await self._rest.request("GET", "/api/v3/exchangeInfo")))
+                if info.rate_limits:
+                    self.limiter.set_limits_from_exchange_info(info.rate_limits)
+                self._exchange_info = info
+            return self._exchange_info
+
+    async def filters(self, symbol: str) -> SymbolFilters:
+        """The trading filters of ``symbol`` (exchangeInfo reloaded once for a new symbol)."""
+        info = await self.exchange_info()
+        if symbol.upper() not in info.symbols:
+            info = await self.exchange_info(refresh=True)
+        return info.filters(symbol)
+
+    async def depth_raw(self, symbol: str, limit: int = 1000) -> bytes:
+        """The raw body of ``GET /api/v3/depth`` (for ``OrderBook.apply_snapshot``)."""
+        return await self._rest.request(
+            "GET", "/api/v3/depth", {"symbol": symbol.upper(), "limit": limit}
+        )
+
+    async def depth(self, symbol: str, limit: int = 100) -> PartialDepth:
+        """An order book snapshot: ``last_update_id``, ``bids`` and ``asks`` as exact strings."""
+        return parse_depth_snapshot(await self.depth_raw(symbol, limit))
+
+    async def trades(self, symbol: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Recent trades (``GET /api/v3/trades``)."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper(), "limit": limit}
+        result: list[dict[str, Any]] = _json(
+            await self._rest.request("GET", "/api/v3/trades", params)
+        )
+        return result
+
+    async def klines(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        limit: int = 500,
+        start_time: int | None = None,
+        end_time: int | None = None,
+    ) -> list[list[Any]]:
+        """Candles (``GET /api/v3/klines``), rows as Binance sends them (prices as strings)."""
+        params: dict[str, ParamValue] = {
+            "symbol": symbol.upper(),
+            "interval": interval,
+            "startTime": start_time,
+            "endTime": end_time,
+            "limit": limit,
+        }
+        result: list[list[Any]] = _json(await self._rest.request("GET", "/api/v3/klines", params))
+        return result
+
+    async def book_ticker(self, symbol: str | None = None) -> Any:
+        """Best bid/ask of ``symbol`` (a dict), or of every symbol (a list)."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper() if symbol else None}
+        return _json(await self._rest.request("GET", "/api/v3/ticker/bookTicker", params))
+
+    async def avg_price(self, symbol: str) -> str:
+        """The current average price (the reference of PERCENT_PRICE filters), exact."""
+        body = _json(await self._rest.request("GET", "/api/v3/avgPrice", {"symbol": symbol}))
+        return str(body["price"])
+
+    # --- orders ---------------------------------------------------------------------------------
+
+    async def _order_params(
+        self,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: DecimalInput | None,
+        quote_order_qty: DecimalInput | None,
+        price: DecimalInput | None,
+        time_in_force: str | None,
+        stop_price: DecimalInput | None,
+        client_order_id: str | None,
+        extra: Mapping[str, ParamValue],
+    ) -> dict[str, ParamValue]:
+        if quantity is None and quote_order_qty is None:
+            raise InvalidOrder(
+                f"{symbol}: give quantity or quote_order_qty", endpoint="local filter check"
+            )
+        filters = await self.filters(symbol)
+        prepared = filters.prepare(
+            side,
+            order_type,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            stop_price=stop_price,
+        )
+        params: dict[str, ParamValue] = {
+            "symbol": filters.symbol,
+            "side": side.upper(),
+            "type": order_type.upper(),
+            "timeInForce": time_in_force,
+        }
+        params.update(prepared.params())
+        params["newClientOrderId"] = client_order_id or new_client_order_id()
+        params.update(extra)
+        return params
+
+    async def place_order(
+        self,
+        symbol: str,
+        side: str,
+        type: str,
+        *,
+        quantity: DecimalInput | None = None,
+        quote_order_qty: DecimalInput | None = None,
+        price: DecimalInput | None = None,
+        time_in_force: str | None = None,
+        stop_price: DecimalInput | None = None,
+        client_order_id: str | None = None,
+        response_type: str | None = None,
+        **extra: ParamValue,
+    ) -> OrderResponse:
+        """Place an order, validated and rounded against the symbol's filters first.
+
+        Returns only when the order's fate is known: if the answer is lost (5xx, -1007, a
+        timeout), the order is looked up by its ``newClientOrderId`` (with backoff) and never
+        sent again.
+
+        Raises:
+            InvalidOrder: the order breaks a filter (nothing was sent), or the exchange refused it.
+            OrderNotFound: the answer was lost and the order is not on the exchange: not placed.
+            OrderStatusUnknown: the answer was lost and every lookup failed too.
+        """
+        params = await self._order_params(
+            symbol,
+            side,
+            type,
+            quantity,
+            quote_order_qty,
+            price,
+            time_in_force,
+            stop_price,
+            client_order_id,
+            extra,
+        )
+        params["newOrderRespType"] = response_type
+        try:
+            raw = await self._rest.request("POST", _ORDER, params, signed=True, is_order=True)
+        except OrderStatusUnknown as unknown:
+            cid = params["newClientOrderId"]
+            assert isinstance(cid, str)
+            return await self._reconcile(str(params["symbol"]), cid, unknown)
+        return parse_order_response(raw)
+
+    async def _reconcile(
+        self, symbol: str, client_order_id: str, cause: OrderStatusUnknown
+    ) -> OrderResponse:
+        """Find out what became of an order whose answer was lost, by its client order id."""
+        delay = self._query_backoff_s
+        not_found = 0
+        for _ in range(self._query_attempts):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            try:
+                return await self.get_order(symbol, client_order_id=client_order_id)
+            except OrderNotFound:
+                not_found += 1
+            except IPBanned:
+                break
+            except _TRANSIENT:
+                continue
+        if not_found >= 2:
+            raise OrderNotFound(
+                f"order {client_order_id} was not placed: its answer was lost "
+                f"({cause.msg}) and {not_found} lookups found no such order",
+                endpoint=f"POST {_ORDER}",
+                hint="It is safe to send the order again, with the same client order id.",
+            ) from cause
+        raise OrderStatusUnknown(
+            f"order {client_order_id}: status still unknown after {self._query_attempts} "
+            f"lookups ({cause.msg})",
+            endpoint=f"POST {_ORDER}",
+        ) from cause
+
+    async def test_order(
+        self,
+        symbol: str,
+        side: str,
+        type: str,
+        *,
+        quantity: DecimalInput | None = None,
+        quote_order_qty: DecimalInput | None = None,
+        price: DecimalInput | None = None,
+        time_in_force: str | None = None,
+        stop_price: DecimalInput | None = None,
+        client_order_id: str | None = None,
+        **extra: ParamValue,
+    ) -> dict[str, Any]:
+        """Validate an order locally and on the exchange (``POST /api/v3/order/test``)."""
+        params = await self._order_params(
+            symbol,
+            side,
+            type,
+            quantity,
+            quote_order_qty,
+            price,
+            time_in_force,
+            stop_price,
+            client_order_id,
+            extra,
+        )
+        result: dict[str, Any] = _json(
+            await self._rest.request("POST", "/api/v3/order/test", params, signed=True)
+        )
+        return result
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderResponse:
+        """Cancel an open order by exchange id or client order id."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper()}
+        params.update(_ids(order_id, client_order_id))
+        return parse_order_response(await self._rest.request("DELETE", _ORDER, params, signed=True))
+
+    async def get_order(
+        self, symbol: str, *, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderResponse:
+        """Query one order by exchange id or client order id."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper()}
+        params.update(_ids(order_id, client_order_id))
+        return parse_order_response(await self._rest.request("GET", _ORDER, params, signed=True))
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderResponse]:
+        """Open orders of ``symbol`` (or of every symbol: much heavier)."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper() if symbol else None}
+        rows = _json(await self._rest.request("GET", "/api/v3/openOrders", params, signed=True))
+        return [parse_order_response(json.dumps(row).encode()) for row in rows]
+
+    async def cancel_open_orders(self, symbol: str) -> list[dict[str, Any]]:
+        """Cancel every open order of ``symbol``; Binance's answers, one per order (or list)."""
+        params: dict[str, ParamValue] = {"symbol": symbol.upper()}
+        result: list[dict[str, Any]] = _json(
+            await self._rest.request("DELETE", "/api/v3/openOrders", params, signed=True)
+        )
+        return result
+
+    async def account(self, *, omit_zero_balances: bool = False) -> dict[str, Any]:
+        """Account information and balances (``GET /api/v3/account``)."""
+        params: dict[str, ParamValue] = {"omitZeroBalances": True if omit_zero_balances else None}
+        result: dict[str, Any] = _json(
+            await self._rest.request("GET", "/api/v3/account", params, signed=True)
+        )
+        return result
+
+    async def my_trades(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The account's trades in ``symbol`` (``GET /api/v3/myTrades``)."""
+        params: dict[str, ParamValue] = {
+            "symbol": symbol.upper(),
+            "orderId": order_id,
+            "startTime": start_time,
+            "endTime": end_time,
+            "fromId": from_id,
+            "limit": limit,
+        }
+        result: list[dict[str, Any]] = _json(
+            await self._rest.request("GET", "/api/v3/myTrades", params, signed=True)
+        )
+        return result
+
+    async def api_restrictions(self) -> dict[str, Any]:
+        """The API key's permissions (``GET /sapi/v1/account/apiRestrictions``)."""
+        result: dict[str, Any] = _json(
+            await self._rest.request("GET", "/sapi/v1/account/apiRestrictions", signed=True)
+        )
+        return result
+
+    # --- streams and the WebSocket API (tradewire.binance.streams / booksync / wsapi) ------------
+
+    def _stream_client(self) -> Any:
+        if self._streams is None:
+            streams = importlib.import_module("tradewire.binance.streams")
+            self._streams = streams.StreamClient(self.stream_url, **self._stream_options)
+        return self._streams
+
+    async def stream(self, *names: str) -> AsyncIterator[Event]:
+        """Parsed events of the market streams ``names`` (e.g. ``"btcusdt@trade"``)."""
+        async for event in self._stream_client().events(*names):
+            yield event
+
+    async def watch_book(self, symbol: str, *, limit: int = 1000) -> AsyncIterator[OrderBook]:
+        """The synced local order book of ``symbol``, after every applied update."""
+        booksync = importlib.import_module("tradewire.binance.booksync")
+        async for book in booksync.watch_book(
+            self._stream_client(), symbol, self.depth_raw, limit=limit
+        ):
+            yield book
+
+    def ws_api(self) -> AbstractAsyncContextManager[Any]:
+        """A WebSocket API client sharing this client's key, clock and error log (to enter)."""
+        if self._api_key is None or self._signer is None:
+            raise AuthenticationError(
+                "the WebSocket API needs an API key and secret; the client has none",
+                endpoint=self.ws_api_url,
+                hint="Create BinanceClient(api_key, secret, ...) to use the WebSocket API.",
+            )
+        wsapi = importlib.import_module("tradewire.binance.wsapi")
+        client: AbstractAsyncContextManager[Any] = wsapi.WsApiClient(
+            self.ws_api_url,
+            self._api_key,
+            self._signer,
+            now_ms=self.clock.now_ms,
+            recv_window=self._recv_window,
+            on_error=self.error_log.ws_error,
+        )
+        return client
+
+    async def user_data(self) -> AsyncIterator[Any]:
+        """The account's order and balance updates (over the WebSocket API)."""
+        async with self.ws_api() as ws:
+            async for event in ws.user_data():
+                yield event
