@@ -71,6 +71,21 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| error("missing field", key, self.start))
     }
 
+    /// A field that may be absent or `null`.
+    fn optional<T>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&mut Cursor<'a>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let Some(mut c) = self.get(key) else {
+            return Ok(None);
+        };
+        if c.null() {
+            return Ok(None);
+        }
+        read(&mut c).map(Some)
+    }
+
     pub fn int(&self, key: &str) -> Result<i64> {
         self.req(key)?.int(key)
     }
@@ -83,16 +98,7 @@ impl<'a> Fields<'a> {
     }
 
     pub fn opt_int(&self, key: &str) -> Result<Option<i64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(mut c) => {
-                if c.null() {
-                    Ok(None)
-                } else {
-                    c.int(key).map(Some)
-                }
-            }
-        }
+        self.optional(key, |c| c.int(key))
     }
 
     pub fn string(&self, key: &str) -> Result<String> {
@@ -100,16 +106,7 @@ impl<'a> Fields<'a> {
     }
 
     pub fn opt_string(&self, key: &str) -> Result<Option<String>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(mut c) => {
-                if c.null() {
-                    Ok(None)
-                } else {
-                    c.string(key).map(Some)
-                }
-            }
-        }
+        self.optional(key, |c| c.string(key))
     }
 
     pub fn num(&self, key: &str) -> Result<Num> {
@@ -117,16 +114,7 @@ impl<'a> Fields<'a> {
     }
 
     pub fn opt_num(&self, key: &str) -> Result<Option<Num>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(mut c) => {
-                if c.null() {
-                    Ok(None)
-                } else {
-                    c.num(key).map(Some)
-                }
-            }
-        }
+        self.optional(key, |c| c.num(key))
     }
 
     pub fn boolean(&self, key: &str) -> Result<bool> {
