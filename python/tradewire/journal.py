@@ -124,7 +124,10 @@ def _now_ms() -> int:
 def _dec(value: object, what: str) -> Decimal:
     """An exact Decimal from a Decimal, int, decimal string or ExactDecimal; never a float."""
     if isinstance(value, (bool, float)):
-        raise JournalError(f"{what} must be exact (a decimal string or Decimal), not {value!r}")
+        raise JournalError(
+            f"{what} must be exact (a decimal string or Decimal), "
+            f"not the {type(value).__name__} {value!r}"
+        )
     if isinstance(value, Decimal):
         result = value
     else:
