@@ -207,8 +207,31 @@ class SymbolFilters:
         Raises:
             InvalidOrder: the order breaks a filter (the message names it, its limit and value).
         """
-        side = side.upper()
-        order_type = order_type.upper()
+        try:
+            return self._prepare(
+                side.upper(),
+                order_type.upper(),
+                quantity,
+                quote_order_qty,
+                price,
+                stop_price,
+                reference_price,
+            )
+        except InvalidOrder as exc:
+            if exc.endpoint is None:  # from to_decimal: say which symbol and where
+                raise self._fail(exc.msg) from None
+            raise
+
+    def _prepare(
+        self,
+        side: str,
+        order_type: str,
+        quantity: DecimalInput | None,
+        quote_order_qty: DecimalInput | None,
+        price: DecimalInput | None,
+        stop_price: DecimalInput | None,
+        reference_price: DecimalInput | None,
+    ) -> PreparedOrder:
         if side not in ("BUY", "SELL"):
             raise self._fail(f"side must be BUY or SELL, got {side!r}")
         if self.status != "TRADING":
