@@ -49,33 +49,33 @@ impl std::error::Error for BookError {}
 
 /// One side of the book.
 ///
-/// Levels live in two parallel vectors sorted by a key that grows toward the best price (the
-/// price for bids, its negation for asks), so the best level is last, and the levels that change
-/// most (near the top) are found by a short branchless search and moved cheaply.
+/// Levels live in one vector of (key, quantity) sorted by a key that grows toward the best price
+/// (the price for bids, its negation for asks), so the best level is last, and the levels that
+/// change most (near the top) are found by a short search from the end and moved cheaply.
 #[derive(Default, Clone, Debug)]
 pub struct Side {
     /// `true` for bids.
     is_bid: bool,
-    keys: Vec<i128>,
-    qtys: Vec<Dec>,
+    levels: Vec<(i128, Dec)>,
 }
 
-/// Index of the first key not below `k` (`keys.len()` if none), without data-dependent branches.
+/// Index of the first level whose key is not below `k` (`levels.len()` if none), without
+/// data-dependent branches.
 #[inline]
-fn lower_bound(keys: &[i128], k: i128) -> usize {
+fn lower_bound(levels: &[(i128, Dec)], k: i128) -> usize {
     let mut base = 0usize;
-    let mut size = keys.len();
+    let mut size = levels.len();
     if size == 0 {
         return 0;
     }
     while size > 1 {
         let half = size / 2;
-        // `base + half < keys.len()` holds: base + size <= len and half < size.
-        let probe = keys.get(base + half).copied().unwrap_or(i128::MAX);
+        // `base + half < levels.len()` holds: base + size <= len and half < size.
+        let probe = levels.get(base + half).map_or(i128::MAX, |l| l.0);
         base = if probe < k { base + half } else { base };
         size -= half;
     }
-    let last = keys.get(base).copied().unwrap_or(i128::MAX);
+    let last = levels.get(base).map_or(i128::MAX, |l| l.0);
     base + usize::from(last < k)
 }
 
@@ -83,27 +83,27 @@ fn lower_bound(keys: &[i128], k: i128) -> usize {
 /// branches (changes cluster near the best price); deeper keys are bracketed by galloping down
 /// from the top (distances 16, 32, 64, ...) and then binary-searched within the bracket.
 #[inline]
-fn find_from_top(keys: &[i128], k: i128) -> usize {
+fn find_from_top(levels: &[(i128, Dec)], k: i128) -> usize {
     const TOP_SCAN: usize = 8;
-    let n = keys.len();
+    let n = levels.len();
     let head = n.saturating_sub(TOP_SCAN);
-    let tail = &keys[head..];
+    let tail = &levels[head..];
     // Keys are ascending, so those >= k form a suffix; count it within the tail.
     let mut above = 0usize;
-    for &x in tail {
+    for l in tail {
         // At most TOP_SCAN: cannot wrap.
-        above = above.wrapping_add(usize::from(x >= k));
+        above = above.wrapping_add(usize::from(l.0 >= k));
     }
     if above < tail.len() {
         return n - above;
     }
-    // keys[head..] are all >= k: find lo with keys[lo] < k, doubling the distance from the top.
+    // levels[head..] are all >= k: find lo with key < k, doubling the distance from the top.
     let mut hi = head;
     let mut step = TOP_SCAN;
     loop {
         let lo = hi.saturating_sub(step);
-        if lo == 0 || keys.get(lo).is_some_and(|&x| x < k) {
-            return lo + lower_bound(&keys[lo..hi], k);
+        if lo == 0 || levels.get(lo).is_some_and(|l| l.0 < k) {
+            return lo + lower_bound(&levels[lo..hi], k);
         }
         hi = lo;
         step *= 2;
@@ -114,8 +114,7 @@ impl Side {
     fn new(is_bid: bool) -> Self {
         Side {
             is_bid,
-            keys: Vec::new(),
-            qtys: Vec::new(),
+            levels: Vec::new(),
         }
     }
 
@@ -138,58 +137,52 @@ impl Side {
     pub fn set(&mut self, price: Dec, qty: Dec) {
         let k = self.key(price);
         // A new best level (the price moved toward the other side) is a push.
-        if self.keys.last().is_none_or(|&top| k > top) {
+        if self.levels.last().is_none_or(|top| k > top.0) {
             if !qty.is_zero() {
-                self.keys.push(k);
-                self.qtys.push(qty);
+                self.levels.push((k, qty));
             }
             return;
         }
-        let i = find_from_top(&self.keys, k);
-        if self.keys.get(i) == Some(&k) {
-            if qty.is_zero() {
-                self.keys.remove(i);
-                self.qtys.remove(i);
-            } else {
-                self.qtys[i] = qty;
+        let i = find_from_top(&self.levels, k);
+        match self.levels.get_mut(i) {
+            Some(level) if level.0 == k => {
+                if qty.is_zero() {
+                    self.levels.remove(i);
+                } else {
+                    level.1 = qty;
+                }
             }
-        } else if !qty.is_zero() {
-            self.keys.insert(i, k);
-            self.qtys.insert(i, qty);
+            _ => {
+                if !qty.is_zero() {
+                    self.levels.insert(i, (k, qty));
+                }
+            }
         }
     }
 
     #[inline]
     #[must_use]
     pub fn best(&self) -> Option<(Dec, Dec)> {
-        match (self.keys.last(), self.qtys.last()) {
-            (Some(&k), Some(&q)) => Some((self.price(k), q)),
-            _ => None,
-        }
+        self.levels.last().map(|&(k, q)| (self.price(k), q))
     }
 
     #[must_use]
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.levels.len()
     }
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.levels.is_empty()
     }
 
     /// Levels as (price, quantity), from the best outward.
     pub fn iter(&self) -> impl Iterator<Item = (Dec, Dec)> + '_ {
-        self.keys
-            .iter()
-            .rev()
-            .zip(self.qtys.iter().rev())
-            .map(|(&k, &q)| (self.price(k), q))
+        self.levels.iter().rev().map(|&(k, q)| (self.price(k), q))
     }
 
     fn clear(&mut self) {
-        self.keys.clear();
-        self.qtys.clear();
+        self.levels.clear();
     }
 
     /// Replace all levels (any order; a repeated price: the last one wins; zeros dropped).
@@ -201,15 +194,11 @@ impl Side {
             .collect();
         // Stable sort keeps input order among equal keys, so the last of a run is the latest.
         v.sort_by_key(|l| l.0);
-        self.clear();
+        self.levels.clear();
         for (k, q) in v {
-            if self.keys.last() == Some(&k) {
-                if let Some(last) = self.qtys.last_mut() {
-                    *last = q;
-                }
-            } else {
-                self.keys.push(k);
-                self.qtys.push(q);
+            match self.levels.last_mut() {
+                Some(last) if last.0 == k => last.1 = q,
+                _ => self.levels.push((k, q)),
             }
         }
     }
