@@ -39,7 +39,8 @@ def test_hot_paths_do_not_grow_memory() -> None:
             book.depth(5)
             with pytest.raises(ParseError):
                 parse_message(bad)
-        sign_params(signer, {"symbol": "BTCUSDT", "quantity": "1", "timestamp": 1})
+        params: dict[str, str | int] = {"symbol": "BTCUSDT", "quantity": "1", "timestamp": 1}
+        sign_params(signer, params)
 
     work()  # warm up allocator pools and caches
     gc.collect()

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from tradewire import OrderBook, __version__
 from tradewire.errors import TradewireError
+from tradewire.exchange.cli import register as register_exchange
+from tradewire.keys_cli import register as register_keys
 from tradewire.synthetic import SyntheticDepthStream
 
 if TYPE_CHECKING:
@@ -114,12 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--depth", type=int, default=5, help="levels to print per side")
     replay.set_defaults(func=_replay)
 
-    try:
-        from tradewire.exchange.cli import register
-    except ImportError:  # pragma: no cover - the exchange is part of the package
-        pass
-    else:
-        register(commands)
+    register_exchange(commands)
+    register_keys(commands)
     return parser
 
 
