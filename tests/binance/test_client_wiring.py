@@ -64,11 +64,12 @@ class FakeWsApi:
 def fake_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stand-ins for tradewire.binance.streams / booksync / wsapi."""
     FakeStreamClient.instances.clear()
-    for name, attrs in {
+    stand_ins: dict[str, dict[str, object]] = {
         "streams": {"StreamClient": FakeStreamClient},
         "booksync": {"watch_book": fake_watch_book},
         "wsapi": {"WsApiClient": FakeWsApi},
-    }.items():
+    }
+    for name, attrs in stand_ins.items():
         module = types.ModuleType(f"tradewire.binance.{name}")
         for attr, value in attrs.items():
             setattr(module, attr, value)
@@ -81,7 +82,7 @@ async def test_streams_books_and_ws_api_are_wired(
     key: Any, make_client: Callable[..., BinanceClient]
 ) -> None:
     async with make_client(key, stream_options={"queue_size": 10}) as client:
-        got = [e async for e in client.stream("btcusdt@trade", "btcusdt@depth")]
+        got: list[object] = [e async for e in client.stream("btcusdt@trade", "btcusdt@depth")]
         assert got == ["event of btcusdt@trade", "event of btcusdt@depth"]
         (streams,) = FakeStreamClient.instances
         assert streams.url == client.stream_url and streams.options == {"queue_size": 10}
