@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from tradewire.binance.client import BinanceClient
+from tradewire.exchange import LocalExchange
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
-
-    from tradewire.binance.client import BinanceClient
 
 
 class FakeStreamClient:
@@ -98,3 +99,39 @@ async def test_streams_books_and_ws_api_are_wired(
         assert ws.kw["recv_window"] == 5000
         assert [e async for e in client.user_data()] == ["update (entered=True)"]
     assert streams.closed
+
+
+@pytest.mark.asyncio
+async def test_real_book_sync_and_ws_api_on_the_local_exchange() -> None:
+    pytest.importorskip("tradewire.binance.booksync")
+    pytest.importorskip("tradewire.binance.wsapi")
+    async with LocalExchange(symbols=("BTCUSDT",), market_interval_ms=20) as ex:
+        secret = "ab" * 32
+        api_key = ex.add_key(secret)
+        async with BinanceClient(
+            api_key,
+            secret,
+            rest_url=ex.rest_url,
+            stream_url=ex.stream_url,
+            ws_api_url=ex.ws_api_url,
+            clock_samples=2,
+        ) as client:
+            seen = 0
+            async for book in client.watch_book("BTCUSDT", limit=100):
+                assert book.is_synced and book.symbol == "BTCUSDT"
+                seen += 1
+                if seen == 5:
+                    break
+            async with client.ws_api() as ws:
+                order = await ws.place_order(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    timeInForce="GTC",
+                    quantity="0.001",
+                    price="10000",
+                    newClientOrderId="wired-1",
+                )
+            assert order.client_order_id == "wired-1"
+            rest_view = await client.get_order("BTCUSDT", client_order_id="wired-1")
+            assert rest_view.order_id == order.order_id
