@@ -164,6 +164,14 @@ impl<'a> Cursor<'a> {
             _ if first => {}
             _ => return Err(self.unexpected_in_object()),
         }
+        // Binance's keys are mostly one letter: `"e":` takes four bytes and no scan.
+        if let Some(&[b'"', k, b'"', b':']) = self.buf.get(self.pos..self.pos + 4) {
+            if k != b'\\' && k != b'"' && (0x20..0x80).contains(&k) {
+                let key = &self.buf[self.pos + 1..self.pos + 2];
+                self.pos += 4;
+                return Ok(Some(Cow::Borrowed(key)));
+            }
+        }
         let key = self.string_bytes("<key>")?;
         self.expect(b':', "<key>")?;
         Ok(Some(key))
