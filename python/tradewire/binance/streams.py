@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 import websockets
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from tradewire.binance.wire import ServerShutdown, parse_message
 from tradewire.errors import ParseError, TradewireError
@@ -157,6 +158,8 @@ class _Subscription:
                 except (OSError, websockets.InvalidHandshake, asyncio.TimeoutError) as exc:
                     reason = f"connect failed: {type(exc).__name__}"
                 finally:
+                    if self.ws is not None and self.ws.state is not State.CLOSED:
+                        self.ws.transport.abort()  # cancelled mid-close: never leave it open
                     self.ws = None
                 failures += 1
                 log.warning("stream %s: reconnecting (%s)", self.url, reason)
@@ -170,35 +173,68 @@ class _Subscription:
     async def _read(self, ws: ClientConnection) -> tuple[str, bool]:
         """Read until the connection must be replaced; return why, and whether data came."""
         owner = self.owner
-        opened = time.monotonic()
+        watch = _Watchdog(ws, owner.ping_timeout, owner.max_connection_age, owner.stats)
+        watchdog = asyncio.create_task(watch.run())
         got_any = False
-        while True:
-            age_left = owner.max_connection_age - (time.monotonic() - opened)
-            if age_left <= 0:
-                await ws.close()
-                return "connection age limit", got_any
-            try:
-                raw = await asyncio.wait_for(
-                    ws.recv(decode=False), timeout=min(owner.ping_timeout, age_left)
-                )
-            except asyncio.TimeoutError:
-                if time.monotonic() - opened >= owner.max_connection_age:
-                    continue
-                owner.stats.silence_probes += 1
+        try:
+            while not self.closed:
                 try:
-                    pong = await ws.ping()
-                    await asyncio.wait_for(pong, timeout=min(owner.ping_timeout, _PROBE_TIMEOUT_S))
-                except (asyncio.TimeoutError, websockets.ConnectionClosed):
-                    ws.transport.abort()
-                    return "silence (no pong)", got_any
+                    raw = await ws.recv(decode=False)
+                except websockets.ConnectionClosed as exc:
+                    if watch.reason:
+                        return watch.reason, got_any
+                    code = exc.rcvd.code if exc.rcvd else "no close frame"
+                    return f"connection closed ({code})", got_any
+                watch.last_message = time.monotonic()
+                got_any = True
+                owner.stats.messages += 1
+                if b'"serverShutdown"' in raw[:_SHUTDOWN_SCAN]:
+                    owner.stats.server_shutdowns += 1
+                    await ws.close()
+                    return "serverShutdown", got_any
+                self.push(raw)
+            return "closed", got_any
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+
+
+class _Watchdog:
+    """Ends a connection that went silent (and failed a ping probe) or reached its age limit."""
+
+    def __init__(
+        self, ws: ClientConnection, silence: float, max_age: float, stats: StreamStats
+    ) -> None:
+        self.ws = ws
+        self.silence = silence
+        self.max_age = max_age
+        self.stats = stats
+        self.opened = self.last_message = time.monotonic()
+        self.reason = ""
+
+    async def run(self) -> None:
+        """Check the connection until it must go; then close it and say why in ``reason``."""
+        while True:
+            now = time.monotonic()
+            age_left = self.max_age - (now - self.opened)
+            if age_left <= 0:
+                self.reason = "connection age limit"
+                await self.ws.close()
+                return
+            quiet_left = self.silence - (now - self.last_message)
+            if quiet_left > 0:
+                await asyncio.sleep(min(quiet_left, age_left))
                 continue
-            got_any = True
-            owner.stats.messages += 1
-            if b'"serverShutdown"' in raw[:_SHUTDOWN_SCAN]:
-                owner.stats.server_shutdowns += 1
-                await ws.close()
-                return "serverShutdown", got_any
-            self.push(raw)
+            self.stats.silence_probes += 1
+            try:
+                pong = await self.ws.ping()
+                await asyncio.wait_for(pong, timeout=min(self.silence, _PROBE_TIMEOUT_S))
+            except (asyncio.TimeoutError, websockets.ConnectionClosed):
+                self.reason = "silence (no pong)"
+                self.ws.transport.abort()
+                return
+            self.last_message = time.monotonic()
 
 
 class StreamClient:

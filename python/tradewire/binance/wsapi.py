@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import websockets
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from tradewire._core import ExactDecimal
 from tradewire.binance.signing import sign_ws_params
@@ -193,6 +194,8 @@ class WsApiClient:
                     return
                 log.warning("WebSocket API connection lost: %s", exc)
             finally:
+                if self._ws is not None and self._ws.state is not State.CLOSED:
+                    self._ws.transport.abort()  # cancelled mid-close: never leave it open
                 self._ws = None
                 self._connected.clear()
                 self._fail_pending("the WebSocket API connection closed before the answer")
