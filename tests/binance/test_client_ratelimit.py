@@ -185,3 +185,16 @@ async def test_429_pauses_and_418_is_ip_banned() -> None:
             with pytest.raises(IPBanned):  # refused locally: nothing more is sent
                 await client.server_time()
             assert ex.metrics()["requests"] == requests
+
+
+@pytest.mark.asyncio
+async def test_answers_out_of_order_do_not_count_twice() -> None:
+    clock = FakeClock(7 * MINUTE + 5000)
+    limiter = RateLimiter(clock, [RateLimit("REQUEST_WEIGHT", MINUTE, 100)])
+    first = await limiter.acquire(5)
+    for _ in range(9):
+        await limiter.acquire(5)
+    # The first request reached the server last: its answer counts all ten.
+    limiter.update_from_headers(first, {"X-MBX-USED-WEIGHT-1M": "50"})
+    assert not await blocks(limiter, 50)
+    assert await blocks(limiter, 1)

@@ -203,9 +203,11 @@ class _Bucket:
         } != {start}
         if ambiguous or not self.entries or self.entries[0][0] > sent:
             return  # the window may have turned meanwhile, or the entry is gone: no sure reading
-        first = self.entries[0]
-        own_until_sent = entry[2] - (first[2] - first[1])
-        extra = used - own_until_sent
+        # Concurrent requests reach the server in any order, so compare with everything reserved
+        # so far: what the server counts beyond that was spent by someone else.
+        self._prune(now)
+        own = self.used_in(start) - (self.foreign if self.foreign_window == start else 0)
+        extra = used - own
         if self.foreign_window != start:
             self.foreign_window, self.foreign = start, 0
         if extra > self.foreign:
