@@ -1,0 +1,236 @@
+"""Bot parameters, their order ladders, and their validation against a symbol's rules.
+
+Names follow what users know: Pionex/3Commas grid (``lower_price``, ``upper_price``,
+``grid_number``, ``grid_mode`` arithmetic or geometric, ``investment`` or
+``quantity_per_grid``, ``stop_loss``, ``take_profit``) and 3Commas DCA (``base_order_size``,
+``safety_order_size``, ``max_safety_orders``, ``price_deviation``, ``safety_order_step_scale``,
+``safety_order_volume_scale``, ``take_profit``, ``stop_loss``; percentages as numbers, sizes in
+the quote asset). Everything is ``Decimal``; prices are put on the tick, quantities on the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from itertools import pairwise
+from typing import TYPE_CHECKING, Literal
+
+from tradewire.errors import TradewireError
+
+if TYPE_CHECKING:
+    from tradewire.venue import Balance, SymbolRules
+
+__all__ = [
+    "BotConfigError",
+    "DcaParams",
+    "GridParams",
+    "SafetyOrder",
+    "check_funds",
+    "dca_ladder",
+    "grid_levels",
+    "grid_quantity",
+]
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+class BotConfigError(TradewireError, ValueError):
+    """A bot's parameters are invalid for the symbol or the account; the message says why."""
+
+
+def _dec(value: Decimal | str | int, name: str) -> Decimal:
+    if isinstance(value, float):
+        raise BotConfigError(f"{name} must be exact (a decimal string), not the float {value}")
+    return Decimal(value)
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """A spot grid: buy low, sell high between ``lower_price`` and ``upper_price``."""
+
+    lower_price: Decimal
+    upper_price: Decimal
+    grid_number: int
+    grid_mode: Literal["arithmetic", "geometric"] = "arithmetic"
+    investment: Decimal | None = None
+    quantity_per_grid: Decimal | None = None
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+    sell_on_stop: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("lower_price", "upper_price", "investment", "quantity_per_grid"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _dec(value, name))
+        for name in ("stop_loss", "take_profit"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _dec(value, name))
+        if self.lower_price <= 0 or self.upper_price <= self.lower_price:
+            raise BotConfigError(
+                f"need 0 < lower_price < upper_price, got {self.lower_price} and {self.upper_price}"
+            )
+        if not 2 <= self.grid_number <= 500:
+            raise BotConfigError(f"grid_number must be 2 to 500, got {self.grid_number}")
+        if self.grid_mode not in ("arithmetic", "geometric"):
+            raise BotConfigError(f"grid_mode is arithmetic or geometric, not {self.grid_mode!r}")
+        if (self.investment is None) == (self.quantity_per_grid is None):
+            raise BotConfigError("give exactly one of investment and quantity_per_grid")
+        if self.stop_loss is not None and self.stop_loss >= self.lower_price:
+            raise BotConfigError(
+                f"stop_loss {self.stop_loss} must be below lower_price {self.lower_price}"
+            )
+        if self.take_profit is not None and self.take_profit <= self.upper_price:
+            raise BotConfigError(
+                f"take_profit {self.take_profit} must be above upper_price {self.upper_price}"
+            )
+
+
+def grid_levels(params: GridParams, rules: SymbolRules) -> list[Decimal]:
+    """The ``grid_number + 1`` grid prices, lowest first, on the tick (distinct, or an error)."""
+    low, high, n = params.lower_price, params.upper_price, params.grid_number
+    raw: list[Decimal] = []
+    if params.grid_mode == "arithmetic":
+        step = (high - low) / n
+        raw = [low + step * i for i in range(n)] + [high]
+    else:
+        with localcontext() as c:
+            c.prec = 34
+            ratio = (high / low) ** (Decimal(1) / n)
+            raw = [low * ratio**i for i in range(n)] + [high]
+    levels = [rules.round_price(p) for p in raw]
+    for a, b in pairwise(levels):
+        if b <= a:
+            raise BotConfigError(
+                f"grid lines {a} and {b} fall on the same tick ({rules.tick_size}): use fewer "
+                "grids or a wider range"
+            )
+    if levels[0] < rules.min_price or levels[0] <= 0:
+        raise BotConfigError(f"lowest grid line {levels[0]} is below the minimum price")
+    return levels
+
+
+def grid_quantity(params: GridParams, rules: SymbolRules, levels: list[Decimal]) -> Decimal:
+    """The base quantity of every grid order, on the step, checked against the rules."""
+    if params.quantity_per_grid is not None:
+        qty = params.quantity_per_grid
+        if rules.floor_quantity(qty) != qty:
+            raise BotConfigError(
+                f"quantity_per_grid {qty} is not a multiple of the step size {rules.step_size}"
+            )
+    else:
+        assert params.investment is not None
+        mean = sum(levels, _ZERO) / len(levels)
+        qty = rules.floor_quantity(params.investment / params.grid_number / mean)
+    if qty <= 0 or qty < rules.min_qty:
+        raise BotConfigError(
+            f"quantity per grid {qty} is below the minimum quantity {rules.min_qty}: "
+            "raise the investment or lower grid_number"
+        )
+    if qty * levels[0] < rules.min_notional:
+        raise BotConfigError(
+            f"a grid order at {levels[0]} is worth {qty * levels[0]} {rules.quote_asset}, below "
+            f"the minimum notional {rules.min_notional}: raise the investment or use fewer grids"
+        )
+    return qty
+
+
+def check_funds(
+    balances: dict[str, Balance], rules: SymbolRules, quote_needed: Decimal, base_needed: Decimal
+) -> None:
+    """Raise :class:`BotConfigError` if the free balances cannot cover the bot's orders."""
+    for asset, needed in ((rules.quote_asset, quote_needed), (rules.base_asset, base_needed)):
+        free = balances[asset].free if asset in balances else _ZERO
+        if needed > free:
+            raise BotConfigError(
+                f"the bot needs {needed} {asset} for its orders, the account has {free} free"
+            )
+
+
+@dataclass(frozen=True)
+class DcaParams:
+    """A long DCA deal: a base order, safety orders below it, a take profit above the average."""
+
+    base_order_size: Decimal
+    safety_order_size: Decimal
+    max_safety_orders: int
+    price_deviation: Decimal
+    take_profit: Decimal
+    safety_order_step_scale: Decimal = Decimal(1)
+    safety_order_volume_scale: Decimal = Decimal(1)
+    stop_loss: Decimal | None = None
+    max_deals: int = 1
+
+    def __post_init__(self) -> None:
+        for name in (
+            "base_order_size",
+            "safety_order_size",
+            "price_deviation",
+            "take_profit",
+            "safety_order_step_scale",
+            "safety_order_volume_scale",
+            "stop_loss",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _dec(value, name))
+        if self.base_order_size <= 0 or self.safety_order_size <= 0:
+            raise BotConfigError("base_order_size and safety_order_size must be above zero")
+        if not 0 <= self.max_safety_orders <= 100:
+            raise BotConfigError(
+                f"max_safety_orders must be 0 to 100, not {self.max_safety_orders}"
+            )
+        if not _ZERO < self.price_deviation < _HUNDRED:
+            raise BotConfigError(
+                f"price_deviation must be between 0 and 100 (%), got {self.price_deviation}"
+            )
+        if self.take_profit <= 0:
+            raise BotConfigError(f"take_profit must be above 0 (%), got {self.take_profit}")
+        if self.safety_order_step_scale <= 0 or self.safety_order_volume_scale <= 0:
+            raise BotConfigError("the step and volume scales must be above zero")
+        if self.stop_loss is not None and not _ZERO < self.stop_loss < _HUNDRED:
+            raise BotConfigError(f"stop_loss must be between 0 and 100 (%), got {self.stop_loss}")
+        if self.max_deals < 1:
+            raise BotConfigError("max_deals must be at least 1")
+
+
+@dataclass(frozen=True)
+class SafetyOrder:
+    """One safety order: its deviation from the base price (%), price and quantity."""
+
+    index: int
+    deviation: Decimal
+    price: Decimal
+    quantity: Decimal
+
+
+def dca_ladder(params: DcaParams, rules: SymbolRules, base_price: Decimal) -> list[SafetyOrder]:
+    """The safety orders of a deal started at ``base_price`` (3Commas' formulas), checked.
+
+    Safety order k (1-based) sits ``price_deviation * (1 + s + ... + s^(k-1))`` percent below
+    the base price (s: step scale) and spends ``safety_order_size * v^(k-1)`` (v: volume scale).
+    """
+    orders: list[SafetyOrder] = []
+    deviation = _ZERO
+    step = params.price_deviation
+    size = params.safety_order_size
+    for k in range(1, params.max_safety_orders + 1):
+        deviation += step
+        if deviation >= _HUNDRED:
+            raise BotConfigError(
+                f"safety order {k} would be {deviation}% below the base price: lower "
+                "price_deviation, the step scale or max_safety_orders"
+            )
+        price = rules.round_price(base_price * (_HUNDRED - deviation) / _HUNDRED, "BUY")
+        qty = rules.floor_quantity(size / price)
+        if qty < rules.min_qty or qty <= 0 or qty * price < rules.min_notional:
+            raise BotConfigError(
+                f"safety order {k} ({size} {rules.quote_asset} at {price}) is below the "
+                f"symbol's minimum (quantity {rules.min_qty}, notional {rules.min_notional})"
+            )
+        orders.append(SafetyOrder(k, deviation, price, qty))
+        step *= params.safety_order_step_scale
+        size *= params.safety_order_volume_scale
+    return orders
