@@ -377,6 +377,9 @@ class OrderResponse:
     @property
     def client_order_id(self) -> str: ...
     @property
+    def orig_client_order_id(self) -> str | None:
+        """On a cancel: the client order id of the canceled order."""
+    @property
     def transact_time(self) -> int | None: ...
     @property
     def working_time(self) -> int | None: ...

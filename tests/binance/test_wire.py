@@ -192,6 +192,11 @@ def test_order_responses() -> None:
         ("4000.00000000", "1.00000000", "4.00000000", 56),
         ("3999.00000000", "5.00000000", "19.99500000", 57),
     ]
+    assert full.orig_client_order_id is None
+    canceled = parse_order_response(
+        ACK[:-1] + b',"origClientOrderId":"myOrder1","status":"CANCELED"}'
+    )
+    assert canceled.orig_client_order_id == "myOrder1" and canceled.status == "CANCELED"
     ack = parse_order_response(ACK)
     assert ack.status is None and ack.fills == [] and ack.transact_time == 1507725176595
     with pytest.raises(ParseError, match="error body"):

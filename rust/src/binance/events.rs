@@ -397,6 +397,8 @@ pub struct OrderResponse {
     pub order_id: i64,
     pub order_list_id: i64,
     pub client_order_id: String,
+    /// On a cancel: the client order id of the order that was canceled.
+    pub orig_client_order_id: Option<String>,
     pub transact_time: Option<i64>,
     pub price: Option<Num>,
     pub orig_qty: Option<Num>,
@@ -449,6 +451,7 @@ pub fn parse_order_response(raw: &[u8]) -> Result<OrderResponse> {
         order_id: f.int("orderId")?,
         order_list_id: f.opt_int("orderListId")?.unwrap_or(-1),
         client_order_id: f.string("clientOrderId")?,
+        orig_client_order_id: f.opt_string("origClientOrderId")?,
         transact_time: f.opt_int("transactTime")?,
         price: f.opt_num("price")?,
         orig_qty: f.opt_num("origQty")?,

@@ -249,7 +249,7 @@ event_class! {
         int order_id; int order_list_id;
         str symbol; str client_order_id;
         optstr status; optstr time_in_force; optstr order_type; optstr side;
-        optstr self_trade_prevention_mode;
+        optstr self_trade_prevention_mode; optstr orig_client_order_id;
         optnum price / price_float; optnum orig_qty / orig_qty_float;
         optnum executed_qty / executed_qty_float;
         optnum cummulative_quote_qty / cummulative_quote_qty_float;
