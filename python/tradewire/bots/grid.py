@@ -79,6 +79,11 @@ class GridBot(Strategy):
             f"grid {plan.levels[0]}..{plan.levels[-1]}, {len(plan.levels) - 1} grids, "
             f"{plan.quantity} per grid, start {price}"
         )
+        step = plan.levels[1] - plan.levels[0]
+        if step < plan.levels[0] * Decimal("0.002"):
+            ctx.log(
+                f"warning: grid step {step} is under 0.2% of the price: fees may exceed profits"
+            )
         for line, side, line_price in plan.orders:
             await self._place(ctx, line, side, line_price)
 
