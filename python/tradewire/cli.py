@@ -13,6 +13,7 @@ from tradewire import OrderBook, __version__
 from tradewire.errors import TradewireError
 from tradewire.exchange.cli import register as register_exchange
 from tradewire.keys_cli import register as register_keys
+from tradewire.paper_cli import register as register_paper
 from tradewire.synthetic import SyntheticDepthStream
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--depth", type=int, default=5, help="levels to print per side")
     replay.set_defaults(func=_replay)
 
+    register_paper(commands)
     register_exchange(commands)
     register_keys(commands)
     return parser

@@ -31,6 +31,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimitExceeded",
     "SequenceGap",
+    "StreamOverflow",
     "SymbolMismatch",
     "TradewireError",
     "error_from_response",
@@ -80,6 +81,10 @@ class BookNotSynced(BookError):
 
 class SymbolMismatch(BookError, ValueError):
     """A message for another symbol was applied to this book."""
+
+
+class StreamOverflow(TradewireError):
+    """A stream consumer fell behind and its bounded queue was full (``overflow="raise"``)."""
 
 
 # --- errors from the exchange ------------------------------------------------------------------

@@ -30,7 +30,7 @@ from websockets.asyncio.client import connect
 from websockets.protocol import State
 
 from tradewire.binance.wire import ServerShutdown, parse_message
-from tradewire.errors import ParseError, TradewireError
+from tradewire.errors import ParseError, StreamOverflow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 Overflow = Literal["drop_oldest", "raise"]
 _PROBE_TIMEOUT_S = 10.0
 _SHUTDOWN_SCAN = 160  # the event type sits near the start, bare or in a combined envelope
-
-
-class StreamOverflow(TradewireError):
-    """The consumer fell behind and the queue was full (``overflow="raise"``)."""
 
 
 @dataclass(frozen=True, slots=True)
