@@ -27,39 +27,18 @@ from tradewire.paper import PaperBroker
 from tradewire.report import write_report
 from tradewire.runner import Runner
 from tradewire.tui import LiveView
-from tradewire.venue import SymbolRules
+from tradewire.venue_binance import rules_from_filters
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import AsyncIterator
 
-    from tradewire.binance.filters import SymbolFilters
     from tradewire.strategy import Strategy
+    from tradewire.venue import Balance, SymbolRules
 
-__all__ = ["register", "rules_from_filters"]
+__all__ = ["add_bot_arguments", "build_strategy", "register", "rules_from_filters"]
 
 _BINANCE = ("https://api.binance.com", "wss://stream.binance.com:9443")
-
-
-def _trim(value: Decimal) -> Decimal:
-    """``0.01000000`` as ``0.01`` (so prices carry the tick's decimals), integers unchanged."""
-    trimmed = value.normalize()
-    return trimmed if trimmed.as_tuple().exponent <= 0 else value  # type: ignore[operator]
-
-
-def rules_from_filters(filters: SymbolFilters) -> SymbolRules:
-    """Exchange-neutral rules from Binance's symbol filters."""
-    return SymbolRules(
-        symbol=filters.symbol,
-        base_asset=filters.base_asset,
-        quote_asset=filters.quote_asset,
-        tick_size=_trim(filters.tick_size),
-        step_size=_trim(filters.step_size),
-        min_qty=filters.min_qty,
-        min_notional=filters.min_notional,
-        max_qty=filters.max_qty,
-        min_price=filters.min_price,
-    )
 
 
 def _dec(text: str) -> Decimal:
@@ -74,29 +53,34 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=__doc__,
     )
     bots = paper.add_subparsers(dest="bot", required=True)
-    grid = bots.add_parser("grid", help="a spot grid bot")
-    _common(grid)
-    grid.add_argument("--lower", type=_dec, help="lower price (default: below the price)")
-    grid.add_argument("--upper", type=_dec, help="upper price (default: above the price)")
-    grid.add_argument("--grids", type=int, default=10, help="number of grids (default 10)")
-    grid.add_argument("--spacing", choices=("arithmetic", "geometric"), default="arithmetic")
-    grid.add_argument("--investment", type=_dec, help="quote to spread over the grid")
-    grid.add_argument("--quantity", type=_dec, help="base quantity per grid (instead)")
-    grid.add_argument("--stop-loss", type=_dec, help="stop below this price")
-    grid.add_argument("--take-profit", type=_dec, help="stop above this price")
-    grid.set_defaults(func=_run_cli)
-    dca = bots.add_parser("dca", help="a DCA bot with safety orders")
-    _common(dca)
-    dca.add_argument("--base-order", type=_dec, default=Decimal(100), help="quote")
-    dca.add_argument("--safety-order", type=_dec, default=Decimal(100), help="quote")
-    dca.add_argument("--max-safety-orders", type=int, default=5)
-    dca.add_argument("--deviation", type=_dec, help="percent to the first safety order")
-    dca.add_argument("--step-scale", type=_dec, default=Decimal(1))
-    dca.add_argument("--volume-scale", type=_dec, default=Decimal(1))
-    dca.add_argument("--take-profit", type=_dec, help="percent above the average price")
-    dca.add_argument("--stop-loss", type=_dec, help="percent below the base order price")
-    dca.add_argument("--deals", type=int, default=1000, help="deals before stopping")
-    dca.set_defaults(func=_run_cli)
+    for name, help_text in (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders")):
+        bot = bots.add_parser(name, help=help_text)
+        _common(bot)
+        add_bot_arguments(bot, name)
+        bot.set_defaults(func=_run_cli)
+
+
+def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
+    """The grid (``bot="grid"``) or DCA bot's parameters, as ``paper`` and ``live`` take them."""
+    if bot == "grid":
+        p.add_argument("--lower", type=_dec, help="lower price (default: below the price)")
+        p.add_argument("--upper", type=_dec, help="upper price (default: above the price)")
+        p.add_argument("--grids", type=int, default=10, help="number of grids (default 10)")
+        p.add_argument("--spacing", choices=("arithmetic", "geometric"), default="arithmetic")
+        p.add_argument("--investment", type=_dec, help="quote to spread over the grid")
+        p.add_argument("--quantity", type=_dec, help="base quantity per grid (instead)")
+        p.add_argument("--stop-loss", type=_dec, help="stop below this price")
+        p.add_argument("--take-profit", type=_dec, help="stop above this price")
+        return
+    p.add_argument("--base-order", type=_dec, default=Decimal(100), help="quote")
+    p.add_argument("--safety-order", type=_dec, default=Decimal(100), help="quote")
+    p.add_argument("--max-safety-orders", type=int, default=5)
+    p.add_argument("--deviation", type=_dec, help="percent to the first safety order")
+    p.add_argument("--step-scale", type=_dec, default=Decimal(1))
+    p.add_argument("--volume-scale", type=_dec, default=Decimal(1))
+    p.add_argument("--take-profit", type=_dec, help="percent above the average price")
+    p.add_argument("--stop-loss", type=_dec, help="percent below the base order price")
+    p.add_argument("--deals", type=int, default=1000, help="deals before stopping")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -126,33 +110,46 @@ async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
 
 def _strategy(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> Strategy:
     """The bot with the user's parameters, defaults sized to the market; checked up front."""
-    balances = {
-        rules.quote_asset: args.quote_balance,
-        rules.base_asset: args.base_balance,
-    }
     from tradewire.venue import Balance
 
-    held = {a: Balance(a, v) for a, v in balances.items()}
+    held = {
+        rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
+        rules.base_asset: Balance(rules.base_asset, args.base_balance),
+    }
+    if args.bot == "grid" and args.investment is None and args.quantity is None:
+        args.investment = min(args.quote_balance / 5, Decimal(1000))
+    return build_strategy(args, rules, price, held, local_market=args.exchange == "local")
+
+
+def build_strategy(
+    args: argparse.Namespace,
+    rules: SymbolRules,
+    price: Decimal,
+    balances: dict[str, Balance],
+    *,
+    local_market: bool,
+) -> Strategy:
+    """The grid or DCA bot from ``args`` (``add_bot_arguments``), checked against ``balances``.
+
+    Without a range the grid spans 30 ticks each side of ``price`` on the local market and 1%
+    on Binance; the DCA deviation is 5 ticks or 1%.
+    """
     if args.bot == "grid":
-        # Local market: moves of a few ticks; Binance: 1% around the price.
-        width = rules.tick_size * 30 if args.exchange == "local" else price / 100
-        investment = args.investment
-        if investment is None and args.quantity is None:
-            investment = min(args.quote_balance / 5, Decimal(1000))
+        width = rules.tick_size * 30 if local_market else price / 100
         params = GridParams(
             lower_price=args.lower or rules.round_price(price - width, "BUY"),
             upper_price=args.upper or rules.round_price(price + width, "SELL"),
             grid_number=args.grids,
             grid_mode=args.spacing,
-            investment=investment,
+            investment=args.investment,
             quantity_per_grid=args.quantity,
             stop_loss=args.stop_loss,
             take_profit=args.take_profit,
         )
-        GridPlan(params, rules, price).check(held, rules)
+        GridPlan(params, rules, price).check(balances, rules)
         return GridBot(params)
     deviation = args.deviation or (
-        rules.tick_size * 5 / price * 100 if args.exchange == "local" else Decimal(1)
+        rules.tick_size * 5 / price * 100 if local_market else Decimal(1)
     )
     dca = DcaParams(
         base_order_size=args.base_order,
@@ -167,7 +164,7 @@ def _strategy(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> S
     )
     from tradewire.bots.params import check_funds
 
-    check_funds(held, rules, funds_needed(dca, rules, price), Decimal(0))
+    check_funds(balances, rules, funds_needed(dca, rules, price), Decimal(0))
     return DcaBot(dca)
 
 
