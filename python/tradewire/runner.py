@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from tradewire.errors import TradewireError
+from tradewire.journal import JournalFill, OrderSnapshot, ReconcileReport
 from tradewire.strategy import RunLog, StrategyContext
 from tradewire.venue import BookUpdate, MarketTrade
 
@@ -34,9 +36,13 @@ if TYPE_CHECKING:
         Venue,
     )
 
-__all__ = ["RunResult", "Runner", "SimulatedVenue"]
+__all__ = ["ResumeError", "RunResult", "Runner", "SimulatedVenue"]
 
 _ZERO = Decimal(0)
+
+
+class ResumeError(TradewireError):
+    """Orders of the last run are in an unknown state: the bot must not start blind."""
 
 
 @runtime_checkable
@@ -88,6 +94,7 @@ class Runner:
         timer_interval_s: float = 1.0,
         sample_interval_ms: int = 200,
         on_event: Callable[[StrategyContext], Any] | None = None,
+        reconcile_grace_ms: int = 6000,
     ) -> None:
         self.strategy = strategy
         self.venue = venue
@@ -98,6 +105,8 @@ class Runner:
         self.timer_interval_s = timer_interval_s
         self.sample_interval_ms = sample_interval_ms
         self._on_event = on_event
+        self.reconcile_grace_ms = reconcile_grace_ms
+        self.resumed: ReconcileReport | None = None
         self._lock = asyncio.Lock()
         self._started = False
         self._last_sample = 0
@@ -117,6 +126,7 @@ class Runner:
     ) -> RunResult:
         """Run until the duration ends, ``stop`` is set, the strategy stops or the market ends."""
         ctx = self.ctx
+        self.resumed = await self.resume()
         start_balances = await self.venue.balances()
         waiters: list[asyncio.Task[Any]] = [
             asyncio.create_task(self._consume()),
@@ -161,6 +171,84 @@ class Runner:
             open_orders=ctx.open_orders(),
             log=ctx.run_log,
             stop_reason=ctx.stop_reason,
+        )
+
+    async def resume(self) -> ReconcileReport | None:
+        """Reconcile the journal with the venue by client order id; adopt the open orders.
+
+        Orders sent just before a crash whose answer was lost are looked up again once they
+        are older than ``reconcile_grace_ms`` (the recvWindow plus a margin: later, the venue
+        can no longer accept them). Raises :class:`ResumeError` if some stay unknown.
+        """
+        journal = self.ctx.journal
+        if journal is None or self.mode == "read-only" or self.simulated is not None:
+            return None
+        seen: dict[str, Order] = {}
+        venue = self.venue
+        order_fills = getattr(venue, "order_fills", None)
+
+        async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
+            order = await venue.get_order(symbol, cid)
+            if order is None:
+                return None
+            seen[cid] = order
+            fills: tuple[JournalFill, ...] = ()
+            if order_fills is not None and order.executed_qty > 0:
+                fills = tuple(
+                    JournalFill(
+                        f.trade_id, f.price, f.quantity, f.commission, f.commission_asset, f.time_ms
+                    )
+                    for f in await order_fills(symbol, cid)
+                )
+            return OrderSnapshot(
+                cid,
+                order.status,
+                order_id=order.order_id,
+                executed_qty=order.executed_qty,
+                cumulative_quote_qty=order.cumulative_quote_qty,
+                fills=fills,
+                time_ms=order.time_ms or None,
+            )
+
+        report = await journal.reconcile(lookup, grace_ms=self.reconcile_grace_ms)
+        updated = list(report.updated)
+        not_placed = list(report.not_placed)
+        for _ in range(3):
+            if not report.unresolved:
+                break
+            await asyncio.sleep(self.reconcile_grace_ms / 1000)
+            report = await journal.reconcile(
+                lookup, include_open=False, grace_ms=self.reconcile_grace_ms
+            )
+            updated += report.updated
+            not_placed += report.not_placed
+        if report.unresolved:
+            raise ResumeError(
+                f"orders {', '.join(report.unresolved)} of the last run are in an unknown "
+                f"state ({'; '.join(report.errors.values()) or 'the venue did not answer'}): "
+                "not starting, so nothing is sent twice. Try again when the venue answers."
+            )
+        symbol = self.rules.symbol
+        adopted = [
+            seen[o.client_order_id]
+            for o in journal.open_orders()
+            if o.symbol == symbol and o.client_order_id in seen
+        ]
+        self.ctx.adopt(adopted)
+        adopt = getattr(venue, "adopt", None)
+        if adopt is not None:
+            for order in adopted:
+                adopt(order)
+        if updated or not_placed:
+            self.ctx.log(
+                f"resumed: {len(adopted)} open orders adopted, "
+                f"{len(updated) - len(adopted)} others updated, {len(not_placed)} never placed"
+            )
+        return ReconcileReport(
+            checked=report.checked,
+            updated=tuple(updated),
+            not_placed=tuple(not_placed),
+            errors=report.errors,
         )
 
     async def _consume(self) -> None:

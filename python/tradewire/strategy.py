@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from tradewire.errors import (
@@ -29,10 +30,11 @@ from tradewire.errors import (
 )
 from tradewire.journal import JournalFill, OrderIntent, new_client_order_id
 from tradewire.pnl import PnL, PnLTracker
+from tradewire.venue import Balance as _Balance
 from tradewire.venue import OrderRequest
 
 if TYPE_CHECKING:
-    from decimal import Decimal
+    from collections.abc import Iterable
 
     from tradewire.journal import Journal
     from tradewire.venue import (
@@ -48,10 +50,35 @@ if TYPE_CHECKING:
         Venue,
     )
 
-__all__ = ["Mode", "RunLog", "Strategy", "StrategyContext"]
+__all__ = ["Mode", "RunLog", "Strategy", "StrategyContext", "with_own_locks"]
 
 Mode = Literal["read-only", "paper", "live"]
 _UNKNOWN = (OrderStatusUnknown, NetworkError, ExchangeUnavailable)
+
+
+def with_own_locks(
+    balances: dict[str, Balance], orders: Iterable[Order], rules: SymbolRules
+) -> dict[str, Balance]:
+    """``balances`` with what ``orders`` (the bot's own open LIMIT orders) lock counted as free.
+
+    After a restart the bot re-places its orders and gets its adopted ones back: the funds they
+    lock are the bot's to plan with, not missing.
+    """
+    extra: dict[str, Decimal] = {}
+    for order in orders:
+        if order.price is None or not order.is_open:
+            continue
+        if order.side == "BUY":
+            asset, amount = rules.quote_asset, order.price * order.remaining
+        else:
+            asset, amount = rules.base_asset, order.remaining
+        extra[asset] = extra.get(asset, Decimal(0)) + amount
+    out = dict(balances)
+    for asset, amount in extra.items():
+        old = out.get(asset)
+        free, locked = (old.free, old.locked) if old is not None else (Decimal(0), Decimal(0))
+        out[asset] = _Balance(asset, free + amount, max(locked - amount, Decimal(0)))
+    return out
 
 
 class Strategy:
@@ -120,6 +147,7 @@ class StrategyContext:
         self.last_trade: MarketTrade | None = None
         self.pnl_tracker = PnLTracker(rules.base_asset, rules.quote_asset)
         self._orders: dict[str, Order] = {}
+        self._adoptable: dict[str, Order] = {}
         self._stop = asyncio.Event()
         self.stop_reason: str | None = None
 
@@ -152,6 +180,9 @@ class StrategyContext:
     async def place(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order:
         """Place an order (journaled first in paper and live mode); returns the venue's view."""
         order_type: OrderType = "MARKET" if price is None else "LIMIT"
+        adopted = self._claim(side, order_type, quantity, price)
+        if adopted is not None:
+            return adopted
         request = OrderRequest(
             symbol=self.symbol,
             side=side,
@@ -224,6 +255,41 @@ class StrategyContext:
                 done += 1
         return done
 
+    def adopt(self, orders: list[Order]) -> None:
+        """Take over open orders of an earlier run (after a restart) as this strategy's own.
+
+        They are followed like new ones; a later :meth:`place` of the same side, type, quantity
+        and price gets the adopted order back instead of sending a duplicate.
+        """
+        for order in orders:
+            self._orders[order.client_order_id] = order
+            if order.is_open:
+                self._adoptable[order.client_order_id] = order
+
+    @property
+    def unclaimed(self) -> list[Order]:
+        """Adopted orders no :meth:`place` has claimed yet (still followed, still open)."""
+        return [self._orders[cid] for cid in self._adoptable if self._orders[cid].is_open]
+
+    def _claim(
+        self, side: Side, order_type: OrderType, quantity: Decimal, price: Decimal | None
+    ) -> Order | None:
+        for cid in list(self._adoptable):
+            order = self._orders[cid]
+            if not order.is_open:
+                del self._adoptable[cid]  # it filled or was canceled meanwhile
+                continue
+            if (order.side, order.type, order.quantity, order.price) == (
+                side,
+                order_type,
+                quantity,
+                price,
+            ):
+                del self._adoptable[cid]
+                self.log(f"kept {side} {quantity} @ {price} from the last run ({cid})")
+                return order
+        return None
+
     def open_orders(self) -> list[Order]:
         """The strategy's orders still working, oldest first (as last reported)."""
         return [o for o in self._orders.values() if o.is_open]
@@ -235,8 +301,9 @@ class StrategyContext:
     # --- account and results --------------------------------------------------------------------
 
     async def balances(self) -> dict[str, Balance]:
-        """The account's balances, by asset."""
-        return await self.venue.balances()
+        """The account's balances, by asset (funds locked by unclaimed adopted orders as free)."""
+        balances = await self.venue.balances()
+        return with_own_locks(balances, self.unclaimed, self.rules) if self._adoptable else balances
 
     @property
     def position(self) -> Decimal:
