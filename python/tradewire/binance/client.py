@@ -43,10 +43,12 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
+    import aiohttp
     import httpx
 
     from tradewire._core import Event, OrderBook, ParamValue
     from tradewire.binance.filters import DecimalInput, SymbolFilters
+    from tradewire.binance.transport import HttpBackend
     from tradewire.binance.wire import OrderResponse, PartialDepth
 
 __all__ = ["BinanceClient", "new_client_order_id"]
@@ -92,7 +94,8 @@ class BinanceClient:
         order_query_attempts: int = 8,
         order_query_backoff_s: float = 0.05,
         stream_options: Mapping[str, Any] | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | aiohttp.ClientSession | None = None,
+        http_backend: HttpBackend | None = None,
     ) -> None:
         if (api_key is None) != (secret is None):
             raise ValueError("give both api_key and secret, or neither")
@@ -122,6 +125,7 @@ class BinanceClient:
             recv_window=recv_window,
             timeout=timeout,
             http=http,
+            http_backend=http_backend,
         )
         self._exchange_info: ExchangeInfo | None = None
         self._info_lock = asyncio.Lock()

@@ -1,11 +1,11 @@
 """The REST transport: signed requests sent exactly as signed, answers turned into typed errors.
 
 A signed request's query string is built and signed once (``sign_params``, in Rust) and those
-bytes go on the wire unchanged: the URL is given to httpx as a raw path, never as ``params=``, so
-nothing is re-encoded. The API key travels in ``X-MBX-APIKEY``. Every request passes the rate
-limiter first and corrects it with the response headers; a -1021 resyncs the clock and is retried
-once; every error is mapped through :func:`tradewire.errors.error_from_response` and written to
-the error log.
+bytes go on the wire unchanged: the HTTP backend (:mod:`tradewire.binance.transport`, aiohttp by
+default, or httpx) is handed the encoded ``path?query`` text and never re-encodes it. The API key
+travels in ``X-MBX-APIKEY``. Every request passes the rate limiter first and corrects it with the
+response headers; a -1021 resyncs the clock and is retried once; every error is mapped through
+:func:`tradewire.errors.error_from_response` and written to the error log.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import httpx
-
 from tradewire.binance.ratelimit import counts_order, request_weight
 from tradewire.binance.signing import sign_params
+from tradewire.binance.transport import HttpFailure, make_sender
 from tradewire.binance.wire import parse_error_body
 from tradewire.errors import (
     APIError,
@@ -37,16 +36,23 @@ from tradewire.errors import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    import aiohttp
+    import httpx
+
     from tradewire._core import ParamValue, Signer
     from tradewire.binance.clock import ServerClock
     from tradewire.binance.errorlog import ErrorLog
     from tradewire.binance.ratelimit import RateLimiter
+    from tradewire.binance.transport import HttpAnswer, HttpBackend, HttpSender
 
 __all__ = ["RestTransport", "encode_query", "parse_api_error"]
 
 log = logging.getLogger("tradewire.binance")
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
+# Text that percent-encoding leaves as it is (RFC 3986 unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+_NO_HEADERS: Mapping[str, str] = {}
 
 
 class RestTransport:
@@ -63,26 +69,27 @@ class RestTransport:
         error_log: ErrorLog,
         recv_window: int = 5000,
         timeout: float = 10.0,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | aiohttp.ClientSession | None = None,
+        http_backend: HttpBackend | None = None,
     ) -> None:
-        self._base = httpx.URL(base_url.rstrip("/"))
-        self._base_path = self._base.raw_path.rstrip(b"/")
+        self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._signer = signer
         self._clock = clock
         self._limiter = limiter
         self._error_log = error_log
         self._recv_window = recv_window
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._key_headers: Mapping[str, str] = {"X-MBX-APIKEY": api_key} if api_key else _NO_HEADERS
+        self._http: HttpSender = make_sender(
+            self._base_url, backend=http_backend, timeout=timeout, http=http
+        )
 
     def __repr__(self) -> str:
-        return f"RestTransport({str(self._base)!r}, signed={self._signer is not None})"
+        return f"RestTransport({self._base_url!r}, signed={self._signer is not None})"
 
     async def aclose(self) -> None:
         """Close the HTTP connections (if this transport opened them)."""
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     @property
     def can_sign(self) -> bool:
@@ -124,17 +131,17 @@ class RestTransport:
             await self._clock.resync()
             return await self._send(method, path, params or {}, signed, keyed, is_order)
 
-    def _query(self, params: Mapping[str, ParamValue], signed: bool) -> tuple[str, dict[str, str]]:
-        """The exact query string to send, and the params as logged (no signature)."""
+    def _query(
+        self, params: Mapping[str, ParamValue], signed: bool
+    ) -> tuple[str, dict[str, ParamValue]]:
+        """The exact query string to send, and the params it holds (without the signature)."""
         items: dict[str, ParamValue] = {k: v for k, v in params.items() if v is not None}
         if signed:
             assert self._signer is not None
             items.setdefault("recvWindow", self._recv_window)
             items["timestamp"] = self._clock.now_ms()
-            query = sign_params(self._signer, items)
-        else:
-            query = encode_query(items)
-        return query, {k: str(v) for k, v in items.items()}
+            return sign_params(self._signer, items), items
+        return encode_query(items), items
 
     async def _send(
         self,
@@ -145,66 +152,62 @@ class RestTransport:
         keyed: bool,
         is_order: bool,
     ) -> bytes:
-        endpoint = f"{method} {path}"
         reservation = await self._limiter.acquire(
             request_weight(method, path, params), 1 if counts_order(method, path) else 0
         )
-        query, logged = self._query(params, signed)
-        raw_path = self._base_path + path.encode("ascii")
-        if query:
-            raw_path += b"?" + query.encode("ascii")
-        url = self._base.copy_with(raw_path=raw_path)
-        headers = {"X-MBX-APIKEY": self._api_key} if (signed or keyed) and self._api_key else {}
+        query, items = self._query(params, signed)
+        target = f"{path}?{query}" if query else path
+        headers = self._key_headers if signed or keyed else _NO_HEADERS
         started = time.perf_counter()
         try:
-            response = await self._http.request(method, url, headers=headers)
-        except httpx.TransportError as exc:
-            error = self._transport_error(exc, endpoint, is_order)
-            self._error_log.record(
-                error,
-                method=method,
-                endpoint=path,
-                params=logged,
-                latency_ms=(time.perf_counter() - started) * 1000,
-            )
+            answer = await self._http.send(method, target, headers)
+        except HttpFailure as exc:
+            error = _failure_error(exc, f"{method} {path}", is_order)
+            self._log(error, method, path, items, started)
             raise error from None
         latency_ms = (time.perf_counter() - started) * 1000
-        self._limiter.update_from_headers(reservation, response.headers)
-        if response.is_success:
-            return response.content
-        error = self._answer_error(response, endpoint, is_order)
-        self._error_log.record(
-            error, method=method, endpoint=path, params=logged, latency_ms=latency_ms
-        )
+        self._limiter.update_from_headers(reservation, answer.headers)
+        if answer.is_success:
+            return answer.body
+        error = self._answer_error(answer, f"{method} {path}", is_order)
+        self._log(error, method, path, items, started, latency_ms)
         raise error
 
-    @staticmethod
-    def _transport_error(exc: httpx.TransportError, endpoint: str, is_order: bool) -> APIError:
-        """NetworkError, or OrderStatusUnknown when an order may have reached the exchange."""
-        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-        kind = type(exc).__name__
-        if is_order and not never_sent:
-            return OrderStatusUnknown(
-                f"no answer to the order ({kind}); it may or may not have been placed",
-                endpoint=endpoint,
-            )
-        return NetworkError(f"request failed: {kind}", endpoint=endpoint)
+    def _log(
+        self,
+        error: APIError,
+        method: str,
+        path: str,
+        items: Mapping[str, ParamValue],
+        started: float,
+        latency_ms: float | None = None,
+    ) -> None:
+        """Write ``error`` to the error log with the parameters as sent (no signature)."""
+        if latency_ms is None:
+            latency_ms = (time.perf_counter() - started) * 1000
+        self._error_log.record(
+            error,
+            method=method,
+            endpoint=path,
+            params={k: _param_text(v) for k, v in items.items()},
+            latency_ms=latency_ms,
+        )
 
-    def _answer_error(self, response: httpx.Response, endpoint: str, is_order: bool) -> APIError:
+    def _answer_error(self, answer: HttpAnswer, endpoint: str, is_order: bool) -> APIError:
         """The typed error of a non-2xx answer; 429 pauses the limiter, 418 bans it."""
-        code, msg = parse_api_error(response.content)
+        code, msg = parse_api_error(answer.body)
         if msg is None:
-            msg = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+            msg = f"HTTP {answer.status} {answer.reason}".strip()
+        retry_after = _retry_after(answer.headers.get("Retry-After"))
         banned_until: int | None = None
-        if response.status_code == 418:
+        if answer.status == 418:
             match = _BANNED_UNTIL.search(msg)
             if match is not None:
                 banned_until = int(match[1])
             elif retry_after is not None:
                 banned_until = self._clock.now_ms() + int(retry_after * 1000)
         error = error_from_response(
-            response.status_code,
+            answer.status,
             code,
             msg,
             endpoint=endpoint,
@@ -221,6 +224,20 @@ class RestTransport:
         return error
 
 
+def _failure_error(failure: HttpFailure, endpoint: str, is_order: bool) -> APIError:
+    """NetworkError, or OrderStatusUnknown when an order may have reached the exchange."""
+    if is_order and failure.sent:
+        return OrderStatusUnknown(
+            f"no answer to the order ({failure.kind}); it may or may not have been placed",
+            endpoint=endpoint,
+        )
+    return NetworkError(f"request failed: {failure.kind}", endpoint=endpoint)
+
+
+def _quote(text: str) -> str:
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
 def _param_text(value: ParamValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -232,9 +249,7 @@ def _param_text(value: ParamValue) -> str:
 def encode_query(params: Mapping[str, ParamValue]) -> str:
     """The percent-encoded query string of unsigned ``params`` (RFC 3986, UTF-8, in order)."""
     return "&".join(
-        f"{quote(k, safe='')}={quote(_param_text(v), safe='')}"
-        for k, v in params.items()
-        if v is not None
+        f"{_quote(k)}={_quote(_param_text(v))}" for k, v in params.items() if v is not None
     )
 
 
