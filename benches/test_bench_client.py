@@ -2,7 +2,8 @@
 
 * ``roundtrip/order-test``: one signed ``order/test`` request and its answer from the local
   exchange (which runs in its own thread and event loop, over real loopback sockets): tradewire
-  over REST (``tradewire``), tradewire over the WebSocket API (``tradewire-ws-api``), and ccxt's
+  over REST (``tradewire``: the default aiohttp backend; ``tradewire-httpx``: the httpx one),
+  tradewire over the WebSocket API (``tradewire-ws-api``), and ccxt's
   ``create_order(..., {"test": True})`` over REST (``ccxt``).
   Each round sends ``REQUESTS`` requests one after another; ``extra_info`` has the mean latency.
 * ``stream/depth-into-book``: a local WebSocket server sends ``FRAMES`` combined-stream depth
@@ -102,6 +103,21 @@ async def _tradewire_rest(ex: ExchangeThread) -> tuple[Callable[[], Any], Callab
     return one, lambda: client.__aexit__(None, None, None)
 
 
+async def _tradewire_rest_httpx(ex: ExchangeThread) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """tradewire over REST with the httpx backend (the default is aiohttp)."""
+    client = BinanceClient(
+        ex.api_key, ex.secret, rest_url=ex.rest_url, ws_api_url=ex.ws_api_url, http_backend="httpx"
+    )
+    await client.__aenter__()
+
+    async def one() -> Any:
+        return await client.test_order(
+            "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="60000", time_in_force="GTC"
+        )
+
+    return one, lambda: client.__aexit__(None, None, None)
+
+
 async def _tradewire_ws(ex: ExchangeThread) -> tuple[Callable[[], Any], Callable[[], Any]]:
     client = BinanceClient(ex.api_key, ex.secret, rest_url=ex.rest_url, ws_api_url=ex.ws_api_url)
     await client.__aenter__()
@@ -143,8 +159,8 @@ async def _ccxt_rest(ex: ExchangeThread) -> tuple[Callable[[], Any], Callable[[]
     return one, client.close
 
 
-CLIENTS = {"tradewire": _tradewire_rest, "tradewire-ws-api": _tradewire_ws,
-           "ccxt": _ccxt_rest}  # fmt: skip
+CLIENTS = {"tradewire": _tradewire_rest, "tradewire-httpx": _tradewire_rest_httpx,
+           "tradewire-ws-api": _tradewire_ws, "ccxt": _ccxt_rest}  # fmt: skip
 
 
 @pytest.mark.parametrize("impl", list(CLIENTS))
