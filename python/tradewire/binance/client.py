@@ -8,7 +8,8 @@
 ...         await client.cancel_order("BTCUSDT", client_order_id=order.client_order_id)
 
 The URLs are settings, so the same code runs against binance.com, Binance's testnet and the
-local exchange (``tradewire.exchange.LocalExchange``).
+local exchange (``tradewire.exchange.LocalExchange``). REST goes over aiohttp by default;
+``http_backend="httpx"``, or an ``httpx.AsyncClient`` given as ``http=``, selects httpx.
 """
 
 from __future__ import annotations
