@@ -13,6 +13,7 @@ from tradewire import OrderBook, __version__
 from tradewire.errors import TradewireError
 from tradewire.exchange.cli import register as register_exchange
 from tradewire.keys_cli import register as register_keys
+from tradewire.live_cli import register as register_live
 from tradewire.paper_cli import register as register_paper
 from tradewire.synthetic import SyntheticDepthStream
 
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(func=_replay)
 
     register_paper(commands)
+    register_live(commands)
     register_exchange(commands)
     register_keys(commands)
     return parser
