@@ -1,4 +1,4 @@
-"""``tradewire paper grid`` end to end in a subprocess, on the local exchange."""
+"""``tradewire paper grid|dca`` end to end in a subprocess, on the local exchange."""
 
 from __future__ import annotations
 
@@ -12,15 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-# The paper command group on its own parser (the same `register` the tradewire command uses).
-_MAIN = """
-import argparse, sys
-from tradewire.paper_cli import register
-p = argparse.ArgumentParser(prog="tradewire")
-register(p.add_subparsers(dest="command", required=True))
-a = p.parse_args(sys.argv[1:])
-sys.exit(a.func(a))
-"""
+# The `tradewire` command itself, as the console script runs it.
+_MAIN = "import sys; from tradewire.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
@@ -61,3 +54,13 @@ def test_bad_grid_is_refused_with_a_reason(tmp_path: Path) -> None:
     done = _run(["paper", "grid", "--lower", "1", "--upper", "2", "--duration", "1"], tmp_path)
     assert done.returncode != 0
     assert "outside the grid" in done.stderr
+
+
+def test_paper_dca_opens_a_deal_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "dca"
+    done = _run(["paper", "dca", "--duration", "4", "--out", str(out)], tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    fig = json.loads((out / "report.json").read_text())
+    assert fig["bot"] == "dca"
+    assert fig["fills"] >= 1  # the base order is a market buy
+    assert D(fig["equity_change_at_end_price"]) == D(fig["total_pnl"])

@@ -276,7 +276,8 @@ class Runner:
             for update in simulated.on_market(event):
                 await self._dispatch(update)
         if not self._started:
-            if ctx.mark_price is None:
+            # Start on a two-sided book: bots size their first orders from its bid and ask.
+            if ctx.book is None or ctx.book.mid is None or ctx.mark_price is None:
                 return
             self._started = True
             self.start_mark = ctx.mark_price
