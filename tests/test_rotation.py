@@ -68,8 +68,6 @@ async def test_rotating_the_key_of_a_running_bot(tmp_path: Path) -> None:
         mm = ex.add_key(mm_secret)
         taker = ex.add_key(taker_secret)
         old_key = ex.add_key(old_secret)
-        record = ex.core.keys.get(old_key)
-        assert record is not None
         async with (
             BinanceClient(mm, mm_secret, rest_url=ex.rest_url) as mm_client,
             BinanceClient(taker, taker_secret, rest_url=ex.rest_url) as taker_client,
@@ -107,16 +105,14 @@ async def test_rotating_the_key_of_a_running_bot(tmp_path: Path) -> None:
 
                 await eventually(grid_up)
                 # A second key of the same account, then the rotation in the key store.
-                new_key = ex.core.keys.add(
-                    new_secret, record.account, ("reading", "spot"), None, ex.core.now()
-                ).api_key
+                new_key = ex.add_key(new_secret, account_of=old_key)
                 store.rotate("bot1", new_key, new_secret)
                 while not any("key bot1 rotated" in line for line in lines):
                     line = await asyncio.wait_for(bot.stdout.readline(), 20)
                     assert line, (lines, await bot.stderr.read())
                     lines.append(line.decode())
                 rotated_ms = ex.core.now()
-                del ex.core.keys.keys[old_key]  # the old key is deleted on the exchange
+                ex.remove_key(old_key)  # the old key is deleted on the exchange
 
                 # Fill the grid's top buy: the bot places the sell above it, with the new key.
                 await taker_client.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.011")

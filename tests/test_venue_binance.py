@@ -119,12 +119,7 @@ async def test_switching_clients_keeps_updates_flowing_without_duplicates() -> N
     async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
         secret, secret2, taker_secret = (secrets.token_hex(32) for _ in range(3))
         api_key = ex.add_key(secret)
-        account = ex.core.keys.get(api_key)
-        assert account is not None
-        # A second key on the same account (the local exchange's add_key opens a new account).
-        api_key2 = ex.core.keys.add(
-            secret2, account.account, ("reading", "spot"), None, ex.core.now()
-        ).api_key
+        api_key2 = ex.add_key(secret2, account_of=api_key)  # a second key, same account
         taker_key = ex.add_key(taker_secret)
         async with (
             client_for(ex, api_key, secret) as old,
@@ -141,7 +136,7 @@ async def test_switching_clients_keeps_updates_flowing_without_duplicates() -> N
             )
             assert (await asyncio.wait_for(listen, 5)).order.status == "NEW"
             assert await venue.switch_client(new) is old and venue.client is new
-            del ex.core.keys.keys[api_key]  # the old key is gone from the exchange
+            ex.remove_key(api_key)  # the old key is gone from the exchange
             await taker.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.01")
             filled = await next_update(updates, cid, "FILLED")
             assert filled.fill is not None and filled.fill.quantity == Decimal("0.01")

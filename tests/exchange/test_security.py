@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from tradewire import Signer
+from tradewire.binance import sign_params
 from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
@@ -260,3 +262,30 @@ async def test_keys_file(tmp_path: Path) -> None:
         ed = ex.core.keys.get(ed_key)
         assert ed is not None
         assert (ed.key_type, ed.ip_whitelist) == ("ed25519", ("127.0.0.1",))
+
+
+@pytest.mark.asyncio
+async def test_a_second_key_shares_the_account_and_a_removed_key_is_refused() -> None:
+    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
+        first_secret, second_secret = secrets.token_hex(32), secrets.token_hex(32)
+        first = ex.add_key(first_secret, balances={"USDT": "123"})
+        second = ex.add_key(second_secret, account_of=first)
+        async with httpx.AsyncClient(base_url=ex.rest_url) as http:
+
+            async def account(key: str, secret: str) -> httpx.Response:
+                query = sign_params(
+                    Signer.from_secret(secret), {"timestamp": int(time.time() * 1000)}
+                )
+                return await http.get("/api/v3/account?" + query, headers={"X-MBX-APIKEY": key})
+
+            for key, secret in ((first, first_secret), (second, second_secret)):
+                body = (await account(key, secret)).json()
+                assert {b["asset"]: b["free"] for b in body["balances"]}["USDT"] == "123.00000000"
+            ex.remove_key(first)
+            refused = await account(first, first_secret)
+            assert refused.json()["code"] == -2015
+            assert (await account(second, second_secret)).status_code == 200
+        with pytest.raises(KeyError):
+            ex.remove_key(first)
+        with pytest.raises(KeyError):
+            ex.add_key(secrets.token_hex(32), account_of="nope")

@@ -198,16 +198,27 @@ class LocalExchange:
         ip_whitelist: Iterable[str] | None = None,
         balances: Mapping[str, Decimal | str | int] | None = None,
         api_key: str | None = None,
+        account_of: str | None = None,
     ) -> str:
-        """Register a key (HMAC secret or PEM public key) with a new account; returns the API key.
+        """Register a key (HMAC secret or PEM public key); returns the API key.
 
-        ``api_key`` picks the key string (64 letters and digits) instead of a random one.
+        The key gets a new account, or with ``account_of`` the account of that existing key (a
+        second key for the same account, as when a key is rotated). ``api_key`` picks the key
+        string (64 letters and digits) instead of a random one.
         """
-        account = self._next_account
-        self._next_account += 1
-        self.core.venue.open_account(
-            account, None if balances is None else {a: Decimal(v) for a, v in balances.items()}
-        )
+        if account_of is not None:
+            owner = self.core.keys.get(account_of)
+            if owner is None:
+                raise KeyError(f"no key {account_of!r} on this exchange")
+            if balances is not None:
+                raise ValueError("balances belong to the account: give them to its first key")
+            account = owner.account
+        else:
+            account = self._next_account
+            self._next_account += 1
+            self.core.venue.open_account(
+                account, None if balances is None else {a: Decimal(v) for a, v in balances.items()}
+            )
         key = self.core.keys.add(
             secret,
             account,
@@ -219,6 +230,12 @@ class LocalExchange:
         self.store.save_key(key)
         self.store.save_account(self.core.venue.accounts[account])
         return key.api_key
+
+    def remove_key(self, api_key: str) -> None:
+        """Delete a key: requests signed with it are refused from now on (its account stays)."""
+        if self.core.keys.keys.pop(api_key, None) is None:
+            raise KeyError(f"no key {api_key!r} on this exchange")
+        self.store.delete_key(api_key)
 
     def load_keys(self, path: str | Path) -> list[str]:
         """Register the keys listed in a JSON file; returns their API keys.

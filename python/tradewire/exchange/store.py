@@ -96,6 +96,10 @@ class Store:
             ),
         )
 
+    def delete_key(self, api_key: str) -> None:
+        """Forget a deleted key."""
+        self.db.execute("DELETE FROM keys WHERE api_key = ?", (api_key,))
+
     def save_account(self, account: Account) -> None:
         """Persist an account's rates and every balance."""
         self.db.execute(
