@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tradewire import OrderBook
-from tradewire.synthetic import SyntheticDepthStream
+from tradewire.testing.synthetic import SyntheticDepthStream
 
 orjson = pytest.importorskip("orjson")
 order_book = pytest.importorskip("order_book")

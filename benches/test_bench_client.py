@@ -26,7 +26,7 @@ import websockets
 from tradewire import OrderBook
 from tradewire.binance import BinanceClient, StreamClient
 from tradewire.exchange import LocalExchange
-from tradewire.synthetic import SyntheticDepthStream
+from tradewire.testing.synthetic import SyntheticDepthStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterator

@@ -20,7 +20,7 @@ from tradewire import (
     SequenceGap,
     SymbolMismatch,
 )
-from tradewire.synthetic import SyntheticDepthStream
+from tradewire.testing.synthetic import SyntheticDepthStream
 
 if TYPE_CHECKING:
     from conftest import Capture

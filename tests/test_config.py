@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tradewire.config import ConfigError, default_home, load_config
+from tradewire.config import default_home, load_config
+from tradewire.errors import ConfigError
 
 
 def write(home: Path, text: str) -> Path:

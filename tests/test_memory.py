@@ -10,7 +10,7 @@ import pytest
 
 from tradewire import OrderBook, ParseError, Signer
 from tradewire.binance import parse_message, sign_params
-from tradewire.synthetic import SyntheticDepthStream
+from tradewire.testing.synthetic import SyntheticDepthStream
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from tradewire.errors import TradewireError
+from tradewire.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +51,6 @@ __all__ = [
     "KEY_BACKENDS",
     "BotConfig",
     "Config",
-    "ConfigError",
     "ExchangeConfig",
     "KeysConfig",
     "default_home",
@@ -65,10 +64,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SECRET_WORDS = ("secret", "private_key", "privatekey", "password", "passphrase", "passwd")
 _BOT_FIELDS = frozenset({"strategy", "key", "exchange", "symbol", "rest_url", "mode"})
 _MODES = ("read-only", "paper", "live")
-
-
-class ConfigError(TradewireError, ValueError):
-    """The config file or a ``TRADEWIRE_*`` variable is invalid; the message says where."""
 
 
 def validate_name(kind: str, name: str) -> str:

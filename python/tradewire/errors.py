@@ -16,24 +16,38 @@ __all__ = [
     "AuthenticationError",
     "BookError",
     "BookNotSynced",
+    "BotConfigError",
+    "ConfigError",
     "DecimalError",
+    "ExchangeRejection",
+    "ExchangeThrottled",
     "ExchangeUnavailable",
+    "HttpFailure",
     "IPBanned",
+    "InsecureKeyFile",
     "InsufficientFunds",
     "InvalidKey",
     "InvalidOrder",
     "InvalidSignature",
     "InvalidTimestamp",
+    "JournalError",
+    "KeyExists",
+    "KeyNotFound",
+    "KeyStoreError",
+    "KeyStoreLocked",
     "NetworkError",
     "OrderNotFound",
     "OrderStatusUnknown",
     "ParseError",
     "PermissionDenied",
     "RateLimitExceeded",
+    "ResumeError",
     "SequenceGap",
     "StreamOverflow",
     "SymbolMismatch",
     "TradewireError",
+    "UnknownOrder",
+    "WrongPassword",
     "error_from_response",
 ]
 
@@ -220,6 +234,93 @@ class ExchangeUnavailable(APIError):
     """The exchange is down, in maintenance, or answered 5xx."""
 
     default_hint = "The exchange is unavailable: retry later with backoff."
+
+
+# --- tradewire's own parts: configuration, bots, journal, runs, keys ---------------------------
+
+
+class ConfigError(TradewireError, ValueError):
+    """The configuration file or environment is invalid; the message says where and why."""
+
+
+class BotConfigError(TradewireError, ValueError):
+    """A bot's parameters are invalid for the symbol or the account; the message says why."""
+
+
+class JournalError(TradewireError):
+    """The journal refused a record (bad value, duplicate intent) or cannot be opened."""
+
+
+class UnknownOrder(JournalError, LookupError):
+    """No order with that client order id is in the journal."""
+
+
+class ResumeError(TradewireError):
+    """Orders of the last run are in an unknown state: the bot must not start blind."""
+
+
+class KeyStoreError(TradewireError):
+    """Base class of the key store's errors (their messages never hold a secret)."""
+
+
+class KeyNotFound(KeyStoreError, LookupError):
+    """No key of that name is stored."""
+
+
+class KeyExists(KeyStoreError):
+    """A key of that name is already stored (``rotate`` replaces it)."""
+
+
+class InsecureKeyFile(KeyStoreError):
+    """The key file can be read by other users (its mode is not 0600)."""
+
+
+class KeyStoreLocked(KeyStoreError):
+    """The encrypted key file needs a password and none can be had."""
+
+
+class WrongPassword(KeyStoreError):
+    """The key file's password is wrong (or the file was altered)."""
+
+
+# --- signals between layers, never seen by users -----------------------------------------------
+
+
+class HttpFailure(TradewireError):
+    """No HTTP answer: ``kind`` names what failed; ``sent`` is False if nothing left this host.
+
+    Raised by the REST transports and turned into :class:`NetworkError` by the REST client.
+    """
+
+    def __init__(self, kind: str, *, sent: bool) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.sent = sent
+
+
+class ExchangeRejection(TradewireError):
+    """The local exchange's answer to a request it refuses: Binance's error JSON, never a trace.
+
+    Raised inside :mod:`tradewire.exchange` and sent to the client as ``{"code", "msg"}``.
+    """
+
+    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+    def body(self) -> dict[str, object]:
+        """The JSON body Binance sends for this error."""
+        return {"code": self.code, "msg": self.msg}
+
+
+class ExchangeThrottled(ExchangeRejection):
+    """The local exchange's 429 or 418 answer, with the seconds to put in ``Retry-After``."""
+
+    def __init__(self, code: int, msg: str, status: int, retry_after_s: int) -> None:
+        super().__init__(code, msg, status)
+        self.retry_after_s = retry_after_s
 
 
 # Binance Spot error codes (binance-spot-api-docs, errors.md) mapped onto the hierarchy.

@@ -6,13 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from tradewire.bots import BotConfigError, DcaBot, DcaParams
+from tradewire.bots import DcaBot, DcaParams
 from tradewire.bots.params import dca_ladder
-from tradewire.feed import ReplayMarket
-from tradewire.paper import PaperBroker
-from tradewire.runner import Runner
-from tradewire.synthetic import SyntheticDepthStream
-from tradewire.venue import SymbolRules
+from tradewire.errors import BotConfigError
+from tradewire.model import SymbolRules
+from tradewire.testing.synthetic import SyntheticDepthStream
+from tradewire.trading.runner import Runner
+from tradewire.venues.paper import PaperBroker
+from tradewire.venues.replay import ReplayMarket
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.00001"), D("5"))
 

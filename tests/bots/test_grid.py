@@ -6,14 +6,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from tradewire.bots import BotConfigError, GridBot, GridParams
+from tradewire.bots import GridBot, GridParams
 from tradewire.bots.grid import GridPlan
 from tradewire.bots.params import grid_levels
-from tradewire.feed import ReplayMarket
-from tradewire.paper import PaperBroker
-from tradewire.runner import Runner
-from tradewire.synthetic import SyntheticDepthStream
-from tradewire.venue import Balance, SymbolRules
+from tradewire.errors import BotConfigError
+from tradewire.model import Balance, SymbolRules
+from tradewire.testing.synthetic import SyntheticDepthStream
+from tradewire.trading.runner import Runner
+from tradewire.venues.paper import PaperBroker
+from tradewire.venues.replay import ReplayMarket
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.00001"), D("5"))
 

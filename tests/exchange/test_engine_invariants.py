@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import ZERO
-from tradewire.exchange.rejections import Rejection
 from tradewire.exchange.symbols import spec_for
 from tradewire.exchange.venue import OrderRequest, Venue
 
@@ -66,7 +66,7 @@ def test_assets_are_conserved_and_locks_match_open_orders(
             if open_orders:
                 venue.cancel(open_orders[qty % len(open_orders)])
             continue
-        with contextlib.suppress(Rejection):  # rejected orders must change nothing either
+        with contextlib.suppress(ExchangeRejection):  # rejected orders must change nothing either
             venue.place(account_id, request(side, kind, qty, offset))
 
     fees = {"USDT": ZERO, "BTC": ZERO}

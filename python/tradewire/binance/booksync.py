@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tradewire import OrderBook
+from tradewire._core import OrderBook
 from tradewire.binance.streams import Reconnected
 from tradewire.binance.wire import BookTicker, DepthUpdate, parse_depth_snapshot, parse_message
 from tradewire.errors import (

@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 from tradewire.binance.ratelimit import counts_order, request_weight
 from tradewire.binance.signing import sign_params
-from tradewire.binance.transport import HttpFailure, make_sender
+from tradewire.binance.transport import make_sender
 from tradewire.binance.wire import parse_error_body
 from tradewire.errors import (
     APIError,
     AuthenticationError,
+    HttpFailure,
     InvalidTimestamp,
     IPBanned,
     NetworkError,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["HttpAnswer", "HttpBackend", "HttpFailure", "HttpSender", "make_sender"]
+__all__ = ["HttpAnswer", "HttpBackend", "HttpSender", "make_sender"]
 
 HttpBackend = Literal["aiohttp", "httpx"]
 
@@ -42,15 +42,6 @@ class HttpAnswer:
     def is_success(self) -> bool:
         """Whether the status is 2xx."""
         return 200 <= self.status < 300
-
-
-class HttpFailure(Exception):
-    """No HTTP answer: ``kind`` names what failed; ``sent`` is False if nothing left this host."""
-
-    def __init__(self, kind: str, *, sent: bool) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.sent = sent
 
 
 class HttpSender(Protocol):

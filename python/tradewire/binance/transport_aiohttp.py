@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 import yarl
 
-from tradewire.binance.transport import HttpAnswer, HttpFailure
+from tradewire.binance.transport import HttpAnswer
+from tradewire.errors import HttpFailure
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

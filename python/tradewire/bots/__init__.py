@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tradewire.bots.dca import DcaBot
 from tradewire.bots.grid import GridBot
-from tradewire.bots.params import BotConfigError, DcaParams, GridParams
+from tradewire.bots.params import DcaParams, GridParams
+from tradewire.errors import BotConfigError
 
 __all__ = ["BotConfigError", "DcaBot", "DcaParams", "GridBot", "GridParams"]

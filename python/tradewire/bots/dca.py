@@ -13,13 +13,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tradewire.bots.params import BotConfigError, check_funds, dca_ladder
-from tradewire.strategy import Strategy
+from tradewire.bots.params import check_funds, dca_ladder
+from tradewire.errors import BotConfigError
+from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
     from tradewire.bots.params import DcaParams
-    from tradewire.strategy import StrategyContext
-    from tradewire.venue import BookUpdate, OrderUpdate, SymbolRules
+    from tradewire.model import BookUpdate, OrderUpdate, SymbolRules
+    from tradewire.trading.strategy import StrategyContext
 
 __all__ = ["DcaBot", "funds_needed"]
 

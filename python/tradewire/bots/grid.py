@@ -12,13 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tradewire.bots.params import BotConfigError, check_funds, grid_levels, grid_quantity
-from tradewire.strategy import Strategy
+from tradewire.bots.params import check_funds, grid_levels, grid_quantity
+from tradewire.errors import BotConfigError
+from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
     from tradewire.bots.params import GridParams
-    from tradewire.strategy import StrategyContext
-    from tradewire.venue import Balance, BookUpdate, OrderUpdate, Side, SymbolRules
+    from tradewire.model import Balance, BookUpdate, OrderUpdate, Side, SymbolRules
+    from tradewire.trading.strategy import StrategyContext
 
 __all__ = ["GridBot", "GridPlan"]
 

@@ -15,13 +15,12 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
-from tradewire.errors import TradewireError
+from tradewire.errors import BotConfigError
 
 if TYPE_CHECKING:
-    from tradewire.venue import Balance, SymbolRules
+    from tradewire.model import Balance, SymbolRules
 
 __all__ = [
-    "BotConfigError",
     "DcaParams",
     "GridParams",
     "SafetyOrder",
@@ -33,10 +32,6 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
-
-
-class BotConfigError(TradewireError, ValueError):
-    """A bot's parameters are invalid for the symbol or the account; the message says why."""
 
 
 def _dec(value: Decimal | str | int, name: str) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tradewire.exchange.cli import register
+from tradewire.cli.exchange import register
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from tradewire.exchange.rejections import Rejection, mandatory
+from tradewire.errors import ExchangeRejection
+from tradewire.exchange.rejections import mandatory
 
 if TYPE_CHECKING:
     from tradewire.exchange.keys import ApiKey, KeyRegistry
@@ -18,8 +19,8 @@ MAX_RECV_WINDOW = Decimal(60000)
 DEFAULT_RECV_WINDOW = Decimal(5000)
 
 
-def _rejected_key() -> Rejection:
-    return Rejection(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+def _rejected_key() -> ExchangeRejection:
+    return ExchangeRejection(-2015, "Invalid API-key, IP, or permissions for action.", 401)
 
 
 def check_key(
@@ -27,7 +28,7 @@ def check_key(
 ) -> ApiKey:
     """The key record, or -2014 (malformed or missing) or -2015 (unknown, IP or permission)."""
     if not api_key or not _API_KEY.match(api_key):
-        raise Rejection(-2014, "API-key format invalid.", 401)
+        raise ExchangeRejection(-2014, "API-key format invalid.", 401)
     key = registry.get(api_key)
     if key is None:
         raise _rejected_key()
@@ -47,7 +48,7 @@ def check_signature(key: ApiKey, payload: bytes, signature: str | None) -> None:
     except ValueError:
         valid = False
     if not valid:
-        raise Rejection(-1022, "Signature for this request is not valid.")
+        raise ExchangeRejection(-1022, "Signature for this request is not valid.")
 
 
 def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
@@ -55,7 +56,7 @@ def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: i
     if not timestamp:
         raise mandatory("timestamp")
     if not timestamp.isdigit():
-        raise Rejection(
+        raise ExchangeRejection(
             -1100,
             "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.",
         )
@@ -68,9 +69,11 @@ def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: i
         if not window.is_finite() or window <= 0 or window.as_tuple().exponent < -3:  # type: ignore[operator]
             raise mandatory("recvWindow")
         if window > MAX_RECV_WINDOW:
-            raise Rejection(-1131, "recvWindow must be less than 60000")
+            raise ExchangeRejection(-1131, "recvWindow must be less than 60000")
     sent = int(timestamp)
     if sent >= server_ms + 1000:
-        raise Rejection(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        raise ExchangeRejection(
+            -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+        )
     if server_ms - sent > window:
-        raise Rejection(-1021, "Timestamp for this request is outside of the recvWindow.")
+        raise ExchangeRejection(-1021, "Timestamp for this request is outside of the recvWindow.")

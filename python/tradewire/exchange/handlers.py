@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange import marketdata
 from tradewire.exchange.amounts import ZERO, fmt
 from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
-from tradewire.exchange.rejections import Rejection
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +32,7 @@ __all__ = [
 
 ZERO_TEXT = "0.00000000"
 PERMISSION = {"USER_DATA": "reading", "TRADE": "spot"}
-STATUS_UNKNOWN = Rejection(
+STATUS_UNKNOWN = ExchangeRejection(
     -1007,
     "Timeout waiting for response from backend server. Send status unknown; "
     "execution status unknown.",
@@ -114,15 +114,15 @@ def _symbol_list(raw: str) -> list[str]:
     try:
         names = json.loads(raw)
     except ValueError:
-        raise Rejection(
+        raise ExchangeRejection(
             -1100,
             "Illegal characters found in parameter 'symbols'; legal range is "
             '\'^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$\'.',
         ) from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise Rejection(-1100, "Illegal characters found in parameter 'symbols'.")
+        raise ExchangeRejection(-1100, "Illegal characters found in parameter 'symbols'.")
     if len(set(names)) != len(names):
-        raise Rejection(-1151, "Symbol is present multiple times in the list.")
+        raise ExchangeRejection(-1151, "Symbol is present multiple times in the list.")
     return [n.upper() for n in names]
 
 
@@ -354,7 +354,7 @@ def _find(c: Call) -> Order:
     order_id = p.integer("orderId", 0)
     client_id = p.get("origClientOrderId")
     if order_id is None and client_id is None:
-        raise Rejection(
+        raise ExchangeRejection(
             -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
         )
     return c.core.venue.find_order(c.account, symbol, order_id, client_id)
@@ -391,9 +391,9 @@ def cancel_body(order: Order, cancel_id: str, now: int) -> dict[str, object]:
 def _cancel_order(c: Call) -> object:
     try:
         order = _find(c)
-    except Rejection as exc:
+    except ExchangeRejection as exc:
         if exc.code == -2013:
-            raise Rejection(-2011, "Unknown order sent.") from None
+            raise ExchangeRejection(-2011, "Unknown order sent.") from None
         raise
     cancel_id = c.params.get("newClientOrderId") or c.core.venue.new_client_id()
     c.params.get("cancelRestrictions")
@@ -414,7 +414,7 @@ def _cancel_all(c: Call) -> object:
     c.core.venue.spec(symbol)
     orders = c.core.venue.open_orders(c.account, symbol)
     if not orders:
-        raise Rejection(-2011, "Unknown order sent.")
+        raise ExchangeRejection(-2011, "Unknown order sent.")
     out = []
     for order in orders:
         cancel_id = c.core.venue.new_client_id()

@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tradewire import Verifier
+from tradewire._core import Verifier
 
 __all__ = ["PERMISSIONS", "ApiKey", "KeyRegistry", "SignatureCheck", "make_verifier"]
 

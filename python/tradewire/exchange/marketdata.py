@@ -6,8 +6,8 @@ import calendar
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import ZERO, fmt
-from tradewire.exchange.rejections import Rejection
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,7 +42,7 @@ _MONDAY_OFFSET = 3 * _D  # 1970-01-01 was a Thursday: weeks start on Monday
 def check_interval(interval: str) -> str:
     """``interval`` if Binance knows it, else -1120."""
     if interval not in INTERVALS:
-        raise Rejection(-1120, "Invalid interval.")
+        raise ExchangeRejection(-1120, "Invalid interval.")
     return interval
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tradewire.exchange.rejections import Rejection, mandatory
+from tradewire.errors import ExchangeRejection
+from tradewire.exchange.rejections import mandatory
 from tradewire.exchange.venue import OrderRequest
 
 if TYPE_CHECKING:
@@ -24,10 +25,10 @@ ORDER_PARAMS = ("recvWindow", "timestamp", "selfTradePreventionMode", "strategyI
 _CLIENT_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/_-")
 
 
-def _not_required(name: str) -> Rejection:
+def _not_required(name: str) -> ExchangeRejection:
     if name == "timeInForce":
-        return Rejection(-1114, "TimeInForce parameter sent when not required.")
-    return Rejection(-1106, f"Parameter '{name}' sent when not required.")
+        return ExchangeRejection(-1114, "TimeInForce parameter sent when not required.")
+    return ExchangeRejection(-1106, f"Parameter '{name}' sent when not required.")
 
 
 def read_order(p: Params) -> OrderRequest:
@@ -35,35 +36,35 @@ def read_order(p: Params) -> OrderRequest:
     symbol = p.symbol()
     side = p.require("side")
     if side not in SIDES:
-        raise Rejection(-1117, "Invalid side.")
+        raise ExchangeRejection(-1117, "Invalid side.")
     order_type = p.require("type")
     if order_type in UNSUPPORTED_TYPES:
-        raise Rejection(-2010, UNSUPPORTED_TYPES[order_type])
+        raise ExchangeRejection(-2010, UNSUPPORTED_TYPES[order_type])
     if order_type not in TYPES:
-        raise Rejection(-1116, "Invalid orderType.")
+        raise ExchangeRejection(-1116, "Invalid orderType.")
     tif = p.get("timeInForce")
     if tif is not None and tif not in TIFS:
-        raise Rejection(-1115, "Invalid timeInForce.")
+        raise ExchangeRejection(-1115, "Invalid timeInForce.")
     quantity = p.decimal("quantity")
     quote_qty = p.decimal("quoteOrderQty")
     price = p.decimal("price")
     stop_price = p.decimal("stopPrice")
     client_id = p.get("newClientOrderId")
     if p.values.get("newClientOrderId") == "":
-        raise Rejection(-1118, "New client order ID was empty.")
+        raise ExchangeRejection(-1118, "New client order ID was empty.")
     if client_id is not None and (len(client_id) > 36 or set(client_id) - _CLIENT_ID_CHARS):
-        raise Rejection(
+        raise ExchangeRejection(
             -1100,
             "Illegal characters found in parameter 'newClientOrderId'; legal range is "
             "'^[a-zA-Z0-9-_.]{1,36}$'.",
         )
     if p.get("icebergQty") is not None:
-        raise Rejection(-2010, "Iceberg orders are not supported for this symbol.")
+        raise ExchangeRejection(-2010, "Iceberg orders are not supported for this symbol.")
     if p.get("trailingDelta") is not None:
-        raise Rejection(-2010, "Trailing stop orders are not supported for this symbol.")
+        raise ExchangeRejection(-2010, "Trailing stop orders are not supported for this symbol.")
     if order_type == "MARKET":
         if quantity is None and quote_qty is None:
-            raise Rejection(
+            raise ExchangeRejection(
                 -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
             )
         if quantity is not None and quote_qty is not None:
@@ -108,5 +109,5 @@ def read_resp_type(p: Params, order_type: str) -> str:
     if value is None:
         return default
     if value not in RESP_TYPES:
-        raise Rejection(-1130, "Data sent for parameter 'newOrderRespType' is not valid.")
+        raise ExchangeRejection(-1130, "Data sent for parameter 'newOrderRespType' is not valid.")
     return value

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import parse_amount
-from tradewire.exchange.rejections import Rejection, illegal_chars, mandatory
+from tradewire.exchange.rejections import illegal_chars, mandatory
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -27,7 +28,7 @@ def parse_form(raw: str) -> dict[str, str]:
         name, _, value = part.partition("=")
         name = unquote_plus(name)
         if name in out:
-            raise Rejection(-1101, "Duplicate values for a parameter detected.")
+            raise ExchangeRejection(-1101, "Duplicate values for a parameter detected.")
         out[name] = unquote_plus(value)
     return out
 
@@ -76,7 +77,7 @@ class Params:
             raise illegal_chars(name, "^[0-9]{1,20}$")
         number = int(value)
         if (low is not None and number < low) or (high is not None and number > high):
-            raise Rejection(-1130, f"Data sent for parameter '{name}' is not valid.")
+            raise ExchangeRejection(-1130, f"Data sent for parameter '{name}' is not valid.")
         return number
 
     def finish(self, extra: tuple[str, ...] = ()) -> None:
@@ -84,7 +85,7 @@ class Params:
         unread = set(self.values) - self.read - set(extra) - {SIGNATURE_PARAM}
         if unread:
             sent = len(self.values) - (SIGNATURE_PARAM in self.values)
-            raise Rejection(
+            raise ExchangeRejection(
                 -1104,
                 f"Not all sent parameters were read; read '{sent - len(unread)}' parameter(s) "
                 f"but was sent '{sent}'.",

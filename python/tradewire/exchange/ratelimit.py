@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tradewire.exchange.rejections import Rejection
+from tradewire.errors import ExchangeThrottled
 
-__all__ = ["Limits", "RateLimiter", "Throttled"]
+__all__ = ["Limits", "RateLimiter"]
 
 MINUTE_MS = 60_000
 TEN_S_MS = 10_000
@@ -55,14 +55,6 @@ class Limits:
         ]
 
 
-class Throttled(Rejection):
-    """A 429 or 418 answer, with the seconds to put in ``Retry-After``."""
-
-    def __init__(self, code: int, msg: str, status: int, retry_after_s: int) -> None:
-        super().__init__(code, msg, status)
-        self.retry_after_s = retry_after_s
-
-
 @dataclass
 class _Window:
     """A counter that resets at the start of each fixed window of ``length_ms``."""
@@ -107,7 +99,7 @@ class RateLimiter:
         self._accounts: dict[int, _AccountState] = {}
 
     def weigh(self, ip: str, weight: int, now: int) -> int:
-        """Count a request's weight for ``ip``: the weight used, or Throttled (429, or 418)."""
+        """Count a request's weight for ``ip``; raise ExchangeThrottled past a limit."""
         state = self._ips.setdefault(ip, _IpState())
         if state.banned_until > now:
             raise self._banned(state, now)
@@ -119,7 +111,7 @@ class RateLimiter:
                 state.banned_until = now + self.limits.ban_ms
                 state.violations = 0
                 raise self._banned(state, now)
-            raise Throttled(
+            raise ExchangeThrottled(
                 -1003,
                 f"Too much request weight used; current limit is {limit} request weight per "
                 "1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
@@ -129,8 +121,8 @@ class RateLimiter:
         return used
 
     @staticmethod
-    def _banned(state: _IpState, now: int) -> Throttled:
-        return Throttled(
+    def _banned(state: _IpState, now: int) -> ExchangeThrottled:
+        return ExchangeThrottled(
             -1003,
             f"Way too much request weight used; IP banned until {state.banned_until}. "
             "Please use WebSocket Streams for live updates to avoid bans.",
@@ -151,7 +143,7 @@ class RateLimiter:
             (state.day, self.limits.orders_per_day, "1 DAY"),
         ):
             if window.current(now) >= limit:
-                raise Throttled(
+                raise ExchangeThrottled(
                     -1015,
                     f"Too many new orders; current limit is {limit} orders per {label}.",
                     429,

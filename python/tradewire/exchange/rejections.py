@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from tradewire.errors import ExchangeRejection
+
 __all__ = [
-    "Rejection",
     "bad_param",
     "filter_failure",
     "illegal_chars",
@@ -14,44 +15,30 @@ __all__ = [
 DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 
 
-class Rejection(Exception):
-    """A request the exchange answers with Binance's error JSON (never a traceback)."""
-
-    def __init__(self, code: int, msg: str, status: int = 400) -> None:
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
-        self.status = status
-
-    def body(self) -> dict[str, object]:
-        """The JSON body Binance sends for this error."""
-        return {"code": self.code, "msg": self.msg}
-
-
-def mandatory(name: str) -> Rejection:
+def mandatory(name: str) -> ExchangeRejection:
     """-1102 for a missing, empty or malformed mandatory parameter."""
-    return Rejection(
+    return ExchangeRejection(
         -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
     )
 
 
-def illegal_chars(name: str, legal: str = DECIMAL_RANGE) -> Rejection:
+def illegal_chars(name: str, legal: str = DECIMAL_RANGE) -> ExchangeRejection:
     """-1100 for a parameter with characters outside its legal range."""
-    return Rejection(
+    return ExchangeRejection(
         -1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'."
     )
 
 
-def bad_param(name: str) -> Rejection:
+def bad_param(name: str) -> ExchangeRejection:
     """-1130 for a parameter whose value is not valid."""
-    return Rejection(-1130, f"Data sent for parameter '{name}' is not valid.")
+    return ExchangeRejection(-1130, f"Data sent for parameter '{name}' is not valid.")
 
 
-def filter_failure(name: str) -> Rejection:
+def filter_failure(name: str) -> ExchangeRejection:
     """-1013 for an order that fails one of the symbol's filters."""
-    return Rejection(-1013, f"Filter failure: {name}")
+    return ExchangeRejection(-1013, f"Filter failure: {name}")
 
 
-def new_order_rejected(msg: str) -> Rejection:
+def new_order_rejected(msg: str) -> ExchangeRejection:
     """-2010 with one of the matching engine's messages."""
-    return Rejection(-2010, msg)
+    return ExchangeRejection(-2010, msg)

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
 from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params, parse_form
-from tradewire.exchange.ratelimit import Throttled
-from tradewire.exchange.rejections import Rejection
 
 if TYPE_CHECKING:
     from tradewire.exchange.core import ExchangeCore
@@ -47,7 +46,7 @@ def _authenticate(
     try:
         payload_bytes = payload.encode("ascii")
     except UnicodeEncodeError:  # non-ASCII must be percent-encoded before signing
-        raise Rejection(-1022, "Signature for this request is not valid.") from None
+        raise ExchangeRejection(-1022, "Signature for this request is not valid.") from None
     check_signature(key, payload_bytes, params.values.get(SIGNATURE_PARAM))
     check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
     return key
@@ -98,14 +97,14 @@ def add_routes(app: web.Application, core: ExchangeCore) -> None:
                     headers["X-MBX-ORDER-COUNT-10S"] = str(ten_s)
                     headers["X-MBX-ORDER-COUNT-1D"] = str(day)
             response = _json(result)
-        except Throttled as exc:
+        except ExchangeThrottled as exc:
             if exc.status == 429:
                 core.metrics.responses_429 += 1
             else:
                 core.metrics.responses_418 += 1
             response = _json(exc.body(), exc.status)
             headers["Retry-After"] = str(exc.retry_after_s)
-        except Rejection as exc:
+        except ExchangeRejection as exc:
             response = _json(exc.body(), exc.status)
         except Exception:
             log.exception("unexpected error serving %s %s", request.method, request.path)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange import filters
 from tradewire.exchange.accounts import DEFAULT_BALANCES, Account
 from tradewire.exchange.amounts import ZERO, floor_to_step
@@ -20,7 +21,7 @@ from tradewire.exchange.events import (
     PublicTrade,
 )
 from tradewire.exchange.orders import MARKET_ACCOUNT, Fill, Order, Trade
-from tradewire.exchange.rejections import Rejection, new_order_rejected
+from tradewire.exchange.rejections import new_order_rejected
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -106,7 +107,7 @@ class Venue:
         """The spec of a listed symbol, or -1121."""
         found = self.specs.get(symbol)
         if found is None:
-            raise Rejection(-1121, "Invalid symbol.")
+            raise ExchangeRejection(-1121, "Invalid symbol.")
         return found
 
     def open_account(self, account_id: int, balances: dict[str, Decimal] | None = None) -> Account:
@@ -172,7 +173,7 @@ class Venue:
                         return order
             else:
                 return found
-        raise Rejection(-2013, "Order does not exist.")
+        raise ExchangeRejection(-2013, "Order does not exist.")
 
     def open_orders(self, account: int, symbol: str | None = None) -> list[Order]:
         """An account's open orders (all symbols, or one), oldest first."""
@@ -209,11 +210,11 @@ class Venue:
         if account != MARKET_ACCOUNT:
             opened = self.open_orders(account, req.symbol)
             if len(opened) >= spec.max_num_orders:
-                raise Rejection(-1013, "Filter failure: MAX_NUM_ORDERS")
+                raise ExchangeRejection(-1013, "Filter failure: MAX_NUM_ORDERS")
             if req.type in STOP_TYPES and (
                 sum(1 for o in opened if o.type in STOP_TYPES) >= spec.max_num_algo_orders
             ):
-                raise Rejection(-1013, "Filter failure: MAX_NUM_ALGO_ORDERS")
+                raise ExchangeRejection(-1013, "Filter failure: MAX_NUM_ALGO_ORDERS")
             if req.type in STOP_TYPES and req.stop_price is not None:
                 last = self.last_price.get(req.symbol)
                 if last is not None and self._triggered(req.type, req.side, req.stop_price, last):
@@ -551,7 +552,7 @@ class Venue:
     def cancel(self, order: Order, cancel_client_id: str | None = None) -> None:
         """Cancel an open order (working or a waiting stop), or -2011."""
         if not order.is_open:
-            raise Rejection(-2011, "Unknown order sent.")
+            raise ExchangeRejection(-2011, "Unknown order sent.")
         now = self.now()
         self._cancel_resting(order, now, cancel_client_id=cancel_client_id)
         self._account_changed(order.account, now)

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
+from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
 from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
-from tradewire.exchange.ratelimit import Throttled
-from tradewire.exchange.rejections import Rejection
 
 if TYPE_CHECKING:
     from tradewire.exchange.core import ExchangeCore
@@ -178,14 +177,14 @@ class WsApi:
             try:
                 request = json.loads(text, parse_float=Decimal)
             except ValueError:
-                raise Rejection(-1135, "Invalid JSON Request") from None
+                raise ExchangeRejection(-1135, "Invalid JSON Request") from None
             if not isinstance(request, dict):
-                raise Rejection(-1135, "Invalid JSON Request")
+                raise ExchangeRejection(-1135, "Invalid JSON Request")
             req_id = request.get("id")
             method = request.get("method")
             raw_params = request.get("params", {})
             if not isinstance(raw_params, dict):
-                raise Rejection(-1135, "JSON sent for parameter 'params' is not valid")
+                raise ExchangeRejection(-1135, "JSON sent for parameter 'params' is not valid")
             params = Params({str(k): _text(v) for k, v in raw_params.items()})
             if method in _SESSION_METHODS:
                 self.core.limiter.weigh(session.ip, _SESSION_WEIGHT, now)
@@ -193,7 +192,7 @@ class WsApi:
             else:
                 endpoint = METHODS.get(str(method)) if isinstance(method, str) else None
                 if endpoint is None:
-                    raise Rejection(
+                    raise ExchangeRejection(
                         -1102,
                         "Mandatory parameter 'method' was not sent, was empty/null, or malformed.",
                     )
@@ -211,7 +210,7 @@ class WsApi:
                 "result": result,
                 "rateLimits": self._rate_limits(session.ip, order_account, now),
             }
-        except Throttled as exc:
+        except ExchangeThrottled as exc:
             if exc.status == 429:
                 self.core.metrics.responses_429 += 1
             else:
@@ -224,7 +223,7 @@ class WsApi:
                 "error": error,
                 "rateLimits": self._rate_limits(session.ip, order_account, now),
             }
-        except Rejection as exc:
+        except ExchangeRejection as exc:
             return {
                 "id": req_id,
                 "status": exc.status,
@@ -262,7 +261,7 @@ class WsApi:
         if method == "session.logon":
             key = self._authenticate(session, params, None, now)
             if key.key_type != "ed25519":
-                raise Rejection(-4056, "HMAC_SHA256 API key is not supported.")
+                raise ExchangeRejection(-4056, "HMAC_SHA256 API key is not supported.")
             session.logged_on, session.logged_on_at = key, now
             return self._session_status(session, now)
         if method == "session.status":
@@ -275,14 +274,16 @@ class WsApi:
             return {"subscriptionId": self._subscribe(session, key.account)}
         if method == "userDataStream.subscribe":
             if session.logged_on is None:
-                raise Rejection(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+                raise ExchangeRejection(
+                    -2015, "Invalid API-key, IP, or permissions for action.", 401
+                )
             return {"subscriptionId": self._subscribe(session, session.logged_on.account)}
         sub_id = params.integer("subscriptionId", 0)
         targets = list(session.subscriptions) if sub_id is None else [sub_id]
         for target in targets:
             found = session.subscriptions.pop(target, None)
             if found is None:
-                raise Rejection(-2035, "User Data Stream subscription not active.")
+                raise ExchangeRejection(-2035, "User Data Stream subscription not active.")
             self.userdata.unsubscribe(found[0], found[1])
         return {}
 

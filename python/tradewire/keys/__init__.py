@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-from tradewire.keys.audit import AuditResult, Finding, Severity, audit_key
-from tradewire.keys.errors import (
+from tradewire.errors import (
     InsecureKeyFile,
     KeyExists,
     KeyNotFound,
@@ -16,6 +15,7 @@ from tradewire.keys.errors import (
     KeyStoreLocked,
     WrongPassword,
 )
+from tradewire.keys.audit import AuditResult, Finding, Severity, audit_key
 from tradewire.keys.secret import ApiCredentials, Secret, mask_api_key
 from tradewire.keys.store import KeyInfo, KeyStore, PasswordSource, password_from_env_or_terminal
 from tradewire.keys.watch import KeyWatcher

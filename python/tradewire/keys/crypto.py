@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tradewire.keys.errors import WrongPassword
+from tradewire.errors import WrongPassword
 
 __all__ = ["CHECK_AAD", "KdfParams", "SealedBox", "derive_key"]
 

@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from tradewire._core import Signer
 from tradewire.config import KEY_BACKENDS, ensure_home, validate_name
-from tradewire.keys.crypto import KdfParams, SealedBox, derive_key
-from tradewire.keys.errors import (
+from tradewire.errors import (
     InsecureKeyFile,
     KeyExists,
     KeyNotFound,
     KeyStoreError,
     KeyStoreLocked,
 )
+from tradewire.keys.crypto import KdfParams, SealedBox, derive_key
 from tradewire.keys.oskeyring import OsKeyring, usable_keyring
 from tradewire.keys.secret import ApiCredentials, Secret, key_type_name, mask_api_key
 

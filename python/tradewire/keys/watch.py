@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from tradewire.keys.errors import KeyNotFound, KeyStoreError
+from tradewire.errors import KeyNotFound, KeyStoreError
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -1,0 +1,267 @@
+"""``tradewire live grid|dca`` and ``tradewire doctor``: a bot on a real account, and checks.
+
+``live`` signs with a key from the key store (``--key NAME``, or the ``key`` of the bot's
+``[bots.NAME]`` section) and refuses to start unless the key passes the audit (a key that can
+withdraw, cannot read or cannot trade is refused, saying why). It journals every order, and on
+start reconciles the journal with the exchange by client order id and adopts the orders still
+open, so a bot killed and started again carries on without a duplicate or a lost order. It
+watches the key store: after ``tradewire keys rotate NAME`` it switches to the new key without
+stopping. The URLs are settings (``--rest-url``; the stream and WebSocket API URLs follow from it
+for anything but Binance), so the same command runs against the local exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tradewire.binance.client import BinanceClient
+from tradewire.cli.paper import add_bot_arguments, build_strategy
+from tradewire.cli.view import LiveView
+from tradewire.config import default_home, ensure_home, load_config
+from tradewire.errors import APIError, TradewireError
+from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
+from tradewire.keys.audit import BINANCE_REST_URL, fetch_restrictions
+from tradewire.model import Order
+from tradewire.trading.journal import Journal
+from tradewire.trading.runner import Runner
+from tradewire.trading.strategy import with_own_locks
+from tradewire.venues.binance import BinanceMarket, BinanceVenue
+
+if TYPE_CHECKING:
+    import argparse
+
+    from tradewire.keys import ApiCredentials, AuditResult
+
+__all__ = ["Endpoints", "audit_for_live", "endpoints", "register"]
+
+log = logging.getLogger("tradewire.live")
+_BINANCE_STREAMS = "wss://stream.binance.com:9443"
+_BINANCE_WS_API = "wss://ws-api.binance.com:443/ws-api/v3"
+
+
+class Endpoints:
+    """The three URLs of a Binance-compatible exchange."""
+
+    def __init__(self, rest_url: str, stream_url: str, ws_api_url: str) -> None:
+        self.rest_url = rest_url.rstrip("/")
+        self.stream_url = stream_url.rstrip("/")
+        self.ws_api_url = ws_api_url
+
+    def __repr__(self) -> str:
+        return f"Endpoints({self.rest_url!r}, {self.stream_url!r}, {self.ws_api_url!r})"
+
+
+def endpoints(
+    rest_url: str, stream_url: str | None = None, ws_api_url: str | None = None
+) -> Endpoints:
+    """The URLs for ``rest_url``: Binance's own, or ``ws(s)://`` on the same host and port."""
+    if rest_url.rstrip("/") == BINANCE_REST_URL:
+        return Endpoints(rest_url, stream_url or _BINANCE_STREAMS, ws_api_url or _BINANCE_WS_API)
+    parts = urlsplit(rest_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    base = f"{scheme}://{parts.netloc}"
+    return Endpoints(rest_url, stream_url or base, ws_api_url or f"{base}/ws-api/v3")
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``live`` command group and ``doctor`` to the ``tradewire`` command."""
+    live = subparsers.add_parser(
+        "live",
+        help="run a bot on a real account (the key must pass the audit)",
+        description=__doc__,
+    )
+    bots = live.add_subparsers(dest="bot", required=True)
+    for name, help_text in (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders")):
+        bot = bots.add_parser(name, help=help_text)
+        _live_arguments(bot)
+        add_bot_arguments(bot, name)
+        bot.set_defaults(func=_run_cli)
+
+    from tradewire.cli.doctor import register as register_doctor
+
+    register_doctor(subparsers)
+
+
+def _live_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="the bot's name: its journal and [bots.NAME] config section")
+    p.add_argument("--key", help="the key store name to sign with (default: the bot's key)")
+    p.add_argument("--symbol", help="default: the bot's config, else BTCUSDT")
+    p.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE_REST_URL})")
+    p.add_argument("--stream-url", help="market streams URL (default: follows --rest-url)")
+    p.add_argument("--ws-api-url", help="WebSocket API URL (default: follows --rest-url)")
+    p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
+    p.add_argument("--recv-window", type=int, default=5000, help="recvWindow in ms")
+    p.add_argument(
+        "--key-check-interval", type=float, default=2.0, help="seconds between key store checks"
+    )
+    p.add_argument(
+        "--keep-orders",
+        action="store_true",
+        help="leave the bot's orders working at the end (default: cancel them)",
+    )
+    p.add_argument("--out", type=Path, help="write report.json and report.png to this folder")
+    p.add_argument("--no-view", action="store_true", help="no live terminal view")
+
+
+async def audit_for_live(credentials: ApiCredentials, rest_url: str) -> AuditResult | str:
+    """The key's audit for live trading, or why the exchange refused to say (a reason string)."""
+    try:
+        restrictions = await fetch_restrictions(credentials, rest_url)
+    except APIError as e:
+        return f"the exchange refused the key: {e}"
+    return audit_key(restrictions, purpose="live")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    home = ensure_home(default_home())
+    config = load_config(home)
+    name = args.name or f"live-{args.bot}"
+    bot_config = config.bot(name)
+    key_name = args.key or bot_config.key
+    if key_name is None:
+        raise TradewireError(
+            f"no key for bot {name}: pass --key NAME, or bind one in config.toml "
+            f'([bots.{name}] key = "NAME"); list keys with `tradewire keys list`'
+        )
+    rest_url = args.rest_url or bot_config.rest_url or config.exchange.rest_url or BINANCE_REST_URL
+    urls = endpoints(rest_url, args.stream_url, args.ws_api_url)
+    symbol = (args.symbol or bot_config.symbol or "BTCUSDT").upper()
+    store = KeyStore(home, backend=config.keys.backend)
+    credentials = await asyncio.to_thread(store.get, key_name)
+
+    _say(f"Auditing key {key_name} (API key {mask_api_key(credentials.api_key)}) on {rest_url}")
+    audit = await audit_for_live(credentials, urls.rest_url)
+    if isinstance(audit, str):
+        _say(f"REFUSED  {audit}")
+        _say(f"Not starting: key {key_name} could not be audited.")
+        return int(Severity.REFUSED)
+    _say(audit.report())
+    if not audit.allowed:
+        _say(f"Not starting: key {key_name} is refused for live trading (see above).")
+        return int(Severity.REFUSED)
+
+    def make_client(creds: ApiCredentials) -> BinanceClient:
+        return BinanceClient(
+            creds.api_key,
+            creds.secret.reveal(),
+            rest_url=urls.rest_url,
+            stream_url=urls.stream_url,
+            ws_api_url=urls.ws_api_url,
+            recv_window=args.recv_window,
+        )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(make_client(credentials))
+        market_client = await stack.enter_async_context(
+            BinanceClient(rest_url=urls.rest_url, stream_url=urls.stream_url)
+        )
+        venue = BinanceVenue(client)
+        stack.push_async_callback(lambda: venue.client.aclose())
+
+        async def switch(new: ApiCredentials) -> None:
+            verdict = await audit_for_live(new, urls.rest_url)
+            if isinstance(verdict, str) or not verdict.allowed:
+                why = verdict if isinstance(verdict, str) else verdict.report()
+                _say(f"key {key_name} was rotated, but the new key is refused; keeping the old:")
+                _say(why)
+                return
+            fresh = make_client(new)
+            await fresh.__aenter__()
+            old = await venue.switch_client(fresh)
+            await old.aclose()
+            _say(
+                f"key {key_name} rotated: now signing with version {new.version} "
+                f"(API key {mask_api_key(new.api_key)})"
+            )
+
+        watcher = store.watch(key_name, interval=args.key_check_interval, on_change=switch)
+        await stack.enter_async_context(watcher)
+        journal = stack.enter_context(Journal.for_bot(home, name))
+        rules = await venue.symbol_rules(symbol)
+        depth = await client.depth(symbol, 5)
+        if not depth.bids or not depth.asks:
+            raise TradewireError(f"{symbol} has an empty book: cannot size the bot")
+        price = (Decimal(depth.bids[0][0]) + Decimal(depth.asks[0][0])) / 2
+        own = [
+            Order(
+                symbol=o.symbol,
+                side="BUY" if o.side == "BUY" else "SELL",
+                type="LIMIT",
+                quantity=o.quantity,
+                client_order_id=o.client_order_id,
+                status="NEW",
+                price=o.price,
+                executed_qty=o.executed_qty,
+            )
+            for o in journal.open_orders()
+            if o.symbol == symbol and o.price is not None
+        ]
+        balances = with_own_locks(await venue.balances(), own, rules)
+        if args.bot == "grid" and args.investment is None and args.quantity is None:
+            raise TradewireError("live grid: give --investment (quote) or --quantity (per grid)")
+        strategy = build_strategy(args, rules, price, balances, local_market=False)
+        runner = Runner(
+            strategy,
+            venue,
+            BinanceMarket(market_client),
+            rules,
+            mode="live",
+            bot=name,
+            journal=journal,
+            reconcile_grace_ms=args.recv_window + 1000,
+        )
+        view = LiveView(runner.ctx, title=f"{args.bot} {name} on {urls.rest_url}")
+        view.enabled = not args.no_view and view.enabled
+        _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
+        async with view:
+            result = await runner.run(args.duration, stop)
+        if runner.resumed is not None and runner.resumed.checked:
+            _say(
+                f"resumed from the journal: {len(runner.resumed.updated)} orders checked on the "
+                f"exchange, {len(runner.resumed.not_placed)} never placed"
+            )
+        if not args.keep_orders:
+            canceled = await runner.ctx.cancel_all()
+            _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
+    pnl = result.pnl
+    _say(
+        f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, realized "
+        f"{pnl.realized}, fees {pnl.fees} {rules.quote_asset}"
+    )
+    if args.out is not None:
+        from tradewire.trading.report import write_report
+
+        paths = await asyncio.to_thread(
+            write_report, result, args.out, {"bot": args.bot, "name": name, "mode": "live"}
+        )
+        _say(f"report written to {paths[0]} and {paths[1]}")
+    return 0
+
+
+def _run_cli(args: argparse.Namespace) -> int:
+    """Entry point of ``tradewire live grid|dca``."""
+    try:
+        return asyncio.run(_run(args))
+    except TradewireError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover - the signal handler normally catches it
+        return 130

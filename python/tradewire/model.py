@@ -1,0 +1,240 @@
+"""The venue-neutral model: the values strategies, bots and every venue exchange.
+
+A venue (Binance, the paper broker, a future Kraken or OKX adapter) implements :class:`Venue`
+with the exchange-neutral, frozen value types below; amounts are always ``decimal.Decimal``.
+A second exchange is one adapter class that maps its wire formats to these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import Literal
+
+from tradewire.errors import InvalidOrder
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Balance",
+    "BookUpdate",
+    "Fill",
+    "MarketEvent",
+    "MarketTrade",
+    "Order",
+    "OrderRequest",
+    "OrderType",
+    "OrderUpdate",
+    "Side",
+    "SymbolRules",
+]
+
+Side = Literal["BUY", "SELL"]
+OrderType = Literal["LIMIT", "MARKET"]
+OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
+"""Statuses of an order still working on the venue."""
+_ZERO = Decimal(0)
+
+
+def _steps(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    """``value`` rounded to a multiple of ``step`` (no-op for a zero step)."""
+    if step <= 0:
+        return value
+    return (value / step).to_integral_value(rounding=rounding) * step
+
+
+@dataclass(frozen=True)
+class SymbolRules:
+    """A symbol's trading rules: assets, tick size, step size and minimum notional."""
+
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_qty: Decimal = _ZERO
+    min_notional: Decimal = _ZERO
+    max_qty: Decimal = _ZERO
+    min_price: Decimal = _ZERO
+
+    def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
+        """``price`` on the tick: a BUY rounds down, a SELL up, no side to the nearest."""
+        mode = {"BUY": ROUND_FLOOR, "SELL": ROUND_CEILING, None: ROUND_HALF_EVEN}[side]
+        return _steps(price, self.tick_size, mode)
+
+    def floor_quantity(self, quantity: Decimal) -> Decimal:
+        """``quantity`` floored to the step size."""
+        return _steps(quantity, self.step_size, ROUND_FLOOR)
+
+    def check(self, request: OrderRequest, reference_price: Decimal | None = None) -> None:
+        """Raise :class:`InvalidOrder` if ``request`` breaks a rule, saying which and why."""
+
+        def fail(msg: str) -> InvalidOrder:
+            return InvalidOrder(f"{self.symbol}: {msg}", endpoint="symbol rules")
+
+        if request.symbol != self.symbol:
+            raise fail(f"the order is for {request.symbol}, the rules for {self.symbol}")
+        qty = request.quantity
+        if qty <= 0:
+            raise fail(f"quantity {qty} must be above zero")
+        if self.step_size > 0 and qty % self.step_size != 0:
+            raise fail(f"quantity {qty} is not a multiple of the step size {self.step_size}")
+        if qty < self.min_qty:
+            raise fail(f"quantity {qty} is below the minimum quantity {self.min_qty}")
+        if self.max_qty > 0 and qty > self.max_qty:
+            raise fail(f"quantity {qty} is above the maximum quantity {self.max_qty}")
+        price = request.price
+        if request.type == "LIMIT":
+            if price is None or price <= 0:
+                raise fail("a LIMIT order needs a price above zero")
+            if self.tick_size > 0 and price % self.tick_size != 0:
+                raise fail(f"price {price} is not a multiple of the tick size {self.tick_size}")
+            if price < self.min_price:
+                raise fail(f"price {price} is below the minimum price {self.min_price}")
+        elif price is not None:
+            raise fail("a MARKET order takes no price")
+        notional_price = price if price is not None else reference_price
+        if notional_price is not None and qty * notional_price < self.min_notional:
+            raise fail(
+                f"notional {qty * notional_price} ({qty} x {notional_price}) is below the "
+                f"minimum notional {self.min_notional} {self.quote_asset}"
+            )
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """An order to place: LIMIT (GTC) with a price, or MARKET without one."""
+
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    client_order_id: str
+    price: Decimal | None = None
+    time_in_force: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("quantity", "price"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Decimal):
+                raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+        if self.side not in ("BUY", "SELL"):
+            raise ValueError(f"side must be BUY or SELL, not {self.side!r}")
+        if self.type not in ("LIMIT", "MARKET"):
+            raise ValueError(f"type must be LIMIT or MARKET, not {self.type!r}")
+        if self.type == "LIMIT" and self.time_in_force is None:
+            object.__setattr__(self, "time_in_force", "GTC")
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as the venue knows it: the request, its status and what has filled."""
+
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Decimal
+    client_order_id: str
+    status: str
+    price: Decimal | None = None
+    executed_qty: Decimal = _ZERO
+    cumulative_quote_qty: Decimal = _ZERO
+    order_id: str | None = None
+    time_ms: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """Still working on the venue."""
+        return self.status in OPEN_STATUSES
+
+    @property
+    def remaining(self) -> Decimal:
+        """Quantity not filled yet."""
+        return self.quantity - self.executed_qty
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of an order; the commission is in ``commission_asset``."""
+
+    client_order_id: str
+    trade_id: str
+    symbol: str
+    side: Side
+    price: Decimal
+    quantity: Decimal
+    commission: Decimal
+    commission_asset: str
+    time_ms: int
+    is_maker: bool
+
+    @property
+    def quote_quantity(self) -> Decimal:
+        """``price * quantity``, exactly."""
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One asset of the account: free and locked (in open orders)."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal = _ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """Free plus locked."""
+        return self.free + self.locked
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    """An order changed: its new state, and the fill that changed it if any."""
+
+    order: Order
+    fill: Fill | None = None
+
+
+@dataclass(frozen=True)
+class BookUpdate:
+    """The top levels of a symbol's book, best first, as exact (price, quantity) pairs."""
+
+    symbol: str
+    bids: tuple[tuple[Decimal, Decimal], ...]
+    asks: tuple[tuple[Decimal, Decimal], ...]
+    time_ms: int = 0
+    received_ms: int = 0
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        """The highest bid price, if any."""
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        """The lowest ask price, if any."""
+        return self.asks[0][0] if self.asks else None
+
+    @property
+    def mid(self) -> Decimal | None:
+        """Halfway between best bid and best ask (exact), if both exist."""
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0][0] + self.asks[0][0]) / 2
+
+
+@dataclass(frozen=True)
+class MarketTrade:
+    """A trade on the public tape; ``buyer_is_maker`` means the seller took."""
+
+    symbol: str
+    trade_id: str
+    price: Decimal
+    quantity: Decimal
+    time_ms: int = 0
+    buyer_is_maker: bool = False
+    received_ms: int = field(default=0, compare=False)
+
+
+MarketEvent = BookUpdate | MarketTrade
+"""What a market data source yields."""

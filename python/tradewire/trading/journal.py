@@ -1,0 +1,615 @@
+"""The order journal: every order intent, acknowledgement, status change and fill, in SQLite.
+
+A bot writes an order's intent (with its client order id) *before* sending it, then what the
+exchange answers. After a crash, :meth:`Journal.unresolved` lists the orders whose fate is not
+known (sent or not, answer lost), and :meth:`Journal.reconcile` asks the exchange about each by
+client order id, so the bot carries on with no duplicate and no lost order::
+
+    with Journal.for_bot(home, "grid1") as journal:
+        intent = OrderIntent("grid1-7f3a", "BTCUSDT", "BUY", "LIMIT", "0.001", "60000")
+        journal.record_intent(intent)
+        ...  # send the order with newClientOrderId=grid1-7f3a
+        journal.record_update("grid1-7f3a", "NEW", order_id=123)
+
+One SQLite file per bot (``HOME/journals/<bot>.sqlite3``), WAL mode with ``synchronous=FULL`` so
+a committed record survives a crash or power loss. Amounts are stored as exact decimal strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tradewire.config import ensure_home, validate_name
+from tradewire.errors import JournalError, UnknownOrder
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from types import TracebackType
+
+__all__ = [
+    "OPEN_STATES",
+    "TERMINAL_STATES",
+    "UNRESOLVED_STATES",
+    "Journal",
+    "JournalFill",
+    "JournaledOrder",
+    "OrderIntent",
+    "OrderLookup",
+    "OrderSnapshot",
+    "ReconcileReport",
+    "new_client_order_id",
+]
+
+UNRESOLVED_STATES = frozenset({"INTENT", "UNKNOWN"})
+"""Recorded but not confirmed by the exchange: maybe sent, answer lost."""
+OPEN_STATES = frozenset({"NEW", "PENDING_NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
+"""Working on the exchange."""
+TERMINAL_STATES = frozenset(
+    {"FILLED", "CANCELED", "REJECTED", "EXPIRED", "EXPIRED_IN_MATCH", "NOT_PLACED"}
+)
+"""Done: nothing more will happen to the order (``NOT_PLACED``: the exchange never had it)."""
+_RANK = {
+    "INTENT": 0,
+    "UNKNOWN": 1,
+    "PENDING_NEW": 2,
+    "NEW": 2,
+    "PARTIALLY_FILLED": 3,
+    "PENDING_CANCEL": 4,
+}
+_CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")  # Binance's newClientOrderId pattern
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id TEXT PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    side TEXT NOT NULL,
+    type TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    price TEXT,
+    time_in_force TEXT,
+    created_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    order_id TEXT,
+    executed_qty TEXT NOT NULL DEFAULT '0',
+    cumulative_quote_qty TEXT,
+    updated_ms INTEGER NOT NULL,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
+CREATE TABLE IF NOT EXISTS fills (
+    client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
+    trade_id TEXT NOT NULL,
+    price TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    commission TEXT NOT NULL,
+    commission_asset TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    PRIMARY KEY (client_order_id, trade_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_order_id TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _dec(value: object, what: str) -> Decimal:
+    """An exact Decimal from a Decimal, int, decimal string or ExactDecimal; never a float."""
+    if isinstance(value, (bool, float)):
+        raise JournalError(
+            f"{what} must be exact (a decimal string or Decimal), "
+            f"not the {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, Decimal):
+        result = value
+    else:
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation:
+            raise JournalError(f"{what} is not a decimal number: {value!r}") from None
+    if not result.is_finite():
+        raise JournalError(f"{what} must be a finite number")
+    return result
+
+
+def _opt_dec(value: object, what: str) -> Decimal | None:
+    return None if value is None else _dec(value, what)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def new_client_order_id(prefix: str = "tw") -> str:
+    """A fresh client order id (``PREFIX-`` + 16 random hex digits), valid on Binance."""
+    prefix = re.sub(r"[^.A-Z:/a-z0-9_-]", "", prefix)[:19]
+    return f"{prefix}-{secrets.token_hex(8)}" if prefix else secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """An order the bot is about to send; recorded before it leaves."""
+
+    client_order_id: str
+    symbol: str
+    side: str
+    type: str
+    quantity: Decimal | str
+    price: Decimal | str | None = None
+    time_in_force: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _CLIENT_ID.match(self.client_order_id):
+            raise JournalError(
+                f"client order id {self.client_order_id!r} must be 1 to 36 of "
+                "letters, digits and . : / _ -"
+            )
+        if self.side not in ("BUY", "SELL"):
+            raise JournalError(f"side must be BUY or SELL, not {self.side!r}")
+        if not self.symbol or not self.type:
+            raise JournalError("an order intent needs a symbol and a type")
+        quantity = _dec(self.quantity, "quantity")
+        if quantity <= 0:
+            raise JournalError("quantity must be above zero")
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "price", _opt_dec(self.price, "price"))
+
+
+@dataclass(frozen=True)
+class JournalFill:
+    """One execution of an order (``trade_id`` is unique per order)."""
+
+    trade_id: str | int
+    price: Decimal | str
+    quantity: Decimal | str
+    commission: Decimal | str = Decimal(0)
+    commission_asset: str = ""
+    time_ms: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "trade_id", str(self.trade_id))
+        object.__setattr__(self, "price", _dec(self.price, "fill price"))
+        object.__setattr__(self, "quantity", _dec(self.quantity, "fill quantity"))
+        object.__setattr__(self, "commission", _dec(self.commission, "commission"))
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    """What the exchange says about one order, as a reconcile lookup returns it."""
+
+    client_order_id: str
+    status: str
+    order_id: str | int | None = None
+    executed_qty: Decimal | str = Decimal(0)
+    cumulative_quote_qty: Decimal | str | None = None
+    fills: tuple[JournalFill, ...] = ()
+    time_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "executed_qty", _dec(self.executed_qty, "executed quantity"))
+        object.__setattr__(
+            self, "cumulative_quote_qty", _opt_dec(self.cumulative_quote_qty, "quote quantity")
+        )
+
+
+OrderLookup = Callable[[str, str], Awaitable[OrderSnapshot | None]]
+"""An async callable ``(client_order_id, symbol) -> OrderSnapshot | None`` (None: no such order)."""
+
+
+@dataclass(frozen=True)
+class JournaledOrder:
+    """An order as the journal knows it: the intent plus the latest state from the exchange."""
+
+    client_order_id: str
+    symbol: str
+    side: str
+    type: str
+    quantity: Decimal
+    price: Decimal | None
+    time_in_force: str | None
+    created_ms: int
+    state: str
+    order_id: str | None
+    executed_qty: Decimal
+    cumulative_quote_qty: Decimal | None
+    updated_ms: int
+    reason: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """Working on the exchange (new or partly filled)."""
+        return self.state in OPEN_STATES
+
+    @property
+    def is_unresolved(self) -> bool:
+        """Recorded, but the exchange has not confirmed it: reconcile before acting."""
+        return self.state in UNRESOLVED_STATES
+
+    @property
+    def is_terminal(self) -> bool:
+        """Nothing more will happen to it."""
+        return self.state in TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What :meth:`Journal.reconcile` found and did."""
+
+    checked: int = 0
+    updated: tuple[JournaledOrder, ...] = ()
+    not_placed: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _row_order(row: sqlite3.Row) -> JournaledOrder:
+    return JournaledOrder(
+        client_order_id=row["client_order_id"],
+        symbol=row["symbol"],
+        side=row["side"],
+        type=row["type"],
+        quantity=Decimal(row["quantity"]),
+        price=None if row["price"] is None else Decimal(row["price"]),
+        time_in_force=row["time_in_force"],
+        created_ms=row["created_ms"],
+        state=row["state"],
+        order_id=row["order_id"],
+        executed_qty=Decimal(row["executed_qty"]),
+        cumulative_quote_qty=(
+            None if row["cumulative_quote_qty"] is None else Decimal(row["cumulative_quote_qty"])
+        ),
+        updated_ms=row["updated_ms"],
+        reason=row["reason"],
+    )
+
+
+class Journal:
+    """One bot's order journal (SQLite, WAL, durable commits); thread-safe."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        ensure_home(self.path.parent)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self._db.row_factory = sqlite3.Row
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            self._db.close()
+            raise JournalError(f"{self.path}: cannot use WAL mode (got {mode})")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def for_bot(cls, home: Path | str, bot: str) -> Journal:
+        """The journal of bot ``bot`` in a tradewire home (``HOME/journals/<bot>.sqlite3``)."""
+        validate_name("bot", bot)
+        return cls(Path(home) / "journals" / f"{bot}.sqlite3")
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (every record is already committed)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction, under the journal's lock."""
+        with self._lock:
+            if self._db is None:
+                raise JournalError(f"{self.path}: the journal is closed")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _event(self, db: sqlite3.Connection, cid: str, kind: str, **detail: Any) -> None:
+        db.execute(
+            "INSERT INTO events (client_order_id, time_ms, kind, detail) VALUES (?, ?, ?, ?)",
+            (cid, _now_ms(), kind, json.dumps(detail, default=str, sort_keys=True)),
+        )
+
+    # --- records ------------------------------------------------------------------------------
+
+    def record_intent(self, intent: OrderIntent) -> JournaledOrder:
+        """Record an order before it is sent; a client order id is never used twice."""
+        now = _now_ms()
+        with self._tx() as db:
+            try:
+                db.execute(
+                    "INSERT INTO orders (client_order_id, symbol, side, type, quantity, price, "
+                    "time_in_force, created_ms, state, updated_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTENT', ?)",
+                    (
+                        intent.client_order_id,
+                        intent.symbol,
+                        intent.side,
+                        intent.type,
+                        str(intent.quantity),
+                        None if intent.price is None else str(intent.price),
+                        intent.time_in_force,
+                        now,
+                        now,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise JournalError(
+                    f"client order id {intent.client_order_id!r} is already in the journal: "
+                    "each order needs a new one (new_client_order_id())"
+                ) from None
+            self._event(db, intent.client_order_id, "intent")
+        return self._require(intent.client_order_id)
+
+    def record_unknown(self, client_order_id: str, reason: str) -> JournaledOrder:
+        """Mark an order whose send had no definite answer (timeout, 5xx, -1007)."""
+        return self._update(client_order_id, "UNKNOWN", reason=reason)
+
+    def record_rejected(self, client_order_id: str, reason: str) -> JournaledOrder:
+        """Mark an order the exchange refused (a definite error answer)."""
+        return self._update(client_order_id, "REJECTED", reason=reason)
+
+    def record_update(
+        self,
+        client_order_id: str,
+        status: str,
+        *,
+        order_id: str | int | None = None,
+        executed_qty: Decimal | str | None = None,
+        cumulative_quote_qty: Decimal | str | None = None,
+        time_ms: int | None = None,
+    ) -> JournaledOrder:
+        """Record an acknowledgement or status change; never moves an order back in its life."""
+        return self._update(
+            client_order_id,
+            status,
+            order_id=None if order_id is None else str(order_id),
+            executed_qty=_opt_dec(executed_qty, "executed quantity"),
+            cumulative_quote_qty=_opt_dec(cumulative_quote_qty, "quote quantity"),
+            time_ms=time_ms,
+        )
+
+    record_ack = record_update
+
+    def record_fill(self, client_order_id: str, fill: JournalFill) -> bool:
+        """Record one execution; False if that trade id was already recorded for the order."""
+        with self._tx() as db:
+            self._row(db, client_order_id)
+            cur = db.execute(
+                "INSERT OR IGNORE INTO fills (client_order_id, trade_id, price, quantity, "
+                "commission, commission_asset, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    client_order_id,
+                    str(fill.trade_id),
+                    str(fill.price),
+                    str(fill.quantity),
+                    str(fill.commission),
+                    fill.commission_asset,
+                    fill.time_ms,
+                ),
+            )
+            if cur.rowcount:
+                self._event(db, client_order_id, "fill", trade_id=fill.trade_id)
+            return bool(cur.rowcount)
+
+    def _update(
+        self,
+        cid: str,
+        status: str,
+        *,
+        order_id: str | None = None,
+        executed_qty: Decimal | None = None,
+        cumulative_quote_qty: Decimal | None = None,
+        time_ms: int | None = None,
+        reason: str | None = None,
+    ) -> JournaledOrder:
+        status = status.upper()
+        if status not in _RANK and status not in TERMINAL_STATES:
+            raise JournalError(f"unknown order status {status!r}")
+        with self._tx() as db:
+            old = _row_order(self._row(db, cid))
+            state = old.state
+            if old.state in TERMINAL_STATES and old.state != "NOT_PLACED":
+                pass  # the first final answer stands; later ones may still add quantities
+            elif status in TERMINAL_STATES or _RANK[status] >= _RANK.get(old.state, -1):
+                state = status
+            executed = old.executed_qty
+            if executed_qty is not None and executed_qty > executed:
+                executed = executed_qty
+            quote = old.cumulative_quote_qty
+            if cumulative_quote_qty is not None and (quote is None or cumulative_quote_qty > quote):
+                quote = cumulative_quote_qty
+            db.execute(
+                "UPDATE orders SET state = ?, order_id = COALESCE(?, order_id), "
+                "executed_qty = ?, cumulative_quote_qty = ?, updated_ms = ?, "
+                "reason = COALESCE(?, reason) WHERE client_order_id = ?",
+                (
+                    state,
+                    order_id,
+                    str(executed),
+                    _text(quote),
+                    time_ms if time_ms is not None else _now_ms(),
+                    reason,
+                    cid,
+                ),
+            )
+            self._event(db, cid, "update", status=status, applied=state, reason=reason)
+        return self._require(cid)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def _row(self, db: sqlite3.Connection, cid: str) -> sqlite3.Row:
+        row: sqlite3.Row | None = db.execute(
+            "SELECT * FROM orders WHERE client_order_id = ?", (cid,)
+        ).fetchone()
+        if row is None:
+            raise UnknownOrder(f"no order {cid!r} in the journal {self.path}")
+        return row
+
+    def _select(self, where: str = "", params: Iterable[Any] = ()) -> list[JournaledOrder]:
+        with self._lock:
+            if self._db is None:
+                raise JournalError(f"{self.path}: the journal is closed")
+            rows = self._db.execute(
+                f"SELECT * FROM orders {where} ORDER BY created_ms, rowid", tuple(params)
+            ).fetchall()
+        return [_row_order(r) for r in rows]
+
+    def get(self, client_order_id: str) -> JournaledOrder | None:
+        """The order with that client order id, or None."""
+        found = self._select("WHERE client_order_id = ?", (client_order_id,))
+        return found[0] if found else None
+
+    def _require(self, cid: str) -> JournaledOrder:
+        order = self.get(cid)
+        if order is None:
+            raise UnknownOrder(f"no order {cid!r} in the journal {self.path}")
+        return order
+
+    def orders(self, states: Iterable[str] | None = None) -> list[JournaledOrder]:
+        """All orders in creation order, or those in ``states``."""
+        if states is None:
+            return self._select()
+        wanted = sorted(set(states))
+        marks = ", ".join("?" for _ in wanted)
+        return self._select(f"WHERE state IN ({marks})", wanted)
+
+    def unresolved(self) -> list[JournaledOrder]:
+        """Orders recorded but never confirmed (maybe sent): reconcile these after a restart."""
+        return self.orders(UNRESOLVED_STATES)
+
+    open_intents = unresolved
+
+    def open_orders(self) -> list[JournaledOrder]:
+        """Orders working on the exchange, as last known."""
+        return self.orders(OPEN_STATES)
+
+    def fills(self, client_order_id: str | None = None) -> list[JournalFill]:
+        """Recorded fills, oldest first (of one order, or all)."""
+        with self._lock:
+            if self._db is None:
+                raise JournalError(f"{self.path}: the journal is closed")
+            query = "SELECT * FROM fills"
+            params: tuple[str, ...] = ()
+            if client_order_id is not None:
+                query += " WHERE client_order_id = ?"
+                params = (client_order_id,)
+            rows = self._db.execute(query + " ORDER BY time_ms, rowid", params).fetchall()
+        return [
+            JournalFill(
+                trade_id=r["trade_id"],
+                price=r["price"],
+                quantity=r["quantity"],
+                commission=r["commission"],
+                commission_asset=r["commission_asset"],
+                time_ms=r["time_ms"],
+            )
+            for r in rows
+        ]
+
+    # --- after a restart ----------------------------------------------------------------------
+
+    async def reconcile(
+        self,
+        lookup: OrderLookup,
+        *,
+        include_open: bool = True,
+        grace_ms: int = 0,
+        now_ms: int | None = None,
+    ) -> ReconcileReport:
+        """Ask the exchange about every unresolved (and open) order and record its answer.
+
+        ``lookup(client_order_id, symbol)`` returns the exchange's view, or None when the
+        exchange has no such order: an intent then becomes ``NOT_PLACED`` (never sent, or sent
+        and refused), unless it is younger than ``grace_ms`` (pass the bot's recvWindow: a
+        request still in flight could yet arrive), in which case it stays unresolved.
+        """
+        targets = self.unresolved() + (self.open_orders() if include_open else [])
+        now = _now_ms() if now_ms is None else now_ms
+        updated: list[JournaledOrder] = []
+        not_placed: list[str] = []
+        unresolved: list[str] = []
+        errors: dict[str, str] = {}
+        for order in targets:
+            cid = order.client_order_id
+            try:
+                snapshot = await lookup(cid, order.symbol)
+            except Exception as e:  # one failed lookup must not stop the others
+                errors[cid] = f"{type(e).__name__}: {e}"
+                if order.is_unresolved:
+                    unresolved.append(cid)
+                continue
+            if snapshot is None:
+                if order.is_unresolved and now - order.created_ms >= grace_ms:
+                    await asyncio.to_thread(
+                        self._update, cid, "NOT_PLACED", reason="not known to the exchange"
+                    )
+                    not_placed.append(cid)
+                elif order.is_unresolved:
+                    unresolved.append(cid)
+                else:
+                    errors[cid] = "an open order is not known to the exchange"
+                continue
+            updated.append(await asyncio.to_thread(self._apply, snapshot))
+        return ReconcileReport(
+            checked=len(targets),
+            updated=tuple(updated),
+            not_placed=tuple(not_placed),
+            unresolved=tuple(unresolved),
+            errors=errors,
+        )
+
+    def apply_snapshot(self, snapshot: OrderSnapshot) -> JournaledOrder:
+        """Record an exchange snapshot of an order: its status, quantities and fills."""
+        return self._apply(snapshot)
+
+    def _apply(self, snapshot: OrderSnapshot) -> JournaledOrder:
+        for fill in snapshot.fills:
+            self.record_fill(snapshot.client_order_id, fill)
+        return self.record_update(
+            snapshot.client_order_id,
+            snapshot.status,
+            order_id=snapshot.order_id,
+            executed_qty=snapshot.executed_qty,
+            cumulative_quote_qty=snapshot.cumulative_quote_qty,
+            time_ms=snapshot.time_ms,
+        )

@@ -1,0 +1,310 @@
+"""Runs a strategy on a market source and a venue, in read-only, paper or live mode.
+
+The runner feeds market events to the strategy one at a time. With a simulated venue (the
+paper broker, anything with ``on_market`` and ``take_updates``) it first lets the venue fill
+against the event, then hands the resulting order updates to the strategy, so a replayed run is
+deterministic. With a live venue a task reads ``venue.order_updates()``; callbacks never overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tradewire.errors import ResumeError
+from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.journal import JournalFill, OrderSnapshot, ReconcileReport
+from tradewire.trading.strategy import RunLog, StrategyContext
+from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tradewire.model import (
+        Balance,
+        MarketEvent,
+        Order,
+        OrderUpdate,
+        SymbolRules,
+    )
+    from tradewire.trading.journal import Journal
+    from tradewire.trading.pnl import PnL
+    from tradewire.trading.strategy import Mode, Strategy
+    from tradewire.venues.protocols import MarketSource, Venue
+
+__all__ = ["RunResult", "Runner"]
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run went: what it saw and did, balances before and after, PnL at the end."""
+
+    mode: str
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    started_ms: int
+    ended_ms: int
+    start_balances: dict[str, Balance]
+    end_balances: dict[str, Balance]
+    start_mark: Decimal | None
+    end_mark: Decimal | None
+    pnl: PnL
+    open_orders: list[Order]
+    log: RunLog
+    stop_reason: str | None
+
+
+class Runner:
+    """One strategy on one symbol: market events in, callbacks, orders out."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        venue: Venue,
+        market: MarketSource,
+        rules: SymbolRules,
+        *,
+        mode: Mode,
+        bot: str = "bot",
+        journal: Journal | None = None,
+        timer_interval_s: float = 1.0,
+        sample_interval_ms: int = 200,
+        on_event: Callable[[StrategyContext], Any] | None = None,
+        reconcile_grace_ms: int = 6000,
+    ) -> None:
+        self.strategy = strategy
+        self.venue = venue
+        self.market = market
+        self.rules = rules
+        self.mode = mode
+        self._simulated = venue if isinstance(venue, SimulatedVenue) else None
+        self.ctx = StrategyContext(venue, rules, mode=mode, bot=bot, journal=journal)
+        self.timer_interval_s = timer_interval_s
+        self.sample_interval_ms = sample_interval_ms
+        self._on_event = on_event
+        self.reconcile_grace_ms = reconcile_grace_ms
+        self.resumed: ReconcileReport | None = None
+        self._lock = asyncio.Lock()
+        self._started = False
+        self._last_sample = 0
+        self._start_equity: Decimal | None = None
+        self.start_mark: Decimal | None = None
+
+    def __repr__(self) -> str:
+        return f"Runner({self.strategy.name!r}, {self.rules.symbol!r}, mode={self.mode!r})"
+
+    @property
+    def simulated(self) -> SimulatedVenue | None:
+        """The venue, if it fills from the market it is fed (decided once, at construction)."""
+        return self._simulated
+
+    async def run(
+        self, duration_s: float | None = None, stop: asyncio.Event | None = None
+    ) -> RunResult:
+        """Run until the duration ends, ``stop`` is set, the strategy stops or the market ends."""
+        ctx = self.ctx
+        self.resumed = await self.resume()
+        start_balances = await self.venue.balances()
+        waiters: list[asyncio.Task[Any]] = [
+            asyncio.create_task(self._consume()),
+            asyncio.create_task(ctx.stop_requested.wait()),
+        ]
+        if duration_s is not None:
+            waiters.append(asyncio.create_task(asyncio.sleep(duration_s)))
+        if stop is not None:
+            waiters.append(asyncio.create_task(stop.wait()))
+        helpers = [asyncio.create_task(self._timer())]
+        if self.simulated is None:
+            helpers.append(asyncio.create_task(self._updates()))
+        try:
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in waiters + helpers:
+                task.cancel()
+            for task in waiters + helpers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        async with self._lock:
+            if self._started:
+                await self.strategy.on_stop(ctx)
+                await self._drain()
+            self._sample(force=True)
+        mark = ctx.mark_price
+        return RunResult(
+            mode=self.mode,
+            symbol=self.rules.symbol,
+            base_asset=self.rules.base_asset,
+            quote_asset=self.rules.quote_asset,
+            started_ms=ctx.run_log.started_ms,
+            ended_ms=time.time_ns() // 1_000_000,
+            start_balances=start_balances,
+            end_balances=await self.venue.balances(),
+            start_mark=self.start_mark,
+            end_mark=mark,
+            pnl=ctx.pnl(),
+            open_orders=ctx.open_orders(),
+            log=ctx.run_log,
+            stop_reason=ctx.stop_reason,
+        )
+
+    async def resume(self) -> ReconcileReport | None:
+        """Reconcile the journal with the venue by client order id; adopt the open orders.
+
+        Orders sent just before a crash whose answer was lost are looked up again once they
+        are older than ``reconcile_grace_ms`` (the recvWindow plus a margin: later, the venue
+        can no longer accept them). Raises :class:`ResumeError` if some stay unknown.
+        """
+        journal = self.ctx.journal
+        if journal is None or self.mode == "read-only" or self.simulated is not None:
+            return None
+        seen: dict[str, Order] = {}
+        venue = self.venue
+        order_fills = venue.order_fills if isinstance(venue, FillHistory) else None
+
+        async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
+            order = await venue.get_order(symbol, cid)
+            if order is None:
+                return None
+            seen[cid] = order
+            fills: tuple[JournalFill, ...] = ()
+            if order_fills is not None and order.executed_qty > 0:
+                fills = tuple(
+                    JournalFill(
+                        f.trade_id, f.price, f.quantity, f.commission, f.commission_asset, f.time_ms
+                    )
+                    for f in await order_fills(symbol, cid)
+                )
+            return OrderSnapshot(
+                cid,
+                order.status,
+                order_id=order.order_id,
+                executed_qty=order.executed_qty,
+                cumulative_quote_qty=order.cumulative_quote_qty,
+                fills=fills,
+                time_ms=order.time_ms or None,
+            )
+
+        report = await journal.reconcile(lookup, grace_ms=self.reconcile_grace_ms)
+        updated = list(report.updated)
+        not_placed = list(report.not_placed)
+        for _ in range(3):
+            if not report.unresolved:
+                break
+            await asyncio.sleep(self.reconcile_grace_ms / 1000)
+            report = await journal.reconcile(
+                lookup, include_open=False, grace_ms=self.reconcile_grace_ms
+            )
+            updated += report.updated
+            not_placed += report.not_placed
+        if report.unresolved:
+            raise ResumeError(
+                f"orders {', '.join(report.unresolved)} of the last run are in an unknown "
+                f"state ({'; '.join(report.errors.values()) or 'the venue did not answer'}): "
+                "not starting, so nothing is sent twice. Try again when the venue answers."
+            )
+        symbol = self.rules.symbol
+        adopted = [
+            seen[o.client_order_id]
+            for o in journal.open_orders()
+            if o.symbol == symbol and o.client_order_id in seen
+        ]
+        self.ctx.adopt(adopted)
+        if isinstance(venue, AdoptsOrders):
+            for order in adopted:
+                venue.adopt(order)
+        if updated or not_placed:
+            self.ctx.log(
+                f"resumed: {len(adopted)} open orders adopted, "
+                f"{len(updated) - len(adopted)} others updated, {len(not_placed)} never placed"
+            )
+        return ReconcileReport(
+            checked=report.checked,
+            updated=tuple(updated),
+            not_placed=tuple(not_placed),
+            errors=report.errors,
+        )
+
+    async def _consume(self) -> None:
+        events = self.market.events(self.rules.symbol)
+        try:
+            async for event in events:
+                async with self._lock:
+                    await self._on_market(event)
+                if self._on_event is not None:
+                    self._on_event(self.ctx)
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _on_market(self, event: MarketEvent) -> None:
+        ctx, strategy = self.ctx, self.strategy
+        ctx.run_log.market_events += 1
+        if isinstance(event, BookUpdate):
+            ctx.book = event
+        elif isinstance(event, MarketTrade):
+            ctx.last_trade = event
+        simulated = self.simulated
+        if simulated is not None:
+            for update in simulated.on_market(event):
+                await self._dispatch(update)
+        if not self._started:
+            # Start on a two-sided book: bots size their first orders from its bid and ask.
+            if ctx.book is None or ctx.book.mid is None or ctx.mark_price is None:
+                return
+            self._started = True
+            self.start_mark = ctx.mark_price
+            await strategy.on_start(ctx)
+            await self._drain()
+        if isinstance(event, BookUpdate):
+            await strategy.on_book(ctx, event)
+        elif isinstance(event, MarketTrade):
+            await strategy.on_trade(ctx, event)
+        await self._drain()
+        self._sample()
+
+    async def _dispatch(self, update: OrderUpdate) -> None:
+        if await self.ctx.apply_update(update) and self._started:
+            await self.strategy.on_order_update(self.ctx, update)
+
+    async def _drain(self) -> None:
+        simulated = self.simulated
+        if simulated is None:
+            return
+        while updates := simulated.take_updates():
+            for update in updates:
+                await self._dispatch(update)
+
+    async def _updates(self) -> None:
+        async for update in self.venue.order_updates():
+            async with self._lock:
+                await self._dispatch(update)
+
+    async def _timer(self) -> None:
+        while True:
+            await asyncio.sleep(self.timer_interval_s)
+            async with self._lock:
+                if self._started:
+                    await self.strategy.on_timer(self.ctx)
+                    await self._drain()
+
+    def _sample(self, *, force: bool = False) -> None:
+        """Record price and equity (start value + PnL) at most every ``sample_interval_ms``."""
+        ctx = self.ctx
+        mark = ctx.mark_price
+        now = ctx.now_ms()
+        if mark is None or (not force and now - self._last_sample < self.sample_interval_ms):
+            return
+        self._last_sample = now
+        ctx.run_log.prices.append((now, mark))
+        ctx.run_log.equity.append((now, ctx.pnl().total))

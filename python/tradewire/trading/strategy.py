@@ -1,0 +1,377 @@
+"""The strategy API: a class with async callbacks, and the context it trades through.
+
+A strategy subclasses :class:`Strategy` and overrides the callbacks it needs; every callback
+gets the :class:`StrategyContext`, which places and cancels orders, and reads balances, open
+orders, position and PnL. The same strategy runs unchanged read-only, on paper and live: the
+runner (:mod:`tradewire.trading.runner`) picks the venue behind the context. In paper and live mode
+every order gets a fresh client order id and goes through the journal before it is sent::
+
+    class Buyer(Strategy):
+        async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+            if not ctx.open_orders() and book.best_bid is not None:
+                await ctx.buy(Decimal("0.001"), book.best_bid)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from tradewire.errors import (
+    APIError,
+    ExchangeUnavailable,
+    NetworkError,
+    OrderNotFound,
+    OrderStatusUnknown,
+)
+from tradewire.model import Balance as _Balance
+from tradewire.model import OrderRequest
+from tradewire.trading.journal import JournalFill, OrderIntent, new_client_order_id
+from tradewire.trading.pnl import PnL, PnLTracker
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from tradewire.model import (
+        Balance,
+        BookUpdate,
+        Fill,
+        MarketTrade,
+        Order,
+        OrderType,
+        OrderUpdate,
+        Side,
+        SymbolRules,
+    )
+    from tradewire.trading.journal import Journal
+    from tradewire.venues.protocols import Venue
+
+__all__ = ["Mode", "RunLog", "Strategy", "StrategyContext", "with_own_locks"]
+
+Mode = Literal["read-only", "paper", "live"]
+_UNKNOWN = (OrderStatusUnknown, NetworkError, ExchangeUnavailable)
+
+
+def with_own_locks(
+    balances: dict[str, Balance], orders: Iterable[Order], rules: SymbolRules
+) -> dict[str, Balance]:
+    """``balances`` with what ``orders`` (the bot's own open LIMIT orders) lock counted as free.
+
+    After a restart the bot re-places its orders and gets its adopted ones back: the funds they
+    lock are the bot's to plan with, not missing.
+    """
+    extra: dict[str, Decimal] = {}
+    for order in orders:
+        if order.price is None or not order.is_open:
+            continue
+        if order.side == "BUY":
+            asset, amount = rules.quote_asset, order.price * order.remaining
+        else:
+            asset, amount = rules.base_asset, order.remaining
+        extra[asset] = extra.get(asset, Decimal(0)) + amount
+    out = dict(balances)
+    for asset, amount in extra.items():
+        old = out.get(asset)
+        free, locked = (old.free, old.locked) if old is not None else (Decimal(0), Decimal(0))
+        out[asset] = _Balance(asset, free + amount, max(locked - amount, Decimal(0)))
+    return out
+
+
+class Strategy:
+    """Base class of strategies: every callback is optional (the default does nothing)."""
+
+    name: str = "strategy"
+
+    async def on_start(self, ctx: StrategyContext) -> None:
+        """Called once, after the first book arrived, before any other callback."""
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        """Called on every book update (top levels, best first)."""
+
+    async def on_trade(self, ctx: StrategyContext, trade: MarketTrade) -> None:
+        """Called on every public trade."""
+
+    async def on_order_update(self, ctx: StrategyContext, update: OrderUpdate) -> None:
+        """Called when one of the strategy's orders changes (a fill, a cancel, an expiry)."""
+
+    async def on_timer(self, ctx: StrategyContext) -> None:
+        """Called every ``timer_interval_s`` of the runner."""
+
+    async def on_stop(self, ctx: StrategyContext) -> None:
+        """Called once at the end of the run."""
+
+
+@dataclass
+class RunLog:
+    """What a run saw and did, for the live view and the report."""
+
+    started_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    fills: list[Fill] = field(default_factory=list)
+    orders_placed: int = 0
+    orders_canceled: int = 0
+    orders_rejected: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    prices: list[tuple[int, Decimal]] = field(default_factory=list)
+    equity: list[tuple[int, Decimal]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    market_events: int = 0
+
+
+class StrategyContext:
+    """What a strategy trades through: orders, balances, open orders, position, PnL, log."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        rules: SymbolRules,
+        *,
+        mode: Mode,
+        bot: str = "bot",
+        journal: Journal | None = None,
+        logger: logging.Logger | None = None,
+        run_log: RunLog | None = None,
+    ) -> None:
+        self.venue = venue
+        self.rules = rules
+        self.symbol = rules.symbol
+        self.mode: Mode = mode
+        self.bot = bot
+        self.journal = journal
+        self.logger = logger or logging.getLogger(f"tradewire.bot.{bot}")
+        self.run_log = run_log if run_log is not None else RunLog()
+        self.book: BookUpdate | None = None
+        self.last_trade: MarketTrade | None = None
+        self.pnl_tracker = PnLTracker(rules.base_asset, rules.quote_asset)
+        self._orders: dict[str, Order] = {}
+        self._adoptable: dict[str, Order] = {}
+        self._stop = asyncio.Event()
+        self.stop_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return f"StrategyContext({self.symbol!r}, mode={self.mode!r}, bot={self.bot!r})"
+
+    # --- market ---------------------------------------------------------------------------------
+
+    @property
+    def mark_price(self) -> Decimal | None:
+        """The book's mid price, else the last trade's price."""
+        if self.book is not None and self.book.mid is not None:
+            return self.book.mid
+        return self.last_trade.price if self.last_trade is not None else None
+
+    def now_ms(self) -> int:
+        """The local clock in ms."""
+        return time.time_ns() // 1_000_000
+
+    # --- orders ---------------------------------------------------------------------------------
+
+    async def buy(self, quantity: Decimal, price: Decimal | None = None) -> Order:
+        """A LIMIT buy at ``price``, or a MARKET buy without one."""
+        return await self.place("BUY", quantity, price)
+
+    async def sell(self, quantity: Decimal, price: Decimal | None = None) -> Order:
+        """A LIMIT sell at ``price``, or a MARKET sell without one."""
+        return await self.place("SELL", quantity, price)
+
+    async def place(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order:
+        """Place an order (journaled first in paper and live mode); returns the venue's view."""
+        order_type: OrderType = "MARKET" if price is None else "LIMIT"
+        adopted = self._claim(side, order_type, quantity, price)
+        if adopted is not None:
+            return adopted
+        request = OrderRequest(
+            symbol=self.symbol,
+            side=side,
+            type=order_type,
+            quantity=quantity,
+            price=price,
+            client_order_id=new_client_order_id(self.bot[:12]),
+        )
+        if self.mode == "read-only":
+            self.log(f"would place {side} {order_type} {quantity} @ {price or 'market'}")
+        journal = self.journal
+        if journal is not None:
+            await asyncio.to_thread(
+                journal.record_intent,
+                OrderIntent(
+                    request.client_order_id,
+                    request.symbol,
+                    request.side,
+                    request.type,
+                    request.quantity,
+                    request.price,
+                    request.time_in_force,
+                ),
+            )
+        start = time.perf_counter()
+        try:
+            order = await self.venue.place_order(request)
+        except _UNKNOWN as e:
+            if journal is not None:
+                await asyncio.to_thread(journal.record_unknown, request.client_order_id, str(e))
+            raise
+        except APIError as e:
+            self.run_log.orders_rejected += 1
+            if journal is not None:
+                await asyncio.to_thread(journal.record_rejected, request.client_order_id, str(e))
+            raise
+        finally:
+            self.run_log.latencies_ms.append((time.perf_counter() - start) * 1000)
+        self.run_log.orders_placed += 1
+        self._track(order)
+        if journal is not None:
+            await asyncio.to_thread(
+                journal.record_update,
+                order.client_order_id,
+                order.status,
+                order_id=order.order_id,
+            )
+        return self._orders[order.client_order_id]
+
+    async def cancel(self, client_order_id: str) -> Order | None:
+        """Cancel one open order; None if it was no longer open."""
+        start = time.perf_counter()
+        try:
+            order = await self.venue.cancel_order(self.symbol, client_order_id)
+        except OrderNotFound:
+            return None
+        finally:
+            self.run_log.latencies_ms.append((time.perf_counter() - start) * 1000)
+        self.run_log.orders_canceled += 1
+        self._track(order)
+        if self.journal is not None:
+            await asyncio.to_thread(self.journal.record_update, client_order_id, order.status)
+        return order
+
+    async def cancel_all(self) -> int:
+        """Cancel every open order of the strategy; returns how many were canceled."""
+        done = 0
+        for order in self.open_orders():
+            if await self.cancel(order.client_order_id) is not None:
+                done += 1
+        return done
+
+    def adopt(self, orders: list[Order]) -> None:
+        """Take over open orders of an earlier run (after a restart) as this strategy's own.
+
+        They are followed like new ones; a later :meth:`place` of the same side, type, quantity
+        and price gets the adopted order back instead of sending a duplicate.
+        """
+        for order in orders:
+            self._orders[order.client_order_id] = order
+            if order.is_open:
+                self._adoptable[order.client_order_id] = order
+
+    @property
+    def unclaimed(self) -> list[Order]:
+        """Adopted orders no :meth:`place` has claimed yet (still followed, still open)."""
+        return [self._orders[cid] for cid in self._adoptable if self._orders[cid].is_open]
+
+    def _claim(
+        self, side: Side, order_type: OrderType, quantity: Decimal, price: Decimal | None
+    ) -> Order | None:
+        for cid in list(self._adoptable):
+            order = self._orders[cid]
+            if not order.is_open:
+                del self._adoptable[cid]  # it filled or was canceled meanwhile
+                continue
+            if (order.side, order.type, order.quantity, order.price) == (
+                side,
+                order_type,
+                quantity,
+                price,
+            ):
+                del self._adoptable[cid]
+                self.log(f"kept {side} {quantity} @ {price} from the last run ({cid})")
+                return order
+        return None
+
+    def open_orders(self) -> list[Order]:
+        """The strategy's orders still working, oldest first (as last reported)."""
+        return [o for o in self._orders.values() if o.is_open]
+
+    def order(self, client_order_id: str) -> Order | None:
+        """The last known state of one of the strategy's orders."""
+        return self._orders.get(client_order_id)
+
+    # --- account and results --------------------------------------------------------------------
+
+    async def balances(self) -> dict[str, Balance]:
+        """The account's balances, by asset (funds locked by unclaimed adopted orders as free)."""
+        balances = await self.venue.balances()
+        return with_own_locks(balances, self.unclaimed, self.rules) if self._adoptable else balances
+
+    @property
+    def position(self) -> Decimal:
+        """Net base quantity the strategy bought (negative: sold) since it started."""
+        return self.pnl_tracker.position
+
+    def pnl(self) -> PnL:
+        """Position and PnL (net of fees) at the current mark price."""
+        return self.pnl_tracker.snapshot(self.mark_price)
+
+    def log(self, message: str) -> None:
+        """Log a line for this bot (kept for the live view, and sent to ``logging``)."""
+        self.logger.info("%s", message)
+        self.run_log.messages.append(message)
+        del self.run_log.messages[:-50]
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the runner to end the run (e.g. a stop-loss fired)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.log(f"stopping: {reason}")
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> asyncio.Event:
+        """Set when the strategy asked to stop."""
+        return self._stop
+
+    # --- fed by the runner ----------------------------------------------------------------------
+
+    def _track(self, order: Order) -> None:
+        old = self._orders.get(order.client_order_id)
+        if old is None or order.executed_qty >= old.executed_qty:
+            self._orders[order.client_order_id] = order
+
+    async def apply_update(self, update: OrderUpdate) -> bool:
+        """Record an order update (state, fill, journal); False if it is not this strategy's."""
+        order = update.order
+        if order.client_order_id not in self._orders:
+            return False
+        self._track(order)
+        fill = update.fill
+        if fill is not None:
+            self.pnl_tracker.apply(fill)
+            self.run_log.fills.append(fill)
+        if self.journal is not None:
+            journal = self.journal
+
+            def write() -> None:
+                if fill is not None:
+                    journal.record_fill(
+                        fill.client_order_id,
+                        JournalFill(
+                            fill.trade_id,
+                            fill.price,
+                            fill.quantity,
+                            fill.commission,
+                            fill.commission_asset,
+                            fill.time_ms,
+                        ),
+                    )
+                journal.record_update(
+                    order.client_order_id,
+                    order.status,
+                    order_id=order.order_id,
+                    executed_qty=order.executed_qty,
+                    cumulative_quote_qty=order.cumulative_quote_qty,
+                )
+
+            await asyncio.to_thread(write)
+        return True

@@ -1,0 +1,448 @@
+"""The Binance venue: :class:`tradewire.venues.protocols.Venue` over a ``BinanceClient``, and
+its market source (the synced book and the trade stream).
+
+Orders, cancels and queries go over REST; order updates come from the WebSocket API user data
+stream (``userDataStream.subscribe.signature``). Every amount is mapped to ``decimal.Decimal``
+from the exact strings Binance sends. The client can be switched while a bot runs (a rotated
+key): the new key's user data subscription starts before the old one stops, duplicate events are
+dropped, and the orders still open are then checked over REST so no fill is missed in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tradewire.binance.userdata import OrderUpdate as BinanceOrderUpdate
+from tradewire.binance.wire import Trade
+from tradewire.errors import APIError, OrderNotFound
+from tradewire.model import Balance, Fill, MarketTrade, Order, OrderUpdate, SymbolRules
+from tradewire.venues.replay import _now_ms, book_update
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator
+
+    from tradewire.binance.client import BinanceClient
+    from tradewire.binance.filters import SymbolFilters
+    from tradewire.binance.wire import OrderResponse
+    from tradewire.model import MarketEvent, OrderRequest, OrderType, Side
+
+__all__ = [
+    "BinanceMarket",
+    "BinanceVenue",
+    "order_from_response",
+    "order_from_user_event",
+    "rules_from_filters",
+]
+
+log = logging.getLogger("tradewire.venues.binance")
+_ZERO = Decimal(0)
+
+
+def _trim(value: Decimal) -> Decimal:
+    """``0.01000000`` as ``0.01`` (so prices carry the tick's decimals), integers unchanged."""
+    trimmed = value.normalize()
+    return trimmed if trimmed.as_tuple().exponent <= 0 else value  # type: ignore[operator]
+
+
+def rules_from_filters(filters: SymbolFilters) -> SymbolRules:
+    """Exchange-neutral rules from Binance's symbol filters."""
+    return SymbolRules(
+        symbol=filters.symbol,
+        base_asset=filters.base_asset,
+        quote_asset=filters.quote_asset,
+        tick_size=_trim(filters.tick_size),
+        step_size=_trim(filters.step_size),
+        min_qty=filters.min_qty,
+        min_notional=filters.min_notional,
+        max_qty=filters.max_qty,
+        min_price=filters.min_price,
+    )
+
+
+def _order_type(binance_type: str | None) -> OrderType:
+    """LIMIT and LIMIT_MAKER are limit orders; MARKET (and anything else) market orders."""
+    return "LIMIT" if binance_type is not None and binance_type.startswith("LIMIT") else "MARKET"
+
+
+def _side(side: str | None) -> Side:
+    if side not in ("BUY", "SELL"):
+        raise APIError(f"the exchange sent an order without a valid side: {side!r}")
+    return "BUY" if side == "BUY" else "SELL"
+
+
+def _price(text: str | None, order_type: OrderType) -> Decimal | None:
+    if text is None:
+        return None
+    value = Decimal(text)
+    return None if order_type == "MARKET" and value == 0 else value
+
+
+def order_from_response(response: OrderResponse, client_order_id: str | None = None) -> Order:
+    """The neutral :class:`Order` from a REST order answer (place, cancel, query, open orders)."""
+    order_type = _order_type(response.order_type)
+    cid = client_order_id or response.orig_client_order_id or response.client_order_id
+    return Order(
+        symbol=response.symbol,
+        side=_side(response.side),
+        type=order_type,
+        quantity=Decimal(response.orig_qty or "0"),
+        client_order_id=cid,
+        status=response.status or "NEW",
+        price=_price(response.price, order_type),
+        executed_qty=Decimal(response.executed_qty or "0"),
+        cumulative_quote_qty=Decimal(response.cummulative_quote_qty or "0"),
+        order_id=str(response.order_id),
+        time_ms=response.transact_time or response.working_time or 0,
+    )
+
+
+def order_from_user_event(event: BinanceOrderUpdate) -> OrderUpdate:
+    """The neutral :class:`OrderUpdate` (with its fill, on a trade) from an ``executionReport``."""
+    order_type = _order_type(event.order_type)
+    side = _side(event.side)
+    order = Order(
+        symbol=event.symbol,
+        side=side,
+        type=order_type,
+        quantity=event.quantity,
+        client_order_id=event.client_order_id,
+        status=event.status,
+        price=None if order_type == "MARKET" and event.price == 0 else event.price,
+        executed_qty=event.cumulative_filled_qty,
+        cumulative_quote_qty=event.cumulative_quote_qty,
+        order_id=str(event.order_id),
+        time_ms=event.transaction_time,
+    )
+    fill = None
+    if event.execution_type == "TRADE" and event.last_filled_qty > 0:
+        fill = Fill(
+            client_order_id=event.client_order_id,
+            trade_id=str(event.trade_id),
+            symbol=event.symbol,
+            side=side,
+            price=event.last_filled_price,
+            quantity=event.last_filled_qty,
+            commission=event.commission,
+            commission_asset=event.commission_asset or "",
+            time_ms=event.transaction_time,
+            is_maker=event.is_maker,
+        )
+    return OrderUpdate(order, fill)
+
+
+@dataclass
+class _Tracked:
+    """What the venue has told the strategy about one order."""
+
+    symbol: str
+    order_id: str | None
+    executed_qty: Decimal = _ZERO
+    trade_ids: set[str] = field(default_factory=set)
+    is_open: bool = True
+
+
+class BinanceVenue:
+    """A Binance account as a :class:`~tradewire.venues.protocols.Venue` (enter the client)."""
+
+    name = "binance"
+
+    def __init__(self, client: BinanceClient, *, overlap_s: float = 1.0) -> None:
+        self._client = client
+        self.overlap_s = overlap_s
+        self.switches = 0
+        self._tracked: dict[str, _Tracked] = {}
+        self._queue: asyncio.Queue[OrderUpdate] | None = None
+        self._readers: dict[int, asyncio.Task[None]] = {}
+        self._generation = 0
+        self._seen: set[tuple[object, ...]] = set()
+        self._seen_order: deque[tuple[object, ...]] = deque()
+
+    def __repr__(self) -> str:
+        return f"BinanceVenue({self._client!r}, tracked={len(self._tracked)})"
+
+    @property
+    def client(self) -> BinanceClient:
+        """The client every request goes through now."""
+        return self._client
+
+    # --- Venue ----------------------------------------------------------------------------------
+
+    async def symbol_rules(self, symbol: str) -> SymbolRules:
+        """The symbol's rules from exchangeInfo."""
+        return rules_from_filters(await self._client.filters(symbol))
+
+    async def server_time(self) -> int:
+        """Binance's clock in ms."""
+        return await self._client.server_time()
+
+    async def balances(self) -> dict[str, Balance]:
+        """Every asset of the account, free and locked."""
+        account = await self._client.account()
+        return {
+            row["asset"]: Balance(row["asset"], Decimal(row["free"]), Decimal(row["locked"]))
+            for row in account.get("balances", [])
+        }
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Place the order with ``newClientOrderId`` = the request's client order id."""
+        response = await self._client.place_order(
+            request.symbol,
+            request.side,
+            request.type,
+            quantity=request.quantity,
+            price=request.price,
+            time_in_force=request.time_in_force if request.type == "LIMIT" else None,
+            client_order_id=request.client_order_id,
+            response_type="RESULT",
+        )
+        order = order_from_response(response, request.client_order_id)
+        self._track(order)
+        return order
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
+        """Cancel by client order id; ``OrderNotFound`` if it is not open."""
+        response = await self._client.cancel_order(symbol, client_order_id=client_order_id)
+        order = order_from_response(response, client_order_id)
+        self._track(order)
+        return order
+
+    async def get_order(self, symbol: str, client_order_id: str) -> Order | None:
+        """The order with that client order id, or None if Binance never had it."""
+        try:
+            response = await self._client.get_order(symbol, client_order_id=client_order_id)
+        except OrderNotFound:
+            return None
+        return order_from_response(response, client_order_id)
+
+    async def open_orders(self, symbol: str) -> list[Order]:
+        """The account's open orders on ``symbol``."""
+        return [order_from_response(r) for r in await self._client.open_orders(symbol)]
+
+    async def order_fills(self, symbol: str, client_order_id: str) -> list[Fill]:
+        """Every fill of one order so far (``myTrades``), oldest first."""
+        order = await self.get_order(symbol, client_order_id)
+        if order is None or order.order_id is None or order.executed_qty == 0:
+            return []
+        trades = await self._client.my_trades(symbol, order_id=int(order.order_id))
+        return [self._fill(order, t) for t in trades]
+
+    def adopt(self, order: Order) -> None:
+        """Follow an order placed before (e.g. by the run before a restart) like a new one."""
+        self._track(order)
+
+    async def order_updates(self) -> AsyncGenerator[OrderUpdate, None]:
+        """Order updates from the user data stream, each once, across key switches."""
+        if self._queue is not None:
+            raise RuntimeError("order_updates() is already being read")
+        queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
+        self._queue = queue
+        self._start_reader()
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queue = None
+            readers, self._readers = self._readers, {}
+            for task in readers.values():
+                task.cancel()
+            for task in readers.values():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # --- switching keys -------------------------------------------------------------------------
+
+    async def switch_client(self, client: BinanceClient) -> BinanceClient:
+        """Send everything through ``client`` from now on; returns the old one (to close).
+
+        If order updates are being read, the new client's subscription runs beside the old one
+        for ``overlap_s``, then the old one stops and the open orders are checked over REST.
+        """
+        old, self._client = self._client, client
+        self.switches += 1
+        if self._queue is None:
+            return old
+        old_generation = self._generation
+        self._start_reader()
+        await asyncio.sleep(self.overlap_s)
+        task = self._readers.pop(old_generation, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.catch_up()
+        return old
+
+    async def catch_up(self) -> int:
+        """Check the open orders over REST and emit what the stream may have missed."""
+        sent = 0
+        for cid, tracked in list(self._tracked.items()):
+            if not tracked.is_open:
+                continue
+            try:
+                order = await self.get_order(tracked.symbol, cid)
+                if order is None:
+                    continue
+                fills: list[Fill] = []
+                if order.executed_qty > tracked.executed_qty and order.order_id is not None:
+                    trades = await self._client.my_trades(
+                        tracked.symbol, order_id=int(order.order_id)
+                    )
+                    fills = [self._fill(order, t) for t in trades]
+            except APIError as e:
+                log.warning("catching up order %s failed: %s", cid, e)
+                continue
+            executed = tracked.executed_qty
+            last_status: str | None = None
+            for fill in fills:
+                if fill.trade_id in tracked.trade_ids:
+                    continue
+                executed += fill.quantity
+                done = executed >= order.quantity
+                status = order.status if done else "PARTIALLY_FILLED"
+                step = replace(order, status=status, executed_qty=executed)
+                sent += self._emit(OrderUpdate(step, fill), ("catch-up", cid, fill.trade_id))
+                last_status = status
+            if not order.is_open and order.status != last_status:
+                sent += self._emit(OrderUpdate(order), ("catch-up", cid, order.status))
+        return sent
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _fill(self, order: Order, trade: dict[str, Any]) -> Fill:
+        return Fill(
+            client_order_id=order.client_order_id,
+            trade_id=str(trade["id"]),
+            symbol=order.symbol,
+            side=order.side,
+            price=Decimal(str(trade["price"])),
+            quantity=Decimal(str(trade["qty"])),
+            commission=Decimal(str(trade["commission"])),
+            commission_asset=str(trade["commissionAsset"]),
+            time_ms=int(trade["time"]),
+            is_maker=bool(trade["isMaker"]),
+        )
+
+    def _track(self, order: Order, fill: Fill | None = None) -> None:
+        tracked = self._tracked.get(order.client_order_id)
+        if tracked is None:
+            tracked = self._tracked[order.client_order_id] = _Tracked(order.symbol, order.order_id)
+        tracked.order_id = order.order_id or tracked.order_id
+        tracked.is_open = order.is_open
+        if fill is not None:
+            tracked.trade_ids.add(fill.trade_id)
+            tracked.executed_qty += fill.quantity
+
+    def _emit(self, update: OrderUpdate, key: tuple[object, ...]) -> int:
+        """Queue an update unless one with the same key was already sent."""
+        if key in self._seen or self._queue is None:
+            return 0
+        self._seen.add(key)
+        self._seen_order.append(key)
+        if len(self._seen_order) > 100_000:
+            self._seen.discard(self._seen_order.popleft())
+        fill = update.fill
+        tracked = self._tracked.get(update.order.client_order_id)
+        if fill is not None and tracked is not None and fill.trade_id in tracked.trade_ids:
+            return 0  # already reported (by the stream, or by a catch-up)
+        self._track(update.order, fill)
+        self._queue.put_nowait(update)
+        return 1
+
+    def _start_reader(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self._readers[generation] = asyncio.create_task(
+            self._read(self._client), name=f"tradewire-binance-user-data-{generation}"
+        )
+
+    async def _read(self, client: BinanceClient) -> None:
+        """Feed one client's user data events into the queue; reconnect on failure."""
+        delay = 0.1
+        while True:
+            try:
+                async with client.ws_api() as ws:
+                    async for event in ws.user_data():
+                        delay = 0.1
+                        if isinstance(event, BinanceOrderUpdate):
+                            key = (
+                                event.order_id,
+                                event.execution_type,
+                                event.status,
+                                event.trade_id,
+                                event.cumulative_filled_qty,
+                            )
+                            self._emit(order_from_user_event(event), key)
+            except APIError as e:
+                log.warning("user data stream failed (%s); retrying in %.1f s", e, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+class BinanceMarket:
+    """Live market data through a ``BinanceClient``: the synced book and the trade stream."""
+
+    def __init__(self, client: Any, *, depth: int = 20, queue_size: int = 10_000) -> None:
+        self.client = client
+        self.depth = depth
+        self.queue_size = queue_size
+        self.book_lag_ms: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"BinanceMarket({self.client!r})"
+
+    async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
+        """Book updates (after each applied diff) and trades, merged in arrival order."""
+        queue: asyncio.Queue[MarketEvent] = asyncio.Queue(self.queue_size)
+
+        async def books() -> None:
+            async for book in self.client.watch_book(symbol):
+                update = book_update(book, self.depth)
+                if update.time_ms:
+                    self.book_lag_ms.append(update.received_ms - update.time_ms)
+                    del self.book_lag_ms[:-1000]
+                await queue.put(update)
+
+        async def trades() -> None:
+            async for event in self.client.stream(f"{symbol.lower()}@trade"):
+                if isinstance(event, Trade):
+                    await queue.put(
+                        MarketTrade(
+                            symbol=event.symbol,
+                            trade_id=str(event.trade_id),
+                            price=Decimal(event.price),
+                            quantity=Decimal(event.quantity),
+                            time_ms=event.trade_time,
+                            buyer_is_maker=event.is_buyer_maker,
+                            received_ms=_now_ms(),
+                        )
+                    )
+
+        tasks = [asyncio.create_task(books()), asyncio.create_task(trades())]
+        getter: asyncio.Future[MarketEvent] | None = None
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait([getter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    yield getter.result()
+                    continue
+                getter.cancel()
+                for task in tasks:
+                    if task.done() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                return
+        finally:
+            if getter is not None:
+                getter.cancel()
+            for task in tasks:
+                task.cancel()
+            pending: list[asyncio.Future[Any]] = [*tasks, *([getter] if getter else [])]
+            for future in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await future

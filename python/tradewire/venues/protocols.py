@@ -1,0 +1,106 @@
+"""The venue protocols: what a bot runs on, and the capabilities some venues add.
+
+Every venue a bot runs on (Binance, the paper broker, the read-only wrapper, a future venue)
+implements :class:`Venue` with the neutral types of :mod:`tradewire.model`; market data comes
+from a :class:`MarketSource`. Capabilities beyond the core (fill history, adopting orders after
+a restart, filling from the market it is fed) are protocols of their own, checked once when a
+runner is built, never per event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tradewire.model import (
+        Balance,
+        Fill,
+        MarketEvent,
+        Order,
+        OrderRequest,
+        OrderUpdate,
+        SymbolRules,
+    )
+
+__all__ = ["AdoptsOrders", "FillHistory", "MarketSource", "SimulatedVenue", "Venue"]
+
+
+@runtime_checkable
+class MarketSource(Protocol):
+    """Market data for one symbol: book updates and public trades, in arrival order."""
+
+    def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
+        """Yield book updates and trades until closed or the source ends."""
+        ...
+
+
+@runtime_checkable
+class Venue(Protocol):
+    """An exchange account: orders, balances, rules and time (every amount a Decimal)."""
+
+    name: str
+
+    async def symbol_rules(self, symbol: str) -> SymbolRules:
+        """The trading rules of ``symbol``."""
+        ...
+
+    async def server_time(self) -> int:
+        """The venue's clock, in ms since the epoch."""
+        ...
+
+    async def balances(self) -> dict[str, Balance]:
+        """Every asset's balance, by asset name."""
+        ...
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Place an order (its client order id is the key for every later call)."""
+        ...
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
+        """Cancel an open order; raises ``OrderNotFound`` if it is not open."""
+        ...
+
+    async def get_order(self, symbol: str, client_order_id: str) -> Order | None:
+        """The order with that client order id, or None if the venue never had it."""
+        ...
+
+    async def open_orders(self, symbol: str) -> list[Order]:
+        """The orders still working on ``symbol``."""
+        ...
+
+    def order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """Status changes and fills of this account's orders, as they happen."""
+        ...
+
+
+@runtime_checkable
+class SimulatedVenue(Protocol):
+    """A venue that fills from the market it is fed (the paper broker)."""
+
+    def on_market(self, event: MarketEvent) -> list[OrderUpdate]:
+        """Apply one market event; the order updates it caused."""
+        ...
+
+    def take_updates(self) -> list[OrderUpdate]:
+        """Order updates made since the last call."""
+        ...
+
+
+@runtime_checkable
+class FillHistory(Protocol):
+    """A venue that can list an order's fills (used to rebuild the journal after a restart)."""
+
+    async def order_fills(self, symbol: str, client_order_id: str) -> list[Fill]:
+        """The fills of one order, oldest first."""
+        ...
+
+
+@runtime_checkable
+class AdoptsOrders(Protocol):
+    """A venue that tracks the orders it is told about (open orders found on a restart)."""
+
+    def adopt(self, order: Order) -> None:
+        """Track ``order``, placed by an earlier run, as one of this session's."""
+        ...

@@ -1,0 +1,82 @@
+"""The paper broker: fills against the book and the tape, with exact balances and fees."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from tradewire.errors import InsufficientFunds, OrderNotFound
+from tradewire.model import BookUpdate, MarketTrade, OrderRequest, SymbolRules
+from tradewire.venues.paper import PaperBroker
+
+RULES = SymbolRules("BTCUSDT", "BTC", "USDT", D("0.01"), D("0.001"), D("0.001"), D("5"))
+BOOK = BookUpdate(
+    "BTCUSDT",
+    bids=((D("100.00"), D("1")), (D("99.00"), D("2"))),
+    asks=((D("101.00"), D("1")), (D("102.00"), D("2"))),
+    time_ms=1,
+)
+
+
+def _broker() -> PaperBroker:
+    broker = PaperBroker(RULES, {"USDT": "1000", "BTC": "5"})
+    broker.on_market(BOOK)
+    return broker
+
+
+@pytest.mark.asyncio
+async def test_market_buy_walks_the_book_and_pays_fees_in_base() -> None:
+    broker = _broker()
+    order = await broker.place_order(OrderRequest("BTCUSDT", "BUY", "MARKET", D("1.5"), "m1"))
+    fills = [u.fill for u in broker.take_updates() if u.fill]
+    assert [(f.price, f.quantity) for f in fills] == [(D("101.00"), D(1)), (D("102.00"), D("0.5"))]
+    assert order.status == "FILLED" and order.cumulative_quote_qty == D("152.00")
+    bal = await broker.balances()
+    assert bal["USDT"].free == D("1000") - D("152.00")
+    assert bal["BTC"].free == D("5") + D("1.5") - D("0.0015")
+
+
+@pytest.mark.asyncio
+async def test_limit_rests_locks_funds_and_fills_when_the_book_crosses() -> None:
+    broker = _broker()
+    await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("2"), "b1", D("99.50")))
+    assert broker.take_updates() == []
+    bal = await broker.balances()
+    assert (bal["USDT"].free, bal["USDT"].locked) == (D("801.0000"), D("199.0000"))
+    moved = BookUpdate("BTCUSDT", ((D("99.00"), D(1)),), ((D("99.40"), D(1)),), time_ms=2)
+    (update,) = broker.on_market(moved)
+    assert update.fill is not None and update.fill.price == D("99.50") and update.fill.is_maker
+    bal = await broker.balances()
+    assert bal["USDT"] == type(bal["USDT"])("USDT", D("801.0000"), D("0"))
+    assert bal["BTC"].free == D("5") + D("2") - D("0.002")
+
+
+@pytest.mark.asyncio
+async def test_a_trade_through_the_price_fills_a_resting_sell() -> None:
+    broker = _broker()
+    await broker.place_order(OrderRequest("BTCUSDT", "SELL", "LIMIT", D("1"), "s1", D("103")))
+    assert broker.on_market(MarketTrade("BTCUSDT", "t", D("103"), D(1))) == []
+    (update,) = broker.on_market(MarketTrade("BTCUSDT", "t2", D("103.01"), D(1)))
+    assert update.order.status == "FILLED"
+    bal = await broker.balances()
+    assert bal["USDT"].free == D("1000") + D("103") - D("0.103")
+    assert bal["BTC"].total == D("4")
+
+
+@pytest.mark.asyncio
+async def test_cancel_releases_and_refuses_twice() -> None:
+    broker = _broker()
+    await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("1"), "b1", D("90")))
+    await broker.cancel_order("BTCUSDT", "b1")
+    assert (await broker.balances())["USDT"].free == D("1000")
+    with pytest.raises(OrderNotFound):
+        await broker.cancel_order("BTCUSDT", "b1")
+
+
+@pytest.mark.asyncio
+async def test_insufficient_funds_is_refused_without_change() -> None:
+    broker = _broker()
+    with pytest.raises(InsufficientFunds):
+        await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("11"), "b1", D("99")))
+    assert (await broker.balances())["USDT"].free == D("1000")
