@@ -122,6 +122,8 @@ class OrderBook:
         """Drop every level; the book needs a new snapshot."""
     def best_bid(self) -> tuple[float, float] | None: ...
     def best_ask(self) -> tuple[float, float] | None: ...
+    def best_prices(self) -> tuple[decimal.Decimal | None, decimal.Decimal | None]:
+        """The best bid and best ask prices as exact ``Decimal``\\ s (None for an empty side)."""
     def bids(self, n: int = 10, *, exact: bool = False) -> list[tuple[Any, Any]]:
         """The best ``n`` bids, best first: floats, or exact strings with ``exact=True``."""
     def asks(self, n: int = 10, *, exact: bool = False) -> list[tuple[Any, Any]]:

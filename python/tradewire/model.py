@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tradewire.errors import InvalidOrder
+
+if TYPE_CHECKING:
+    from tradewire._core import OrderBook
 
 __all__ = [
     "OPEN_STATUSES",
@@ -195,32 +198,148 @@ class OrderUpdate:
     fill: Fill | None = None
 
 
-@dataclass(frozen=True)
 class BookUpdate:
-    """The top levels of a symbol's book, best first, as exact (price, quantity) pairs."""
+    """A symbol's order book at one market event: exact prices and sizes, read on demand.
 
-    symbol: str
-    bids: tuple[tuple[Decimal, Decimal], ...]
-    asks: tuple[tuple[Decimal, Decimal], ...]
-    time_ms: int = 0
-    received_ms: int = 0
+    A market source builds it over the Rust :class:`~tradewire.OrderBook` with :meth:`of_book`:
+    nothing is converted when the event is made, so an event costs the same whether the book
+    has 5 levels or 5,000. :attr:`best_bid`, :attr:`best_ask` and :attr:`mid` read one level
+    each; :attr:`bids` and :attr:`asks` turn the top ``depth`` levels into ``Decimal`` pairs,
+    best first. Each value is read once and kept, so reading it again is free.
+
+    The values are the book's when first read: read them in the callback that receives the
+    event (the runner applies the next update only after it returns). :attr:`is_current` says
+    whether the book is still at this event's update; :meth:`frozen` keeps a copy for later.
+    Built directly (tests, venues without a Rust book), it holds the levels it is given.
+    """
+
+    __slots__ = (
+        "_asks",
+        "_best_ask",
+        "_best_bid",
+        "_bids",
+        "_book",
+        "depth",
+        "received_ms",
+        "symbol",
+        "time_ms",
+        "update_id",
+    )
+
+    def __init__(
+        self,
+        symbol: str,
+        bids: tuple[tuple[Decimal, Decimal], ...] = (),
+        asks: tuple[tuple[Decimal, Decimal], ...] = (),
+        time_ms: int = 0,
+        received_ms: int = 0,
+    ) -> None:
+        self.symbol = symbol
+        self.time_ms = time_ms
+        self.received_ms = received_ms
+        self.update_id: int | None = None
+        self.depth = max(len(bids), len(asks))
+        self._book: OrderBook | None = None
+        self._bids: tuple[tuple[Decimal, Decimal], ...] | None = tuple(bids)
+        self._asks: tuple[tuple[Decimal, Decimal], ...] | None = tuple(asks)
+        self._best_bid: Decimal | _Unread | None = bids[0][0] if bids else None
+        self._best_ask: Decimal | _Unread | None = asks[0][0] if asks else None
+
+    @classmethod
+    def of_book(cls, book: OrderBook, *, depth: int = 20, received_ms: int = 0) -> BookUpdate:
+        """The event of ``book``'s latest update: a view that reads the book when asked."""
+        self = cls.__new__(cls)
+        self.symbol = book.symbol
+        self.time_ms = book.last_event_time
+        self.received_ms = received_ms
+        self.update_id = book.last_update_id
+        self.depth = depth
+        self._book = book
+        self._bids = self._asks = None
+        self._best_bid = self._best_ask = _UNREAD
+        return self
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the book is still at this event's update (always true for given levels)."""
+        return self._book is None or self._book.last_update_id == self.update_id
 
     @property
     def best_bid(self) -> Decimal | None:
         """The highest bid price, if any."""
-        return self.bids[0][0] if self.bids else None
+        if self._best_bid is _UNREAD:
+            self._read_top()
+        return self._best_bid  # type: ignore[return-value]
 
     @property
     def best_ask(self) -> Decimal | None:
         """The lowest ask price, if any."""
-        return self.asks[0][0] if self.asks else None
+        if self._best_ask is _UNREAD:
+            self._read_top()
+        return self._best_ask  # type: ignore[return-value]
+
+    def _read_top(self) -> None:
+        assert self._book is not None
+        self._best_bid, self._best_ask = self._book.best_prices()
 
     @property
     def mid(self) -> Decimal | None:
         """Halfway between best bid and best ask (exact), if both exist."""
-        if not self.bids or not self.asks:
+        bid, ask = self.best_bid, self.best_ask
+        if bid is None or ask is None:
             return None
-        return (self.bids[0][0] + self.asks[0][0]) / 2
+        return (bid + ask) / 2
+
+    @property
+    def bids(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        """The top ``depth`` bids as exact (price, quantity) pairs, best first."""
+        if self._bids is None:
+            assert self._book is not None
+            self._bids = _levels(self._book.bids(self.depth, exact=True))
+        return self._bids
+
+    @property
+    def asks(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        """The top ``depth`` asks as exact (price, quantity) pairs, best first."""
+        if self._asks is None:
+            assert self._book is not None
+            self._asks = _levels(self._book.asks(self.depth, exact=True))
+        return self._asks
+
+    def frozen(self) -> BookUpdate:
+        """A copy holding this event's levels, independent of the book from now on."""
+        return BookUpdate(self.symbol, self.bids, self.asks, self.time_ms, self.received_ms)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BookUpdate):
+            return NotImplemented
+        return (self.symbol, self.bids, self.asks, self.time_ms) == (
+            other.symbol,
+            other.bids,
+            other.asks,
+            other.time_ms,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"BookUpdate({self.symbol!r}, best_bid={self.best_bid}, best_ask={self.best_ask}, "
+            f"time_ms={self.time_ms})"
+        )
+
+
+class _Unread:
+    """Marks a value of a :class:`BookUpdate` not read from the book yet."""
+
+    __slots__ = ()
+
+
+_UNREAD = _Unread()
+
+
+def _levels(levels: list[tuple[str, str]]) -> tuple[tuple[Decimal, Decimal], ...]:
+    return tuple((Decimal(p), Decimal(q)) for p, q in levels)
 
 
 @dataclass(frozen=True)

@@ -371,7 +371,7 @@ impl Dec {
     /// Number of significant fraction digits (0..=18).
     #[must_use]
     pub fn fraction_digits(self) -> u32 {
-        let mut frac = (self.0 % ONE).unsigned_abs();
+        let mut frac = self.split_abs().1;
         if frac == 0 {
             return 0;
         }
@@ -381,6 +381,16 @@ impl Dec {
             n -= 1;
         }
         n
+    }
+
+    /// `|self|` as its integer part and its fraction in units of 10^-18: one 128-bit division,
+    /// and the fraction (below 10^18) fits a `u64`, so formatting needs no more 128-bit work.
+    #[inline]
+    fn split_abs(self) -> (u128, u64) {
+        let a = self.0.unsigned_abs();
+        let one = ONE as u128;
+        let int = a / one;
+        (int, (a - int * one) as u64)
     }
 
     /// The nearest `f64` (correctly rounded), for analytics only.
@@ -429,15 +439,25 @@ impl Dec {
     /// Append `self` with exactly `digits` fraction digits (truncating any beyond).
     pub fn write_fixed(self, digits: u32, out: &mut String) {
         use fmt::Write as _;
-        let a = self.0.unsigned_abs();
+        let (int, frac) = self.split_abs();
         if self.0 < 0 {
             out.push('-');
         }
-        let one = ONE as u128;
-        let _ = write!(out, "{}", a / one);
+        // Integer parts below 2^64 (all but the last 10% of the range) format as a u64.
+        let _ = match u64::try_from(int) {
+            Ok(int) => write!(out, "{int}"),
+            Err(_) => write!(out, "{int}"),
+        };
         if digits > 0 {
-            let frac = (a % one) / POW10[(SCALE - digits) as usize] as u128;
-            let _ = write!(out, ".{:0width$}", frac, width = digits as usize);
+            let digits = digits.min(SCALE) as usize;
+            let mut v = frac / POW10[SCALE as usize - digits] as u64;
+            let mut buf = [b'0'; SCALE as usize];
+            for slot in buf[..digits].iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            out.push('.');
+            out.extend(buf[..digits].iter().map(|&b| char::from(b)));
         }
     }
 }

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import statistics
 import sys
-import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ def render(ctx: StrategyContext, *, title: str = "", color: bool = True, rows: i
     """One frame of the view, as text (ANSI colours if ``color``)."""
     bold, green, red, reset = (_BOLD, _GREEN, _RED, _RESET) if color else ("", "", "", "")
     log = ctx.run_log
-    elapsed = (time.time_ns() // 1_000_000 - log.started_ms) / 1000
+    elapsed = (ctx.now_ms() - log.started_ms) / 1000 if log.started_ms else 0.0
     lines = [f"{bold}tradewire {ctx.mode} {ctx.symbol} {title}{reset}  {elapsed:7.1f} s"]
     book = ctx.book
     if book is not None and book.bids and book.asks:

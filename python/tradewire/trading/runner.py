@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tradewire.clock import WallClock
 from tradewire.errors import ResumeError
-from tradewire.model import BookUpdate, MarketTrade
+from tradewire.model import BookUpdate
 from tradewire.trading.journal import JournalFill, OrderSnapshot, ReconcileReport
 from tradewire.trading.strategy import RunLog, StrategyContext
 from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
@@ -24,6 +24,7 @@ from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from tradewire.clock import Clock
     from tradewire.model import (
         Balance,
         MarketEvent,
@@ -78,6 +79,7 @@ class Runner:
         sample_interval_ms: int = 200,
         on_event: Callable[[StrategyContext], Any] | None = None,
         reconcile_grace_ms: int = 6000,
+        clock: Clock | None = None,
     ) -> None:
         self.strategy = strategy
         self.venue = venue
@@ -85,7 +87,10 @@ class Runner:
         self.rules = rules
         self.mode = mode
         self._simulated = venue if isinstance(venue, SimulatedVenue) else None
-        self.ctx = StrategyContext(venue, rules, mode=mode, bot=bot, journal=journal)
+        self.clock: Clock = clock or WallClock()
+        self.ctx = StrategyContext(
+            venue, rules, mode=mode, bot=bot, journal=journal, clock=self.clock
+        )
         self.timer_interval_s = timer_interval_s
         self.sample_interval_ms = sample_interval_ms
         self._on_event = on_event
@@ -117,7 +122,7 @@ class Runner:
             asyncio.create_task(ctx.stop_requested.wait()),
         ]
         if duration_s is not None:
-            waiters.append(asyncio.create_task(asyncio.sleep(duration_s)))
+            waiters.append(asyncio.create_task(self.clock.sleep(duration_s)))
         if stop is not None:
             waiters.append(asyncio.create_task(stop.wait()))
         helpers = [asyncio.create_task(self._timer())]
@@ -146,7 +151,7 @@ class Runner:
             base_asset=self.rules.base_asset,
             quote_asset=self.rules.quote_asset,
             started_ms=ctx.run_log.started_ms,
-            ended_ms=time.time_ns() // 1_000_000,
+            ended_ms=self.clock.now_ms(),
             start_balances=start_balances,
             end_balances=await self.venue.balances(),
             start_mark=self.start_mark,
@@ -200,7 +205,7 @@ class Runner:
         for _ in range(3):
             if not report.unresolved:
                 break
-            await asyncio.sleep(self.reconcile_grace_ms / 1000)
+            await self.clock.sleep(self.reconcile_grace_ms / 1000)
             report = await journal.reconcile(
                 lookup, include_open=False, grace_ms=self.reconcile_grace_ms
             )
@@ -235,11 +240,15 @@ class Runner:
         )
 
     async def _consume(self) -> None:
+        # The per-event path: no task, no protocol check, nothing converted that nobody reads.
         events = self.market.events(self.rules.symbol)
+        observe, lock, on_market = self.clock.observe, self._lock, self._on_market
         try:
             async for event in events:
-                async with self._lock:
-                    await self._on_market(event)
+                if observe(event.time_ms):
+                    await asyncio.sleep(0)  # timers due in market time run before this event
+                async with lock:
+                    await on_market(event)
                 if self._on_event is not None:
                     self._on_event(self.ctx)
         finally:
@@ -250,11 +259,12 @@ class Runner:
     async def _on_market(self, event: MarketEvent) -> None:
         ctx, strategy = self.ctx, self.strategy
         ctx.run_log.market_events += 1
-        if isinstance(event, BookUpdate):
-            ctx.book = event
-        elif isinstance(event, MarketTrade):
-            ctx.last_trade = event
-        simulated = self.simulated
+        is_book = isinstance(event, BookUpdate)
+        if is_book:
+            ctx.book = event  # type: ignore[assignment]
+        else:
+            ctx.last_trade = event  # type: ignore[assignment]
+        simulated = self._simulated
         if simulated is not None:
             for update in simulated.on_market(event):
                 await self._dispatch(update)
@@ -264,13 +274,15 @@ class Runner:
                 return
             self._started = True
             self.start_mark = ctx.mark_price
+            ctx.run_log.started_ms = self.clock.now_ms()
             await strategy.on_start(ctx)
             await self._drain()
-        if isinstance(event, BookUpdate):
-            await strategy.on_book(ctx, event)
-        elif isinstance(event, MarketTrade):
-            await strategy.on_trade(ctx, event)
-        await self._drain()
+        if is_book:
+            await strategy.on_book(ctx, event)  # type: ignore[arg-type]
+        else:
+            await strategy.on_trade(ctx, event)  # type: ignore[arg-type]
+        if simulated is not None:
+            await self._drain()
         self._sample()
 
     async def _dispatch(self, update: OrderUpdate) -> None:
@@ -292,7 +304,7 @@ class Runner:
 
     async def _timer(self) -> None:
         while True:
-            await asyncio.sleep(self.timer_interval_s)
+            await self.clock.sleep(self.timer_interval_s)
             async with self._lock:
                 if self._started:
                     await self.strategy.on_timer(self.ctx)
@@ -301,9 +313,11 @@ class Runner:
     def _sample(self, *, force: bool = False) -> None:
         """Record price and equity (start value + PnL) at most every ``sample_interval_ms``."""
         ctx = self.ctx
+        now = self.clock.now_ms()
+        if not force and now - self._last_sample < self.sample_interval_ms:
+            return
         mark = ctx.mark_price
-        now = ctx.now_ms()
-        if mark is None or (not force and now - self._last_sample < self.sample_interval_ms):
+        if mark is None:
             return
         self._last_sample = now
         ctx.run_log.prices.append((now, mark))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from tradewire.clock import WallClock
 from tradewire.errors import (
     APIError,
     ExchangeUnavailable,
@@ -36,6 +37,7 @@ from tradewire.trading.pnl import PnL, PnLTracker
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from tradewire.clock import Clock
     from tradewire.model import (
         Balance,
         BookUpdate,
@@ -109,7 +111,7 @@ class Strategy:
 class RunLog:
     """What a run saw and did, for the live view and the report."""
 
-    started_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    started_ms: int = 0
     fills: list[Fill] = field(default_factory=list)
     orders_placed: int = 0
     orders_canceled: int = 0
@@ -134,15 +136,17 @@ class StrategyContext:
         journal: Journal | None = None,
         logger: logging.Logger | None = None,
         run_log: RunLog | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.venue = venue
+        self.clock: Clock = clock or WallClock()
         self.rules = rules
         self.symbol = rules.symbol
         self.mode: Mode = mode
         self.bot = bot
         self.journal = journal
         self.logger = logger or logging.getLogger(f"tradewire.bot.{bot}")
-        self.run_log = run_log if run_log is not None else RunLog()
+        self.run_log = run_log if run_log is not None else RunLog(self.clock.now_ms())
         self.book: BookUpdate | None = None
         self.last_trade: MarketTrade | None = None
         self.pnl_tracker = PnLTracker(rules.base_asset, rules.quote_asset)
@@ -164,8 +168,8 @@ class StrategyContext:
         return self.last_trade.price if self.last_trade is not None else None
 
     def now_ms(self) -> int:
-        """The local clock in ms."""
-        return time.time_ns() // 1_000_000
+        """The run's clock in ms: wall time live and on paper, market time in replays."""
+        return self.clock.now_ms()
 
     # --- orders ---------------------------------------------------------------------------------
 

@@ -20,16 +20,19 @@ from typing import TYPE_CHECKING, Any
 
 from tradewire.binance.userdata import OrderUpdate as BinanceOrderUpdate
 from tradewire.binance.wire import Trade
+from tradewire.clock import WallClock
 from tradewire.errors import APIError, OrderNotFound
 from tradewire.model import Balance, Fill, MarketTrade, Order, OrderUpdate, SymbolRules
-from tradewire.venues.replay import _now_ms, book_update
+from tradewire.venues.replay import book_update
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
+    from tradewire._core import OrderBook
     from tradewire.binance.client import BinanceClient
     from tradewire.binance.filters import SymbolFilters
     from tradewire.binance.wire import OrderResponse
+    from tradewire.clock import Clock
     from tradewire.model import MarketEvent, OrderRequest, OrderType, Side
 
 __all__ = [
@@ -387,26 +390,44 @@ class BinanceVenue:
 class BinanceMarket:
     """Live market data through a ``BinanceClient``: the synced book and the trade stream."""
 
-    def __init__(self, client: Any, *, depth: int = 20, queue_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        depth: int = 20,
+        queue_size: int = 10_000,
+        clock: Clock | None = None,
+    ) -> None:
         self.client = client
         self.depth = depth
         self.queue_size = queue_size
+        self.clock = clock or WallClock()
         self.book_lag_ms: list[int] = []
 
     def __repr__(self) -> str:
         return f"BinanceMarket({self.client!r})"
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
-        """Book updates (after each applied diff) and trades, merged in arrival order."""
-        queue: asyncio.Queue[MarketEvent] = asyncio.Queue(self.queue_size)
+        """Book events and trades, merged in arrival order.
+
+        Book events are conflated: while one waits to be taken, later diffs only move the book
+        it views, so a slow strategy reads the latest book instead of a backlog of old ones.
+        """
+        queue: asyncio.Queue[MarketTrade | _Marker] = asyncio.Queue(self.queue_size)
+        now_ms = self.clock.now_ms
+        latest: list[OrderBook] = []
 
         async def books() -> None:
             async for book in self.client.watch_book(symbol):
-                update = book_update(book, self.depth)
-                if update.time_ms:
-                    self.book_lag_ms.append(update.received_ms - update.time_ms)
+                time_ms = book.last_event_time
+                if time_ms:
+                    self.book_lag_ms.append(now_ms() - time_ms)
                     del self.book_lag_ms[:-1000]
-                await queue.put(update)
+                if not latest:
+                    latest.append(book)
+                    await queue.put(_BOOK)
+                else:
+                    latest[0] = book
 
         async def trades() -> None:
             async for event in self.client.stream(f"{symbol.lower()}@trade"):
@@ -419,30 +440,51 @@ class BinanceMarket:
                             quantity=Decimal(event.quantity),
                             time_ms=event.trade_time,
                             buyer_is_maker=event.is_buyer_maker,
-                            received_ms=_now_ms(),
+                            received_ms=now_ms(),
                         )
                     )
 
+        def ended(task: asyncio.Task[None]) -> None:
+            queue.put_nowait(_Ended(task))
+
         tasks = [asyncio.create_task(books()), asyncio.create_task(trades())]
-        getter: asyncio.Future[MarketEvent] | None = None
+        for task in tasks:
+            task.add_done_callback(ended)
         try:
             while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait([getter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    yield getter.result()
-                    continue
-                getter.cancel()
-                for task in tasks:
-                    if task.done() and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
-                return
+                item = await queue.get()
+                if item is _BOOK:
+                    book = latest.pop()
+                    yield book_update(book, self.depth, now_ms())
+                elif isinstance(item, _Ended):
+                    if not item.task.cancelled() and item.task.exception() is not None:
+                        raise item.task.exception()  # type: ignore[misc]
+                    return
+                else:
+                    yield item  # type: ignore[misc]
         finally:
-            if getter is not None:
-                getter.cancel()
             for task in tasks:
+                task.remove_done_callback(ended)
                 task.cancel()
-            pending: list[asyncio.Future[Any]] = [*tasks, *([getter] if getter else [])]
-            for future in pending:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await future
+                    await task
+
+
+class _Marker:
+    """A queue item that is not a market event."""
+
+    __slots__ = ()
+
+
+class _Ended(_Marker):
+    """One of the feeds ended (its exception, if any, is re-raised to the consumer)."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self.task = task
+
+
+_BOOK = _Marker()
+"""The book moved: take its latest state."""

@@ -15,17 +15,18 @@ updates that event caused. Fill model (exact, with ``Decimal``):
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from tradewire.clock import WallClock
 from tradewire.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from tradewire.model import Balance, BookUpdate, Fill, MarketTrade, Order, OrderUpdate
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
+    from tradewire.clock import Clock
     from tradewire.model import MarketEvent, OrderRequest, Side, SymbolRules
 
 __all__ = ["PaperBroker"]
@@ -47,12 +48,12 @@ class PaperBroker:
         *,
         maker_fee: Decimal | str = "0.001",
         taker_fee: Decimal | str = "0.001",
-        clock_ms: Callable[[], int] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.rules = rules
         self.maker_fee = Decimal(maker_fee)
         self.taker_fee = Decimal(taker_fee)
-        self._clock = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self._clock: Clock = clock or WallClock()
         self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}
         self._locked: dict[str, Decimal] = dict.fromkeys(self._free, _ZERO)
         for asset in (rules.base_asset, rules.quote_asset):
@@ -165,6 +166,8 @@ class PaperBroker:
         if isinstance(event, BookUpdate):
             if event.symbol == self.rules.symbol:
                 self._book = event
+                if not self._open:
+                    return self.take_updates()  # nothing rests: no price needs reading
                 bid, ask = event.best_bid, event.best_ask
                 self._fill_resting(
                     lambda side, limit: (
@@ -193,7 +196,7 @@ class PaperBroker:
     # --- internals ------------------------------------------------------------------------------
 
     def _now(self) -> int:
-        return self._last_time_ms or self._clock()
+        return self._last_time_ms or self._clock.now_ms()
 
     def _check_symbol(self, symbol: str) -> None:
         if symbol != self.rules.symbol:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from tradewire.clock import WallClock
 from tradewire.errors import OrderNotFound
 from tradewire.model import Balance, Order
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
+    from tradewire.clock import Clock
     from tradewire.model import OrderRequest, OrderUpdate, SymbolRules
 
 __all__ = ["ReadOnlyVenue"]
@@ -24,8 +25,15 @@ class ReadOnlyVenue:
 
     name = "read-only"
 
-    def __init__(self, rules: SymbolRules, balances: Mapping[str, Decimal | str]) -> None:
+    def __init__(
+        self,
+        rules: SymbolRules,
+        balances: Mapping[str, Decimal | str],
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self.rules = rules
+        self.clock: Clock = clock or WallClock()
         self._balances = {a: Balance(a, Decimal(v)) for a, v in balances.items()}
         self._orders: dict[str, Order] = {}
         self.placed: list[OrderRequest] = []
@@ -38,8 +46,8 @@ class ReadOnlyVenue:
         return self.rules
 
     async def server_time(self) -> int:
-        """The local clock."""
-        return time.time_ns() // 1_000_000
+        """The run's clock."""
+        return self.clock.now_ms()
 
     async def balances(self) -> dict[str, Balance]:
         """The balances it was given (they never change)."""
@@ -57,7 +65,7 @@ class ReadOnlyVenue:
             client_order_id=request.client_order_id,
             status="NEW",
             price=request.price,
-            time_ms=time.time_ns() // 1_000_000,
+            time_ms=self.clock.now_ms(),
         )
         self._orders[order.client_order_id] = order
         return order

@@ -1,56 +1,81 @@
-"""A replayed market source: a synthetic depth stream's snapshot, then its updates."""
+"""Replayed market sources: recorded or synthetic Binance depth payloads, through the Rust book.
+
+Each payload (raw ``depthUpdate`` bytes, as received) is applied to a Rust
+:class:`~tradewire.OrderBook`; each applied one becomes a :class:`~tradewire.model.BookUpdate`
+view of that book, so an event costs the parse and apply in Rust plus one small object, however
+many levels the book holds. Stale payloads (already in the snapshot) are skipped; a gap raises
+:class:`~tradewire.errors.SequenceGap`, as the recording is then unusable from that point on.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire._core import OrderBook
 from tradewire.model import BookUpdate
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable, Iterable
 
     from tradewire.model import MarketEvent
     from tradewire.testing.synthetic import SyntheticDepthStream
 
-__all__ = ["ReplayMarket", "book_update"]
+__all__ = ["DepthReplay", "ReplayMarket", "book_update"]
+
+_YIELD_EVERY = 256
+"""Events between two yields to the event loop, so timers and views run during a replay."""
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+def book_update(book: OrderBook, depth: int = 20, received_ms: int = 0) -> BookUpdate:
+    """The event of ``book``'s latest update: a view that reads the Rust book when asked."""
+    return BookUpdate.of_book(book, depth=depth, received_ms=received_ms)
 
 
-def book_update(book: OrderBook, depth: int = 20) -> BookUpdate:
-    """The top ``depth`` levels of a Rust ``OrderBook`` as an exact :class:`BookUpdate`."""
-    return BookUpdate(
-        symbol=book.symbol,
-        bids=tuple((Decimal(p), Decimal(q)) for p, q in book.bids(depth, exact=True)),
-        asks=tuple((Decimal(p), Decimal(q)) for p, q in book.asks(depth, exact=True)),
-        time_ms=book.last_event_time,
-        received_ms=_now_ms(),
-    )
+class DepthReplay:
+    """A market source over a depth snapshot and the raw ``depthUpdate`` payloads after it.
 
+    ``payloads`` is read once per :meth:`events` call; pass a list (or a factory returning a
+    fresh iterable) to replay it more than once. Events carry the exchange's event time as both
+    ``time_ms`` and ``received_ms``: a replay has no network in between.
+    """
 
-class ReplayMarket:
-    """A deterministic market: a synthetic depth stream's snapshot, then ``count`` updates."""
-
-    def __init__(self, stream: SyntheticDepthStream, count: int, *, depth: int = 20) -> None:
-        self.stream = stream
-        self.count = count
+    def __init__(
+        self,
+        snapshot: bytes,
+        payloads: Iterable[bytes] | Callable[[], Iterable[bytes]],
+        *,
+        depth: int = 20,
+    ) -> None:
+        self.snapshot = snapshot
+        self.payloads = payloads
         self.depth = depth
 
     def __repr__(self) -> str:
-        return f"ReplayMarket({self.stream.symbol!r}, count={self.count})"
+        return f"DepthReplay(depth={self.depth})"
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
-        """The snapshot's book, then one book update per depth event."""
+        """The snapshot's book, then one book event per applied payload."""
         book = OrderBook(symbol)
-        book.apply_snapshot(self.stream.snapshot())
-        yield book_update(book, self.depth)
-        for raw in self.stream.events(self.count):
+        book.apply_snapshot(self.snapshot)
+        depth = self.depth
+        of_book = BookUpdate.of_book
+        yield of_book(book, depth=depth)
+        payloads = self.payloads() if callable(self.payloads) else self.payloads
+        for n, raw in enumerate(payloads, 1):
             if book.apply_depth_update(raw):
-                yield book_update(book, self.depth)
-            await asyncio.sleep(0)
+                yield of_book(book, depth=depth, received_ms=book.last_event_time)
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+class ReplayMarket(DepthReplay):
+    """A deterministic market: a synthetic depth stream's snapshot, then ``count`` updates."""
+
+    def __init__(self, stream: SyntheticDepthStream, count: int, *, depth: int = 20) -> None:
+        super().__init__(stream.snapshot(), lambda: stream.events(count), depth=depth)
+        self.stream = stream
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"ReplayMarket({self.stream.symbol!r}, count={self.count})"

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 
 use crate::binance::events::parse_depth_diff;
 use crate::binance::fields::Fields;
-use crate::bindings::decimal::{dec_from_py, side_from_str};
+use crate::bindings::decimal::{dec_from_py, decimal_type, side_from_str};
 use crate::bindings::errors::{CoreError, CoreResult};
 use crate::bindings::input::{maybe_detached, with_bytes};
 use crate::book::{Applied, Book, BookError, DepthDiff};
@@ -166,6 +166,25 @@ impl PyOrderBook {
             .asks
             .best()
             .map(|(p, q)| (p.to_f64(), q.to_f64()))
+    }
+
+    /// The best bid and best ask prices as exact `decimal.Decimal`s (None for an empty side),
+    /// read under one lock: what a strategy's book event reads first.
+    fn best_prices<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
+        let (bid, ask) = {
+            let st = self.state.lock();
+            (st.book.bids.best(), st.book.asks.best())
+        };
+        let decimal = decimal_type(py)?;
+        let price = |level: Option<(Dec, Dec)>| -> PyResult<Option<Bound<'py, PyAny>>> {
+            level
+                .map(|(p, _)| decimal.call1((p.to_string(),)))
+                .transpose()
+        };
+        Ok((price(bid)?, price(ask)?))
     }
 
     /// The best `n` bids, best first, as (price, quantity) floats, or exact strings.

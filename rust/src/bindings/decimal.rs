@@ -14,7 +14,7 @@ use crate::decimal::{Dec, Side};
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The `decimal.Decimal` class, imported once.
-fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+pub(crate) fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     DECIMAL.import(py, "decimal", "Decimal")
 }
 
