@@ -3,7 +3,7 @@
 * ``datapath/depth-to-on_book``: ``EVENTS`` Binance ``depthUpdate`` payloads (bytes, already
   received) go through everything between the socket and a no-op strategy:
 
-  - ``tradewire``: :class:`~tradewire.venues.replay.DepthReplay` applies each payload to the
+  - ``tradewire``: :class:`~tradewire.venues.replay.RawDepthMarket` applies each payload to the
     Rust ``OrderBook`` and yields a :class:`~tradewire.model.BookUpdate` view of it; the
     :class:`~tradewire.trading.runner.Runner` hands it to the paper broker (which fills
     nothing: the strategy has no orders) and to the strategy's ``on_book``, which reads the
@@ -31,7 +31,7 @@ from tradewire.testing.synthetic import SyntheticDepthStream
 from tradewire.trading.runner import Runner
 from tradewire.trading.strategy import Strategy
 from tradewire.venues.paper import PaperBroker
-from tradewire.venues.replay import DepthReplay
+from tradewire.venues.replay import RawDepthMarket
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -71,7 +71,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 async def _tradewire(snapshot: bytes, payloads: list[bytes]) -> tuple[int, float]:
     strategy = NoOp()
     broker = PaperBroker(RULES, {"USDT": "1000"})
-    runner = Runner(strategy, broker, DepthReplay(snapshot, payloads), RULES, mode="paper")
+    runner = Runner(strategy, broker, RawDepthMarket(snapshot, payloads), RULES, mode="paper")
     await runner.run()
     bid = strategy.top[0]
     assert bid is not None
@@ -130,9 +130,9 @@ def test_depth_to_on_book(
     applied = sum(reference.apply_depth_update(raw) for raw in payloads)
     best = reference.best_bid()
     assert best is not None
-    # tradewire's source yields the snapshot's book first, then one event per applied payload;
-    # ccxt's loop calls on_book once per payload.
-    assert books == (applied + 1 if impl == "tradewire" else len(payloads))
+    # tradewire's source yields one event per applied payload; ccxt's loop calls on_book once
+    # per payload (the synthetic stream has no stale payload: all are applied).
+    assert books == applied == len(payloads)
     assert best_bid == best[0]
     benchmark.extra_info["matches_reference"] = True
     if benchmark.stats is not None:

@@ -346,7 +346,7 @@ class ApiErrorBody:
     def msg(self) -> str: ...
 
 @final
-class Fill:
+class OrderFill:
     @property
     def stream(self) -> str | None: ...
     @property
@@ -416,7 +416,7 @@ class OrderResponse:
     @property
     def stop_price_float(self) -> float | None: ...
     @property
-    def fills(self) -> list[Fill]: ...
+    def fills(self) -> list[OrderFill]: ...
 
 Event = (
     DepthUpdate

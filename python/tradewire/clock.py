@@ -73,12 +73,16 @@ class MarketClock:
     """Time that moves only with the market: the latest event time observed (never backwards).
 
     ``sleep`` waits until an observed event is at or past the deadline, so timers fire in market
-    time, in order, whatever the replay speed. Before the first event, time is ``start_ms``.
+    time, in order, whatever the replay speed. Before the first event, time is ``start_ms``;
+    without one, it starts at the first event observed, and sleeps begun before then count
+    from it (a run's duration and timers start with its data).
     """
 
-    def __init__(self, start_ms: int = 0) -> None:
-        self._now = start_ms
+    def __init__(self, start_ms: int | None = None) -> None:
+        self._now = start_ms or 0
+        self._started = start_ms is not None
         self._timers: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._unanchored: list[tuple[int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
     def __repr__(self) -> str:
@@ -93,13 +97,23 @@ class MarketClock:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        deadline = self._now + max(1, round(seconds * 1000))
+        delay = max(1, round(seconds * 1000))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._timers, (deadline, next(self._seq), future))
+        if self._started:
+            heapq.heappush(self._timers, (self._now + delay, next(self._seq), future))
+        else:
+            self._unanchored.append((delay, future))
         await future
 
     def observe(self, time_ms: int) -> bool:
         """Move market time to ``time_ms`` (if later); wake the timers now due, True if any."""
+        if not self._started:
+            self._started = True
+            self._now = time_ms
+            for delay, future in self._unanchored:
+                heapq.heappush(self._timers, (time_ms + delay, next(self._seq), future))
+            self._unanchored.clear()
+            return False
         if time_ms <= self._now:
             return False
         self._now = time_ms

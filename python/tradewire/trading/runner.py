@@ -96,6 +96,7 @@ class Runner:
         self._on_event = on_event
         self.reconcile_grace_ms = reconcile_grace_ms
         self.resumed: ReconcileReport | None = None
+        self._duration_ms: int | None = None
         self._lock = asyncio.Lock()
         self._started = False
         self._last_sample = 0
@@ -113,21 +114,26 @@ class Runner:
     async def run(
         self, duration_s: float | None = None, stop: asyncio.Event | None = None
     ) -> RunResult:
-        """Run until the duration ends, ``stop`` is set, the strategy stops or the market ends."""
+        """Run until the duration ends, ``stop`` is set, the strategy stops or the market ends.
+
+        The duration is the clock's: wall time live and on paper, market time on a
+        :class:`~tradewire.clock.MarketClock` (counted from the first event; the event that
+        reaches its end is not delivered).
+        """
         ctx = self.ctx
+        self._duration_ms = None if duration_s is None else round(duration_s * 1000)
         self.resumed = await self.resume()
         start_balances = await self.venue.balances()
-        waiters: list[asyncio.Task[Any]] = [
-            asyncio.create_task(self._consume()),
-            asyncio.create_task(ctx.stop_requested.wait()),
-        ]
+        # Timers and waits first: they must be waiting before the first market event is read.
+        helpers = [asyncio.create_task(self._timer())]
+        if self.simulated is None:
+            helpers.append(asyncio.create_task(self._updates()))
+        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(ctx.stop_requested.wait())]
         if duration_s is not None:
             waiters.append(asyncio.create_task(self.clock.sleep(duration_s)))
         if stop is not None:
             waiters.append(asyncio.create_task(stop.wait()))
-        helpers = [asyncio.create_task(self._timer())]
-        if self.simulated is None:
-            helpers.append(asyncio.create_task(self._updates()))
+        waiters.append(asyncio.create_task(self._consume()))
         try:
             done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -242,11 +248,18 @@ class Runner:
     async def _consume(self) -> None:
         # The per-event path: no task, no protocol check, nothing converted that nobody reads.
         events = self.market.events(self.rules.symbol)
-        observe, lock, on_market = self.clock.observe, self._lock, self._on_market
+        clock = self.clock
+        observe, lock, on_market = clock.observe, self._lock, self._on_market
+        end_ms: int | None = None
         try:
             async for event in events:
                 if observe(event.time_ms):
                     await asyncio.sleep(0)  # timers due in market time run before this event
+                if self._duration_ms is not None:
+                    if end_ms is None:
+                        end_ms = clock.now_ms() + self._duration_ms
+                    elif clock.now_ms() >= end_ms:
+                        return
                 async with lock:
                     await on_market(event)
                 if self._on_event is not None:
@@ -303,12 +316,22 @@ class Runner:
                 await self._dispatch(update)
 
     async def _timer(self) -> None:
+        """``on_timer`` every ``timer_interval_s`` of the clock, on a fixed schedule (a late
+        wake-up does not push the next one back; ticks missed in a gap in the data are skipped).
+        """
+        clock, interval_ms = self.clock, max(1, round(self.timer_interval_s * 1000))
+        await clock.sleep(self.timer_interval_s)
+        next_ms = clock.now_ms()
         while True:
-            await self.clock.sleep(self.timer_interval_s)
             async with self._lock:
                 if self._started:
                     await self.strategy.on_timer(self.ctx)
                     await self._drain()
+            now = clock.now_ms()
+            next_ms += interval_ms
+            while next_ms <= now:
+                next_ms += interval_ms
+            await clock.sleep((next_ms - now) / 1000)
 
     def _sample(self, *, force: bool = False) -> None:
         """Record price and equity (start value + PnL) at most every ``sample_interval_ms``."""

@@ -22,8 +22,15 @@ from tradewire.binance.userdata import OrderUpdate as BinanceOrderUpdate
 from tradewire.binance.wire import Trade
 from tradewire.clock import WallClock
 from tradewire.errors import APIError, OrderNotFound
-from tradewire.model import Balance, Fill, MarketTrade, Order, OrderUpdate, SymbolRules
-from tradewire.venues.replay import book_update
+from tradewire.model import (
+    Balance,
+    BookUpdate,
+    Fill,
+    MarketTrade,
+    Order,
+    OrderUpdate,
+    SymbolRules,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
@@ -455,7 +462,7 @@ class BinanceMarket:
                 item = await queue.get()
                 if item is _BOOK:
                     book = latest.pop()
-                    yield book_update(book, self.depth, now_ms())
+                    yield BookUpdate.of_book(book, depth=self.depth, received_ms=now_ms())
                 elif isinstance(item, _Ended):
                     if not item.task.cancelled() and item.task.exception() is not None:
                         raise item.task.exception()  # type: ignore[misc]

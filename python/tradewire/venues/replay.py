@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tradewire.model import MarketEvent
     from tradewire.testing.synthetic import SyntheticDepthStream
 
-__all__ = ["DepthReplay", "ReplayMarket", "book_update"]
+__all__ = ["RawDepthMarket", "ReplayMarket", "book_update"]
 
 _YIELD_EVERY = 256
 """Events between two yields to the event loop, so timers and views run during a replay."""
@@ -32,7 +32,7 @@ def book_update(book: OrderBook, depth: int = 20, received_ms: int = 0) -> BookU
     return BookUpdate.of_book(book, depth=depth, received_ms=received_ms)
 
 
-class DepthReplay:
+class RawDepthMarket:
     """A market source over a depth snapshot and the raw ``depthUpdate`` payloads after it.
 
     ``payloads`` is read once per :meth:`events` call; pass a list (or a factory returning a
@@ -52,15 +52,14 @@ class DepthReplay:
         self.depth = depth
 
     def __repr__(self) -> str:
-        return f"DepthReplay(depth={self.depth})"
+        return f"RawDepthMarket(depth={self.depth})"
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
-        """The snapshot's book, then one book event per applied payload."""
+        """One book event per applied payload (the snapshot alone has no event time)."""
         book = OrderBook(symbol)
         book.apply_snapshot(self.snapshot)
         depth = self.depth
         of_book = BookUpdate.of_book
-        yield of_book(book, depth=depth)
         payloads = self.payloads() if callable(self.payloads) else self.payloads
         for n, raw in enumerate(payloads, 1):
             if book.apply_depth_update(raw):
@@ -69,7 +68,7 @@ class DepthReplay:
                 await asyncio.sleep(0)
 
 
-class ReplayMarket(DepthReplay):
+class ReplayMarket(RawDepthMarket):
     """A deterministic market: a synthetic depth stream's snapshot, then ``count`` updates."""
 
     def __init__(self, stream: SyntheticDepthStream, count: int, *, depth: int = 20) -> None:

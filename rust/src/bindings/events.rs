@@ -234,7 +234,7 @@ event_class! {
 
 event_class! {
     /// One fill of an order.
-    PyFill(ev::Fill) as "Fill",
+    PyFill(ev::Fill) as "OrderFill",
     repr "price={}, qty={}, commission={}, commission_asset={:?}" (price, qty, commission, commission_asset) {
         int trade_id;
         str commission_asset;
