@@ -272,11 +272,10 @@ class Runner:
     async def _on_market(self, event: MarketEvent) -> None:
         ctx, strategy = self.ctx, self.strategy
         ctx.run_log.market_events += 1
-        is_book = isinstance(event, BookUpdate)
-        if is_book:
-            ctx.book = event  # type: ignore[assignment]
+        if isinstance(event, BookUpdate):
+            ctx.book = event
         else:
-            ctx.last_trade = event  # type: ignore[assignment]
+            ctx.last_trade = event
         simulated = self._simulated
         if simulated is not None:
             for update in simulated.on_market(event):
@@ -290,12 +289,15 @@ class Runner:
             ctx.run_log.started_ms = self.clock.now_ms()
             await strategy.on_start(ctx)
             await self._drain()
-        if is_book:
-            await strategy.on_book(ctx, event)  # type: ignore[arg-type]
+        if isinstance(event, BookUpdate):
+            await strategy.on_book(ctx, event)
         else:
-            await strategy.on_trade(ctx, event)  # type: ignore[arg-type]
+            await strategy.on_trade(ctx, event)
         if simulated is not None:
-            await self._drain()
+            # What the callback's orders did on a simulated venue (inline: no coroutine per event).
+            while updates := simulated.take_updates():
+                for update in updates:
+                    await self._dispatch(update)
         self._sample()
 
     async def _dispatch(self, update: OrderUpdate) -> None:
