@@ -119,8 +119,13 @@ def _opt_dec(value: object, what: str) -> Decimal | None:
     return None if value is None else _dec(value, what)
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def _amount(value: Decimal | str) -> str:
+    """An amount as stored: plain notation, every digit kept (``0.00000001``, not ``1E-8``)."""
+    return format(_dec(value, "amount"), "f")
+
+
+def _text(value: Decimal | str | None) -> str | None:
+    return None if value is None else _amount(value)
 
 
 @dataclass(frozen=True)
@@ -344,8 +349,8 @@ class Journal:
                         intent.symbol,
                         intent.side,
                         intent.type,
-                        str(intent.quantity),
-                        None if intent.price is None else str(intent.price),
+                        _amount(intent.quantity),
+                        _text(intent.price),
                         intent.time_in_force,
                         now,
                         now,
@@ -399,9 +404,9 @@ class Journal:
                 (
                     client_order_id,
                     str(fill.trade_id),
-                    str(fill.price),
-                    str(fill.quantity),
-                    str(fill.commission),
+                    _amount(fill.price),
+                    _amount(fill.quantity),
+                    _amount(fill.commission),
                     fill.commission_asset,
                     fill.time_ms,
                 ),
@@ -444,7 +449,7 @@ class Journal:
                 (
                     state,
                     order_id,
-                    str(executed),
+                    _amount(executed),
                     _text(quote),
                     time_ms if time_ms is not None else _now_ms(),
                     reason,
