@@ -2,16 +2,18 @@
 
 A venue (Binance, the paper broker, a future Kraken or OKX adapter) implements :class:`Venue`
 with the exchange-neutral, frozen value types below; amounts are always ``decimal.Decimal``.
-A second exchange is one adapter class that maps its wire formats to these types.
+A second exchange is one adapter class that maps its wire formats to these types. The order
+rules (:class:`SymbolRules`, the open statuses) live in :mod:`tradewire.rules` and are
+re-exported here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from tradewire.errors import InvalidOrder
+from tradewire.rules import OPEN_STATUSES, SymbolRules, is_open
 
 if TYPE_CHECKING:
     from tradewire._core import OrderBook
@@ -33,74 +35,7 @@ __all__ = [
 
 Side = Literal["BUY", "SELL"]
 OrderType = Literal["LIMIT", "MARKET"]
-OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
-"""Statuses of an order still working on the venue."""
 _ZERO = Decimal(0)
-
-
-def _steps(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    """``value`` rounded to a multiple of ``step`` (no-op for a zero step)."""
-    if step <= 0:
-        return value
-    return (value / step).to_integral_value(rounding=rounding) * step
-
-
-@dataclass(frozen=True)
-class SymbolRules:
-    """A symbol's trading rules: assets, tick size, step size and minimum notional."""
-
-    symbol: str
-    base_asset: str
-    quote_asset: str
-    tick_size: Decimal
-    step_size: Decimal
-    min_qty: Decimal = _ZERO
-    min_notional: Decimal = _ZERO
-    max_qty: Decimal = _ZERO
-    min_price: Decimal = _ZERO
-
-    def round_price(self, price: Decimal, side: Side | None = None) -> Decimal:
-        """``price`` on the tick: a BUY rounds down, a SELL up, no side to the nearest."""
-        mode = {"BUY": ROUND_FLOOR, "SELL": ROUND_CEILING, None: ROUND_HALF_EVEN}[side]
-        return _steps(price, self.tick_size, mode)
-
-    def floor_quantity(self, quantity: Decimal) -> Decimal:
-        """``quantity`` floored to the step size."""
-        return _steps(quantity, self.step_size, ROUND_FLOOR)
-
-    def check(self, request: OrderRequest, reference_price: Decimal | None = None) -> None:
-        """Raise :class:`InvalidOrder` if ``request`` breaks a rule, saying which and why."""
-
-        def fail(msg: str) -> InvalidOrder:
-            return InvalidOrder(f"{self.symbol}: {msg}", endpoint="symbol rules")
-
-        if request.symbol != self.symbol:
-            raise fail(f"the order is for {request.symbol}, the rules for {self.symbol}")
-        qty = request.quantity
-        if qty <= 0:
-            raise fail(f"quantity {qty} must be above zero")
-        if self.step_size > 0 and qty % self.step_size != 0:
-            raise fail(f"quantity {qty} is not a multiple of the step size {self.step_size}")
-        if qty < self.min_qty:
-            raise fail(f"quantity {qty} is below the minimum quantity {self.min_qty}")
-        if self.max_qty > 0 and qty > self.max_qty:
-            raise fail(f"quantity {qty} is above the maximum quantity {self.max_qty}")
-        price = request.price
-        if request.type == "LIMIT":
-            if price is None or price <= 0:
-                raise fail("a LIMIT order needs a price above zero")
-            if self.tick_size > 0 and price % self.tick_size != 0:
-                raise fail(f"price {price} is not a multiple of the tick size {self.tick_size}")
-            if price < self.min_price:
-                raise fail(f"price {price} is below the minimum price {self.min_price}")
-        elif price is not None:
-            raise fail("a MARKET order takes no price")
-        notional_price = price if price is not None else reference_price
-        if notional_price is not None and qty * notional_price < self.min_notional:
-            raise fail(
-                f"notional {qty * notional_price} ({qty} x {notional_price}) is below the "
-                f"minimum notional {self.min_notional} {self.quote_asset}"
-            )
 
 
 @dataclass(frozen=True)
@@ -147,7 +82,7 @@ class Order:
     @property
     def is_open(self) -> bool:
         """Still working on the venue."""
-        return self.status in OPEN_STATUSES
+        return is_open(self.status)
 
     @property
     def remaining(self) -> Decimal:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tradewire import ExactDecimal
-from tradewire.binance.filters import ExchangeInfo, SymbolFilters
+from tradewire.binance.filters import ExchangeInfo, rules_from_exchange_info
 from tradewire.errors import InvalidOrder
 
 if TYPE_CHECKING:
@@ -41,20 +41,18 @@ def test_reads_every_symbol_and_the_rate_limits(info: ExchangeInfo) -> None:
 def test_rounding_is_exact_and_never_worse_than_asked(info: ExchangeInfo) -> None:
     btc = info.filters("BTCUSDT")
     buy = btc.prepare("BUY", "LIMIT", quantity="0.0012345678", price="61234.5678")
-    assert buy.quantity == "0.00123" and buy.price == "61234.56"
+    assert buy.params() == {"quantity": "0.00123", "price": "61234.56"}
     sell = btc.prepare("SELL", "LIMIT", quantity=Decimal("0.0012399"), price="61234.561")
-    assert sell.quantity == "0.00123" and sell.price == "61234.57"
+    assert sell.params() == {"quantity": "0.00123", "price": "61234.57"}
     exact = btc.prepare("SELL", "LIMIT", quantity="1", price=ExactDecimal("61234.56"))
-    assert exact.price == "61234.56" and exact.params() == {"quantity": "1", "price": "61234.56"}
+    assert exact.params() == {"quantity": "1.00000", "price": "61234.56"}  # step/tick decimals
     shib = info.filters("SHIBUSDT")  # tick 0.00000001, step 1
     order = shib.prepare("BUY", "LIMIT", quantity="1000000.9", price="0.000041239")
-    assert order.quantity == "1000000" and order.price == "0.00004123"
+    assert order.params() == {"quantity": "1000000", "price": "0.00004123"}
     # Rounding agrees with the Rust core's exact decimals.
     for q in ("0.00001", "0.123456789", "12.3"):
-        expected = str(ExactDecimal(q).floor_to(str(btc.step_size)))
-        assert Decimal(
-            btc.prepare("BUY", "LIMIT", quantity=q, price="1000000").quantity or "0"
-        ) == (Decimal(expected))
+        expected = ExactDecimal(q).floor_to(btc.step_size).to_decimal()
+        assert btc.prepare("BUY", "LIMIT", quantity=q, price="1000000").quantity == expected
 
 
 @pytest.mark.parametrize(
@@ -62,42 +60,51 @@ def test_rounding_is_exact_and_never_worse_than_asked(info: ExchangeInfo) -> Non
     [
         ({"quantity": "0.000009", "price": "60000"}, "below LOT_SIZE minQty 0.00001"),
         ({"quantity": "9001", "price": "1"}, "above LOT_SIZE maxQty 9000"),
-        ({"quantity": "0.0001", "price": "60000"}, r"notional 6 .* below the minimum notional 10"),
+        (
+            {"quantity": "0.0001", "price": "60000"},
+            r"notional 6 .* below MIN_NOTIONAL minNotional 10",
+        ),
         ({"quantity": "1", "price": "0.001"}, "below PRICE_FILTER minPrice 0.01"),
         ({"quantity": "0.001", "price": "2000000"}, "above PRICE_FILTER maxPrice 1000000"),
         ({"quantity": "-1", "price": "60000"}, "quantity must be positive"),
         ({"quantity": "abc", "price": "60000"}, "'abc' is not a decimal number"),
+        ({"quantity": "0.000011", "price": "0"}, "price must be positive"),
+        ({"quantity": "0.001"}, "a LIMIT order needs a price"),
     ],
 )
 def test_bad_orders_fail_with_the_filter_limit_and_value(
     info: ExchangeInfo, kwargs: dict[str, str], message: str
 ) -> None:
     with pytest.raises(InvalidOrder, match=message) as err:
-        info.filters("BTCUSDT").prepare("BUY", "LIMIT", **kwargs)
+        info.filters("BTCUSDT").prepare(
+            "BUY", "LIMIT", quantity=kwargs.get("quantity"), price=kwargs.get("price")
+        )
     assert str(err.value).startswith("BTCUSDT: ")
 
 
 def test_market_orders_and_percent_price(info: ExchangeInfo) -> None:
     btc = info.filters("BTCUSDT")
     market = btc.prepare("SELL", "MARKET", quantity="0.5000009")
-    assert market.quantity == "0.5" and market.price is None
+    assert market.params() == {"quantity": "0.50000"} and market.price is None
     with pytest.raises(InvalidOrder, match="MARKET_LOT_SIZE maxQty"):
         btc.prepare("SELL", "MARKET", quantity="1000")
-    with pytest.raises(InvalidOrder, match=r"notional 5 .* minimum notional 10"):
+    with pytest.raises(InvalidOrder, match=r"notional 5 .* below MIN_NOTIONAL minNotional 10"):
         btc.prepare("SELL", "MARKET", quantity="0.0001", reference_price="50000")
-    with pytest.raises(InvalidOrder, match=r"notional 5 .* minimum notional 10"):
+    with pytest.raises(InvalidOrder, match=r"notional 5 .* below MIN_NOTIONAL minNotional 10"):
         btc.prepare("BUY", "MARKET", quote_order_qty="5")
-    with pytest.raises(InvalidOrder, match="outside PERCENT_PRICE range"):
+    with pytest.raises(InvalidOrder, match="a MARKET order takes no price"):
+        btc.prepare("BUY", "MARKET", quantity="1", price="60000")
+    with pytest.raises(InvalidOrder, match="outside the PERCENT_PRICE range"):
         btc.prepare("BUY", "LIMIT", quantity="1", price="300000", reference_price="50000")
     assert btc.prepare("BUY", "LIMIT", quantity="1", price="60000", reference_price="50000")
-    with pytest.raises(TypeError, match="not float"):
+    with pytest.raises(InvalidOrder, match=r"BTCUSDT: quantity must be exact .* not the float"):
         btc.prepare("BUY", "LIMIT", quantity=0.1, price="60000")  # type: ignore[arg-type]
     with pytest.raises(InvalidOrder, match="order type OCO is not allowed"):
         btc.prepare("BUY", "OCO", quantity="1")
 
 
 def test_percent_price_by_side_and_notional_filter() -> None:
-    symbol = SymbolFilters.from_exchange_info(
+    symbol = rules_from_exchange_info(
         {
             "symbol": "XYZUSDT",
             "status": "TRADING",
@@ -123,12 +130,13 @@ def test_percent_price_by_side_and_notional_filter() -> None:
             ],
         }
     )
-    assert symbol.prepare("BUY", "LIMIT", quantity="2", price="5.9").price == "5.5"
-    assert symbol.prepare("SELL", "LIMIT", quantity="2", price="5.1").price == "5.5"
-    with pytest.raises(InvalidOrder, match="above the maximum notional 1000"):
+    assert symbol.prepare("BUY", "LIMIT", quantity="2", price="5.9").price == Decimal("5.5")
+    assert symbol.prepare("SELL", "LIMIT", quantity="2", price="5.1").price == Decimal("5.5")
+    with pytest.raises(InvalidOrder, match="above NOTIONAL maxNotional 1000"):
         symbol.prepare("BUY", "LIMIT", quantity="100", price="11")
-    assert symbol.prepare("SELL", "MARKET", quantity="1", reference_price="1").quantity == "1"
-    with pytest.raises(InvalidOrder, match="PERCENT_PRICE range"):
+    market = symbol.prepare("SELL", "MARKET", quantity="1", reference_price="1")
+    assert market.params() == {"quantity": "1"}  # applyMinToMarket is false
+    with pytest.raises(InvalidOrder, match="outside the PERCENT_PRICE_BY_SIDE range"):
         symbol.prepare("BUY", "LIMIT", quantity="2", price="13", reference_price="10")
     assert symbol.prepare("SELL", "LIMIT", quantity="2", price="13", reference_price="10")
 

@@ -66,7 +66,7 @@ def test_bad_parameters_are_explained(kwargs: dict[str, object], message: str) -
 
 def test_not_enough_balance_is_explained() -> None:
     plan = GridPlan(GridParams(D("100"), D("110"), 4, quantity_per_grid=D("1")), RULES, D("104"))
-    with pytest.raises(BotConfigError, match=r"needs 202\.5 USDT"):
+    with pytest.raises(BotConfigError, match=r"needs 202\.50 USDT"):
         plan.check({"USDT": Balance("USDT", D("50")), "BTC": Balance("BTC", D("5"))}, RULES)
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tradewire.errors import InsufficientFunds, OrderNotFound
+from tradewire.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from tradewire.model import BookUpdate, MarketTrade, OrderRequest, SymbolRules
 from tradewire.venues.paper import PaperBroker
 
@@ -80,3 +80,21 @@ async def test_insufficient_funds_is_refused_without_change() -> None:
     with pytest.raises(InsufficientFunds):
         await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("11"), "b1", D("99")))
     assert (await broker.balances())["USDT"].free == D("1000")
+
+
+@pytest.mark.asyncio
+async def test_orders_are_rounded_by_the_rules_and_fees_rounded_down() -> None:
+    broker = PaperBroker(RULES, {"USDT": "1000", "BTC": "5"}, taker_fee="0.00075")
+    broker.on_market(
+        BookUpdate("BTCUSDT", ((D("99.99"), D(1)),), ((D("101.00"), D(1)),), time_ms=1)
+    )
+    sold = await broker.place_order(OrderRequest("BTCUSDT", "SELL", "MARKET", D("0.1234"), "m1"))
+    assert sold.quantity == D("0.123")  # floored to the step 0.001
+    (fill,) = [u.fill for u in broker.take_updates() if u.fill]
+    assert fill.commission == D("0.00922407")  # 12.29877 x 0.00075 = 0.0092240775, rounded down
+    bought = await broker.place_order(
+        OrderRequest("BTCUSDT", "BUY", "LIMIT", D("0.1999"), "b1", D("50.005"))
+    )
+    assert (bought.quantity, bought.price) == (D("0.199"), D("50.00"))  # a BUY rounds down
+    with pytest.raises(InvalidOrder, match="below NOTIONAL minNotional 5"):
+        await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("0.01"), "b2", D(50)))

@@ -25,15 +25,17 @@ def test_rounding_follows_the_side() -> None:
 @pytest.mark.parametrize(
     ("qty", "price", "message"),
     [
-        (D("0.000015"), D("65000"), "step size"),
-        (D("0.001"), D("65000.001"), "tick size"),
-        (D("0.00001"), D("65000"), "minimum notional"),
+        (D("0.000015"), D("65000"), "not a multiple of LOT_SIZE stepSize 0.00001"),
+        (D("0.001"), D("65000.001"), "not a multiple of PRICE_FILTER tickSize 0.01"),
+        (D("0.00001"), D("65000"), "notional 0.65 .* below NOTIONAL minNotional 5"),
     ],
 )
 def test_check_names_the_broken_rule(qty: D, price: D, message: str) -> None:
     request = OrderRequest("BTCUSDT", "BUY", "LIMIT", qty, "c1", price)
     with pytest.raises(InvalidOrder, match=message):
         RULES.check(request)
+    with pytest.raises(InvalidOrder, match="the order is for ETHUSDT"):
+        RULES.check(OrderRequest("ETHUSDT", "BUY", "LIMIT", D("1"), "c1", D("65000")))
 
 
 def test_requests_refuse_floats() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from tradewire._core import Signer
@@ -37,6 +36,7 @@ from tradewire.errors import (
     OrderStatusUnknown,
     RateLimitExceeded,
 )
+from tradewire.rules import new_client_order_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
@@ -57,11 +57,6 @@ __all__ = ["BinanceClient", "new_client_order_id"]
 _ORDER = "/api/v3/order"
 # Errors after which querying the order again may give an answer.
 _TRANSIENT = (NetworkError, ExchangeUnavailable, OrderStatusUnknown, RateLimitExceeded)
-
-
-def new_client_order_id() -> str:
-    """A fresh ``newClientOrderId`` (32 characters, within Binance's ``[.A-Za-z0-9:/_-]{1,36}``)."""
-    return "tw" + secrets.token_hex(15)
 
 
 def _json(raw: bytes) -> Any:

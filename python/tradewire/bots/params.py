@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 from tradewire.errors import BotConfigError
+from tradewire.rules import to_decimal
 
 if TYPE_CHECKING:
     from tradewire.model import Balance, SymbolRules
@@ -32,12 +33,6 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
-
-
-def _dec(value: Decimal | str | int, name: str) -> Decimal:
-    if isinstance(value, float):
-        raise BotConfigError(f"{name} must be exact (a decimal string), not the float {value}")
-    return Decimal(value)
 
 
 @dataclass(frozen=True)
@@ -58,11 +53,11 @@ class GridParams:
         for name in ("lower_price", "upper_price", "investment", "quantity_per_grid"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _dec(value, name))
+                object.__setattr__(self, name, to_decimal(value, name, error=BotConfigError))
         for name in ("stop_loss", "take_profit"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _dec(value, name))
+                object.__setattr__(self, name, to_decimal(value, name, error=BotConfigError))
         if self.lower_price <= 0 or self.upper_price <= self.lower_price:
             raise BotConfigError(
                 f"need 0 < lower_price < upper_price, got {self.lower_price} and {self.upper_price}"
@@ -170,7 +165,7 @@ class DcaParams:
         ):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, _dec(value, name))
+                object.__setattr__(self, name, to_decimal(value, name, error=BotConfigError))
         if self.base_order_size <= 0 or self.safety_order_size <= 0:
             raise BotConfigError("base_order_size and safety_order_size must be above zero")
         if not 0 <= self.max_safety_orders <= 100:

@@ -20,19 +20,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
-import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.config import ensure_home, validate_name
 from tradewire.errors import JournalError, UnknownOrder
+from tradewire.rules import OPEN_STATUSES, is_open, is_valid_client_order_id, new_client_order_id
+from tradewire.rules import to_decimal as _to_decimal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -54,8 +54,8 @@ __all__ = [
 
 UNRESOLVED_STATES = frozenset({"INTENT", "UNKNOWN"})
 """Recorded but not confirmed by the exchange: maybe sent, answer lost."""
-OPEN_STATES = frozenset({"NEW", "PENDING_NEW", "PARTIALLY_FILLED", "PENDING_CANCEL"})
-"""Working on the exchange."""
+OPEN_STATES = OPEN_STATUSES
+"""Working on the exchange (:data:`tradewire.rules.OPEN_STATUSES`)."""
 TERMINAL_STATES = frozenset(
     {"FILLED", "CANCELED", "REJECTED", "EXPIRED", "EXPIRED_IN_MATCH", "NOT_PLACED"}
 )
@@ -68,7 +68,6 @@ _RANK = {
     "PARTIALLY_FILLED": 3,
     "PENDING_CANCEL": 4,
 }
-_CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")  # Binance's newClientOrderId pattern
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
     client_order_id TEXT PRIMARY KEY,
@@ -112,36 +111,21 @@ def _now_ms() -> int:
 
 
 def _dec(value: object, what: str) -> Decimal:
-    """An exact Decimal from a Decimal, int, decimal string or ExactDecimal; never a float."""
-    if isinstance(value, (bool, float)):
-        raise JournalError(
-            f"{what} must be exact (a decimal string or Decimal), "
-            f"not the {type(value).__name__} {value!r}"
-        )
-    if isinstance(value, Decimal):
-        result = value
-    else:
-        try:
-            result = Decimal(str(value))
-        except InvalidOperation:
-            raise JournalError(f"{what} is not a decimal number: {value!r}") from None
-    if not result.is_finite():
-        raise JournalError(f"{what} must be a finite number")
-    return result
+    """An exact Decimal (:func:`tradewire.rules.to_decimal`), or a ``JournalError``."""
+    return _to_decimal(value, what, error=JournalError)
 
 
 def _opt_dec(value: object, what: str) -> Decimal | None:
     return None if value is None else _dec(value, what)
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def _amount(value: Decimal | str) -> str:
+    """An amount as stored: plain notation, every digit kept (``0.00000001``, not ``1E-8``)."""
+    return format(_dec(value, "amount"), "f")
 
 
-def new_client_order_id(prefix: str = "tw") -> str:
-    """A fresh client order id (``PREFIX-`` + 16 random hex digits), valid on Binance."""
-    prefix = re.sub(r"[^.A-Z:/a-z0-9_-]", "", prefix)[:19]
-    return f"{prefix}-{secrets.token_hex(8)}" if prefix else secrets.token_hex(8)
+def _text(value: Decimal | str | None) -> str | None:
+    return None if value is None else _amount(value)
 
 
 @dataclass(frozen=True)
@@ -157,10 +141,10 @@ class OrderIntent:
     time_in_force: str | None = None
 
     def __post_init__(self) -> None:
-        if not _CLIENT_ID.match(self.client_order_id):
+        if not is_valid_client_order_id(self.client_order_id):
             raise JournalError(
                 f"client order id {self.client_order_id!r} must be 1 to 36 of "
-                "letters, digits and . : / _ -"
+                "letters, digits, - and _"
             )
         if self.side not in ("BUY", "SELL"):
             raise JournalError(f"side must be BUY or SELL, not {self.side!r}")
@@ -236,7 +220,7 @@ class JournaledOrder:
     @property
     def is_open(self) -> bool:
         """Working on the exchange (new or partly filled)."""
-        return self.state in OPEN_STATES
+        return is_open(self.state)
 
     @property
     def is_unresolved(self) -> bool:
@@ -365,8 +349,8 @@ class Journal:
                         intent.symbol,
                         intent.side,
                         intent.type,
-                        str(intent.quantity),
-                        None if intent.price is None else str(intent.price),
+                        _amount(intent.quantity),
+                        _text(intent.price),
                         intent.time_in_force,
                         now,
                         now,
@@ -420,9 +404,9 @@ class Journal:
                 (
                     client_order_id,
                     str(fill.trade_id),
-                    str(fill.price),
-                    str(fill.quantity),
-                    str(fill.commission),
+                    _amount(fill.price),
+                    _amount(fill.quantity),
+                    _amount(fill.commission),
                     fill.commission_asset,
                     fill.time_ms,
                 ),
@@ -465,7 +449,7 @@ class Journal:
                 (
                     state,
                     order_id,
-                    str(executed),
+                    _amount(executed),
                     _text(quote),
                     time_ms if time_ms is not None else _now_ms(),
                     reason,

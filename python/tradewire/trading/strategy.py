@@ -25,13 +25,15 @@ from tradewire.clock import WallClock
 from tradewire.errors import (
     APIError,
     ExchangeUnavailable,
+    InvalidOrder,
     NetworkError,
     OrderNotFound,
     OrderStatusUnknown,
 )
 from tradewire.model import Balance as _Balance
 from tradewire.model import OrderRequest
-from tradewire.trading.journal import JournalFill, OrderIntent, new_client_order_id
+from tradewire.rules import new_client_order_id
+from tradewire.trading.journal import JournalFill, OrderIntent
 from tradewire.trading.pnl import PnL, PnLTracker
 
 if TYPE_CHECKING:
@@ -182,8 +184,31 @@ class StrategyContext:
         return await self.place("SELL", quantity, price)
 
     async def place(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order:
-        """Place an order (journaled first in paper and live mode); returns the venue's view."""
+        """Place an order; returns the venue's view of it.
+
+        The request is first rounded to the symbol's rules (quantity floored to the step, price
+        rounded to the tick away from the market: a BUY down, a SELL up) and checked; then, in
+        paper and live mode, journaled exactly as it is sent.
+
+        Raises:
+            InvalidOrder: the rounded order still breaks a rule (named; nothing is journaled or
+                sent), or the venue refused it.
+        """
         order_type: OrderType = "MARKET" if price is None else "LIMIT"
+        try:
+            prepared = self.rules.prepare(
+                side,
+                order_type,
+                quantity=quantity,
+                price=price,
+                reference_price=self._reference_price(side) if price is None else None,
+            )
+        except InvalidOrder as e:
+            self.run_log.orders_rejected += 1
+            self.log(f"refused {side} {order_type} {quantity} @ {price or 'market'}: {e.msg}")
+            raise
+        assert prepared.quantity is not None
+        quantity, price = prepared.quantity, prepared.price
         adopted = self._claim(side, order_type, quantity, price)
         if adopted is not None:
             return adopted
@@ -235,6 +260,12 @@ class StrategyContext:
                 order_id=order.order_id,
             )
         return self._orders[order.client_order_id]
+
+    def _reference_price(self, side: Side) -> Decimal | None:
+        """The price a market order would meet: the best ask for a BUY, the best bid for a SELL."""
+        book = self.book
+        best = None if book is None else book.best_ask if side == "BUY" else book.best_bid
+        return best if best is not None else self.mark_price
 
     async def cancel(self, client_order_id: str) -> Order | None:
         """Cancel one open order; None if it was no longer open."""

@@ -54,25 +54,9 @@ log = logging.getLogger("tradewire.venues.binance")
 _ZERO = Decimal(0)
 
 
-def _trim(value: Decimal) -> Decimal:
-    """``0.01000000`` as ``0.01`` (so prices carry the tick's decimals), integers unchanged."""
-    trimmed = value.normalize()
-    return trimmed if trimmed.as_tuple().exponent <= 0 else value  # type: ignore[operator]
-
-
 def rules_from_filters(filters: SymbolFilters) -> SymbolRules:
-    """Exchange-neutral rules from Binance's symbol filters."""
-    return SymbolRules(
-        symbol=filters.symbol,
-        base_asset=filters.base_asset,
-        quote_asset=filters.quote_asset,
-        tick_size=_trim(filters.tick_size),
-        step_size=_trim(filters.step_size),
-        min_qty=filters.min_qty,
-        min_notional=filters.min_notional,
-        max_qty=filters.max_qty,
-        min_price=filters.min_price,
-    )
+    """Exchange-neutral rules from Binance's symbol filters (they are the same rules)."""
+    return filters
 
 
 def _order_type(binance_type: str | None) -> OrderType:

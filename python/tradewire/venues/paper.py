@@ -9,19 +9,24 @@ updates that event caused. Fill model (exact, with ``Decimal``):
 - a MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker;
   a MARKET order the book cannot fill in full fills what it can and expires;
 - the commission (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset
-  received, rounded to 8 decimals as Binance does; funds are locked while an order rests.
+  received, rounded by :func:`tradewire.rules.commission`; funds are locked while an order rests.
+
+An order is rounded and checked by the symbol's rules (:meth:`SymbolRules.prepare
+<tradewire.rules.SymbolRules.prepare>`) exactly as the Binance client does it, so the same
+request gives the same order, or the same error, on paper and live.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire.clock import WallClock
 from tradewire.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from tradewire.model import Balance, BookUpdate, Fill, MarketTrade, Order, OrderUpdate
+from tradewire.rules import commission as binance_commission
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
@@ -32,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["PaperBroker"]
 
 _ZERO = Decimal(0)
-_FEE_QUANTUM = Decimal("0.00000001")
 _ENDPOINT = "paper broker"
 
 
@@ -92,7 +96,13 @@ class PaperBroker:
         return {a: Balance(a, self._free[a], self._locked[a]) for a in sorted(self._free)}
 
     async def place_order(self, request: OrderRequest) -> Order:
-        """Check, lock funds, take what crosses the book, and rest the rest (LIMIT)."""
+        """Round and check by the rules, lock funds, take what crosses the book, rest the rest.
+
+        Raises:
+            InvalidOrder: the order breaks the symbol's rules (named), is a duplicate, or is a
+                MARKET order before any book.
+            InsufficientFunds: the free balance cannot pay for it.
+        """
         self._check_symbol(request.symbol)
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
@@ -105,15 +115,22 @@ class PaperBroker:
                     endpoint=_ENDPOINT,
                 )
             reference = book.best_ask if request.side == "BUY" else book.best_bid
-        self.rules.check(request, reference)
+        prepared = self.rules.prepare(
+            request.side,
+            request.type,
+            quantity=request.quantity,
+            price=request.price,
+            reference_price=reference,
+        )
+        assert prepared.quantity is not None
         order = Order(
             symbol=request.symbol,
             side=request.side,
             type=request.type,
-            quantity=request.quantity,
+            quantity=prepared.quantity,
             client_order_id=request.client_order_id,
             status="NEW",
-            price=request.price,
+            price=prepared.price,
             order_id=str(self._next_order_id),
             time_ms=self._now(),
         )
@@ -286,7 +303,7 @@ class PaperBroker:
         cid = order.client_order_id
         resting = cid in self._order_locks
         if order.side == "BUY":
-            commission = (qty * rate).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
+            commission = binance_commission(qty, rate)
             fee_asset = base
             paid = order.price * qty if resting and order.price is not None else value
             if resting:
@@ -297,7 +314,7 @@ class PaperBroker:
                 self._free[quote] -= value
             self._free[base] += qty - commission
         else:
-            commission = (value * rate).quantize(_FEE_QUANTUM, rounding=ROUND_HALF_UP)
+            commission = binance_commission(value, rate)
             fee_asset = quote
             if resting:
                 self._locked[base] -= qty
