@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from tradewire import Signer
-from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, OrderUpdate
+from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, ExecutionReport
 from tradewire.binance.wsapi import WsApiClient
 from tradewire.errors import APIError, InvalidSignature, NetworkError, OrderNotFound
 from tradewire.exchange import LocalExchange
@@ -47,7 +47,7 @@ def client_for(ex: LocalExchange, key: tuple[str, str], **kw: Any) -> WsApiClien
 
 
 async def next_event(
-    events: AsyncGenerator[OrderUpdate | BalanceUpdate | AccountUpdate, None],
+    events: AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None],
     kind: type[Any],
     timeout: float = 5.0,
 ) -> Any:
@@ -177,7 +177,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
                 symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                 quantity="0.01", price="60000", newClientOrderId="maker-sell",
             )  # fmt: skip
-            new = await next_event(events, OrderUpdate)
+            new = await next_event(events, ExecutionReport)
             assert (new.client_order_id, new.execution_type, new.status) == (
                 "maker-sell",
                 "NEW",
@@ -187,7 +187,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
                 symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                 quantity="0.004", price="60000",
             )  # fmt: skip
-            fill = await next_event(events, OrderUpdate)
+            fill = await next_event(events, ExecutionReport)
             assert fill.execution_type == "TRADE" and fill.status == "PARTIALLY_FILLED"
             assert fill.last_filled_qty == Decimal("0.004")
             assert fill.last_filled_price == Decimal("60000")
@@ -199,7 +199,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
             assert locked == Decimal("0.006") and free == Decimal("0.99")
 
             await maker.cancel_order(symbol="BTCUSDT", origClientOrderId="maker-sell")
-            cancel = await next_event(events, OrderUpdate)
+            cancel = await next_event(events, ExecutionReport)
             assert cancel.status == "CANCELED" and cancel.client_order_id == "maker-sell"
             assert cancel.cumulative_filled_qty == Decimal("0.004")
         finally:

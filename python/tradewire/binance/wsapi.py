@@ -30,7 +30,7 @@ from tradewire.binance.signing import sign_ws_params
 from tradewire.binance.userdata import (
     AccountUpdate,
     BalanceUpdate,
-    OrderUpdate,
+    ExecutionReport,
     StreamTerminated,
     parse_user_event,
 )
@@ -369,7 +369,9 @@ class WsApiClient:
             self._subscriptions.add(result["subscriptionId"])
             return self._generation
 
-    async def user_data(self) -> AsyncGenerator[OrderUpdate | BalanceUpdate | AccountUpdate, None]:
+    async def user_data(
+        self,
+    ) -> AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None]:
         """Subscribe to this key's user data and yield its events, resubscribing as needed.
 
         It subscribes with ``userDataStream.subscribe.signature`` and again after an
@@ -402,7 +404,7 @@ class WsApiClient:
                     if isinstance(event, StreamTerminated):
                         self._subscriptions.discard(item["subscriptionId"])
                         break
-                    if isinstance(event, (OrderUpdate, BalanceUpdate, AccountUpdate)):
+                    if isinstance(event, (ExecutionReport, BalanceUpdate, AccountUpdate)):
                         yield event
         finally:
             self._user_events = None

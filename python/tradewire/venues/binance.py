@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradewire.binance.userdata import OrderUpdate as BinanceOrderUpdate
+from tradewire.binance.userdata import ExecutionReport
 from tradewire.binance.wire import Trade
 from tradewire.errors import APIError, OrderNotFound
 from tradewire.model import Balance, Fill, MarketTrade, Order, OrderUpdate, SymbolRules
@@ -102,7 +102,7 @@ def order_from_response(response: OrderResponse, client_order_id: str | None = N
     )
 
 
-def order_from_user_event(event: BinanceOrderUpdate) -> OrderUpdate:
+def order_from_user_event(event: ExecutionReport) -> OrderUpdate:
     """The neutral :class:`OrderUpdate` (with its fill, on a trade) from an ``executionReport``."""
     order_type = _order_type(event.order_type)
     side = _side(event.side)
@@ -369,7 +369,7 @@ class BinanceVenue:
                 async with client.ws_api() as ws:
                     async for event in ws.user_data():
                         delay = 0.1
-                        if isinstance(event, BinanceOrderUpdate):
+                        if isinstance(event, ExecutionReport):
                             key = (
                                 event.order_id,
                                 event.execution_type,
