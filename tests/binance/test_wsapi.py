@@ -92,8 +92,7 @@ async def test_place_query_and_cancel_an_order(ex: LocalExchange) -> None:
         assert [o.order_id for o in await api.open_orders()] == [placed.order_id]
 
         account = await api.account_status()
-        usdt = next(b for b in account["balances"] if b["asset"] == "USDT")
-        assert Decimal(usdt["locked"]) == Decimal("50")  # 0.001 x 50000, locked exactly
+        assert account.balance("USDT").locked == Decimal("50")  # 0.001 x 50000, locked exactly
 
         canceled = await api.cancel_order(symbol="BTCUSDT", orderId=placed.order_id)
         assert canceled.order_id == placed.order_id and canceled.status == "CANCELED"
@@ -259,7 +258,7 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(ex: LocalE
             deltas = [e.delta for e in seen if isinstance(e, BalanceUpdate)]
             assert deltas == [Decimal("1"), Decimal("3")]
             # The connection is usable again for requests, too.
-            assert "balances" in await api.account_status()
+            assert (await api.account_status()).balance("BNB").free == Decimal("4.5")
         finally:
             collector.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -26,6 +26,7 @@ from websockets.asyncio.client import connect
 from websockets.protocol import State
 
 from tradewire._core import ExactDecimal
+from tradewire.binance.answers import AccountInfo
 from tradewire.binance.signing import sign_ws_params
 from tradewire.binance.userdata import (
     AccountUpdate,
@@ -347,10 +348,9 @@ class WsApiClient:
         result = await self.request("openOrders.status", {"symbol": symbol}, signed=True)
         return [parse_order_response(json.dumps(row, default=str)) for row in result]
 
-    async def account_status(self) -> dict[str, Any]:
-        """``account.status``: balances, permissions and commission rates, as Binance sends them."""
-        result: dict[str, Any] = await self.request("account.status", signed=True)
-        return result
+    async def account_status(self) -> AccountInfo:
+        """``account.status``: balances, permissions and commission rates."""
+        return AccountInfo.from_json(await self.request("account.status", signed=True))
 
     async def _subscribe_user_data(self) -> int:
         """Subscribe on the current connection (waiting out reconnects); its generation."""

@@ -27,6 +27,7 @@ from tradewire.venues.replay import _now_ms, book_update
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
+    from tradewire.binance.answers import AccountTrade
     from tradewire.binance.client import BinanceClient
     from tradewire.binance.filters import SymbolFilters
     from tradewire.binance.wire import OrderResponse
@@ -184,10 +185,7 @@ class BinanceVenue:
     async def balances(self) -> dict[str, Balance]:
         """Every asset of the account, free and locked."""
         account = await self._client.account()
-        return {
-            row["asset"]: Balance(row["asset"], Decimal(row["free"]), Decimal(row["locked"]))
-            for row in account.get("balances", [])
-        }
+        return {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
 
     async def place_order(self, request: OrderRequest) -> Order:
         """Place the order with ``newClientOrderId`` = the request's client order id."""
@@ -314,18 +312,18 @@ class BinanceVenue:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _fill(self, order: Order, trade: dict[str, Any]) -> Fill:
+    def _fill(self, order: Order, trade: AccountTrade) -> Fill:
         return Fill(
             client_order_id=order.client_order_id,
-            trade_id=str(trade["id"]),
+            trade_id=str(trade.id),
             symbol=order.symbol,
             side=order.side,
-            price=Decimal(str(trade["price"])),
-            quantity=Decimal(str(trade["qty"])),
-            commission=Decimal(str(trade["commission"])),
-            commission_asset=str(trade["commissionAsset"]),
-            time_ms=int(trade["time"]),
-            is_maker=bool(trade["isMaker"]),
+            price=trade.price,
+            quantity=trade.qty,
+            commission=trade.commission,
+            commission_asset=trade.commission_asset,
+            time_ms=trade.time,
+            is_maker=trade.is_maker,
         )
 
     def _track(self, order: Order, fill: Fill | None = None) -> None:
