@@ -20,7 +20,9 @@ from tradewire.errors import APIError, InvalidSignature, NetworkError, OrderNotF
 from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator
+
+    from binance.conftest import Eventually
 
 
 def now_ms() -> int:
@@ -62,13 +64,9 @@ async def next_event(
     return await asyncio.wait_for(find(), timeout)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    for _ in range(int(timeout / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out waiting for a condition")
+def subscribed(ex: LocalExchange) -> bool:
+    """Whether a user data subscription is live on the exchange."""
+    return any(s.subscriptions for s in ex.wsapi.sessions)
 
 
 @pytest.mark.asyncio
@@ -160,15 +158,15 @@ async def test_connecting_to_nothing_is_a_network_error() -> None:
 
 
 @pytest.mark.asyncio
-async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
+async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange, eventually: Eventually) -> None:
     maker_key, taker_key = new_key(ex), new_key(ex)
     async with client_for(ex, maker_key) as maker, client_for(ex, taker_key) as taker:
         events = maker.user_data()
         try:
-            subscribed = asyncio.ensure_future(anext(events))  # subscribes, then waits
-            await asyncio.sleep(0.2)
+            first = asyncio.ensure_future(anext(events))  # subscribes, then waits
+            await eventually(lambda: subscribed(ex), what="the user data subscription")
             ex.deposit(maker_key[0], "BNB", "2.5")
-            deposit = await asyncio.wait_for(subscribed, 5)
+            deposit = await asyncio.wait_for(first, 5)
             assert isinstance(deposit, BalanceUpdate)
             assert (deposit.asset, deposit.delta) == ("BNB", Decimal("2.5"))
 
@@ -222,15 +220,15 @@ def terminate_user_data(ex: LocalExchange) -> int:
     return ended
 
 
-async def deposits_seen(events: list[Any], delta: str) -> None:
-    """Wait until a BalanceUpdate of ``delta`` is in ``events``."""
-    await wait_until(
-        lambda: any(isinstance(e, BalanceUpdate) and e.delta == Decimal(delta) for e in events)
-    )
+def deposit_seen(events: list[Any], delta: str) -> bool:
+    """Whether a BalanceUpdate of ``delta`` is in ``events``."""
+    return any(isinstance(e, BalanceUpdate) and e.delta == Decimal(delta) for e in events)
 
 
 @pytest.mark.asyncio
-async def test_user_data_resubscribes_after_termination_and_reconnect(ex: LocalExchange) -> None:
+async def test_user_data_resubscribes_after_termination_and_reconnect(
+    ex: LocalExchange, eventually: Eventually
+) -> None:
     key = new_key(ex)
     seen: list[Any] = []
 
@@ -242,18 +240,18 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(ex: LocalE
         collector = asyncio.create_task(collect(api))
         try:
             ex.deposit(key[0], "BNB", "0.5")  # before the subscription: not seen
-            await asyncio.sleep(0.2)
+            await eventually(lambda: subscribed(ex), what="the user data subscription")
             assert terminate_user_data(ex) == 1
-            await asyncio.sleep(0.2)  # the client subscribes again
+            await eventually(lambda: subscribed(ex), what="the client to subscribe again")
             ex.deposit(key[0], "BNB", "1")
-            await deposits_seen(seen, "1")
+            await eventually(lambda: deposit_seen(seen, "1"), what="the deposit of 1")
 
             await ex.wsapi.close_all()  # the exchange closes the connection
-            await wait_until(
-                lambda: bool(api.reconnects and any(s.subscriptions for s in ex.wsapi.sessions))
+            await eventually(
+                lambda: bool(api.reconnects) and subscribed(ex), what="a new subscription"
             )
             ex.deposit(key[0], "BNB", "3")
-            await deposits_seen(seen, "3")
+            await eventually(lambda: deposit_seen(seen, "3"), what="the deposit of 3")
             assert api.reconnects == 1
             deltas = [e.delta for e in seen if isinstance(e, BalanceUpdate)]
             assert deltas == [Decimal("1"), Decimal("3")]
