@@ -31,8 +31,6 @@ from tradewire.binance.ratelimit import RateLimit, RateLimiter, request_weight
 from tradewire.binance.signing import sign_params, sign_ws_params, ws_api_payload
 from tradewire.binance.streams import Reconnected, StreamClient, StreamOverflow, StreamStats
 from tradewire.binance.transport import HttpAnswer, HttpSender
-from tradewire.binance.transport_aiohttp import AiohttpSender
-from tradewire.binance.transport_httpx import HttpxSender
 from tradewire.binance.urls import BINANCE, TESTNET, Endpoints, endpoints
 from tradewire.binance.userdata import (
     AccountUpdate,
@@ -70,7 +68,6 @@ __all__ = [
     "AccountTrade",
     "AccountUpdate",
     "AggTrade",
-    "AiohttpSender",
     "ApiErrorBody",
     "ApiRestrictions",
     "AssetBalance",
@@ -88,7 +85,6 @@ __all__ = [
     "Fill",
     "HttpAnswer",
     "HttpSender",
-    "HttpxSender",
     "Kline",
     "MakerTakerRates",
     "OrderBookTicker",

@@ -18,13 +18,8 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import aiohttp
-import httpx
-
 from tradewire.binance.ratelimit import counts_order, request_weight
 from tradewire.binance.signing import sign_params
-from tradewire.binance.transport_aiohttp import AiohttpSender
-from tradewire.binance.transport_httpx import HttpxSender
 from tradewire.binance.wire import parse_error_body
 from tradewire.errors import (
     APIError,
@@ -41,6 +36,9 @@ from tradewire.errors import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    import aiohttp
+    import httpx
 
     from tradewire._core import ParamValue, Signer
     from tradewire.binance.clock import ServerClock
@@ -246,28 +244,54 @@ def make_sender(
         ValueError: an unknown backend, or an ``http`` client of another backend.
     """
     if http is not None:
-        if isinstance(http, httpx.AsyncClient):
-            inferred: HttpBackend = "httpx"
-        elif isinstance(http, aiohttp.ClientSession):
-            inferred = "aiohttp"
-        else:
-            raise ValueError(
-                f"http must be an httpx.AsyncClient or aiohttp.ClientSession, not {type(http)}"
-            )
+        inferred = _backend_of(http)
         if backend is not None and backend != inferred:
             raise ValueError(f"http_backend={backend!r} does not match the {inferred} client given")
         backend = inferred
     if backend is None or backend == "aiohttp":
-        return AiohttpSender(
-            base_url,
-            timeout=timeout,
-            http=http if isinstance(http, aiohttp.ClientSession) else None,
-        )
+        return _aiohttp_sender(base_url, timeout, http)
     if backend == "httpx":
-        return HttpxSender(
-            base_url, timeout=timeout, http=http if isinstance(http, httpx.AsyncClient) else None
-        )
+        return _httpx_sender(base_url, timeout, http)
     raise ValueError(f"unknown HTTP backend {backend!r}; use 'aiohttp' or 'httpx'")
+
+
+# Each backend is imported when a sender of it is made: importing aiohttp takes ~120 ms and
+# httpx ~50 ms, which every start of the command would pay (``tradewire keys list`` too).
+
+
+def _backend_of(http: object) -> HttpBackend:
+    """Which backend a client object belongs to (an httpx or aiohttp client, or a subclass)."""
+    for cls in type(http).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("aiohttp", "httpx"):
+            return "aiohttp" if root == "aiohttp" else "httpx"
+    raise _not_a_client(http)
+
+
+def _not_a_client(http: object) -> ValueError:
+    return ValueError(
+        f"http must be an httpx.AsyncClient or aiohttp.ClientSession, not {type(http)}"
+    )
+
+
+def _aiohttp_sender(base_url: str, timeout: float, http: object) -> HttpSender:
+    import aiohttp
+
+    from tradewire.binance.transport_aiohttp import AiohttpSender
+
+    if http is not None and not isinstance(http, aiohttp.ClientSession):
+        raise _not_a_client(http)
+    return AiohttpSender(base_url, timeout=timeout, http=http)
+
+
+def _httpx_sender(base_url: str, timeout: float, http: object) -> HttpSender:
+    import httpx
+
+    from tradewire.binance.transport_httpx import HttpxSender
+
+    if http is not None and not isinstance(http, httpx.AsyncClient):
+        raise _not_a_client(http)
+    return HttpxSender(base_url, timeout=timeout, http=http)
 
 
 def _failure_error(failure: HttpFailure, endpoint: str, is_order: bool) -> APIError:
