@@ -19,6 +19,7 @@ from tradewire.exchange.streams import StreamConfig
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
+    from binance.conftest import Eventually
     from tradewire import OrderBook
 
 
@@ -28,7 +29,7 @@ def levels(rows: list[Any]) -> list[tuple[Decimal, Decimal]]:
 
 
 @pytest.mark.asyncio
-async def test_book_equals_the_exchange_after_a_long_faulty_run() -> None:
+async def test_book_equals_the_exchange_after_a_long_faulty_run(eventually: Eventually) -> None:
     config = StreamConfig(fast_ms=20, ping_interval_s=0.5, pong_timeout_s=2.0)
     async with (
         LocalExchange(symbols=("BTCUSDT",), market_interval_ms=2, streams=config) as ex,
@@ -52,18 +53,31 @@ async def test_book_equals_the_exchange_after_a_long_faulty_run() -> None:
         consumer = asyncio.create_task(consume())
         try:
             ex.set_faults(skip_sequence_every=25, drop_streams_every_s=0.6, delay_ms=30)
-            for _ in range(60):  # ~3 s of wall time, several thousand market steps
+            # At least ~3 s of wall time and several thousand market steps, and on until both
+            # faults have hit a few times (a loaded machine gets fewer updates through).
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            rounds = 0
+            while rounds < 60 or not (
+                stats.gaps >= 3 and stats.reconnects >= 2 and stats.ticker_checks > 50
+            ):
+                if loop.time() > deadline:
+                    break  # the assertions below say which fault did not hit
                 ex.advance(25)
+                rounds += 1
+                # Wall time is part of the behaviour: the faults (dropped connections every
+                # 0.6 s, delays) are timed, and the stream pushes at its own pace meanwhile.
                 await asyncio.sleep(0.05)
             steps = ex.metrics()
             ex.pause()
             ex.set_faults()
             ex.advance(3)  # a last change, sent without faults
             expected = (await http.get("/api/v3/depth?symbol=BTCUSDT&limit=5000")).json()
-            for _ in range(500):
-                if seen and seen[0].last_update_id == expected["lastUpdateId"]:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(
+                lambda: bool(seen) and seen[0].last_update_id == expected["lastUpdateId"],
+                timeout=10,
+                what=f"the local book to reach update {expected['lastUpdateId']} ({stats})",
+            )
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from binance.conftest import Eventually
     from tradewire.binance.client import BinanceClient
     from tradewire.exchange import LocalExchange
 
@@ -27,7 +28,7 @@ async def test_offset_comes_from_the_lowest_rtt_sample() -> None:
     async def fetch() -> int:
         delay = next(delays)
         reading = int(local_ms()) + 5000
-        await asyncio.sleep(delay)
+        await asyncio.sleep(delay)  # the behaviour under test: a slow answer, a stale reading
         return reading
 
     clock = ServerClock(fetch, samples=3, refresh_interval_s=0)
@@ -44,7 +45,7 @@ async def test_concurrent_resyncs_share_one_measurement() -> None:
     async def fetch() -> int:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the behaviour under test: a measurement others overlap
         return int(local_ms())
 
     clock = ServerClock(fetch, samples=2, refresh_interval_s=0)
@@ -54,7 +55,7 @@ async def test_concurrent_resyncs_share_one_measurement() -> None:
 
 
 @pytest.mark.asyncio
-async def test_periodic_refresh() -> None:
+async def test_periodic_refresh(eventually: Eventually) -> None:
     calls = 0
 
     async def fetch() -> int:
@@ -64,7 +65,7 @@ async def test_periodic_refresh() -> None:
 
     clock = ServerClock(fetch, samples=1, refresh_interval_s=0.02)
     clock.start()
-    await asyncio.sleep(0.15)
+    await eventually(lambda: clock.sync_count >= 3, what="three refreshes")
     await clock.aclose()
     assert clock.sync_count >= 3 and calls == clock.sync_count
 

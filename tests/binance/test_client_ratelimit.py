@@ -198,3 +198,33 @@ async def test_answers_out_of_order_do_not_count_twice() -> None:
     limiter.update_from_headers(first, {"X-MBX-USED-WEIGHT-1M": "50"})
     assert not await blocks(limiter, 50)
     assert await blocks(limiter, 1)
+
+
+@pytest.mark.asyncio
+async def test_usage_shows_the_exchanges_own_count_in_the_current_window() -> None:
+    clock = FakeClock(10 * MINUTE + 1000)
+    weight = RateLimit("REQUEST_WEIGHT", MINUTE, 6000)
+    limiter = RateLimiter(clock, [weight, RateLimit("ORDERS", 10_000, 50)], guard_ms=100)
+    reservation = await limiter.acquire(20)
+    (spent, orders) = limiter.usage()
+    assert (spent.limit, spent.used, spent.reported) == (weight, 20, False)
+    assert (orders.used, orders.reported) == (0, False)
+    # Other programs on this IP spent 3000: the header says so.
+    limiter.update_from_headers(reservation, {"x-mbx-used-weight-1m": "3020"})
+    spent = limiter.usage()[0]
+    assert (spent.used, spent.reported, spent.share) == (3020, True, 3020 / 6000)
+    clock.now = 11 * MINUTE + 1000  # a new window: that count is gone
+    assert limiter.usage()[0].reported is False
+
+
+@pytest.mark.asyncio
+async def test_rate_limits_come_from_a_small_exchange_info() -> None:
+    async with (
+        LocalExchange(symbols=("BTCUSDT",), market="none") as ex,
+        BinanceClient(rest_url=ex.rest_url, load_exchange_info=False, clock_samples=1) as client,
+    ):
+        limits = await client.rate_limits()
+        assert RateLimit("REQUEST_WEIGHT", MINUTE, 6000) in limits
+        assert client.limiter.limits == limits
+        (spent,) = [u for u in client.limiter.usage() if u.limit.kind == "REQUEST_WEIGHT"]
+        assert spent.reported and spent.used >= 21  # the time sample and exchangeInfo

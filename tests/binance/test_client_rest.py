@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tradewire.binance.answers import AssetBalance, OrderCommissionRates
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.rest import encode_query
+from tradewire.binance.wire import OrderResponse
 from tradewire.errors import (
     AuthenticationError,
     InsufficientFunds,
@@ -36,10 +39,12 @@ async def test_public_market_data(client: BinanceClient, ex: LocalExchange) -> N
     assert snapshot.last_update_id >= 0
     raw = await client.depth_raw("BTCUSDT", 5)
     assert raw.startswith(b"{") and b"lastUpdateId" in raw
-    assert isinstance(await client.trades("BTCUSDT", 10), list)
-    assert isinstance(await client.klines("BTCUSDT", "1m", limit=5), list)
+    assert await client.trades("BTCUSDT", 10) == []  # no market flow on this exchange
+    assert await client.klines("BTCUSDT", "1m", limit=5) == []
     ticker = await client.book_ticker("BTCUSDT")
-    assert ticker["symbol"] == "BTCUSDT"
+    assert ticker.symbol == "BTCUSDT" and ticker.bid_price == ticker.ask_price == 0
+    assert sorted(t.symbol for t in await client.book_ticker()) == ["BTCUSDT", "ETHUSDT"]
+    await client.ping()
 
 
 @pytest.mark.asyncio
@@ -58,9 +63,13 @@ async def test_every_key_type_signs_orders(
         canceled = await client.cancel_order("BTCUSDT", client_order_id=order.client_order_id)
         assert canceled.status == "CANCELED" and canceled.order_id == order.order_id
         assert await client.open_orders("BTCUSDT") == []
-        usdt = next(b for b in (await client.account())["balances"] if b["asset"] == "USDT")
-        assert usdt["free"] == "10000.00000000" and usdt["locked"] == "0.00000000"
-        assert (await client.api_restrictions())["enableSpotAndMarginTrading"] is True
+        account = await client.account()
+        assert account.balance("USDT") == AssetBalance("USDT", Decimal(10000), Decimal(0))
+        assert account.can_trade and not account.can_withdraw and account.permissions == ("SPOT",)
+        assert account.commission_rates is not None and account.commission_rates.maker > 0
+        restrictions = await client.api_restrictions()
+        assert restrictions.enable_spot_and_margin_trading and restrictions.enable_reading
+        assert not restrictions.enable_withdrawals
 
 
 @pytest.mark.asyncio
@@ -98,9 +107,18 @@ async def test_trades_between_two_accounts(
     taken = await client.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.002")
     assert taken.status == "FILLED" and taken.executed_qty == "0.00200000"
     assert [f.price for f in taken.fills] == ["60000.00000000"]
-    mine = await client.my_trades("BTCUSDT", order_id=taken.order_id)
-    assert [t["qty"] for t in mine] == ["0.00200000"]
-    assert (await client.trades("BTCUSDT"))[-1]["price"] == "60000.00000000"
+    (mine,) = await client.my_trades("BTCUSDT", order_id=taken.order_id)
+    assert (mine.order_id, mine.qty, mine.price) == (
+        taken.order_id,
+        Decimal("0.002"),
+        Decimal(60000),
+    )
+    assert mine.quote_qty == Decimal(120) and mine.is_buyer and not mine.is_maker
+    last = (await client.trades("BTCUSDT"))[-1]
+    assert (last.id, last.price, last.qty) == (mine.id, Decimal(60000), Decimal("0.002"))
+    (candle,) = await client.klines("BTCUSDT", "1m")
+    assert candle.open == candle.close == Decimal(60000) and candle.number_of_trades >= 1
+    assert candle.volume == Decimal("0.002") and candle.quote_asset_volume == Decimal(120)
     assert resting.status == "NEW"
 
 
@@ -113,9 +131,19 @@ async def test_cancel_open_orders_and_test_order(client: BinanceClient) -> None:
     tested = await client.test_order(
         "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="52000", time_in_force="GTC"
     )
-    assert tested == {}
+    assert tested is None
+    rates = await client.test_order(
+        "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="52000", time_in_force="GTC",
+        computeCommissionRates=True,
+    )  # fmt: skip
+    assert isinstance(rates, OrderCommissionRates)
+    assert rates.standard_commission_for_order.maker > 0 and rates.discount == 0
     canceled = await client.cancel_open_orders("BTCUSDT")
-    assert sorted(c["price"] for c in canceled) == ["50000.00000000", "51000.00000000"]
+    assert sorted(str(c.price) for c in canceled if isinstance(c, OrderResponse)) == [
+        "50000.00000000",
+        "51000.00000000",
+    ]
+    assert all(c.status == "CANCELED" for c in canceled if isinstance(c, OrderResponse))
     assert await client.open_orders() == []
 
 
@@ -145,7 +173,7 @@ async def test_errors_are_typed_with_code_endpoint_and_hint(
 
     read_only = new_key(permissions=("reading",))
     async with make_client(read_only) as reader:
-        assert (await reader.account())["canTrade"] in (True, False)
+        assert not (await reader.account()).can_trade
         with pytest.raises(PermissionDenied) as denied:
             await reader.cancel_open_orders("BTCUSDT")
         assert denied.value.code == -2015 and denied.value.status == 401

@@ -22,9 +22,8 @@ from tradewire._core import Signer
 from tradewire.binance.clock import ServerClock
 from tradewire.binance.errorlog import ErrorLog
 from tradewire.binance.ratelimit import RateLimiter
-from tradewire.binance.rest import RestTransport
+from tradewire.binance.rest import RestTransport, make_sender
 from tradewire.binance.signing import sign_params
-from tradewire.binance.transport import make_sender
 from tradewire.errors import (
     APIError,
     InvalidOrder,
@@ -307,7 +306,7 @@ async def test_backend_choice_is_checked() -> None:
         with pytest.raises(ValueError, match="does not match"):
             make_sender("http://127.0.0.1:1", backend="aiohttp", http=http)
     with pytest.raises(ValueError, match="must be an httpx"):
-        make_sender("http://127.0.0.1:1", http=object())
+        make_sender("http://127.0.0.1:1", http=object())  # type: ignore[arg-type]
 
 
 @pytest.mark.asyncio

@@ -20,6 +20,8 @@ from tradewire.exchange.streams import StreamConfig
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
+    from binance.conftest import Eventually
+
 TRADE = {
     "e": "trade",
     "E": 1,
@@ -223,21 +225,17 @@ async def flood(ws: ServerConnection) -> None:
     await ws.wait_closed()
 
 
-async def all_read(client: StreamClient, n: int) -> None:
-    """Wait until the client's reader has taken ``n`` messages off the socket."""
-    for _ in range(500):
-        if client.stats.messages >= n:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"only {client.stats.messages} of {n} messages arrived")
+def all_read(client: StreamClient, n: int) -> Callable[[], bool]:
+    """Whether the client's reader has taken ``n`` messages off the socket."""
+    return lambda: client.stats.messages >= n
 
 
 @pytest.mark.asyncio
-async def test_a_slow_consumer_loses_the_oldest_messages_counted() -> None:
+async def test_a_slow_consumer_loses_the_oldest_messages_counted(eventually: Eventually) -> None:
     async with scripted_server(flood) as url, StreamClient(url, queue_size=50) as client:
         events = client.events("btcusdt@trade")
         first = asyncio.ensure_future(anext(events))  # connects; the consumer then stalls
-        await all_read(client, 200)
+        await eventually(all_read(client, 200), what="all 200 messages read")
         delivered: list[Any] = [await first]
         while delivered[-1].trade_id != 199:
             delivered += await take(events, 1)
@@ -248,14 +246,14 @@ async def test_a_slow_consumer_loses_the_oldest_messages_counted() -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_slow_consumer_can_ask_for_an_error_instead() -> None:
+async def test_a_slow_consumer_can_ask_for_an_error_instead(eventually: Eventually) -> None:
     async with (
         scripted_server(flood) as url,
         StreamClient(url, queue_size=50, overflow="raise") as client,
     ):
         events = client.events("btcusdt@trade")
         first = asyncio.ensure_future(anext(events))
-        await all_read(client, 51)
+        await eventually(all_read(client, 51), what="51 messages read")
         kept = [await first, *await take(events, 49)]  # what was queued is still delivered
         with pytest.raises(StreamOverflow):
             await anext(events)

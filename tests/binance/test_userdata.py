@@ -10,7 +10,7 @@ import pytest
 from tradewire.binance.userdata import (
     AccountUpdate,
     BalanceUpdate,
-    OrderUpdate,
+    ExecutionReport,
     StreamTerminated,
     UnknownUserEvent,
     parse_user_event,
@@ -58,7 +58,7 @@ EXECUTION_REPORT: dict[str, Any] = {
 
 def test_a_new_order() -> None:
     update = parse_user_event(EXECUTION_REPORT)
-    assert isinstance(update, OrderUpdate)
+    assert isinstance(update, ExecutionReport)
     assert (update.symbol, update.client_order_id, update.order_id) == (
         "ETHBTC",
         "mUvoqJxFIILMdfAW5iGSOW",
@@ -91,7 +91,7 @@ def test_a_fill_keeps_exact_amounts() -> None:
         "m": True,
     }
     update = parse_user_event(fill)
-    assert isinstance(update, OrderUpdate)
+    assert isinstance(update, ExecutionReport)
     assert update.last_filled_qty == Decimal("0.3") and update.cumulative_filled_qty == Decimal(
         "0.3"
     )
@@ -104,7 +104,7 @@ def test_a_cancel_reports_the_original_client_order_id() -> None:
     cancel = {**EXECUTION_REPORT, "c": "cancelRequest1", "C": "mUvoqJxFIILMdfAW5iGSOW"}
     cancel |= {"x": "CANCELED", "X": "CANCELED"}
     update = parse_user_event(cancel)
-    assert isinstance(update, OrderUpdate)
+    assert isinstance(update, ExecutionReport)
     assert update.client_order_id == "mUvoqJxFIILMdfAW5iGSOW" and update.status == "CANCELED"
 
 

@@ -14,13 +14,15 @@ import pytest
 import pytest_asyncio
 
 from tradewire import Signer
-from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, OrderUpdate
+from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, ExecutionReport
 from tradewire.binance.wsapi import WsApiClient
 from tradewire.errors import APIError, InvalidSignature, NetworkError, OrderNotFound
 from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator
+
+    from binance.conftest import Eventually
 
 
 def now_ms() -> int:
@@ -47,7 +49,7 @@ def client_for(ex: LocalExchange, key: tuple[str, str], **kw: Any) -> WsApiClien
 
 
 async def next_event(
-    events: AsyncGenerator[OrderUpdate | BalanceUpdate | AccountUpdate, None],
+    events: AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None],
     kind: type[Any],
     timeout: float = 5.0,
 ) -> Any:
@@ -62,13 +64,9 @@ async def next_event(
     return await asyncio.wait_for(find(), timeout)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    for _ in range(int(timeout / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out waiting for a condition")
+def subscribed(ex: LocalExchange) -> bool:
+    """Whether a user data subscription is live on the exchange."""
+    return any(s.subscriptions for s in ex.wsapi.sessions)
 
 
 @pytest.mark.asyncio
@@ -92,8 +90,7 @@ async def test_place_query_and_cancel_an_order(ex: LocalExchange) -> None:
         assert [o.order_id for o in await api.open_orders()] == [placed.order_id]
 
         account = await api.account_status()
-        usdt = next(b for b in account["balances"] if b["asset"] == "USDT")
-        assert Decimal(usdt["locked"]) == Decimal("50")  # 0.001 x 50000, locked exactly
+        assert account.balance("USDT").locked == Decimal("50")  # 0.001 x 50000, locked exactly
 
         canceled = await api.cancel_order(symbol="BTCUSDT", orderId=placed.order_id)
         assert canceled.order_id == placed.order_id and canceled.status == "CANCELED"
@@ -161,15 +158,15 @@ async def test_connecting_to_nothing_is_a_network_error() -> None:
 
 
 @pytest.mark.asyncio
-async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
+async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange, eventually: Eventually) -> None:
     maker_key, taker_key = new_key(ex), new_key(ex)
     async with client_for(ex, maker_key) as maker, client_for(ex, taker_key) as taker:
         events = maker.user_data()
         try:
-            subscribed = asyncio.ensure_future(anext(events))  # subscribes, then waits
-            await asyncio.sleep(0.2)
+            first = asyncio.ensure_future(anext(events))  # subscribes, then waits
+            await eventually(lambda: subscribed(ex), what="the user data subscription")
             ex.deposit(maker_key[0], "BNB", "2.5")
-            deposit = await asyncio.wait_for(subscribed, 5)
+            deposit = await asyncio.wait_for(first, 5)
             assert isinstance(deposit, BalanceUpdate)
             assert (deposit.asset, deposit.delta) == ("BNB", Decimal("2.5"))
 
@@ -177,7 +174,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
                 symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
                 quantity="0.01", price="60000", newClientOrderId="maker-sell",
             )  # fmt: skip
-            new = await next_event(events, OrderUpdate)
+            new = await next_event(events, ExecutionReport)
             assert (new.client_order_id, new.execution_type, new.status) == (
                 "maker-sell",
                 "NEW",
@@ -187,7 +184,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
                 symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                 quantity="0.004", price="60000",
             )  # fmt: skip
-            fill = await next_event(events, OrderUpdate)
+            fill = await next_event(events, ExecutionReport)
             assert fill.execution_type == "TRADE" and fill.status == "PARTIALLY_FILLED"
             assert fill.last_filled_qty == Decimal("0.004")
             assert fill.last_filled_price == Decimal("60000")
@@ -199,7 +196,7 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
             assert locked == Decimal("0.006") and free == Decimal("0.99")
 
             await maker.cancel_order(symbol="BTCUSDT", origClientOrderId="maker-sell")
-            cancel = await next_event(events, OrderUpdate)
+            cancel = await next_event(events, ExecutionReport)
             assert cancel.status == "CANCELED" and cancel.client_order_id == "maker-sell"
             assert cancel.cumulative_filled_qty == Decimal("0.004")
         finally:
@@ -223,15 +220,15 @@ def terminate_user_data(ex: LocalExchange) -> int:
     return ended
 
 
-async def deposits_seen(events: list[Any], delta: str) -> None:
-    """Wait until a BalanceUpdate of ``delta`` is in ``events``."""
-    await wait_until(
-        lambda: any(isinstance(e, BalanceUpdate) and e.delta == Decimal(delta) for e in events)
-    )
+def deposit_seen(events: list[Any], delta: str) -> bool:
+    """Whether a BalanceUpdate of ``delta`` is in ``events``."""
+    return any(isinstance(e, BalanceUpdate) and e.delta == Decimal(delta) for e in events)
 
 
 @pytest.mark.asyncio
-async def test_user_data_resubscribes_after_termination_and_reconnect(ex: LocalExchange) -> None:
+async def test_user_data_resubscribes_after_termination_and_reconnect(
+    ex: LocalExchange, eventually: Eventually
+) -> None:
     key = new_key(ex)
     seen: list[Any] = []
 
@@ -243,23 +240,23 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(ex: LocalE
         collector = asyncio.create_task(collect(api))
         try:
             ex.deposit(key[0], "BNB", "0.5")  # before the subscription: not seen
-            await asyncio.sleep(0.2)
+            await eventually(lambda: subscribed(ex), what="the user data subscription")
             assert terminate_user_data(ex) == 1
-            await asyncio.sleep(0.2)  # the client subscribes again
+            await eventually(lambda: subscribed(ex), what="the client to subscribe again")
             ex.deposit(key[0], "BNB", "1")
-            await deposits_seen(seen, "1")
+            await eventually(lambda: deposit_seen(seen, "1"), what="the deposit of 1")
 
             await ex.wsapi.close_all()  # the exchange closes the connection
-            await wait_until(
-                lambda: bool(api.reconnects and any(s.subscriptions for s in ex.wsapi.sessions))
+            await eventually(
+                lambda: bool(api.reconnects) and subscribed(ex), what="a new subscription"
             )
             ex.deposit(key[0], "BNB", "3")
-            await deposits_seen(seen, "3")
+            await eventually(lambda: deposit_seen(seen, "3"), what="the deposit of 3")
             assert api.reconnects == 1
             deltas = [e.delta for e in seen if isinstance(e, BalanceUpdate)]
             assert deltas == [Decimal("1"), Decimal("3")]
             # The connection is usable again for requests, too.
-            assert "balances" in await api.account_status()
+            assert (await api.account_status()).balance("BNB").free == Decimal("4.5")
         finally:
             collector.cancel()
             with contextlib.suppress(asyncio.CancelledError):

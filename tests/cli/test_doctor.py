@@ -8,6 +8,7 @@ import secrets
 import sys
 import textwrap
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,6 +23,23 @@ if TYPE_CHECKING:
 def creds(api_key: str, secret: str) -> ApiCredentials:
     """Credentials as the key store gives them."""
     return ApiCredentials("bot1", api_key, Secret(secret), "hmac", 1)
+
+
+async def refusing(url: str, timeout: float = 5.0) -> None:
+    """Wait until nothing listens at ``url``'s host and port any more."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            _, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        except ConnectionRefusedError:
+            return
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{url} still accepts connections after {timeout} s")
 
 
 def by_name(checks: list[Check]) -> dict[str, list[Check]]:
@@ -90,7 +108,7 @@ async def test_refused_connections_unknown_keys_and_keys_that_cannot_trade() -> 
         assert key.status == "FAIL" and "the API key is unknown" in key.message
 
         ex.set_faults(refuse_connections=True)
-        await asyncio.sleep(0.05)
+        await refusing(ex.rest_url)
         (only,) = await diagnose(ex.rest_url, creds(reader, secret), timeout=2)
         assert only.name == "connectivity" and only.status == "FAIL"
         assert "the connection was refused" in only.message

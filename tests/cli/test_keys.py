@@ -7,13 +7,16 @@ import os
 import secrets
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tradewire.cli.keys import key_restrictions
+from tradewire.errors import AuthenticationError
 from tradewire.exchange import LocalExchange
+from tradewire.keys import ApiCredentials, Secret, Severity, audit_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -198,3 +201,49 @@ async def test_audit_exit_statuses_against_the_local_exchange(tmp_path: Path) ->
         assert status == 2 and "-2015" in text
         for secret in used:
             assert not cli.leaked(secret)
+
+
+def credentials(ex: LocalExchange, **kwargs: Any) -> ApiCredentials:
+    """A new HMAC key on ``ex``, as the key store gives it."""
+    secret = secrets.token_hex(32)
+    return ApiCredentials("k", ex.add_key(secret, **kwargs), Secret(secret), "hmac", 1)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("permissions", "whitelist", "expected"),
+    [
+        (("reading", "spot"), ("127.0.0.1",), {"ok": Severity.OK}),
+        (("reading", "spot"), None, {"no-ip-whitelist": Severity.WARNING}),
+        (("reading", "spot", "withdrawals"), ("127.0.0.1",), {"withdrawals": Severity.REFUSED}),
+        (("reading",), ("127.0.0.1", "10.1.2.3"), {"no-trading": Severity.REFUSED}),
+    ],
+)
+async def test_key_restrictions_from_the_local_exchange_judged(
+    permissions: tuple[str, ...],
+    whitelist: tuple[str, ...] | None,
+    expected: dict[str, Severity],
+) -> None:
+    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
+        restrictions = await key_restrictions(
+            credentials(ex, permissions=permissions, ip_whitelist=whitelist), ex.rest_url
+        )
+    assert restrictions.ip_restrict is (whitelist is not None)
+    assert {f.code: f.severity for f in audit_key(restrictions).findings} == expected
+
+
+@pytest.mark.asyncio
+async def test_key_restrictions_errors_are_typed_and_the_request_is_on_the_exchange_clock() -> None:
+    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
+        elsewhere = credentials(ex, permissions=("reading", "spot"), ip_whitelist=("10.9.9.9",))
+        with pytest.raises(AuthenticationError) as caught:
+            await key_restrictions(elsewhere, ex.rest_url)
+        assert caught.value.code == -2015
+        unknown = ApiCredentials("u", "A" * 64, Secret(secrets.token_hex(32)), "hmac", 1)
+        with pytest.raises(AuthenticationError):
+            await key_restrictions(unknown, ex.rest_url)
+        # The exchange's clock runs 20 s ahead: a timestamp from the local clock alone would be
+        # older than recvWindow (-1021); the client measures the offset first.
+        ex.set_faults(clock_skew_ms=20_000)
+        good = credentials(ex, permissions=("reading", "spot"), ip_whitelist=("127.0.0.1",))
+        assert audit_key(await key_restrictions(good, ex.rest_url)).allowed

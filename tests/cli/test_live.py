@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tradewire.cli.live import endpoints
+from tradewire.binance.urls import BINANCE, TESTNET, endpoints
 from tradewire.exchange import LocalExchange
 from tradewire.keys import KeyStore
 from tradewire.trading.journal import Journal
@@ -59,9 +59,12 @@ def test_urls_follow_the_rest_url() -> None:
         "ws://127.0.0.1:8080",
         "ws://127.0.0.1:8080/ws-api/v3",
     )
-    binance = endpoints("https://api.binance.com")
-    assert binance.stream_url == "wss://stream.binance.com:9443"
-    assert binance.ws_api_url == "wss://ws-api.binance.com:443/ws-api/v3"
+    assert endpoints("https://api.binance.com/") == BINANCE
+    assert BINANCE.stream_url == "wss://stream.binance.com:9443"
+    assert BINANCE.ws_api_url == "wss://ws-api.binance.com:443/ws-api/v3"
+    assert endpoints("https://testnet.binance.vision") == TESTNET
+    given = endpoints("https://api.binance.com", "wss://elsewhere:9443/")
+    assert (given.stream_url, given.ws_api_url) == ("wss://elsewhere:9443", BINANCE.ws_api_url)
 
 
 @pytest.mark.asyncio

@@ -1,26 +1,23 @@
-"""The key audit: judged from apiRestrictions, and checked against the local exchange's answers."""
+"""The key audit: a key judged from its typed restrictions (no network here).
+
+Fetching them from an exchange is ``BinanceClient.api_restrictions()``; the ``keys audit``
+command's tests run the two together against the local exchange.
+"""
 
 from __future__ import annotations
 
-import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from tradewire.errors import AuthenticationError, ParseError
-from tradewire.exchange import LocalExchange
-from tradewire.keys import ApiCredentials, Secret, Severity, audit_key
-from tradewire.keys.audit import fetch_restrictions
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+from tradewire.binance.answers import ApiRestrictions
+from tradewire.keys import Severity, audit_key
 
 NOW = 1_800_000_000_000
 DAY = 24 * 3600 * 1000
 
 
-def restrictions(**overrides: Any) -> dict[str, Any]:
+def restrictions(**overrides: Any) -> ApiRestrictions:
     """A well-set key (read + spot trade, IP whitelist, no withdrawals), with changes."""
     body: dict[str, Any] = {
         "ipRestrict": True,
@@ -38,7 +35,7 @@ def restrictions(**overrides: Any) -> dict[str, Any]:
         "enablePortfolioMarginTrading": False,
     }
     body.update(overrides)
-    return body
+    return ApiRestrictions.from_json(body)
 
 
 def codes(result: Any) -> dict[str, Severity]:
@@ -103,71 +100,8 @@ def test_several_findings_sort_worst_first() -> None:
     assert [line.split()[0] for line in lines] == ["REFUSED", "REFUSED", "WARNING"]
 
 
-@pytest.mark.parametrize("missing", ["enableWithdrawals", "ipRestrict", "enableReading"])
-def test_an_answer_without_the_needed_flags_cannot_be_judged(missing: str) -> None:
-    body = restrictions()
-    del body[missing]
-    with pytest.raises(ParseError, match=missing):
-        audit_key(body)
-    with pytest.raises(ParseError):
-        audit_key(restrictions(enableWithdrawals="false"))
-
-
-@pytest_asyncio.fixture
-async def ex() -> AsyncIterator[LocalExchange]:
-    """A local exchange without market flow."""
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as exchange:
-        yield exchange
-
-
-def register(ex: LocalExchange, **kwargs: Any) -> ApiCredentials:
-    secret = secrets.token_hex(32)
-    api_key = ex.add_key(secret, **kwargs)
-    return ApiCredentials("k", api_key, Secret(secret), "hmac", 1)
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("permissions", "whitelist", "expected"),
-    [
-        (("reading", "spot"), ("127.0.0.1",), {"ok": Severity.OK}),
-        (("reading", "spot"), None, {"no-ip-whitelist": Severity.WARNING}),
-        (
-            ("reading", "spot", "withdrawals"),
-            ("127.0.0.1",),
-            {"withdrawals": Severity.REFUSED},
-        ),
-        (("reading",), ("127.0.0.1", "10.1.2.3"), {"no-trading": Severity.REFUSED}),
-    ],
-)
-async def test_audit_against_the_local_exchange(
-    ex: LocalExchange,
-    permissions: tuple[str, ...],
-    whitelist: tuple[str, ...] | None,
-    expected: dict[str, Severity],
-) -> None:
-    creds = register(ex, permissions=permissions, ip_whitelist=whitelist)
-    body = await fetch_restrictions(creds, ex.rest_url)
-    assert body["ipRestrict"] is (whitelist is not None)
-    assert codes(audit_key(body)) == expected
-
-
-@pytest.mark.asyncio
-async def test_a_key_the_exchange_refuses_is_a_typed_error(ex: LocalExchange) -> None:
-    elsewhere = register(ex, permissions=("reading", "spot"), ip_whitelist=("10.9.9.9",))
-    with pytest.raises(AuthenticationError) as caught:
-        await fetch_restrictions(elsewhere, ex.rest_url)
-    assert caught.value.code == -2015
-    unknown = ApiCredentials("u", "A" * 64, Secret(secrets.token_hex(32)), "hmac", 1)
-    with pytest.raises(AuthenticationError):
-        await fetch_restrictions(unknown, ex.rest_url)
-
-
-@pytest.mark.asyncio
-async def test_the_audit_request_uses_the_server_clock(ex: LocalExchange) -> None:
-    creds = register(ex, permissions=("reading", "spot"), ip_whitelist=("127.0.0.1",))
-    # The exchange's clock runs 20 s ahead: a timestamp from the local clock alone would be
-    # older than recvWindow (-1021); the audit measures the offset first.
-    ex.set_faults(clock_skew_ms=20_000)
-    body = await fetch_restrictions(creds, ex.rest_url)
-    assert audit_key(body).allowed
+def test_the_audit_keeps_what_it_judged_and_checks_the_purpose() -> None:
+    judged = restrictions(ipRestrict=False)
+    assert audit_key(judged, now_ms=NOW).restrictions is judged
+    with pytest.raises(ValueError, match="purpose"):
+        audit_key(judged, purpose="margin")

@@ -1,12 +1,27 @@
 """The Binance Spot adapter: the client, request signing, the wire formats, book sync.
 
-``BinanceClient`` is what a bot uses (REST, streams, local books, the WebSocket API, user data).
+``BinanceClient`` is what a bot uses (REST, streams, local books, the WebSocket API, user data);
+its REST answers are the typed values of :mod:`tradewire.binance.answers`, and Binance's URLs are
+defined once in :mod:`tradewire.binance.urls`.
 ``sign_params`` builds the exact query string that is signed and sent; ``parse_message`` and
 friends turn Binance's bytes into typed, frozen events (parsed in Rust).
 """
 
 from __future__ import annotations
 
+from tradewire.binance.answers import (
+    AccountInfo,
+    AccountTrade,
+    ApiRestrictions,
+    AssetBalance,
+    Candlestick,
+    CommissionRates,
+    MakerTakerRates,
+    OrderBookTicker,
+    OrderCommissionRates,
+    OrderListCancel,
+    RecentTrade,
+)
 from tradewire.binance.booksync import BookSyncStats, watch_book
 from tradewire.binance.client import BinanceClient, new_client_order_id
 from tradewire.binance.clock import ServerClock
@@ -15,10 +30,12 @@ from tradewire.binance.filters import ExchangeInfo, PreparedOrder, SymbolFilters
 from tradewire.binance.ratelimit import RateLimit, RateLimiter, request_weight
 from tradewire.binance.signing import sign_params, sign_ws_params, ws_api_payload
 from tradewire.binance.streams import Reconnected, StreamClient, StreamOverflow, StreamStats
+from tradewire.binance.transport import HttpAnswer, HttpSender
+from tradewire.binance.urls import BINANCE, TESTNET, Endpoints, endpoints
 from tradewire.binance.userdata import (
     AccountUpdate,
     BalanceUpdate,
-    OrderUpdate,
+    ExecutionReport,
     StreamTerminated,
     UnknownUserEvent,
     UserEvent,
@@ -45,24 +62,40 @@ from tradewire.binance.wire import (
 from tradewire.binance.wsapi import WsApiClient
 
 __all__ = [
+    "BINANCE",
+    "TESTNET",
+    "AccountInfo",
+    "AccountTrade",
     "AccountUpdate",
     "AggTrade",
     "ApiErrorBody",
+    "ApiRestrictions",
+    "AssetBalance",
     "BalanceUpdate",
     "BinanceClient",
     "BookSyncStats",
     "BookTicker",
+    "Candlestick",
+    "CommissionRates",
     "DepthUpdate",
+    "Endpoints",
     "ErrorLog",
     "ExchangeInfo",
+    "ExecutionReport",
+    "HttpAnswer",
+    "HttpSender",
     "Kline",
+    "MakerTakerRates",
+    "OrderBookTicker",
+    "OrderCommissionRates",
     "OrderFill",
+    "OrderListCancel",
     "OrderResponse",
-    "OrderUpdate",
     "PartialDepth",
     "PreparedOrder",
     "RateLimit",
     "RateLimiter",
+    "RecentTrade",
     "Reconnected",
     "ServerClock",
     "ServerShutdown",
@@ -77,6 +110,7 @@ __all__ = [
     "UnknownUserEvent",
     "UserEvent",
     "WsApiClient",
+    "endpoints",
     "new_client_order_id",
     "parse_depth_snapshot",
     "parse_error_body",

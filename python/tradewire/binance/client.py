@@ -8,24 +8,43 @@
 ...         await client.cancel_order("BTCUSDT", client_order_id=order.client_order_id)
 
 The URLs are settings, so the same code runs against binance.com, Binance's testnet and the
-local exchange (``tradewire.exchange.LocalExchange``). REST goes over aiohttp by default;
-``http_backend="httpx"``, or an ``httpx.AsyncClient`` given as ``http=``, selects httpx.
+local exchange (``tradewire.exchange.LocalExchange``); the defaults are Binance's own
+(:data:`tradewire.binance.urls.BINANCE`). REST goes over aiohttp by default;
+``http_backend="httpx"``, or an ``httpx.AsyncClient`` given as ``http=``, selects httpx, and
+``sender=`` takes any :class:`~tradewire.binance.transport.HttpSender`. The stream and WebSocket
+API clients are made from the classes given as ``stream_client_class=`` / ``ws_api_class=``
+(subclasses of :class:`StreamClient` / :class:`WsApiClient`), so a test can put its own in.
+Every answer is typed: orders are :class:`OrderResponse`, the rest the values of
+:mod:`tradewire.binance.answers`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from tradewire._core import Signer
+from tradewire.binance.answers import (
+    AccountInfo,
+    AccountTrade,
+    ApiRestrictions,
+    Candlestick,
+    OrderBookTicker,
+    OrderCommissionRates,
+    RecentTrade,
+    parse_cancel_open_orders,
+)
+from tradewire.binance.booksync import watch_book
 from tradewire.binance.clock import ServerClock
 from tradewire.binance.errorlog import ErrorLog
 from tradewire.binance.filters import ExchangeInfo
 from tradewire.binance.ratelimit import RateLimiter
 from tradewire.binance.rest import RestTransport
+from tradewire.binance.streams import Reconnected, StreamClient
+from tradewire.binance.urls import BINANCE
 from tradewire.binance.wire import parse_depth_snapshot, parse_order_response
+from tradewire.binance.wsapi import WsApiClient
 from tradewire.errors import (
     AuthenticationError,
     ExchangeUnavailable,
@@ -34,13 +53,13 @@ from tradewire.errors import (
     NetworkError,
     OrderNotFound,
     OrderStatusUnknown,
+    ParseError,
     RateLimitExceeded,
 )
 from tradewire.rules import new_client_order_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
-    from contextlib import AbstractAsyncContextManager
     from pathlib import Path
     from types import TracebackType
 
@@ -48,8 +67,11 @@ if TYPE_CHECKING:
     import httpx
 
     from tradewire._core import Event, OrderBook, ParamValue
+    from tradewire.binance.answers import OrderListCancel
     from tradewire.binance.filters import DecimalInput, SymbolFilters
-    from tradewire.binance.transport import HttpBackend
+    from tradewire.binance.ratelimit import RateLimit
+    from tradewire.binance.transport import HttpBackend, HttpSender
+    from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, ExecutionReport
     from tradewire.binance.wire import OrderResponse, PartialDepth
 
 __all__ = ["BinanceClient", "new_client_order_id"]
@@ -77,9 +99,9 @@ class BinanceClient:
         api_key: str | None = None,
         secret: str | None = None,
         *,
-        rest_url: str = "https://api.binance.com",
-        stream_url: str = "wss://stream.binance.com:9443",
-        ws_api_url: str = "wss://ws-api.binance.com:443/ws-api/v3",
+        rest_url: str = BINANCE.rest_url,
+        stream_url: str = BINANCE.stream_url,
+        ws_api_url: str = BINANCE.ws_api_url,
         error_log: str | Path | ErrorLog | None = None,
         recv_window: int = 5000,
         timeout: float = 10.0,
@@ -92,6 +114,9 @@ class BinanceClient:
         stream_options: Mapping[str, Any] | None = None,
         http: httpx.AsyncClient | aiohttp.ClientSession | None = None,
         http_backend: HttpBackend | None = None,
+        sender: HttpSender | None = None,
+        stream_client_class: type[StreamClient] = StreamClient,
+        ws_api_class: type[WsApiClient] = WsApiClient,
     ) -> None:
         if (api_key is None) != (secret is None):
             raise ValueError("give both api_key and secret, or neither")
@@ -122,10 +147,13 @@ class BinanceClient:
             timeout=timeout,
             http=http,
             http_backend=http_backend,
+            sender=sender,
         )
+        self._stream_client_class = stream_client_class
+        self._ws_api_class = ws_api_class
         self._exchange_info: ExchangeInfo | None = None
         self._info_lock = asyncio.Lock()
-        self._streams: Any = None
+        self._streams: StreamClient | None = None
 
     def __repr__(self) -> str:
         key_type = self._signer.key_type if self._signer is not None else None
@@ -163,6 +191,14 @@ class BinanceClient:
 
     # --- market data ----------------------------------------------------------------------------
 
+    async def ping(self) -> None:
+        """Check that the exchange answers (``GET /api/v3/ping``).
+
+        Raises:
+            NetworkError: no answer (refused, timed out); or the typed error of the answer.
+        """
+        await self._rest.request("GET", "/api/v3/ping")
+
     async def server_time(self) -> int:
         """The exchange's time in ms (``GET /api/v3/time``)."""
         body = _json(await self._rest.request("GET", "/api/v3/time"))
@@ -177,6 +213,19 @@ class BinanceClient:
                     self.limiter.set_limits_from_exchange_info(info.rate_limits)
                 self._exchange_info = info
             return self._exchange_info
+
+    async def rate_limits(self, *, symbol: str = "BTCUSDT") -> tuple[RateLimit, ...]:
+        """The exchange's rate limits, now also the limiter's (a one-symbol exchangeInfo).
+
+        ``symbol`` only keeps the answer small: the limits are the same for every symbol.
+        """
+        body = _json(
+            await self._rest.request("GET", "/api/v3/exchangeInfo", {"symbol": symbol.upper()})
+        )
+        info = ExchangeInfo(body)
+        if info.rate_limits:
+            self.limiter.set_limits_from_exchange_info(info.rate_limits)
+        return self.limiter.limits
 
     async def filters(self, symbol: str) -> SymbolFilters:
         """The trading filters of ``symbol`` (exchangeInfo reloaded once for a new symbol)."""
@@ -195,13 +244,10 @@ class BinanceClient:
         """An order book snapshot: ``last_update_id``, ``bids`` and ``asks`` as exact strings."""
         return parse_depth_snapshot(await self.depth_raw(symbol, limit))
 
-    async def trades(self, symbol: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Recent trades (``GET /api/v3/trades``)."""
+    async def trades(self, symbol: str, limit: int = 500) -> list[RecentTrade]:
+        """Recent trades (``GET /api/v3/trades``), oldest first."""
         params: dict[str, ParamValue] = {"symbol": symbol.upper(), "limit": limit}
-        result: list[dict[str, Any]] = _json(
-            await self._rest.request("GET", "/api/v3/trades", params)
-        )
-        return result
+        return RecentTrade.parse_list(await self._rest.request("GET", "/api/v3/trades", params))
 
     async def klines(
         self,
@@ -211,8 +257,8 @@ class BinanceClient:
         limit: int = 500,
         start_time: int | None = None,
         end_time: int | None = None,
-    ) -> list[list[Any]]:
-        """Candles (``GET /api/v3/klines``), rows as Binance sends them (prices as strings)."""
+    ) -> list[Candlestick]:
+        """Candles (``GET /api/v3/klines``), oldest first, prices exact."""
         params: dict[str, ParamValue] = {
             "symbol": symbol.upper(),
             "interval": interval,
@@ -220,13 +266,23 @@ class BinanceClient:
             "endTime": end_time,
             "limit": limit,
         }
-        result: list[list[Any]] = _json(await self._rest.request("GET", "/api/v3/klines", params))
-        return result
+        return Candlestick.parse_list(await self._rest.request("GET", "/api/v3/klines", params))
 
-    async def book_ticker(self, symbol: str | None = None) -> Any:
-        """Best bid/ask of ``symbol`` (a dict), or of every symbol (a list)."""
+    @overload
+    async def book_ticker(self, symbol: str) -> OrderBookTicker: ...
+    @overload
+    async def book_ticker(self, symbol: None = None) -> list[OrderBookTicker]: ...
+    async def book_ticker(
+        self, symbol: str | None = None
+    ) -> OrderBookTicker | list[OrderBookTicker]:
+        """Best bid/ask of ``symbol``, or of every symbol (a list) without one."""
         params: dict[str, ParamValue] = {"symbol": symbol.upper() if symbol else None}
-        return _json(await self._rest.request("GET", "/api/v3/ticker/bookTicker", params))
+        body = _json(await self._rest.request("GET", "/api/v3/ticker/bookTicker", params))
+        if symbol:
+            return OrderBookTicker.from_json(body)
+        if not isinstance(body, list):
+            raise ParseError("bookTicker answer for every symbol is not a JSON list")
+        return [OrderBookTicker.from_json(row) for row in body]
 
     async def avg_price(self, symbol: str) -> str:
         """The current average price (the reference of PERCENT_PRICE filters), exact."""
@@ -362,8 +418,12 @@ class BinanceClient:
         stop_price: DecimalInput | None = None,
         client_order_id: str | None = None,
         **extra: ParamValue,
-    ) -> dict[str, Any]:
-        """Validate an order locally and on the exchange (``POST /api/v3/order/test``)."""
+    ) -> OrderCommissionRates | None:
+        """Validate an order locally and on the exchange (``POST /api/v3/order/test``).
+
+        Returns None when the order passed, or the commission rates it would pay if
+        ``computeCommissionRates=True`` was given.
+        """
         params = await self._order_params(
             symbol,
             side,
@@ -376,10 +436,10 @@ class BinanceClient:
             client_order_id,
             extra,
         )
-        result: dict[str, Any] = _json(
-            await self._rest.request("POST", "/api/v3/order/test", params, signed=True)
-        )
-        return result
+        body = _json(await self._rest.request("POST", "/api/v3/order/test", params, signed=True))
+        if isinstance(body, dict) and not body:
+            return None
+        return OrderCommissionRates.from_json(body)
 
     async def cancel_order(
         self, symbol: str, *, order_id: int | None = None, client_order_id: str | None = None
@@ -403,21 +463,19 @@ class BinanceClient:
         rows = _json(await self._rest.request("GET", "/api/v3/openOrders", params, signed=True))
         return [parse_order_response(json.dumps(row).encode()) for row in rows]
 
-    async def cancel_open_orders(self, symbol: str) -> list[dict[str, Any]]:
-        """Cancel every open order of ``symbol``; Binance's answers, one per order (or list)."""
+    async def cancel_open_orders(self, symbol: str) -> list[OrderResponse | OrderListCancel]:
+        """Cancel every open order of ``symbol``: one answer per canceled order or order list."""
         params: dict[str, ParamValue] = {"symbol": symbol.upper()}
-        result: list[dict[str, Any]] = _json(
+        return parse_cancel_open_orders(
             await self._rest.request("DELETE", "/api/v3/openOrders", params, signed=True)
         )
-        return result
 
-    async def account(self, *, omit_zero_balances: bool = False) -> dict[str, Any]:
-        """Account information and balances (``GET /api/v3/account``)."""
+    async def account(self, *, omit_zero_balances: bool = False) -> AccountInfo:
+        """Balances, permissions and commission rates (``GET /api/v3/account``)."""
         params: dict[str, ParamValue] = {"omitZeroBalances": True if omit_zero_balances else None}
-        result: dict[str, Any] = _json(
+        return AccountInfo.parse(
             await self._rest.request("GET", "/api/v3/account", params, signed=True)
         )
-        return result
 
     async def my_trades(
         self,
@@ -428,8 +486,8 @@ class BinanceClient:
         end_time: int | None = None,
         from_id: int | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """The account's trades in ``symbol`` (``GET /api/v3/myTrades``)."""
+    ) -> list[AccountTrade]:
+        """The account's trades in ``symbol`` (``GET /api/v3/myTrades``), oldest first."""
         params: dict[str, ParamValue] = {
             "symbol": symbol.upper(),
             "orderId": order_id,
@@ -438,40 +496,37 @@ class BinanceClient:
             "fromId": from_id,
             "limit": limit,
         }
-        result: list[dict[str, Any]] = _json(
+        return AccountTrade.parse_list(
             await self._rest.request("GET", "/api/v3/myTrades", params, signed=True)
         )
-        return result
 
-    async def api_restrictions(self) -> dict[str, Any]:
-        """The API key's permissions (``GET /sapi/v1/account/apiRestrictions``)."""
-        result: dict[str, Any] = _json(
+    async def api_restrictions(self) -> ApiRestrictions:
+        """What the API key may do (``GET /sapi/v1/account/apiRestrictions``; not on testnet)."""
+        return ApiRestrictions.parse(
             await self._rest.request("GET", "/sapi/v1/account/apiRestrictions", signed=True)
         )
-        return result
 
-    # --- streams and the WebSocket API (tradewire.binance.streams / booksync / wsapi) ------------
+    # --- streams and the WebSocket API ----------------------------------------------------------
 
-    def _stream_client(self) -> Any:
+    def _stream_client(self) -> StreamClient:
         if self._streams is None:
-            streams = importlib.import_module("tradewire.binance.streams")
-            self._streams = streams.StreamClient(self.stream_url, **self._stream_options)
+            self._streams = self._stream_client_class(self.stream_url, **self._stream_options)
         return self._streams
 
-    async def stream(self, *names: str) -> AsyncIterator[Event]:
-        """Parsed events of the market streams ``names`` (e.g. ``"btcusdt@trade"``)."""
+    async def stream(self, *names: str) -> AsyncIterator[Event | Reconnected]:
+        """Parsed events of the market streams ``names`` (e.g. ``"btcusdt@trade"``).
+
+        A :class:`Reconnected` marker comes after each reconnect (events may have been missed).
+        """
         async for event in self._stream_client().events(*names):
             yield event
 
     async def watch_book(self, symbol: str, *, limit: int = 1000) -> AsyncIterator[OrderBook]:
         """The synced local order book of ``symbol``, after every applied update."""
-        booksync = importlib.import_module("tradewire.binance.booksync")
-        async for book in booksync.watch_book(
-            self._stream_client(), symbol, self.depth_raw, limit=limit
-        ):
+        async for book in watch_book(self._stream_client(), symbol, self.depth_raw, limit=limit):
             yield book
 
-    def ws_api(self) -> AbstractAsyncContextManager[Any]:
+    def ws_api(self) -> WsApiClient:
         """A WebSocket API client sharing this client's key, clock and error log (to enter)."""
         if self._api_key is None or self._signer is None:
             raise AuthenticationError(
@@ -479,8 +534,7 @@ class BinanceClient:
                 endpoint=self.ws_api_url,
                 hint="Create BinanceClient(api_key, secret, ...) to use the WebSocket API.",
             )
-        wsapi = importlib.import_module("tradewire.binance.wsapi")
-        client: AbstractAsyncContextManager[Any] = wsapi.WsApiClient(
+        return self._ws_api_class(
             self.ws_api_url,
             self._api_key,
             self._signer,
@@ -488,9 +542,8 @@ class BinanceClient:
             recv_window=self._recv_window,
             on_error=self.error_log.ws_error,
         )
-        return client
 
-    async def user_data(self) -> AsyncIterator[Any]:
+    async def user_data(self) -> AsyncIterator[ExecutionReport | BalanceUpdate | AccountUpdate]:
         """The account's order and balance updates (over the WebSocket API)."""
         async with self.ws_api() as ws:
             async for event in ws.user_data():

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
+    "LimitUsage",
     "RateLimit",
     "RateLimiter",
     "Reservation",
@@ -224,6 +225,25 @@ class _Bucket:
 
 
 @dataclass(frozen=True)
+class LimitUsage:
+    """How much of one limit is spent in its current window, as known here.
+
+    ``reported`` tells whether the exchange's own count (a ``X-MBX-USED-WEIGHT-*`` or
+    ``X-MBX-ORDER-COUNT-*`` header seen in this window) is part of ``used``; without it,
+    ``used`` is only what this limiter reserved.
+    """
+
+    limit: RateLimit
+    used: int
+    reported: bool
+
+    @property
+    def share(self) -> float:
+        """``used`` as a fraction of the limit."""
+        return self.used / self.limit.limit if self.limit.limit else 1.0
+
+
+@dataclass(frozen=True)
 class Reservation:
     """What one request reserved: its entries in each bucket, for correcting by the headers."""
 
@@ -245,6 +265,8 @@ class RateLimiter:
         self._buckets: list[_Bucket] = []
         self._paused_until = 0.0  # local monotonic seconds
         self._banned_until: int | None = None  # server ms
+        # The last count each header reported: (kind, interval ms) -> (count, server ms seen).
+        self._reported: dict[tuple[str, int], tuple[int, float]] = {}
         self.waits = 0
         self.set_limits(limits)
 
@@ -343,9 +365,24 @@ class RateLimiter:
                 used = int(value)
             except ValueError:
                 continue
+            self._reported[(kind, interval)] = (used, now)
             for bucket, entry in reservation.entries:
                 if bucket.limit.kind == kind and bucket.limit.interval_ms == interval:
                     bucket.report(entry, used, now)
+
+    def usage(self) -> tuple[LimitUsage, ...]:
+        """Each enforced limit with what is spent in its current window (headers included)."""
+        now = self._now()
+        out = []
+        for bucket in self._buckets:
+            start = bucket.start_of(now)
+            used = bucket.used_in(start)
+            seen = self._reported.get((bucket.limit.kind, bucket.limit.interval_ms))
+            reported = seen is not None and bucket.start_of(seen[1]) == start
+            if seen is not None and reported:
+                used = max(used, seen[0])
+            out.append(LimitUsage(bucket.limit, used, reported))
+        return tuple(out)
 
     def pause(self, seconds: float, *, kind: str = "REQUEST_WEIGHT") -> None:
         """Hold every request for ``seconds`` (a 429's ``Retry-After``); ``kind`` is used up."""

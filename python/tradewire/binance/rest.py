@@ -2,7 +2,8 @@
 
 A signed request's query string is built and signed once (``sign_params``, in Rust) and those
 bytes go on the wire unchanged: the HTTP backend (:mod:`tradewire.binance.transport`, aiohttp by
-default, or httpx) is handed the encoded ``path?query`` text and never re-encodes it. The API key
+default, or httpx; :func:`make_sender` picks it) is handed the encoded ``path?query`` text and
+never re-encodes it. The API key
 travels in ``X-MBX-APIKEY``. Every request passes the rate limiter first and corrects it with the
 response headers; a -1021 resyncs the clock and is retried once; every error is mapped through
 :func:`tradewire.errors.error_from_response` and written to the error log.
@@ -19,7 +20,6 @@ from urllib.parse import quote
 
 from tradewire.binance.ratelimit import counts_order, request_weight
 from tradewire.binance.signing import sign_params
-from tradewire.binance.transport import make_sender
 from tradewire.binance.wire import parse_error_body
 from tradewire.errors import (
     APIError,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from tradewire.binance.ratelimit import RateLimiter
     from tradewire.binance.transport import HttpAnswer, HttpBackend, HttpSender
 
-__all__ = ["RestTransport", "encode_query", "parse_api_error"]
+__all__ = ["RestTransport", "encode_query", "make_sender", "parse_api_error"]
 
 log = logging.getLogger("tradewire.binance")
 
@@ -72,7 +72,10 @@ class RestTransport:
         timeout: float = 10.0,
         http: httpx.AsyncClient | aiohttp.ClientSession | None = None,
         http_backend: HttpBackend | None = None,
+        sender: HttpSender | None = None,
     ) -> None:
+        if sender is not None and (http is not None or http_backend is not None):
+            raise ValueError("give sender, or http / http_backend, not both")
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._signer = signer
@@ -81,7 +84,7 @@ class RestTransport:
         self._error_log = error_log
         self._recv_window = recv_window
         self._key_headers: Mapping[str, str] = {"X-MBX-APIKEY": api_key} if api_key else _NO_HEADERS
-        self._http: HttpSender = make_sender(
+        self._http: HttpSender = sender or make_sender(
             self._base_url, backend=http_backend, timeout=timeout, http=http
         )
 
@@ -223,6 +226,72 @@ class RestTransport:
             kind = "ORDERS" if code == -1015 else "REQUEST_WEIGHT"
             self._limiter.pause(retry_after if retry_after is not None else 1.0, kind=kind)
         return error
+
+
+def make_sender(
+    base_url: str,
+    *,
+    backend: HttpBackend | None = None,
+    timeout: float = 10.0,
+    http: httpx.AsyncClient | aiohttp.ClientSession | None = None,
+) -> HttpSender:
+    """The sender for ``backend``, or for the client object ``http`` given (httpx or aiohttp).
+
+    Without ``backend`` and ``http`` the aiohttp backend is used. A given ``http`` client stays
+    the caller's: closing the sender does not close it.
+
+    Raises:
+        ValueError: an unknown backend, or an ``http`` client of another backend.
+    """
+    if http is not None:
+        inferred = _backend_of(http)
+        if backend is not None and backend != inferred:
+            raise ValueError(f"http_backend={backend!r} does not match the {inferred} client given")
+        backend = inferred
+    if backend is None or backend == "aiohttp":
+        return _aiohttp_sender(base_url, timeout, http)
+    if backend == "httpx":
+        return _httpx_sender(base_url, timeout, http)
+    raise ValueError(f"unknown HTTP backend {backend!r}; use 'aiohttp' or 'httpx'")
+
+
+# Each backend is imported when a sender of it is made: importing aiohttp takes ~120 ms and
+# httpx ~50 ms, which every start of the command would pay (``tradewire keys list`` too).
+
+
+def _backend_of(http: object) -> HttpBackend:
+    """Which backend a client object belongs to (an httpx or aiohttp client, or a subclass)."""
+    for cls in type(http).__mro__:
+        root = cls.__module__.partition(".")[0]
+        if root in ("aiohttp", "httpx"):
+            return "aiohttp" if root == "aiohttp" else "httpx"
+    raise _not_a_client(http)
+
+
+def _not_a_client(http: object) -> ValueError:
+    return ValueError(
+        f"http must be an httpx.AsyncClient or aiohttp.ClientSession, not {type(http)}"
+    )
+
+
+def _aiohttp_sender(base_url: str, timeout: float, http: object) -> HttpSender:
+    import aiohttp
+
+    from tradewire.binance.transport_aiohttp import AiohttpSender
+
+    if http is not None and not isinstance(http, aiohttp.ClientSession):
+        raise _not_a_client(http)
+    return AiohttpSender(base_url, timeout=timeout, http=http)
+
+
+def _httpx_sender(base_url: str, timeout: float, http: object) -> HttpSender:
+    import httpx
+
+    from tradewire.binance.transport_httpx import HttpxSender
+
+    if http is not None and not isinstance(http, httpx.AsyncClient):
+        raise _not_a_client(http)
+    return HttpxSender(base_url, timeout=timeout, http=http)
 
 
 def _failure_error(failure: HttpFailure, endpoint: str, is_order: bool) -> APIError:

@@ -22,7 +22,7 @@ from tradewire.errors import HttpFailure
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["Sender"]
+__all__ = ["AiohttpSender"]
 
 # aiohttp >= 3.10 tells a connect timeout from a read timeout by class; older ones do not.
 _CONNECT_TIMEOUT: type[Exception] | None = getattr(aiohttp, "ConnectionTimeoutError", None)
@@ -56,7 +56,7 @@ def _failure(exc: Exception) -> HttpFailure:
     return HttpFailure(type(exc).__name__, sent=True)
 
 
-class Sender:
+class AiohttpSender:
     """Sends requests through an ``aiohttp.ClientSession`` (its own, or the caller's)."""
 
     def __init__(
@@ -73,7 +73,7 @@ class Sender:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"aiohttp Sender({self._base_text!r})"
+        return f"AiohttpSender({self._base_text!r})"
 
     async def aclose(self) -> None:
         """Close the HTTP connections (if this sender opened them)."""

@@ -17,13 +17,13 @@ from tradewire.errors import HttpFailure
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["Sender"]
+__all__ = ["HttpxSender"]
 
 # Failures that happen before any byte of the request is written.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class Sender:
+class HttpxSender:
     """Sends requests through an ``httpx.AsyncClient`` (its own, or the caller's)."""
 
     def __init__(
@@ -36,7 +36,7 @@ class Sender:
         self._http = http if http is not None else httpx.AsyncClient(timeout=timeout)
 
     def __repr__(self) -> str:
-        return f"httpx Sender({self._base_text!r})"
+        return f"HttpxSender({self._base_text!r})"
 
     async def aclose(self) -> None:
         """Close the HTTP connections (if this sender opened them)."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountUpdate",
     "BalanceUpdate",
-    "OrderUpdate",
+    "ExecutionReport",
     "StreamTerminated",
     "UnknownUserEvent",
     "UserEvent",
@@ -28,7 +28,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class OrderUpdate:
+class ExecutionReport:
     """A change of one order: placed, traded, canceled, expired or rejected (``executionReport``).
 
     ``client_order_id`` is the id the order was placed with, also for a cancel (Binance then puts
@@ -91,7 +91,7 @@ class UnknownUserEvent:
     data: Mapping[str, object]
 
 
-UserEvent = OrderUpdate | BalanceUpdate | AccountUpdate | StreamTerminated | UnknownUserEvent
+UserEvent = ExecutionReport | BalanceUpdate | AccountUpdate | StreamTerminated | UnknownUserEvent
 
 
 def _field(data: Mapping[str, object], key: str, event: str) -> object:
@@ -127,13 +127,13 @@ def _dec(data: Mapping[str, object], key: str, event: str) -> Decimal:
     return parsed
 
 
-def _order_update(d: Mapping[str, object]) -> OrderUpdate:
+def _execution_report(d: Mapping[str, object]) -> ExecutionReport:
     ev = "executionReport"
     original = d.get("C")
     client_id = original if isinstance(original, str) and original else _str(d, "c", ev)
     asset = d.get("N")
     trade_id = _int(d, "t", ev)
-    return OrderUpdate(
+    return ExecutionReport(
         symbol=_str(d, "s", ev),
         client_order_id=client_id,
         order_id=_int(d, "i", ev),
@@ -182,7 +182,7 @@ def parse_user_event(data: Mapping[str, object]) -> UserEvent:
     if not isinstance(kind, str):
         raise ParseError("user data event has no event type 'e'", field="e")
     if kind == "executionReport":
-        return _order_update(data)
+        return _execution_report(data)
     if kind == "balanceUpdate":
         return BalanceUpdate(
             _str(data, "a", kind),

@@ -26,11 +26,12 @@ from websockets.asyncio.client import connect
 from websockets.protocol import State
 
 from tradewire._core import ExactDecimal
+from tradewire.binance.answers import AccountInfo
 from tradewire.binance.signing import sign_ws_params
 from tradewire.binance.userdata import (
     AccountUpdate,
     BalanceUpdate,
-    OrderUpdate,
+    ExecutionReport,
     StreamTerminated,
     parse_user_event,
 )
@@ -347,10 +348,9 @@ class WsApiClient:
         result = await self.request("openOrders.status", {"symbol": symbol}, signed=True)
         return [parse_order_response(json.dumps(row, default=str)) for row in result]
 
-    async def account_status(self) -> dict[str, Any]:
-        """``account.status``: balances, permissions and commission rates, as Binance sends them."""
-        result: dict[str, Any] = await self.request("account.status", signed=True)
-        return result
+    async def account_status(self) -> AccountInfo:
+        """``account.status``: balances, permissions and commission rates."""
+        return AccountInfo.from_json(await self.request("account.status", signed=True))
 
     async def _subscribe_user_data(self) -> int:
         """Subscribe on the current connection (waiting out reconnects); its generation."""
@@ -369,7 +369,9 @@ class WsApiClient:
             self._subscriptions.add(result["subscriptionId"])
             return self._generation
 
-    async def user_data(self) -> AsyncGenerator[OrderUpdate | BalanceUpdate | AccountUpdate, None]:
+    async def user_data(
+        self,
+    ) -> AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None]:
         """Subscribe to this key's user data and yield its events, resubscribing as needed.
 
         It subscribes with ``userDataStream.subscribe.signature`` and again after an
@@ -402,7 +404,7 @@ class WsApiClient:
                     if isinstance(event, StreamTerminated):
                         self._subscriptions.discard(item["subscriptionId"])
                         break
-                    if isinstance(event, (OrderUpdate, BalanceUpdate, AccountUpdate)):
+                    if isinstance(event, (ExecutionReport, BalanceUpdate, AccountUpdate)):
                         yield event
         finally:
             self._user_events = None

@@ -8,26 +8,27 @@ Each check ends OK, WARN or FAIL with a message that says what is wrong and what
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
 from tradewire.binance.client import BinanceClient
+from tradewire.binance.urls import BINANCE
 from tradewire.config import default_home, load_config
 from tradewire.errors import (
     APIError,
     AuthenticationError,
+    ExchangeUnavailable,
     InvalidSignature,
     InvalidTimestamp,
     IPBanned,
+    NetworkError,
+    ParseError,
     RateLimitExceeded,
 )
 from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
-from tradewire.keys.audit import BINANCE_REST_URL, fetch_restrictions
 
 if TYPE_CHECKING:
     import argparse
@@ -80,72 +81,65 @@ def _refused(error: BaseException) -> bool:
     return False
 
 
-async def _connectivity(
-    http: httpx.AsyncClient, rest_url: str
-) -> tuple[Check, httpx.Response | None]:
-    url = f"{rest_url}/api/v3/ping"
+async def _connectivity(client: BinanceClient, timeout: float) -> Check:
+    url = f"{client.rest_url}/api/v3/ping"
     start = time.perf_counter()
     try:
-        response = await http.get(url)
-    except httpx.ConnectError as e:
+        await client.ping()
+    except NetworkError as e:
+        if "Timeout" in e.msg:
+            why = (
+                f"no answer within {timeout:g} s. The network or the exchange is slow or down; "
+                "try again, or check a proxy."
+            )
+            return Check("connectivity", "FAIL", f"{url}: {why}")
         refused = _refused(e)
-        why = "the connection was refused" if refused else f"cannot connect ({e})"
+        why = "the connection was refused" if refused else f"cannot connect ({e.msg})"
         return Check(
             "connectivity",
             "FAIL",
             f"{url}: {why}. Check the URL, that the exchange is up, and that no firewall or "
             "proxy blocks it.",
-        ), None
-    except httpx.TimeoutException:
+        )
+    except RateLimitExceeded as e:
+        what = "banned this IP (418)" if isinstance(e, IPBanned) else "is throttling (429)"
+        retry = f" for {e.retry_after:g} s" if e.retry_after else ""
         return Check(
             "connectivity",
             "FAIL",
-            f"{url}: no answer within {http.timeout.read} s. The network or the exchange is "
-            "slow or down; try again, or check a proxy.",
-        ), None
-    except httpx.HTTPError as e:
-        return Check("connectivity", "FAIL", f"{url}: {type(e).__name__}: {e}"), None
+            f"the exchange {what}: stop every bot on this IP{retry}, or the ban gets longer.",
+        )
+    except ExchangeUnavailable as e:
+        return Check(
+            "connectivity",
+            "FAIL",
+            f"the exchange answered HTTP {e.status}: it is down or in maintenance.",
+        )
+    except APIError as e:
+        return Check("connectivity", "FAIL", f"{url} answered HTTP {e.status}: is it Binance?")
     ms = (time.perf_counter() - start) * 1000
-    if response.status_code in (418, 429):
-        retry = response.headers.get("Retry-After")
-        what = "banned this IP (418)" if response.status_code == 418 else "is throttling (429)"
-        return Check(
-            "connectivity",
-            "FAIL",
-            f"the exchange {what}: stop every bot on this IP"
-            + (f" for {retry} s" if retry else "")
-            + ", or the ban gets longer.",
-        ), response
-    if response.status_code >= 500:
-        return Check(
-            "connectivity",
-            "FAIL",
-            f"the exchange answered HTTP {response.status_code}: it is down or in maintenance.",
-        ), None
-    if response.status_code != 200:
-        return Check(
-            "connectivity", "FAIL", f"{url} answered HTTP {response.status_code}: is it Binance?"
-        ), None
-    return Check("connectivity", "OK", f"{rest_url} answers in {ms:.0f} ms"), response
+    return Check("connectivity", "OK", f"{client.rest_url} answers in {ms:.0f} ms")
 
 
-async def _headroom(http: httpx.AsyncClient, rest_url: str, ping: httpx.Response) -> Check:
-    used_text = ping.headers.get("X-MBX-USED-WEIGHT-1M")
-    limit = None
+async def _headroom(client: BinanceClient) -> Check:
+    """The IP's request weight this minute, as the client's rate limiter read the headers."""
     try:
-        info = await http.get(f"{rest_url}/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})
-        used_text = info.headers.get("X-MBX-USED-WEIGHT-1M", used_text)
-        body: Any = json.loads(info.content) if info.status_code == 200 else {}
-        for entry in body.get("rateLimits", []):
-            if entry.get("rateLimitType") == "REQUEST_WEIGHT" and entry.get("interval") == "MINUTE":
-                limit = int(entry["limit"]) * int(entry.get("intervalNum", 1))
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        pass
-    if used_text is None or limit is None:
+        await client.rate_limits()
+    except (APIError, ParseError):
         return Check("rate limits", "WARN", "the exchange did not report its request weight")
-    used = int(used_text)
-    share = used / limit
-    message = f"{used} of {limit} request weight used this minute ({100 - share * 100:.1f}% left)"
+    weight = [
+        u
+        for u in client.limiter.usage()
+        if u.limit.kind == "REQUEST_WEIGHT" and u.limit.interval_ms == 60_000
+    ]
+    if not weight or not weight[0].reported:
+        return Check("rate limits", "WARN", "the exchange did not report its request weight")
+    usage = weight[0]
+    share = usage.share
+    message = (
+        f"{usage.used} of {usage.limit.limit} request weight used this minute "
+        f"({100 - share * 100:.1f}% left)"
+    )
     if share >= 0.9:
         return Check(
             "rate limits",
@@ -158,14 +152,12 @@ async def _headroom(http: httpx.AsyncClient, rest_url: str, ping: httpx.Response
     return Check("rate limits", "OK", message)
 
 
-async def _clock(rest_url: str) -> tuple[Check, float | None]:
+async def _clock(client: BinanceClient) -> tuple[Check, float | None]:
     try:
-        async with BinanceClient(rest_url=rest_url, load_exchange_info=False) as client:
-            offset = client.clock.offset_ms
-            rtt = client.clock.rtt_ms
+        offset = await client.clock.sync()
     except APIError as e:
         return Check("clock", "FAIL", f"cannot read the exchange's time: {e}"), None
-    words = f"{clock_phrase(offset)} (round trip {rtt or 0:.0f} ms)"
+    words = f"{clock_phrase(offset)} (round trip {client.clock.rtt_ms or 0:.0f} ms)"
     if abs(offset) < 500:
         return Check("clock", "OK", f"{words}"), offset
     return Check(
@@ -177,18 +169,16 @@ async def _clock(rest_url: str) -> tuple[Check, float | None]:
 
 
 async def _key(
-    name: str, credentials: ApiCredentials, rest_url: str, offset: float | None, purpose: str
+    client: BinanceClient,
+    name: str,
+    credentials: ApiCredentials,
+    offset: float | None,
+    purpose: str,
 ) -> list[Check]:
     clock = f", or {clock_phrase(offset)}" if offset is not None and offset <= -1000 else ""
     shown = f"key {name} (API key {mask_api_key(credentials.api_key)})"
     try:
-        async with BinanceClient(
-            credentials.api_key,
-            credentials.secret.reveal(),
-            rest_url=rest_url,
-            load_exchange_info=False,
-        ) as client:
-            await client.account()
+        await client.account()
     except InvalidSignature:
         return [
             Check(
@@ -218,14 +208,12 @@ async def _key(
                 "permission to read the account.",
             )
         ]
-    except (RateLimitExceeded, IPBanned) as e:
-        return [Check("key", "FAIL", f"cannot check {shown}: {e}")]
-    except APIError as e:
+    except (APIError, ParseError) as e:
         return [Check("key", "FAIL", f"cannot check {shown}: {e}")]
     checks = [Check("key", "OK", f"{shown} signs correctly and can read the account")]
     try:
-        restrictions = await fetch_restrictions(credentials, rest_url)
-    except APIError as e:
+        restrictions = await client.api_restrictions()
+    except (APIError, ParseError) as e:
         return [*checks, Check("permissions", "WARN", f"cannot read the key's permissions: {e}")]
     result = audit_key(restrictions, purpose=purpose)
     for finding in sorted(result.findings, key=lambda f: -f.severity):
@@ -241,18 +229,29 @@ async def diagnose(
     purpose: str = "live",
     timeout: float = 5.0,
 ) -> list[Check]:
-    """Run every check against ``rest_url`` (the key ones only with ``credentials``)."""
-    rest_url = rest_url.rstrip("/")
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        connectivity, ping = await _connectivity(http, rest_url)
-        if ping is None or connectivity.status == "FAIL":
+    """Run every check against ``rest_url`` (the key ones only with ``credentials``).
+
+    Every request goes through one :class:`BinanceClient`: its clock measures the offset and
+    its rate limiter reads the request weight from the answers' headers.
+    """
+    client = BinanceClient(
+        credentials.api_key if credentials is not None else None,
+        credentials.secret.reveal() if credentials is not None else None,
+        rest_url=rest_url.rstrip("/"),
+        timeout=timeout,
+        load_exchange_info=False,
+        clock_refresh_s=0,
+    )
+    async with contextlib.aclosing(client):
+        connectivity = await _connectivity(client, timeout)
+        if connectivity.status == "FAIL":
             return [connectivity]
         checks = [connectivity]
-        clock, offset = await _clock(rest_url)
+        clock, offset = await _clock(client)
         checks.append(clock)
         if credentials is not None:
-            checks += await _key(key_name, credentials, rest_url, offset, purpose)
-        checks.append(await _headroom(http, rest_url, ping))
+            checks += await _key(client, key_name, credentials, offset, purpose)
+        checks.append(await _headroom(client))
     return checks
 
 
@@ -270,7 +269,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=__doc__,
     )
     doctor.add_argument("--key", help="also check this stored key (signing and permissions)")
-    doctor.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE_REST_URL})")
+    doctor.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE.rest_url})")
     doctor.add_argument(
         "--purpose",
         choices=("live", "paper", "read-only"),
@@ -285,7 +284,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     """Entry point of ``tradewire doctor``."""
     home = default_home()
     config = load_config(home)
-    rest_url = args.rest_url or config.exchange.rest_url or BINANCE_REST_URL
+    rest_url = args.rest_url or config.exchange.rest_url or BINANCE.rest_url
     credentials = None
     if args.key:
         store = KeyStore(home, backend=config.keys.backend)

@@ -19,16 +19,42 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradewire.binance.client import BinanceClient
+from tradewire.binance.urls import BINANCE
 from tradewire.config import default_home, load_config
-from tradewire.errors import APIError, TradewireError
+from tradewire.errors import APIError, ParseError, TradewireError
 from tradewire.keys import KeyStore, Secret, Severity, audit_key
-from tradewire.keys.audit import BINANCE_REST_URL, fetch_restrictions
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-__all__ = ["register"]
+    from tradewire.binance.answers import ApiRestrictions
+    from tradewire.keys import ApiCredentials
+
+__all__ = ["key_restrictions", "register"]
+
+
+async def key_restrictions(credentials: ApiCredentials, rest_url: str) -> ApiRestrictions:
+    """What the key may do, asked of the exchange at ``rest_url`` through a ``BinanceClient``.
+
+    The client measures the exchange's clock first, so the signed request is on time even when
+    this machine's clock is off.
+
+    Raises:
+        APIError: the exchange refused the request (typed: AuthenticationError, ...) or could not
+            be reached (NetworkError).
+        ParseError: the answer lacks a flag the audit needs.
+    """
+    async with BinanceClient(
+        credentials.api_key,
+        credentials.secret.reveal(),
+        rest_url=rest_url,
+        load_exchange_info=False,
+        clock_samples=3,
+        clock_refresh_s=0,
+    ) as client:
+        return await client.api_restrictions()
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -72,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     audit.add_argument("name")
     audit.add_argument(
-        "--rest-url", default=None, help=f"the exchange's REST URL (default {BINANCE_REST_URL})"
+        "--rest-url", default=None, help=f"the exchange's REST URL (default {BINANCE.rest_url})"
     )
     audit.add_argument(
         "--purpose",
@@ -202,11 +228,11 @@ def _audit(args: argparse.Namespace) -> int:
     config = load_config(home)
     store = KeyStore(home, backend=config.keys.backend)
     credentials = store.get(args.name)
-    rest_url = args.rest_url or config.exchange.rest_url or BINANCE_REST_URL
+    rest_url = args.rest_url or config.exchange.rest_url or BINANCE.rest_url
     print(f"Auditing key {args.name} (API key {store.info(args.name).api_key}) on {rest_url}")
     try:
-        restrictions = asyncio.run(fetch_restrictions(credentials, rest_url))
-    except APIError as e:
+        restrictions = asyncio.run(key_restrictions(credentials, rest_url))
+    except (APIError, ParseError) as e:
         print(f"REFUSED  The exchange refused the key: {e}", file=sys.stderr)
         return int(Severity.REFUSED)
     result = audit_key(restrictions, purpose=args.purpose)

@@ -20,15 +20,15 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from tradewire.binance.client import BinanceClient
+from tradewire.binance.urls import BINANCE, endpoints
+from tradewire.cli.keys import key_restrictions
 from tradewire.cli.paper import add_bot_arguments, build_strategy
 from tradewire.cli.view import LiveView
 from tradewire.config import default_home, ensure_home, load_config
-from tradewire.errors import APIError, TradewireError
+from tradewire.errors import APIError, ParseError, TradewireError
 from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
-from tradewire.keys.audit import BINANCE_REST_URL, fetch_restrictions
 from tradewire.model import Order
 from tradewire.trading.journal import Journal
 from tradewire.trading.runner import Runner
@@ -40,35 +40,9 @@ if TYPE_CHECKING:
 
     from tradewire.keys import ApiCredentials, AuditResult
 
-__all__ = ["Endpoints", "audit_for_live", "endpoints", "register"]
+__all__ = ["audit_for_live", "register"]
 
 log = logging.getLogger("tradewire.live")
-_BINANCE_STREAMS = "wss://stream.binance.com:9443"
-_BINANCE_WS_API = "wss://ws-api.binance.com:443/ws-api/v3"
-
-
-class Endpoints:
-    """The three URLs of a Binance-compatible exchange."""
-
-    def __init__(self, rest_url: str, stream_url: str, ws_api_url: str) -> None:
-        self.rest_url = rest_url.rstrip("/")
-        self.stream_url = stream_url.rstrip("/")
-        self.ws_api_url = ws_api_url
-
-    def __repr__(self) -> str:
-        return f"Endpoints({self.rest_url!r}, {self.stream_url!r}, {self.ws_api_url!r})"
-
-
-def endpoints(
-    rest_url: str, stream_url: str | None = None, ws_api_url: str | None = None
-) -> Endpoints:
-    """The URLs for ``rest_url``: Binance's own, or ``ws(s)://`` on the same host and port."""
-    if rest_url.rstrip("/") == BINANCE_REST_URL:
-        return Endpoints(rest_url, stream_url or _BINANCE_STREAMS, ws_api_url or _BINANCE_WS_API)
-    parts = urlsplit(rest_url)
-    scheme = "wss" if parts.scheme == "https" else "ws"
-    base = f"{scheme}://{parts.netloc}"
-    return Endpoints(rest_url, stream_url or base, ws_api_url or f"{base}/ws-api/v3")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -94,7 +68,7 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="the bot's name: its journal and [bots.NAME] config section")
     p.add_argument("--key", help="the key store name to sign with (default: the bot's key)")
     p.add_argument("--symbol", help="default: the bot's config, else BTCUSDT")
-    p.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE_REST_URL})")
+    p.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE.rest_url})")
     p.add_argument("--stream-url", help="market streams URL (default: follows --rest-url)")
     p.add_argument("--ws-api-url", help="WebSocket API URL (default: follows --rest-url)")
     p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
@@ -114,8 +88,8 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
 async def audit_for_live(credentials: ApiCredentials, rest_url: str) -> AuditResult | str:
     """The key's audit for live trading, or why the exchange refused to say (a reason string)."""
     try:
-        restrictions = await fetch_restrictions(credentials, rest_url)
-    except APIError as e:
+        restrictions = await key_restrictions(credentials, rest_url)
+    except (APIError, ParseError) as e:
         return f"the exchange refused the key: {e}"
     return audit_key(restrictions, purpose="live")
 
@@ -135,7 +109,7 @@ async def _run(args: argparse.Namespace) -> int:
             f"no key for bot {name}: pass --key NAME, or bind one in config.toml "
             f'([bots.{name}] key = "NAME"); list keys with `tradewire keys list`'
         )
-    rest_url = args.rest_url or bot_config.rest_url or config.exchange.rest_url or BINANCE_REST_URL
+    rest_url = args.rest_url or bot_config.rest_url or config.exchange.rest_url or BINANCE.rest_url
     urls = endpoints(rest_url, args.stream_url, args.ws_api_url)
     symbol = (args.symbol or bot_config.symbol or "BTCUSDT").upper()
     store = KeyStore(home, backend=config.keys.backend)

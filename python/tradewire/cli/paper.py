@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.binance.client import BinanceClient
+from tradewire.binance.urls import BINANCE
 from tradewire.bots.dca import DcaBot, funds_needed
 from tradewire.bots.grid import GridBot, GridPlan
 from tradewire.bots.params import DcaParams, GridParams
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from tradewire.trading.strategy import Strategy
 
 __all__ = ["add_bot_arguments", "build_strategy", "register", "rules_from_filters"]
-
-_BINANCE = ("https://api.binance.com", "wss://stream.binance.com:9443")
 
 
 def _dec(text: str) -> Decimal:
@@ -97,7 +96,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 @contextlib.asynccontextmanager
 async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
     if args.exchange == "binance":
-        yield _BINANCE
+        yield BINANCE.rest_url, BINANCE.stream_url
         return
     from tradewire.exchange import LocalExchange
 

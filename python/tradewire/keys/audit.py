@@ -1,52 +1,24 @@
-"""The key audit: what a key may do (``GET /sapi/v1/account/apiRestrictions``), judged for a bot.
+"""The key audit: what a key may do, judged for a bot. Pure: no network code.
 
-A key that can withdraw is refused; a key without an IP whitelist gets a warning; a key that
-cannot trade is refused for live trading and explained; permissions a spot bot does not need are
-flagged. Each finding says in plain words what to do.
+The key's restrictions come from the exchange as a typed
+:class:`~tradewire.binance.answers.ApiRestrictions` (``BinanceClient.api_restrictions()``); this
+module only judges them. A key that can withdraw is refused; a key without an IP whitelist gets a
+warning; a key that cannot trade is refused for live trading and explained; permissions a spot
+bot does not need are flagged. Each finding says in plain words what to do.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-
-import httpx
-
-from tradewire.binance import sign_params
-from tradewire.errors import NetworkError, ParseError, error_from_response
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tradewire.keys.secret import ApiCredentials
+    from tradewire.binance.answers import ApiRestrictions
 
-__all__ = [
-    "BINANCE_REST_URL",
-    "RESTRICTIONS_PATH",
-    "AuditResult",
-    "Finding",
-    "Severity",
-    "audit_key",
-    "fetch_restrictions",
-]
-
-BINANCE_REST_URL = "https://api.binance.com"
-RESTRICTIONS_PATH = "/sapi/v1/account/apiRestrictions"
-_REQUIRED = ("ipRestrict", "enableWithdrawals", "enableReading", "enableSpotAndMarginTrading")
-_EXTRA = {
-    "enableMargin": "margin",
-    "enableFutures": "futures",
-    "enableVanillaOptions": "options",
-    "enablePortfolioMarginTrading": "portfolio margin",
-}
-_TRANSFERS = {
-    "enableInternalTransfer": "internal transfers between master and sub-accounts",
-    "permitsUniversalTransfer": "universal transfers between wallets",
-}
+__all__ = ["AuditResult", "Finding", "Severity", "audit_key"]
 _WEEK_MS = 7 * 24 * 3600 * 1000
 _EDIT = "In Binance's API Management, edit the key's restrictions"
 
@@ -73,7 +45,7 @@ class AuditResult:
     """All findings about a key; ``allowed`` is False when a bot must not use it."""
 
     findings: tuple[Finding, ...]
-    restrictions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    restrictions: ApiRestrictions | None = None
 
     @property
     def severity(self) -> Severity:
@@ -100,35 +72,18 @@ class AuditResult:
         return "\n".join(f"{f.severity.name:<8} {f.message}" for f in order)
 
 
-def _flag(restrictions: Mapping[str, Any], name: str, *, required: bool) -> bool:
-    value = restrictions.get(name)
-    if value is None and not required:
-        return False
-    if not isinstance(value, bool):
-        raise ParseError(
-            f"apiRestrictions answer has no boolean {name!r}: cannot judge the key", field=name
-        )
-    return value
-
-
 def audit_key(
-    restrictions: Mapping[str, Any], *, purpose: str = "live", now_ms: int | None = None
+    restrictions: ApiRestrictions, *, purpose: str = "live", now_ms: int | None = None
 ) -> AuditResult:
-    """Judge a key from its ``apiRestrictions`` JSON for ``purpose`` (live, paper, read-only).
-
-    Raises:
-        ParseError: the answer lacks one of the flags the audit needs.
-    """
+    """Judge a key from its restrictions for ``purpose`` (live, paper, read-only)."""
     if purpose not in ("live", "paper", "read-only"):
         raise ValueError(f"purpose must be live, paper or read-only, not {purpose!r}")
-    if not isinstance(restrictions, Mapping):
-        raise ParseError("apiRestrictions answer is not a JSON object")
-    flags = {name: _flag(restrictions, name, required=True) for name in _REQUIRED}
+    r = restrictions
     now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     live = purpose == "live"
     out: list[Finding] = []
 
-    if flags["enableWithdrawals"]:
+    if r.enable_withdrawals:
         out.append(
             Finding(
                 "withdrawals",
@@ -139,7 +94,12 @@ def audit_key(
             )
         )
     moves = [
-        label for name, label in _TRANSFERS.items() if _flag(restrictions, name, required=False)
+        label
+        for allowed, label in (
+            (r.enable_internal_transfer, "internal transfers between master and sub-accounts"),
+            (r.permits_universal_transfer, "universal transfers between wallets"),
+        )
+        if allowed
     ]
     if moves:
         out.append(
@@ -150,7 +110,7 @@ def audit_key(
                 "permissions: a bot does not need them.",
             )
         )
-    if not flags["ipRestrict"]:
+    if not r.ip_restrict:
         out.append(
             Finding(
                 "no-ip-whitelist",
@@ -160,7 +120,7 @@ def audit_key(
                 "the public IP of the machine the bot runs on.",
             )
         )
-    if not flags["enableReading"]:
+    if not r.enable_reading:
         out.append(
             Finding(
                 "no-reading",
@@ -169,7 +129,7 @@ def audit_key(
                 f"{_EDIT} and tick 'Enable Reading'.",
             )
         )
-    trading = flags["enableSpotAndMarginTrading"]
+    trading = r.enable_spot_and_margin_trading
     if not trading:
         out.append(
             Finding(
@@ -185,8 +145,8 @@ def audit_key(
                 ),
             )
         )
-    expiry = restrictions.get("tradingAuthorityExpirationTime")
-    if trading and isinstance(expiry, int) and not isinstance(expiry, bool) and expiry > 0:
+    expiry = r.trading_authority_expiration_time
+    if trading and expiry is not None and expiry > 0:
         when = datetime.fromtimestamp(expiry / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
         if expiry <= now:
             out.append(
@@ -206,7 +166,16 @@ def audit_key(
                     "before then, or the bot's orders will be rejected.",
                 )
             )
-    extra = [label for name, label in _EXTRA.items() if _flag(restrictions, name, required=False)]
+    extra = [
+        label
+        for allowed, label in (
+            (r.enable_margin, "margin"),
+            (r.enable_futures, "futures"),
+            (r.enable_vanilla_options, "options"),
+            (r.enable_portfolio_margin_trading, "portfolio margin"),
+        )
+        if allowed
+    ]
     if extra:
         out.append(
             Finding(
@@ -223,70 +192,8 @@ def audit_key(
                 "ok",
                 Severity.OK,
                 f"The key can {can}, cannot withdraw, and is restricted to whitelisted IPs."
-                if flags["ipRestrict"]
+                if r.ip_restrict
                 else f"The key can {can} and cannot withdraw.",
             )
         )
-    return AuditResult(tuple(out), MappingProxyType(dict(restrictions)))
-
-
-async def _server_offset_ms(client: httpx.AsyncClient, rest_url: str) -> int:
-    """Server time minus local time, from the midpoint of one ``/api/v3/time`` round trip."""
-    start = time.time_ns() // 1_000_000
-    response = await client.get(f"{rest_url}/api/v3/time")
-    end = time.time_ns() // 1_000_000
-    if response.status_code != 200:
-        return 0
-    server = json.loads(response.content).get("serverTime")
-    return int(server) - (start + end) // 2 if isinstance(server, int) else 0
-
-
-async def fetch_restrictions(
-    credentials: ApiCredentials,
-    rest_url: str = BINANCE_REST_URL,
-    *,
-    client: httpx.AsyncClient | None = None,
-    recv_window: int = 5000,
-) -> dict[str, Any]:
-    """``GET /sapi/v1/account/apiRestrictions`` signed with the key; the JSON answer.
-
-    Raises:
-        APIError: the exchange refused the request (typed: AuthenticationError, ...).
-        NetworkError: the exchange could not be reached.
-    """
-    rest_url = rest_url.rstrip("/")
-    own = client is None
-    http = httpx.AsyncClient(timeout=10.0) if client is None else client
-    try:
-        offset = await _server_offset_ms(http, rest_url)
-        query = sign_params(
-            credentials.signer(),
-            {"recvWindow": recv_window, "timestamp": time.time_ns() // 1_000_000 + offset},
-        )
-        response = await http.get(
-            f"{rest_url}{RESTRICTIONS_PATH}?{query}",
-            headers={"X-MBX-APIKEY": credentials.api_key},
-        )
-    except httpx.HTTPError as e:
-        raise NetworkError(
-            f"cannot reach {rest_url}: {type(e).__name__}", endpoint=RESTRICTIONS_PATH
-        ) from None
-    finally:
-        if own:
-            await http.aclose()
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
-    if response.status_code != 200:
-        code = body.get("code") if isinstance(body, dict) else None
-        msg = body.get("msg") if isinstance(body, dict) else None
-        raise error_from_response(
-            response.status_code,
-            code if isinstance(code, int) else None,
-            msg if isinstance(msg, str) else f"HTTP {response.status_code}",
-            endpoint=RESTRICTIONS_PATH,
-        )
-    if not isinstance(body, dict):
-        raise ParseError("apiRestrictions answer is not a JSON object")
-    return body
+    return AuditResult(tuple(out), restrictions)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradewire.binance.userdata import OrderUpdate as BinanceOrderUpdate
+from tradewire.binance.userdata import ExecutionReport
 from tradewire.binance.wire import Trade
 from tradewire.clock import WallClock
 from tradewire.errors import APIError, OrderNotFound
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
     from tradewire._core import OrderBook
+    from tradewire.binance.answers import AccountTrade
     from tradewire.binance.client import BinanceClient
     from tradewire.binance.filters import SymbolFilters
     from tradewire.binance.wire import OrderResponse
@@ -96,7 +97,7 @@ def order_from_response(response: OrderResponse, client_order_id: str | None = N
     )
 
 
-def order_from_user_event(event: BinanceOrderUpdate) -> OrderUpdate:
+def order_from_user_event(event: ExecutionReport) -> OrderUpdate:
     """The neutral :class:`OrderUpdate` (with its fill, on a trade) from an ``executionReport``."""
     order_type = _order_type(event.order_type)
     side = _side(event.side)
@@ -178,10 +179,7 @@ class BinanceVenue:
     async def balances(self) -> dict[str, Balance]:
         """Every asset of the account, free and locked."""
         account = await self._client.account()
-        return {
-            row["asset"]: Balance(row["asset"], Decimal(row["free"]), Decimal(row["locked"]))
-            for row in account.get("balances", [])
-        }
+        return {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
 
     async def place_order(self, request: OrderRequest) -> Order:
         """Place the order with ``newClientOrderId`` = the request's client order id."""
@@ -308,18 +306,18 @@ class BinanceVenue:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _fill(self, order: Order, trade: dict[str, Any]) -> Fill:
+    def _fill(self, order: Order, trade: AccountTrade) -> Fill:
         return Fill(
             client_order_id=order.client_order_id,
-            trade_id=str(trade["id"]),
+            trade_id=str(trade.id),
             symbol=order.symbol,
             side=order.side,
-            price=Decimal(str(trade["price"])),
-            quantity=Decimal(str(trade["qty"])),
-            commission=Decimal(str(trade["commission"])),
-            commission_asset=str(trade["commissionAsset"]),
-            time_ms=int(trade["time"]),
-            is_maker=bool(trade["isMaker"]),
+            price=trade.price,
+            quantity=trade.qty,
+            commission=trade.commission,
+            commission_asset=trade.commission_asset,
+            time_ms=trade.time,
+            is_maker=trade.is_maker,
         )
 
     def _track(self, order: Order, fill: Fill | None = None) -> None:
@@ -363,7 +361,7 @@ class BinanceVenue:
                 async with client.ws_api() as ws:
                     async for event in ws.user_data():
                         delay = 0.1
-                        if isinstance(event, BinanceOrderUpdate):
+                        if isinstance(event, ExecutionReport):
                             key = (
                                 event.order_id,
                                 event.execution_type,
