@@ -15,17 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.keys import key_restrictions
-from tradewire.cli.paper import add_bot_arguments, build_strategy
-from tradewire.cli.view import LiveView
+from tradewire.cli.session import (
+    add_bot_arguments,
+    build_strategy,
+    mid_price,
+    run_with_view,
+    stop_on_signals,
+    write_run_report,
+)
 from tradewire.config import default_home, ensure_home, load_config
 from tradewire.errors import APIError, ParseError, TradewireError
 from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
@@ -136,11 +140,7 @@ async def _run(args: argparse.Namespace) -> int:
             recv_window=args.recv_window,
         )
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    stop = stop_on_signals()
 
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(make_client(credentials))
@@ -170,10 +170,7 @@ async def _run(args: argparse.Namespace) -> int:
         await stack.enter_async_context(watcher)
         journal = stack.enter_context(Journal.for_bot(home, name))
         rules = await venue.symbol_rules(symbol)
-        depth = await client.depth(symbol, 5)
-        if not depth.bids or not depth.asks:
-            raise TradewireError(f"{symbol} has an empty book: cannot size the bot")
-        price = (Decimal(depth.bids[0][0]) + Decimal(depth.asks[0][0])) / 2
+        price = await mid_price(client, symbol)
         own = [
             Order(
                 symbol=o.symbol,
@@ -202,11 +199,14 @@ async def _run(args: argparse.Namespace) -> int:
             journal=journal,
             reconcile_grace_ms=args.recv_window + 1000,
         )
-        view = LiveView(runner.ctx, title=f"{args.bot} {name} on {urls.rest_url}")
-        view.enabled = not args.no_view and view.enabled
         _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
-        async with view:
-            result = await runner.run(args.duration, stop)
+        result = await run_with_view(
+            runner,
+            title=f"{args.bot} {name} on {urls.rest_url}",
+            show_view=not args.no_view,
+            duration_s=args.duration,
+            stop=stop,
+        )
         if runner.resumed is not None and runner.resumed.checked:
             _say(
                 f"resumed from the journal: {len(runner.resumed.updated)} orders checked on the "
@@ -221,10 +221,8 @@ async def _run(args: argparse.Namespace) -> int:
         f"{pnl.realized}, fees {pnl.fees} {rules.quote_asset}"
     )
     if args.out is not None:
-        from tradewire.trading.report import write_report
-
-        paths = await asyncio.to_thread(
-            write_report, result, args.out, {"bot": args.bot, "name": name, "mode": "live"}
+        paths = await write_run_report(
+            result, args.out, {"bot": args.bot, "name": name, "mode": "live"}
         )
         _say(f"report written to {paths[0]} and {paths[1]}")
     return 0
