@@ -22,13 +22,13 @@ import contextlib
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradewire.clock import WallClock
 from tradewire.config import ensure_home, validate_name
 from tradewire.errors import JournalError, UnknownOrder
 from tradewire.rules import OPEN_STATUSES, is_open, is_valid_client_order_id, new_client_order_id
@@ -37,6 +37,8 @@ from tradewire.rules import to_decimal as _to_decimal
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from types import TracebackType
+
+    from tradewire.clock import Clock
 
 __all__ = [
     "OPEN_STATES",
@@ -104,10 +106,6 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL
 );
 """
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _dec(value: object, what: str) -> Decimal:
@@ -268,8 +266,9 @@ def _row_order(row: sqlite3.Row) -> JournaledOrder:
 class Journal:
     """One bot's order journal (SQLite, WAL, durable commits); thread-safe."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock | None = None) -> None:
         self.path = Path(path)
+        self.clock: Clock = clock or WallClock()
         ensure_home(self.path.parent)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = sqlite3.connect(
@@ -285,10 +284,10 @@ class Journal:
         self._db.executescript(_SCHEMA)
 
     @classmethod
-    def for_bot(cls, home: Path | str, bot: str) -> Journal:
+    def for_bot(cls, home: Path | str, bot: str, *, clock: Clock | None = None) -> Journal:
         """The journal of bot ``bot`` in a tradewire home (``HOME/journals/<bot>.sqlite3``)."""
         validate_name("bot", bot)
-        return cls(Path(home) / "journals" / f"{bot}.sqlite3")
+        return cls(Path(home) / "journals" / f"{bot}.sqlite3", clock=clock)
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -330,14 +329,14 @@ class Journal:
     def _event(self, db: sqlite3.Connection, cid: str, kind: str, **detail: Any) -> None:
         db.execute(
             "INSERT INTO events (client_order_id, time_ms, kind, detail) VALUES (?, ?, ?, ?)",
-            (cid, _now_ms(), kind, json.dumps(detail, default=str, sort_keys=True)),
+            (cid, self.clock.now_ms(), kind, json.dumps(detail, default=str, sort_keys=True)),
         )
 
     # --- records ------------------------------------------------------------------------------
 
     def record_intent(self, intent: OrderIntent) -> JournaledOrder:
         """Record an order before it is sent; a client order id is never used twice."""
-        now = _now_ms()
+        now = self.clock.now_ms()
         with self._tx() as db:
             try:
                 db.execute(
@@ -451,7 +450,7 @@ class Journal:
                     order_id,
                     _amount(executed),
                     _text(quote),
-                    time_ms if time_ms is not None else _now_ms(),
+                    time_ms if time_ms is not None else self.clock.now_ms(),
                     reason,
                     cid,
                 ),
@@ -548,7 +547,7 @@ class Journal:
         request still in flight could yet arrive), in which case it stays unresolved.
         """
         targets = self.unresolved() + (self.open_orders() if include_open else [])
-        now = _now_ms() if now_ms is None else now_ms
+        now = self.clock.now_ms() if now_ms is None else now_ms
         updated: list[JournaledOrder] = []
         not_placed: list[str] = []
         unresolved: list[str] = []
