@@ -10,7 +10,7 @@ import pytest
 
 from tradewire import Signer
 from tradewire.exchange import LocalExchange
-from tradewire.exchange.venue import OrderRequest
+from tradewire.exchange.engine import NewOrder
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,6 +29,12 @@ async def signed(
         )
 
 
+def account_of(ex: LocalExchange, api_key: str) -> int:
+    key = ex.core.keys.get(api_key)
+    assert key is not None
+    return key.account
+
+
 @pytest.mark.asyncio
 async def test_restart_keeps_state(tmp_path: Path) -> None:
     db = tmp_path / "exchange.sqlite"
@@ -40,8 +46,8 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
             ex, api_key, "POST", "/api/v3/order", maker + "&newClientOrderId=keep-me"
         )
         assert resting.status_code == 200
-        buy = OrderRequest(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.004"))
-        ex.core.venue.place(ex.core.keys.keys[other].account, buy)
+        buy = NewOrder(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.004"))
+        ex.core.engine.place(account_of(ex, other), buy)
         before = (await signed(ex, api_key, "GET", "/api/v3/account", "")).json()["balances"]
         trades_before = (
             await signed(ex, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")
@@ -65,7 +71,7 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
     assert (order["status"], order["executedQty"]) == ("PARTIALLY_FILLED", "0.00400000")
     assert depth["asks"] == [["60000.00000000", "0.00600000"]]
     assert new.json()["orderId"] > order["orderId"]
-    assert again.core.keys.keys[third].account not in (
-        again.core.keys.keys[api_key].account,
-        again.core.keys.keys[other].account,
+    assert account_of(again, third) not in (
+        account_of(again, api_key),
+        account_of(again, other),
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tradewire.exchange.venue import Venue
+    from tradewire.exchange.engine import ExchangeEngine
 
 __all__ = ["DepthReplay", "load_events"]
 
@@ -41,7 +41,7 @@ def _snapshot_of(path: Path) -> dict[str, object] | None:
 
 
 class DepthReplay:
-    """Drives the venue's market liquidity from depth files: one event per step.
+    """Drives the market's own liquidity from depth files: one event per step.
 
     Each event goes to the symbol it names (``s``), so several files (or one recorded
     multi-symbol stream) replay several symbols at once, merged in event-time order. Level
@@ -49,15 +49,16 @@ class DepthReplay:
     resting order trades with it, as the real market would have.
     """
 
-    def __init__(self, venue: Venue, paths: str | Path | Iterable[str | Path]) -> None:
-        self.venue = venue
+    def __init__(self, engine: ExchangeEngine, paths: str | Path | Iterable[str | Path]) -> None:
+        self._engine = engine
+        listed = set(engine.symbols())
         files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
         self.snapshots: list[tuple[str, dict[str, object]]] = []
         self.events: list[dict[str, object]] = []
         for path in files:
             events = load_events(path)
             for event in events:
-                if str(event.get("s", "")).upper() not in venue.specs:
+                if str(event.get("s", "")).upper() not in listed:
                     raise ValueError(f"{path.name}: symbol {event.get('s')!r} is not listed")
             snapshot = _snapshot_of(path)
             if snapshot is not None and events:
@@ -75,7 +76,7 @@ class DepthReplay:
     def _apply(self, symbol: str, levels: object, side: str) -> None:
         assert isinstance(levels, list)
         for price, qty in levels:
-            self.venue.mm_quote(symbol, side, Decimal(price), Decimal(qty))
+            self._engine.quote(symbol, side, Decimal(price), Decimal(qty))
 
     @property
     def done(self) -> bool:
