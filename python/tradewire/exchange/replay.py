@@ -53,8 +53,8 @@ class DepthReplay:
         self._engine = engine
         listed = set(engine.symbols())
         files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-        self.snapshots: list[tuple[str, dict[str, object]]] = []
-        self.events: list[dict[str, object]] = []
+        self._snapshots: list[tuple[str, dict[str, object]]] = []
+        self._events: list[dict[str, object]] = []
         for path in files:
             events = load_events(path)
             for event in events:
@@ -62,14 +62,14 @@ class DepthReplay:
                     raise ValueError(f"{path.name}: symbol {event.get('s')!r} is not listed")
             snapshot = _snapshot_of(path)
             if snapshot is not None and events:
-                self.snapshots.append((str(events[0]["s"]).upper(), snapshot))
-            self.events.extend(events)
-        self.events.sort(key=lambda e: int(str(e.get("E", 0))))
-        self.position = 0
+                self._snapshots.append((str(events[0]["s"]).upper(), snapshot))
+            self._events.extend(events)
+        self._events.sort(key=lambda e: int(str(e.get("E", 0))))
+        self._position = 0
 
     def open(self) -> None:
         """Load the snapshots into the books."""
-        for symbol, snapshot in self.snapshots:
+        for symbol, snapshot in self._snapshots:
             self._apply(symbol, snapshot.get("bids", []), "BUY")
             self._apply(symbol, snapshot.get("asks", []), "SELL")
 
@@ -81,14 +81,14 @@ class DepthReplay:
     @property
     def done(self) -> bool:
         """Whether every event has been replayed."""
-        return self.position >= len(self.events)
+        return self._position >= len(self._events)
 
     def step(self) -> None:
         """Apply the next event (nothing once the files are exhausted)."""
         if self.done:
             return
-        event = self.events[self.position]
-        self.position += 1
+        event = self._events[self._position]
+        self._position += 1
         symbol = str(event["s"]).upper()
         self._apply(symbol, event.get("b", []), "BUY")
         self._apply(symbol, event.get("a", []), "SELL")
