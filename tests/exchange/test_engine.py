@@ -185,3 +185,17 @@ def test_the_engine_docstring_example_runs() -> None:
     result = doctest.testmod(engine_module)
     assert result.failed == 0
     assert result.attempted >= 5
+
+
+def test_commission_follows_each_accounts_rates() -> None:
+    engine = ExchangeEngine([spec_for("BTCUSDT")], lambda: NOW)
+    engine.open_account(MAKER, maker_rate=d("0.0002"))
+    engine.open_account(TAKER, taker_rate=d("0.00075"))
+    assert engine.account(MAKER).commission_body()["makerCommission"] == 2
+    engine.place(MAKER, limit("BUY", "0.01234", "60000.5"))
+    engine.place(TAKER, limit("SELL", "0.01234", "60000"))
+    [maker_fill] = engine.my_trades(MAKER)
+    [taker_fill] = engine.my_trades(TAKER)
+    assert maker_fill.commission == d("0.00000246")  # 0.01234 * 0.0002, rounded down
+    assert taker_fill.commission == d("0.55530462")  # 740.40617 * 0.00075, rounded down
+    assert taker_fill.commission == commission(d("0.01234") * d("60000.5"), d("0.00075"))

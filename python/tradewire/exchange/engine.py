@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tradewire.exchange.ledger import Ledger
+from tradewire.exchange.ledger import DEFAULT_RATE, Ledger
 from tradewire.exchange.marketmaker import MarketMaker
 from tradewire.exchange.matching import IdCounters, Matcher, NewOrder
 
@@ -113,10 +113,23 @@ class ExchangeEngine:
     # --- accounts ------------------------------------------------------------------------------
 
     def open_account(
-        self, account_id: int, balances: Mapping[str, Decimal] | None = None
+        self,
+        account_id: int,
+        balances: Mapping[str, Decimal] | None = None,
+        *,
+        maker_rate: Decimal | None = None,
+        taker_rate: Decimal | None = None,
     ) -> AccountView:
-        """Create an account with ``balances`` (default 10,000 USDT, 1 BTC and 10 ETH)."""
-        return self._ledger.open_account(account_id, balances)
+        """Create an account with ``balances`` (default 10,000 USDT, 1 BTC and 10 ETH).
+
+        ``maker_rate`` and ``taker_rate`` are its commission rates as fractions (default 0.1%).
+        """
+        return self._ledger.open_account(
+            account_id,
+            balances,
+            maker_rate=DEFAULT_RATE if maker_rate is None else maker_rate,
+            taker_rate=DEFAULT_RATE if taker_rate is None else taker_rate,
+        )
 
     def deposit(self, account_id: int, asset: str, amount: Decimal) -> None:
         """Move ``amount`` of ``asset`` into (or, if negative, out of) an account's free balance."""

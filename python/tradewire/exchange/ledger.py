@@ -150,10 +150,19 @@ class Ledger:
     # --- accounts ------------------------------------------------------------------------------
 
     def open_account(
-        self, account_id: int, balances: Mapping[str, Decimal] | None = None
+        self,
+        account_id: int,
+        balances: Mapping[str, Decimal] | None = None,
+        *,
+        maker_rate: Decimal = DEFAULT_RATE,
+        taker_rate: Decimal = DEFAULT_RATE,
     ) -> AccountView:
-        """Create an account with ``balances`` (default 10,000 USDT, 1 BTC and 10 ETH)."""
-        account = _Account(account_id, DEFAULT_RATE, DEFAULT_RATE, self._now())
+        """Create an account with ``balances`` (default 10,000 USDT, 1 BTC and 10 ETH).
+
+        ``maker_rate`` and ``taker_rate`` are its commission rates as fractions (0.1% each by
+        default).
+        """
+        account = _Account(account_id, maker_rate, taker_rate, self._now())
         for asset, amount in (DEFAULT_BALANCES if balances is None else balances).items():
             account.move(asset, free=Decimal(amount))
         account.touched.clear()
