@@ -116,9 +116,9 @@ class WsApi:
         self._on_change = on_change or (lambda: None)
 
     @property
-    def sessions(self) -> int:
-        """How many WebSocket API sessions are open."""
-        return len(self._sessions)
+    def sessions(self) -> frozenset[_Session]:
+        """The open WebSocket API sessions (a snapshot)."""
+        return frozenset(self._sessions)
 
     def end_user_data_streams(self) -> int:
         """End every user data subscription with ``eventStreamTerminated``; returns how many.
