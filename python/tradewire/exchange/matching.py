@@ -1,7 +1,8 @@
 """Matching: one book per symbol, order types and time in force, stop orders, trades and ids.
 
-The matcher owns every order record and the public tape. It moves no funds itself: it asks the
-ledger to lock what an order may spend, to settle each fill and to release what is left.
+The matcher owns every order record (found through an OrderIndex) and the public tape. It moves
+no funds itself: it asks the ledger to lock what an order may spend, to settle each fill and to
+release what is left.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tradewire.exchange.events import (
     OrderChanged,
     TradePrinted,
 )
+from tradewire.exchange.order_index import OrderIndex
 from tradewire.exchange.orders import MARKET_ACCOUNT, OrderRecord, TapeTrade
 from tradewire.exchange.rejections import new_order_rejected
 
@@ -95,9 +97,7 @@ class Matcher:
         self._emit = emit
         self._own_closed = own_closed
         self._books: dict[str, Book] = {}
-        self._orders: dict[tuple[str, int], OrderRecord] = {}
-        self._open_by_client_id: dict[tuple[int, str, str], OrderRecord] = {}
-        self._open_by_account: dict[int, dict[tuple[str, int], OrderRecord]] = {}
+        self._index = OrderIndex()
         self._stops: dict[str, list[OrderRecord]] = {}
         self._tape: dict[str, deque[TapeTrade]] = {}
         self._last_price: dict[str, Decimal] = {}
@@ -147,10 +147,10 @@ class Matcher:
 
     def restore_order(self, order: OrderRecord) -> None:
         """Put back a saved order (open ones onto the book or the stop list, in call order)."""
-        self._orders[(order.symbol, order.order_id)] = order
+        self._index.record(order)
         if not order.is_open:
             return
-        self._opened(order)
+        self._index.opened(order)
         if order.is_working:
             self._books[order.symbol].rest(order)
         else:
@@ -179,39 +179,15 @@ class Matcher:
         self, account: int, symbol: str, order_id: int | None, client_id: str | None
     ) -> OrderRecord:
         """An account's order by id or client id, or -2013."""
-        if order_id is not None:
-            found = self._orders.get((symbol, order_id))
-            if (
-                found is not None
-                and found.account == account
-                and (client_id is None or found.client_order_id == client_id)
-            ):
-                return found
-        elif client_id is not None:
-            found = self._open_by_client_id.get((account, symbol, client_id))
-            if found is None:
-                for order in reversed(self._orders.values()):
-                    if (
-                        order.account == account
-                        and order.symbol == symbol
-                        and order.client_order_id == client_id
-                    ):
-                        return order
-            else:
-                return found
-        raise ExchangeRejection(-2013, "Order does not exist.")
+        return self._index.find(account, symbol, order_id, client_id)
 
     def open_orders(self, account: int, symbol: str | None = None) -> list[OrderRecord]:
         """An account's open orders (all symbols, or one), oldest first."""
-        return [
-            o
-            for o in self._open_by_account.get(account, {}).values()
-            if symbol is None or o.symbol == symbol
-        ]
+        return self._index.open_orders(account, symbol)
 
     def all_orders(self, account: int, symbol: str) -> list[OrderRecord]:
         """Every order an account placed on ``symbol``, in the order they were recorded."""
-        return [o for o in self._orders.values() if o.account == account and o.symbol == symbol]
+        return self._index.all_orders(account, symbol)
 
     # --- placing -------------------------------------------------------------------------------
 
@@ -262,7 +238,7 @@ class Matcher:
         """Validate, lock funds, match and rest an account's order, announcing every change."""
         spec = self.validate(account_id, req)
         client_id = req.client_order_id or self.new_client_id()
-        if (account_id, req.symbol, client_id) in self._open_by_client_id:
+        if self._index.has_open_client_id(account_id, req.symbol, client_id):
             raise new_order_rejected("Duplicate order sent.")
         book = self._books[req.symbol]
         if req.type == "LIMIT_MAKER" and req.price is not None:
@@ -289,9 +265,9 @@ class Matcher:
         if account_id != MARKET_ACCOUNT:
             self._lock_for(spec, order)
         self._next_order_id[req.symbol] += 1
-        self._orders[(order.symbol, order.order_id)] = order
+        self._index.record(order)
         if account_id != MARKET_ACCOUNT:
-            self._opened(order)
+            self._index.opened(order)
             self._emit(OrderChanged(order.copy(), "NEW", now))
         fills: list[AccountFill] = []
         if order.type in STOP_TYPES:
@@ -512,20 +488,12 @@ class Matcher:
         if status != "FILLED":  # a fill was already reported by its TRADE update
             self._emit(OrderChanged(order.copy(), status, now, cancel_client_id=cancel_client_id))
 
-    def _opened(self, order: OrderRecord) -> None:
-        """Index an account's order as open (by client id, and per account in time order)."""
-        self._open_by_client_id[(order.account, order.symbol, order.client_order_id)] = order
-        self._open_by_account.setdefault(order.account, {})[(order.symbol, order.order_id)] = order
-
     def _closed(self, order: OrderRecord) -> None:
-        """Drop an order from the open indexes."""
+        """Drop a closed order from the open indexes (the market's own: tell the market maker)."""
         if order.account == MARKET_ACCOUNT:
             self._own_closed(order)
-            return
-        key = (order.account, order.symbol, order.client_order_id)
-        if self._open_by_client_id.get(key) is order:
-            del self._open_by_client_id[key]
-        self._open_by_account.get(order.account, {}).pop((order.symbol, order.order_id), None)
+        else:
+            self._index.closed(order)
 
     def _publish(self, account_id: int, now: int) -> None:
         if account_id != MARKET_ACCOUNT:
