@@ -61,7 +61,7 @@ async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
         bid = Decimal(top["bids"][0][0])
         query = (
             f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-            f"&price={bid}&timestamp={ex.core.now()}"
+            f"&price={bid}&timestamp={ex.server_time()}"
         )
         placed = await client.post(
             f"/api/v3/order?{query}&signature={signer.sign(query)}",
@@ -74,7 +74,7 @@ async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
             if order.status == "FILLED":
                 break
         assert order.status == "FILLED"
-        query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.core.now()}"
+        query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.server_time()}"
         trades = await client.get(
             f"/api/v3/myTrades?{query}&signature={signer.sign(query)}",
             headers={"X-MBX-APIKEY": api_key},

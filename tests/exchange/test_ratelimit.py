@@ -78,7 +78,7 @@ async def test_order_count_limit_per_account() -> None:
         for i in range(4):
             query = (
                 f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-                f"&price={50000 + i}&timestamp={ex.core.now()}"
+                f"&price={50000 + i}&timestamp={ex.server_time()}"
             )
             response = await client.post(
                 f"/api/v3/order?{query}&signature={signer.sign(query)}",

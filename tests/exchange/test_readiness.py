@@ -76,7 +76,7 @@ async def test_wait_for_stream_connections_sees_accept_and_close(ex: LocalExchan
 async def test_wait_for_user_data_then_end_the_streams(ex: LocalExchange) -> None:
     secret = secrets.token_hex(16)
     api_key = ex.add_key(secret)
-    params = {"apiKey": api_key, "timestamp": ex.core.now()}
+    params = {"apiKey": api_key, "timestamp": ex.server_time()}
     payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
     request = {
         "id": 1,

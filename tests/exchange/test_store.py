@@ -21,7 +21,7 @@ SECRET = "persisted-secret-0123456789"
 async def signed(
     ex: LocalExchange, api_key: str, method: str, path: str, query: str
 ) -> httpx.Response:
-    query = f"{query}&timestamp={ex.core.now()}" if query else f"timestamp={ex.core.now()}"
+    query = f"{query}&timestamp={ex.server_time()}" if query else f"timestamp={ex.server_time()}"
     signature = Signer.from_secret(SECRET).sign(query)
     async with httpx.AsyncClient(base_url=ex.rest_url) as client:
         return await client.request(

@@ -344,6 +344,10 @@ class LocalExchange:
             raise KeyError("unknown API key")
         self.core.engine.deposit(key.account, asset, Decimal(amount))
 
+    def server_time(self) -> int:
+        """The exchange's clock in ms, as ``GET /api/v3/time`` reports it (skew fault included)."""
+        return self.core.now()
+
     def metrics(self) -> dict[str, int]:
         """Counters: requests, responses_429, responses_418, orders_placed, stream_messages, ..."""
         return self.core.metrics.as_dict()
