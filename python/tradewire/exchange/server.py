@@ -324,7 +324,7 @@ class LocalExchange:
         await asyncio.sleep(0)
 
     def pause(self) -> None:
-        """Stop the market's own flow (books stay as they are)."""
+        """Stop the market's own flow (books stay as they are); no step runs after this returns."""
         self._paused = True
 
     def resume(self) -> None:
