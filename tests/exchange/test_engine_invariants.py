@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import ZERO
+from tradewire.exchange.engine import ExchangeEngine, NewOrder
 from tradewire.exchange.symbols import spec_for
-from tradewire.exchange.venue import OrderRequest, Venue
 
 START = {"USDT": Decimal(100_000), "BTC": Decimal(2)}
 
@@ -29,17 +29,17 @@ orders = st.lists(
 )
 
 
-def request(side: str, kind: str, qty: int, offset: int) -> OrderRequest:
+def request(side: str, kind: str, qty: int, offset: int) -> NewOrder:
     quantity = Decimal(qty) / 10_000
     price = Decimal(60_000) + Decimal(offset) / 2
     if kind == "MARKET":
-        return OrderRequest("BTCUSDT", side, "MARKET", quantity=quantity)
+        return NewOrder("BTCUSDT", side, "MARKET", quantity=quantity)
     if kind == "QUOTE":
-        return OrderRequest("BTCUSDT", side, "MARKET", quote_qty=Decimal(qty * 6))
+        return NewOrder("BTCUSDT", side, "MARKET", quote_qty=Decimal(qty * 6))
     if kind == "LIMIT_MAKER":
-        return OrderRequest("BTCUSDT", side, "LIMIT_MAKER", quantity=quantity, price=price)
+        return NewOrder("BTCUSDT", side, "LIMIT_MAKER", quantity=quantity, price=price)
     if kind == "STOP":
-        return OrderRequest(
+        return NewOrder(
             "BTCUSDT",
             side,
             "STOP_LOSS_LIMIT",
@@ -49,7 +49,7 @@ def request(side: str, kind: str, qty: int, offset: int) -> OrderRequest:
             time_in_force="GTC",
         )
     tif = kind if kind in ("IOC", "FOK") else "GTC"
-    return OrderRequest("BTCUSDT", side, "LIMIT", quantity=quantity, price=price, time_in_force=tif)
+    return NewOrder("BTCUSDT", side, "LIMIT", quantity=quantity, price=price, time_in_force=tif)
 
 
 @settings(max_examples=150, deadline=None)
@@ -57,39 +57,44 @@ def request(side: str, kind: str, qty: int, offset: int) -> OrderRequest:
 def test_assets_are_conserved_and_locks_match_open_orders(
     flow: list[tuple[int, str, str, int, int]],
 ) -> None:
-    venue = Venue([spec_for("BTCUSDT")], lambda: 1_700_000_000_000)
-    for number in (1, 2, 3):
-        venue.open_account(number, dict(START))
+    engine = ExchangeEngine([spec_for("BTCUSDT")], lambda: 1_700_000_000_000)
+    accounts = (1, 2, 3)
+    for number in accounts:
+        engine.open_account(number, dict(START))
     for account_id, side, kind, qty, offset in flow:
         if kind == "CANCEL":
-            open_orders = venue.open_orders(account_id)
+            open_orders = engine.open_orders(account_id)
             if open_orders:
-                venue.cancel(open_orders[qty % len(open_orders)])
+                chosen = open_orders[qty % len(open_orders)]
+                engine.cancel(account_id, chosen.symbol, order_id=chosen.order_id)
             continue
         with contextlib.suppress(ExchangeRejection):  # rejected orders must change nothing either
-            venue.place(account_id, request(side, kind, qty, offset))
+            engine.place(account_id, request(side, kind, qty, offset))
 
     fees = {"USDT": ZERO, "BTC": ZERO}
-    for fills in venue.fills.values():
-        for fill in fills:
+    for account_id in accounts:
+        for fill in engine.my_trades(account_id):
             fees[fill.commission_asset] += fill.commission
+    views = [engine.account(a) for a in accounts]
     for asset, start in START.items():
-        held = sum(
-            (a.balance(asset).free + a.balance(asset).locked for a in venue.accounts.values()), ZERO
-        )
+        held = sum((v.balance(asset).free + v.balance(asset).locked for v in views), ZERO)
         assert held + fees[asset] == 3 * start
-    for account_id, account in venue.accounts.items():
+    resting: dict[tuple[str, Decimal], Decimal] = {}
+    for view in views:
+        opened = engine.open_orders(view.account_id)
         for asset in START:
-            bal = account.balance(asset)
+            bal = view.balance(asset)
             assert bal.free >= 0
-            locked = sum(
-                (o.locked for o in venue.open_orders(account_id) if o.locked_asset == asset), ZERO
-            )
+            locked = sum((o.locked for o in opened if o.locked_asset == asset), ZERO)
             assert bal.locked == locked
-    book = venue.books["BTCUSDT"]
-    bid, ask = book.best_bid(), book.best_ask()
-    if bid is not None and ask is not None:
-        assert bid[0] < ask[0]
-    for half in (book.bids, book.asks):
-        for price, level in half.levels.items():
-            assert half.totals[price] == sum((o.remaining for o in level), ZERO)
+        for order in opened:
+            if order.is_working:
+                key = (order.side, order.price)
+                resting[key] = resting.get(key, ZERO) + order.remaining
+    depth = engine.depth("BTCUSDT", 1000)
+    if depth.bids and depth.asks:
+        assert depth.bids[0][0] < depth.asks[0][0]
+    levels = [("BUY", p, q) for p, q in depth.bids] + [("SELL", p, q) for p, q in depth.asks]
+    assert {(side, p): q for side, p, q in levels} == resting  # level totals match the orders
+    assert [p for p, _ in depth.bids] == sorted((p for p, _ in depth.bids), reverse=True)
+    assert [p for p, _ in depth.asks] == sorted(p for p, _ in depth.asks)

@@ -34,7 +34,7 @@ async def test_same_seed_same_market() -> None:
                 (
                     await book(ex),
                     await book(ex, "ETHUSDT"),
-                    [t.price for t in ex.core.venue.trades["BTCUSDT"]],
+                    [t.price for t in ex.core.engine.recent_trades("BTCUSDT")],
                 )
             )
     assert books[0] == books[1]
@@ -54,12 +54,14 @@ async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
     ):
         secret = "k" * 32
         api_key = ex.add_key(secret)
+        key = ex.core.keys.get(api_key)
+        assert key is not None
         signer = Signer.from_secret(secret)
         top = await book(ex)
         bid = Decimal(top["bids"][0][0])
         query = (
             f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-            f"&price={bid}&timestamp={ex.core.now()}"
+            f"&price={bid}&timestamp={ex.server_time()}"
         )
         placed = await client.post(
             f"/api/v3/order?{query}&signature={signer.sign(query)}",
@@ -68,11 +70,11 @@ async def test_market_moves_through_a_resting_order_and_fills_it() -> None:
         order_id = placed.json()["orderId"]
         for _ in range(500):
             ex.advance(1)
-            order = ex.core.venue.orders[("BTCUSDT", order_id)]
+            order = ex.core.engine.order(key.account, "BTCUSDT", order_id=order_id)
             if order.status == "FILLED":
                 break
         assert order.status == "FILLED"
-        query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.core.now()}"
+        query = f"symbol=BTCUSDT&orderId={order_id}&timestamp={ex.server_time()}"
         trades = await client.get(
             f"/api/v3/myTrades?{query}&signature={signer.sign(query)}",
             headers={"X-MBX-APIKEY": api_key},

@@ -16,10 +16,14 @@ from tradewire.exchange import LocalExchange
 
 
 async def away_from_window_end(window_ms: int, margin_ms: int = 1500) -> None:
-    """Wait until the current fixed window has ``margin_ms`` left, so a test stays inside it."""
+    """Wait until the current fixed window has ``margin_ms`` left, so a test stays inside it.
+
+    The limits are fixed windows of wall-clock time (as Binance's are): waiting one out is the
+    behaviour, not a synchronisation, so this sleep stays.
+    """
     left = window_ms - time.time_ns() // 1_000_000 % window_ms
     if left < margin_ms:
-        await asyncio.sleep(left / 1000 + 0.01)
+        await asyncio.sleep(left / 1000 + 0.01)  # the next window starts
 
 
 @pytest.mark.asyncio
@@ -74,7 +78,7 @@ async def test_order_count_limit_per_account() -> None:
         for i in range(4):
             query = (
                 f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001"
-                f"&price={50000 + i}&timestamp={ex.core.now()}"
+                f"&price={50000 + i}&timestamp={ex.server_time()}"
             )
             response = await client.post(
                 f"/api/v3/order?{query}&signature={signer.sign(query)}",

@@ -242,7 +242,7 @@ async def test_keys_file(tmp_path: Path) -> None:
     async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
         hmac_key, ed_key = ex.load_keys(tmp_path / "keys.json")
         assert hmac_key == "F" * 64
-        query = f"timestamp={ex.core.now()}"
+        query = f"timestamp={ex.server_time()}"
         signature = Signer.from_secret("file-secret").sign(query)
         async with httpx.AsyncClient(base_url=ex.rest_url) as client:
             flags = await client.get(

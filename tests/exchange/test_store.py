@@ -10,7 +10,7 @@ import pytest
 
 from tradewire import Signer
 from tradewire.exchange import LocalExchange
-from tradewire.exchange.venue import OrderRequest
+from tradewire.exchange.engine import NewOrder
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,12 +21,18 @@ SECRET = "persisted-secret-0123456789"
 async def signed(
     ex: LocalExchange, api_key: str, method: str, path: str, query: str
 ) -> httpx.Response:
-    query = f"{query}&timestamp={ex.core.now()}" if query else f"timestamp={ex.core.now()}"
+    query = f"{query}&timestamp={ex.server_time()}" if query else f"timestamp={ex.server_time()}"
     signature = Signer.from_secret(SECRET).sign(query)
     async with httpx.AsyncClient(base_url=ex.rest_url) as client:
         return await client.request(
             method, f"{path}?{query}&signature={signature}", headers={"X-MBX-APIKEY": api_key}
         )
+
+
+def account_of(ex: LocalExchange, api_key: str) -> int:
+    key = ex.core.keys.get(api_key)
+    assert key is not None
+    return key.account
 
 
 @pytest.mark.asyncio
@@ -40,8 +46,8 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
             ex, api_key, "POST", "/api/v3/order", maker + "&newClientOrderId=keep-me"
         )
         assert resting.status_code == 200
-        buy = OrderRequest(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.004"))
-        ex.core.venue.place(ex.core.keys.keys[other].account, buy)
+        buy = NewOrder(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.004"))
+        ex.core.engine.place(account_of(ex, other), buy)
         before = (await signed(ex, api_key, "GET", "/api/v3/account", "")).json()["balances"]
         trades_before = (
             await signed(ex, api_key, "GET", "/api/v3/myTrades", "symbol=BTCUSDT")
@@ -65,7 +71,7 @@ async def test_restart_keeps_state(tmp_path: Path) -> None:
     assert (order["status"], order["executedQty"]) == ("PARTIALLY_FILLED", "0.00400000")
     assert depth["asks"] == [["60000.00000000", "0.00600000"]]
     assert new.json()["orderId"] > order["orderId"]
-    assert again.core.keys.keys[third].account not in (
-        again.core.keys.keys[api_key].account,
-        again.core.keys.keys[other].account,
+    assert account_of(again, third) not in (
+        account_of(again, api_key),
+        account_of(again, other),
     )

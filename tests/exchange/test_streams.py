@@ -90,8 +90,7 @@ async def test_diff_depth_syncs_with_snapshots_as_binance_documents(live: LocalE
             if applied >= 30:
                 break
             event = json.loads(await ws.recv())
-        live.pause()
-        await asyncio.sleep(0.05)
+        live.pause()  # no market step runs after pause() returns
         final = (await client.get("/api/v3/depth?symbol=BTCUSDT&limit=1000")).json()
         while last < final["lastUpdateId"]:
             event = json.loads(await ws.recv())
@@ -190,7 +189,9 @@ async def test_no_pong_means_disconnect_but_pongs_keep_it_open(live: LocalExchan
         assert pings >= 2
         assert silent.closed
     async with websockets.connect(f"{live.stream_url}/ws") as polite:  # answers pings itself
-        await asyncio.sleep(1.0)  # two pong timeouts
+        # The connection outlives two pong timeouts because the client answers the pings.
+        await asyncio.sleep(1.0)  # the behaviour under test: two pong timeouts (0.5 s) pass
+        assert live.stream_connections == 1
         await polite.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 9}))
         assert json.loads(await polite.recv()) == {"result": [], "id": 9}
 
@@ -220,6 +221,7 @@ async def test_skip_sequence_fault_makes_a_gap(live: LocalExchange) -> None:
 @pytest.mark.asyncio
 async def test_server_shutdown_event_then_close(live: LocalExchange) -> None:
     async with websockets.connect(f"{live.stream_url}/stream?streams=btcusdt@trade") as ws:
+        await live.wait_for_stream_connections(1)  # accepted: the server knows about it
         await live.server_shutdown()
         messages, closed = await read_until_closed(ws)
     assert messages[-1]["e"] == "serverShutdown"
@@ -231,6 +233,7 @@ async def test_drop_streams_fault_cuts_connections(live: LocalExchange) -> None:
     live.set_faults(drop_streams_every_s=0.2)
     async with websockets.connect(f"{live.stream_url}/ws/btcusdt@depth@100ms") as ws:
         messages, closed = await read_until_closed(ws)
+        await live.wait_for_stream_connections(0)
     assert isinstance(closed, websockets.ConnectionClosedError)  # cut, no close frame
     assert all(m["e"] == "depthUpdate" for m in messages)
 
@@ -242,14 +245,8 @@ async def test_refused_connections_then_accepted_again(live: LocalExchange) -> N
         with pytest.raises(ConnectionRefusedError):
             await connect_once(f"{live.stream_url}/ws/btcusdt@trade")
         live.set_faults()
-        for _ in range(50):
-            try:
-                await connect_once(f"{live.stream_url}/ws/btcusdt@trade")
-                break
-            except ConnectionRefusedError:
-                await asyncio.sleep(0.02)
-        else:
-            pytest.fail("connections are still refused")
+        await live.wait_for_faults()  # listening again
+        await connect_once(f"{live.stream_url}/ws/btcusdt@trade")
         await open_before.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 1}))
         while (reply := json.loads(await open_before.recv())).get("id") != 1:
             pass

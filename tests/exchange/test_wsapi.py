@@ -101,7 +101,7 @@ async def test_orders_and_user_data_over_the_websocket_api(ex: LocalExchange) ->
     maker = Signer.from_secret(maker_secret)
 
     def now() -> int:
-        return ex.core.now()
+        return ex.server_time()
 
     events: list[Any] = []
     async with websockets.connect(ex.ws_api_url) as ws:
@@ -236,7 +236,7 @@ async def test_errors_and_public_methods(ex: LocalExchange) -> None:
         assert set(server_time["result"]) == {"serverTime"}
         assert server_time["rateLimits"][0]["count"] == 1
         missing_key = await ask(
-            ws, 2, "account.status", {"timestamp": ex.core.now(), "signature": "x"}
+            ws, 2, "account.status", {"timestamp": ex.server_time(), "signature": "x"}
         )
         assert (missing_key["status"], missing_key["error"]["code"]) == (401, -2014)
         bad_symbol = await ask(ws, 3, "depth", {"symbol": "NOPE"})
@@ -260,16 +260,19 @@ async def test_session_logon_with_ed25519_then_unsigned_requests(ex: LocalExchan
             1,
             "session.logon",
             signed(
-                {"apiKey": hmac_key, "timestamp": ex.core.now()}, Signer.from_secret(hmac_secret)
+                {"apiKey": hmac_key, "timestamp": ex.server_time()}, Signer.from_secret(hmac_secret)
             ),
         )
         assert refused["error"]["code"] == -4056
         logon = await ask(
-            ws, 2, "session.logon", signed({"apiKey": api_key, "timestamp": ex.core.now()}, signer)
+            ws,
+            2,
+            "session.logon",
+            signed({"apiKey": api_key, "timestamp": ex.server_time()}, signer),
         )
         assert logon["status"] == 200
         assert logon["result"]["apiKey"] == api_key
-        account = await ask(ws, 3, "account.status", {"timestamp": ex.core.now()})
+        account = await ask(ws, 3, "account.status", {"timestamp": ex.server_time()})
         assert account["status"] == 200
         sub = await ask(ws, 4, "userDataStream.subscribe")
         assert sub["result"] == {"subscriptionId": 0}
@@ -284,7 +287,7 @@ async def test_session_logon_with_ed25519_then_unsigned_requests(ex: LocalExchan
                 "timeInForce": "GTC",
                 "quantity": "0.001",
                 "price": "50000",
-                "timestamp": ex.core.now(),
+                "timestamp": ex.server_time(),
             },
             events,
         )
@@ -293,7 +296,7 @@ async def test_session_logon_with_ed25519_then_unsigned_requests(ex: LocalExchan
         status = await ask(ws, 7, "session.status")
         assert status["result"]["userDataStream"] is False
         await ask(ws, 8, "session.logout")
-        anonymous = await ask(ws, 9, "account.status", {"timestamp": ex.core.now()})
+        anonymous = await ask(ws, 9, "account.status", {"timestamp": ex.server_time()})
         assert anonymous["error"]["code"] == -2014
     # events are sent before the answer that caused them
     assert [e["e"] for e in events] == ["executionReport", "outboundAccountPosition"]

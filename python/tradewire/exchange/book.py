@@ -1,4 +1,4 @@
-"""A price-time priority order book of resting orders, with per-level totals and update ids."""
+"""One symbol's resting orders in price-time priority, with per-level totals and update ids."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from decimal import Decimal
 
-    from tradewire.exchange.orders import Order
+    from tradewire.exchange.orders import OrderRecord
 
 __all__ = ["Book"]
 
@@ -24,7 +24,7 @@ class _Side:
     def __init__(self, descending: bool) -> None:
         self.descending = descending
         self.keys: list[Decimal] = []  # sorted ascending by sort key (negated price for bids)
-        self.levels: dict[Decimal, deque[Order]] = {}
+        self.levels: dict[Decimal, deque[OrderRecord]] = {}
         self.totals: dict[Decimal, Decimal] = {}
 
     def _key(self, price: Decimal) -> Decimal:
@@ -41,7 +41,7 @@ class _Side:
             return None
         return -self.keys[0] if self.descending else self.keys[0]
 
-    def add(self, order: Order) -> None:
+    def add(self, order: OrderRecord) -> None:
         """Queue ``order`` at the back of its price level."""
         level = self.levels.get(order.price)
         if level is None:
@@ -51,7 +51,7 @@ class _Side:
         level.append(order)
         self.totals[order.price] += order.remaining
 
-    def remove(self, order: Order, qty: Decimal) -> None:
+    def remove(self, order: OrderRecord, qty: Decimal) -> None:
         """Take ``qty`` off the level total and drop ``order`` from its queue."""
         level = self.levels[order.price]
         level.remove(order)
@@ -68,36 +68,48 @@ class _Side:
 
 
 class Book:
-    """Resting orders of one symbol, in price-time priority, with Binance-style update ids."""
+    """Resting orders of one symbol, in price-time priority, with Binance-style update ids.
 
-    def __init__(self, symbol: str, first_update_id: int = 1) -> None:
+    ``on_change(side, price, new_total, update_id)`` is called after every change of a level.
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        on_change: Callable[[str, Decimal, Decimal, int], None],
+        first_update_id: int = 1,
+    ) -> None:
         self.symbol = symbol
-        self.update_id = first_update_id
-        self.bids = _Side(descending=True)
-        self.asks = _Side(descending=False)
-        self.listeners: list[Callable[[str, Decimal, Decimal, int], None]] = []
+        self._update_id = first_update_id
+        self._bids = _Side(descending=True)
+        self._asks = _Side(descending=False)
+        self._on_change = on_change
+
+    @property
+    def update_id(self) -> int:
+        """The id of the last change (what depth calls lastUpdateId)."""
+        return self._update_id
 
     def side(self, side: str) -> _Side:
         """The BUY (bids) or SELL (asks) side."""
-        return self.bids if side == "BUY" else self.asks
+        return self._bids if side == "BUY" else self._asks
 
     def _changed(self, side: str, price: Decimal) -> None:
-        self.update_id += 1
+        self._update_id += 1
         total = self.side(side).totals.get(price, ZERO)
-        for listener in self.listeners:
-            listener(side, price, total, self.update_id)
+        self._on_change(side, price, total, self._update_id)
 
-    def rest(self, order: Order) -> None:
+    def rest(self, order: OrderRecord) -> None:
         """Put ``order`` on the book behind the orders already at its price."""
         self.side(order.side).add(order)
         self._changed(order.side, order.price)
 
-    def pull(self, order: Order) -> None:
+    def pull(self, order: OrderRecord) -> None:
         """Take a resting ``order`` off the book (cancel, expiry or full fill)."""
         self.side(order.side).remove(order, order.remaining)
         self._changed(order.side, order.price)
 
-    def executed(self, maker: Order, qty: Decimal) -> None:
+    def executed(self, maker: OrderRecord, qty: Decimal) -> None:
         """Record that ``qty`` of a resting ``maker`` traded (its executed_qty already updated)."""
         side = self.side(maker.side)
         if maker.remaining == 0:
@@ -105,16 +117,16 @@ class Book:
         side.reduce(maker.price, qty)
         self._changed(maker.side, maker.price)
 
-    def amend_down(self, order: Order, new_qty: Decimal) -> None:
+    def amend_down(self, order: OrderRecord, new_qty: Decimal) -> None:
         """Lower a resting order's quantity in place, keeping its priority."""
         side = self.side(order.side)
         side.totals[order.price] -= order.orig_qty - new_qty
         order.orig_qty = new_qty
         self._changed(order.side, order.price)
 
-    def makers(self, taker_side: str, limit: Decimal | None) -> Iterator[Order]:
+    def makers(self, taker_side: str, limit: Decimal | None) -> Iterator[OrderRecord]:
         """Resting orders a ``taker_side`` order may trade with, best price and oldest first."""
-        side = self.asks if taker_side == "BUY" else self.bids
+        side = self._asks if taker_side == "BUY" else self._bids
         for price in list(side.prices()):
             if limit is not None and (price > limit if taker_side == "BUY" else price < limit):
                 return
@@ -122,18 +134,18 @@ class Book:
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
         """(price, total quantity) of the best bid."""
-        price = self.bids.best()
-        return None if price is None else (price, self.bids.totals[price])
+        price = self._bids.best()
+        return None if price is None else (price, self._bids.totals[price])
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
         """(price, total quantity) of the best ask."""
-        price = self.asks.best()
-        return None if price is None else (price, self.asks.totals[price])
+        price = self._asks.best()
+        return None if price is None else (price, self._asks.totals[price])
 
     def depth(
         self, limit: int
     ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """The top ``limit`` levels of bids and asks as (price, total quantity)."""
-        bids = [(p, self.bids.totals[p]) for p in itertools.islice(self.bids.prices(), limit)]
-        asks = [(p, self.asks.totals[p]) for p in itertools.islice(self.asks.prices(), limit)]
+        bids = [(p, self._bids.totals[p]) for p in itertools.islice(self._bids.prices(), limit)]
+        asks = [(p, self._asks.totals[p]) for p in itertools.islice(self._asks.prices(), limit)]
         return bids, asks

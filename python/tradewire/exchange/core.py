@@ -1,4 +1,4 @@
-"""The exchange's shared state: venue, keys, limits, faults, clock and counters."""
+"""The exchange's shared state: engine, keys, limits, faults, clock and counters."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tradewire.exchange.engine import ExchangeEngine
 from tradewire.exchange.faults import Faults
 from tradewire.exchange.keys import KeyRegistry
-from tradewire.exchange.ratelimit import Limits, RateLimiter
-from tradewire.exchange.venue import Venue
+from tradewire.exchange.ratelimit import Limits, RequestLimiter
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -47,8 +47,8 @@ class ExchangeCore:
     keys: KeyRegistry = field(default_factory=KeyRegistry)
 
     def __post_init__(self) -> None:
-        self.venue = Venue(self.specs, self.now)
-        self.limiter = RateLimiter(self.limits)
+        self.engine = ExchangeEngine(self.specs, self.now)
+        self.limiter = RequestLimiter(self.limits)
 
     def now(self) -> int:
         """Server time in ms (with the clock-skew fault applied)."""

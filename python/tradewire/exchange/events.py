@@ -1,23 +1,25 @@
-"""What the venue announces after each state change: for streams, user data and the store."""
+"""What the engine announces after each state change: for streams, user data and the store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from tradewire.exchange.orders import Fill, Order, Trade
+    from tradewire.exchange.orders import AccountFill, OrderRecord, TapeTrade
 
 __all__ = [
-    "AggTrade",
+    "AggTradePrinted",
     "BalanceDelta",
     "BalancesChanged",
-    "Event",
+    "EngineEvent",
     "LevelChanged",
-    "OrderUpdate",
-    "PublicTrade",
+    "Listener",
+    "OrderChanged",
+    "TradePrinted",
 ]
 
 
@@ -33,15 +35,15 @@ class LevelChanged:
 
 
 @dataclass(frozen=True)
-class PublicTrade:
+class TradePrinted:
     """A trade printed on the tape."""
 
     symbol: str
-    trade: Trade
+    trade: TapeTrade
 
 
 @dataclass(frozen=True)
-class AggTrade:
+class AggTradePrinted:
     """Trades of one taker order at one price, aggregated as the aggTrade stream shows them."""
 
     symbol: str
@@ -55,13 +57,16 @@ class AggTrade:
 
 
 @dataclass(frozen=True)
-class OrderUpdate:
-    """An account's order changed: ``exec_type`` is Binance's execution type (NEW, TRADE, ...)."""
+class OrderChanged:
+    """An account's order changed: ``exec_type`` is Binance's execution type (NEW, TRADE, ...).
 
-    order: Order
+    ``order`` is a copy of the order as it was right after the change.
+    """
+
+    order: OrderRecord
     exec_type: str
     time: int
-    fill: Fill | None = None
+    fill: AccountFill | None = None
     last_qty: Decimal | None = None
     cancel_client_id: str | None = None
 
@@ -85,4 +90,8 @@ class BalanceDelta:
     time: int
 
 
-Event = LevelChanged | PublicTrade | AggTrade | OrderUpdate | BalancesChanged | BalanceDelta
+EngineEvent = (
+    LevelChanged | TradePrinted | AggTradePrinted | OrderChanged | BalancesChanged | BalanceDelta
+)
+Listener = Callable[[EngineEvent], None]
+"""Something that takes every event of the engine, in order."""

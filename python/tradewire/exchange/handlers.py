@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tradewire.exchange.core import ExchangeCore
+    from tradewire.exchange.engine import Placed
     from tradewire.exchange.keys import ApiKey
-    from tradewire.exchange.orders import Order
+    from tradewire.exchange.orders import OrderRecord
     from tradewire.exchange.params import Params
-    from tradewire.exchange.venue import Placed
 
 __all__ = [
     "PERMISSION",
@@ -91,13 +91,13 @@ def _time(c: Call) -> object:
 
 
 def _exchange_info(c: Call) -> object:
-    venue = c.core.venue
+    engine = c.core.engine
     wanted = None
     if c.params.get("symbol"):
         wanted = [c.params.symbol()]
     elif c.params.get("symbols"):
         wanted = _symbol_list(c.params.require("symbols"))
-    specs = [venue.spec(s) for s in wanted] if wanted else list(venue.specs.values())
+    specs = [engine.spec(s) for s in wanted] if wanted else list(engine.specs())
     c.params.get("permissions")
     c.params.get("showPermissionSets")
     c.params.get("symbolStatus")
@@ -128,33 +128,32 @@ def _symbol_list(raw: str) -> list[str]:
 
 def _depth(c: Call) -> object:
     symbol = c.params.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     limit = min(c.params.integer("limit", 1) or 100, 5000)
-    book = c.core.venue.books[symbol]
-    bids, asks = book.depth(limit)
+    depth = c.core.engine.depth(symbol, limit)
     return {
-        "lastUpdateId": book.update_id,
-        "bids": [[fmt(p), fmt(q)] for p, q in bids],
-        "asks": [[fmt(p), fmt(q)] for p, q in asks],
+        "lastUpdateId": depth.update_id,
+        "bids": [[fmt(p), fmt(q)] for p, q in depth.bids],
+        "asks": [[fmt(p), fmt(q)] for p, q in depth.asks],
     }
 
 
 def _trades(c: Call) -> object:
     symbol = c.params.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     limit = c.params.integer("limit", 1, 1000) or 500
-    tape = list(c.core.venue.trades[symbol])[-limit:]
+    tape = c.core.engine.recent_trades(symbol, limit)
     return [t.rest_body() for t in tape]
 
 
 def _agg_trades(c: Call) -> object:
     p = c.params
     symbol = p.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     from_id = p.integer("fromId", 0)
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
     limit = p.integer("limit", 1, 1000) or 500
-    tape = list(c.core.venue.trades[symbol])
+    tape = c.core.engine.recent_trades(symbol)
     if from_id is not None:
         tape = [t for t in tape if t.agg_id >= from_id]
     if start is not None:
@@ -168,14 +167,14 @@ def _agg_trades(c: Call) -> object:
 def _klines(c: Call) -> object:
     p = c.params
     symbol = p.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     interval = marketdata.check_interval(p.require("interval"))
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
     p.get("timeZone")
     limit = p.integer("limit", 1, 1000) or 500
     tape = [
         t
-        for t in c.core.venue.trades[symbol]
+        for t in c.core.engine.recent_trades(symbol)
         if (start is None or t.time >= start) and (end is None or t.time <= end)
     ]
     rows = [marketdata.kline_row(k) for k in marketdata.candles(tape, interval)]
@@ -184,15 +183,15 @@ def _klines(c: Call) -> object:
 
 def _avg_price(c: Call) -> object:
     symbol = c.params.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     since = c.now - 5 * 60_000
-    recent = [t for t in c.core.venue.trades[symbol] if t.time >= since]
+    recent = [t for t in c.core.engine.recent_trades(symbol) if t.time >= since]
     if recent:
         qty = sum((t.qty for t in recent), ZERO)
         price = sum((t.qty * t.price for t in recent), ZERO) / qty
         close = recent[-1].time
     else:
-        price = c.core.venue.last_price.get(symbol) or c.core.venue.specs[symbol].start_price
+        price = c.core.engine.last_price(symbol) or c.core.engine.spec(symbol).start_price
         close = c.now
     return {"mins": 5, "price": fmt(price), "closeTime": close}
 
@@ -200,25 +199,24 @@ def _avg_price(c: Call) -> object:
 def _symbols_param(c: Call) -> list[str] | None:
     if c.params.get("symbol"):
         symbol = c.params.symbol()
-        c.core.venue.spec(symbol)
+        c.core.engine.spec(symbol)
         return [symbol]
     if c.params.get("symbols"):
         names = _symbol_list(c.params.require("symbols"))
         for name in names:
-            c.core.venue.spec(name)
+            c.core.engine.spec(name)
         return names
     return None
 
 
 def _book_ticker(c: Call) -> object:
     names = _symbols_param(c)
-    bodies = [_book_ticker_body(c, s) for s in (names or list(c.core.venue.specs))]
+    bodies = [_book_ticker_body(c, s) for s in (names or c.core.engine.symbols())]
     return bodies[0] if c.params.get("symbol") else bodies
 
 
 def _book_ticker_body(c: Call, symbol: str) -> dict[str, object]:
-    book = c.core.venue.books[symbol]
-    bid, ask = book.best_bid(), book.best_ask()
+    bid, ask = c.core.engine.best_bid_ask(symbol)
     return {
         "symbol": symbol,
         "bidPrice": fmt(bid[0]) if bid else ZERO_TEXT,
@@ -230,27 +228,27 @@ def _book_ticker_body(c: Call, symbol: str) -> dict[str, object]:
 
 def _price_ticker(c: Call) -> object:
     names = _symbols_param(c)
-    venue = c.core.venue
+    engine = c.core.engine
     bodies = [
-        {"symbol": s, "price": fmt(venue.last_price.get(s) or venue.specs[s].start_price)}
-        for s in (names or list(venue.specs))
+        {"symbol": s, "price": fmt(engine.last_price(s) or engine.spec(s).start_price)}
+        for s in (names or engine.symbols())
     ]
     return bodies[0] if c.params.get("symbol") else bodies
 
 
 def _ticker_24hr(c: Call) -> object:
     names = _symbols_param(c)
-    bodies = [_day_body(c, s) for s in (names or list(c.core.venue.specs))]
+    bodies = [_day_body(c, s) for s in (names or c.core.engine.symbols())]
     return bodies[0] if c.params.get("symbol") else bodies
 
 
 def _day_body(c: Call, symbol: str) -> dict[str, object]:
     """24 h rolling statistics of ``symbol`` from the tape, as ticker/24hr (FULL) shows them."""
-    venue = c.core.venue
+    engine = c.core.engine
     since = c.now - 86_400_000
-    tape = [t for t in venue.trades[symbol] if t.time >= since]
+    tape = [t for t in engine.recent_trades(symbol) if t.time >= since]
     book = _book_ticker_body(c, symbol)
-    last = tape[-1].price if tape else venue.last_price.get(symbol, ZERO)
+    last = tape[-1].price if tape else (engine.last_price(symbol) or ZERO)
     open_price = tape[0].price if tape else last
     volume = sum((t.qty for t in tape), ZERO)
     quote = sum((t.qty * t.price for t in tape), ZERO)
@@ -298,7 +296,7 @@ def _new_order(c: Call) -> object:
     resp_type = read_resp_type(c.params, req.type)
     c.params.finish(ORDER_PARAMS)
     c.core.limiter.count_order(c.account, c.now)
-    placed = c.core.venue.place(c.account, req)
+    placed = c.core.engine.place(c.account, req)
     c.core.metrics.orders_placed += 1
     if c.core.faults.answer_503():
         raise STATUS_UNKNOWN
@@ -327,10 +325,10 @@ def _test_order(c: Call) -> object:
     read_resp_type(c.params, req.type)
     compute = c.params.get("computeCommissionRates") == "true"
     c.params.finish(ORDER_PARAMS)
-    c.core.venue.validate(c.account, req)
+    c.core.engine.validate(c.account, req)
     if not compute:
         return {}
-    account = c.core.venue.accounts[c.account]
+    account = c.core.engine.account(c.account)
     return {
         "standardCommissionForOrder": {
             "maker": fmt(account.maker_rate),
@@ -347,17 +345,17 @@ def _test_order(c: Call) -> object:
     }
 
 
-def _find(c: Call) -> Order:
+def _find(c: Call) -> OrderRecord:
     p = c.params
     symbol = p.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     order_id = p.integer("orderId", 0)
     client_id = p.get("origClientOrderId")
     if order_id is None and client_id is None:
         raise ExchangeRejection(
             -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
         )
-    return c.core.venue.find_order(c.account, symbol, order_id, client_id)
+    return c.core.engine.order(c.account, symbol, order_id=order_id, client_id=client_id)
 
 
 def _get_order(c: Call) -> object:
@@ -366,7 +364,7 @@ def _get_order(c: Call) -> object:
     return order.query_body()
 
 
-def cancel_body(order: Order, cancel_id: str, now: int) -> dict[str, object]:
+def cancel_body(order: OrderRecord, cancel_id: str, now: int) -> dict[str, object]:
     """A cancelled order as DELETE /api/v3/order returns it."""
     return {
         "symbol": order.symbol,
@@ -395,47 +393,50 @@ def _cancel_order(c: Call) -> object:
         if exc.code == -2013:
             raise ExchangeRejection(-2011, "Unknown order sent.") from None
         raise
-    cancel_id = c.params.get("newClientOrderId") or c.core.venue.new_client_id()
+    cancel_id = c.params.get("newClientOrderId") or c.core.engine.new_client_id()
     c.params.get("cancelRestrictions")
     c.params.finish(("recvWindow", "timestamp"))
-    c.core.venue.cancel(order, cancel_id)
-    return cancel_body(order, cancel_id, c.now)
+    cancelled = c.core.engine.cancel(
+        c.account, order.symbol, order_id=order.order_id, cancel_client_id=cancel_id
+    )
+    return cancel_body(cancelled, cancel_id, c.now)
 
 
 def _open_orders(c: Call) -> object:
     symbol = c.params.symbol() if c.params.get("symbol") else None
     if symbol is not None:
-        c.core.venue.spec(symbol)
-    return [o.query_body() for o in c.core.venue.open_orders(c.account, symbol)]
+        c.core.engine.spec(symbol)
+    return [o.query_body() for o in c.core.engine.open_orders(c.account, symbol)]
 
 
 def _cancel_all(c: Call) -> object:
     symbol = c.params.symbol()
-    c.core.venue.spec(symbol)
-    orders = c.core.venue.open_orders(c.account, symbol)
+    engine = c.core.engine
+    engine.spec(symbol)
+    orders = engine.open_orders(c.account, symbol)
     if not orders:
         raise ExchangeRejection(-2011, "Unknown order sent.")
     out = []
     for order in orders:
-        cancel_id = c.core.venue.new_client_id()
-        c.core.venue.cancel(order, cancel_id)
-        out.append(cancel_body(order, cancel_id, c.now))
+        cancel_id = engine.new_client_id()
+        cancelled = engine.cancel(
+            c.account, symbol, order_id=order.order_id, cancel_client_id=cancel_id
+        )
+        out.append(cancel_body(cancelled, cancel_id, c.now))
     return out
 
 
 def _all_orders(c: Call) -> object:
     p = c.params
     symbol = p.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     order_id = p.integer("orderId", 0)
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
     limit = p.integer("limit", 1, 1000) or 500
     orders = [
         o
-        for o in c.core.venue.orders.values()
-        if o.account == c.account
-        and o.symbol == symbol
-        and (order_id is None or o.order_id >= order_id)
+        for o in c.core.engine.all_orders(c.account, symbol)
+        if (order_id is None or o.order_id >= order_id)
         and (start is None or o.time >= start)
         and (end is None or o.time <= end)
     ]
@@ -444,7 +445,7 @@ def _all_orders(c: Call) -> object:
 
 
 def _account(c: Call) -> object:
-    account = c.core.venue.accounts[c.account]
+    account = c.core.engine.account(c.account)
     omit = c.params.get("omitZeroBalances") == "true"
     balances = account.balances_body()
     if omit:
@@ -469,16 +470,15 @@ def _account(c: Call) -> object:
 def _my_trades(c: Call) -> object:
     p = c.params
     symbol = p.symbol()
-    c.core.venue.spec(symbol)
+    c.core.engine.spec(symbol)
     order_id = p.integer("orderId", 0)
     from_id = p.integer("fromId", 0)
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
     limit = p.integer("limit", 1, 1000) or 500
     fills = [
         f
-        for f in c.core.venue.fills[c.account]
-        if f.symbol == symbol
-        and (order_id is None or f.order_id == order_id)
+        for f in c.core.engine.my_trades(c.account, symbol)
+        if (order_id is None or f.order_id == order_id)
         and (from_id is None or f.trade_id >= from_id)
         and (start is None or f.time >= start)
         and (end is None or f.time <= end)

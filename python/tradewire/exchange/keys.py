@@ -79,7 +79,7 @@ class KeyRegistry:
     """All API keys of the exchange, by key string."""
 
     def __init__(self) -> None:
-        self.keys: dict[str, ApiKey] = {}
+        self._keys: dict[str, ApiKey] = {}
 
     def add(
         self,
@@ -103,9 +103,13 @@ class KeyRegistry:
             secret=secret,
             verifier=make_verifier(secret),
         )
-        self.keys[key.api_key] = key
+        self._keys[key.api_key] = key
         return key
 
     def get(self, api_key: str) -> ApiKey | None:
         """The key record for ``api_key``, if registered."""
-        return self.keys.get(api_key)
+        return self._keys.get(api_key)
+
+    def remove(self, api_key: str) -> ApiKey | None:
+        """Delete a key; returns its record, or None if it was not registered."""
+        return self._keys.pop(api_key, None)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from decimal import Decimal
 
-    from tradewire.exchange.orders import Trade
+    from tradewire.exchange.orders import TapeTrade
 
 __all__ = ["INTERVALS", "Candle", "aggregate", "candles", "interval_start", "kline_row"]
 
@@ -86,7 +86,7 @@ class Candle:
         self.count = 0
         self.first_id = self.last_id = first_id
 
-    def add(self, trade: Trade) -> None:
+    def add(self, trade: TapeTrade) -> None:
         """Fold one trade into the candle."""
         self.high = max(self.high, trade.price)
         self.low = min(self.low, trade.price)
@@ -100,7 +100,7 @@ class Candle:
         self.last_id = trade.trade_id
 
 
-def candles(trades: Iterable[Trade], interval: str) -> list[Candle]:
+def candles(trades: Iterable[TapeTrade], interval: str) -> list[Candle]:
     """Candles of ``interval`` over ``trades`` (in time order); a gap gets flat empty candles."""
     out: list[Candle] = []
     for trade in trades:
@@ -137,10 +137,10 @@ def kline_row(c: Candle) -> list[object]:
     ]
 
 
-def aggregate(trades: Iterable[Trade]) -> list[dict[str, object]]:
+def aggregate(trades: Iterable[TapeTrade]) -> list[dict[str, object]]:
     """aggTrades bodies: consecutive trades with the same aggregate id merged."""
     out: list[dict[str, object]] = []
-    current: list[Trade] = []
+    current: list[TapeTrade] = []
 
     def flush() -> None:
         if current:

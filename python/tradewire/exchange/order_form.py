@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeRejection
+from tradewire.exchange.matching import NewOrder
 from tradewire.exchange.rejections import mandatory
-from tradewire.exchange.venue import OrderRequest
 
 if TYPE_CHECKING:
     from tradewire.exchange.params import Params
@@ -31,8 +31,8 @@ def _not_required(name: str) -> ExchangeRejection:
     return ExchangeRejection(-1106, f"Parameter '{name}' sent when not required.")
 
 
-def read_order(p: Params) -> OrderRequest:
-    """An OrderRequest from ``p``: mandatory and forbidden parameters checked per order type."""
+def read_order(p: Params) -> NewOrder:
+    """A NewOrder from ``p``: mandatory and forbidden parameters checked per order type."""
     symbol = p.symbol()
     side = p.require("side")
     if side not in SIDES:
@@ -89,7 +89,7 @@ def read_order(p: Params) -> OrderRequest:
             raise mandatory("stopPrice")
         if not is_stop and stop_price is not None:
             raise _not_required("stopPrice")
-    return OrderRequest(
+    return NewOrder(
         symbol=symbol,
         side=side,
         type=order_type,

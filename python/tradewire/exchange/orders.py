@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from tradewire.exchange.amounts import ZERO, fmt
 if TYPE_CHECKING:
     from decimal import Decimal
 
-__all__ = ["MARKET_ACCOUNT", "Fill", "Order", "Trade"]
+__all__ = ["MARKET_ACCOUNT", "AccountFill", "OrderRecord", "TapeTrade"]
 
 MARKET_ACCOUNT = 0
 """The account id of the exchange's own liquidity (the synthetic or replayed market)."""
@@ -19,8 +20,12 @@ OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
 
 
 @dataclass(eq=False)
-class Order:
-    """One order: what was asked, what has been executed, and the funds it still holds."""
+class OrderRecord:
+    """The exchange's record of one order: what was asked, what executed, the funds it holds.
+
+    The engine keeps its own records private; what its query API hands out is a copy, so changing
+    one changes nothing on the exchange.
+    """
 
     symbol: str
     order_id: int
@@ -41,6 +46,10 @@ class Order:
     working_time: int = -1
     locked: Decimal = ZERO
     locked_asset: str = ""
+
+    def copy(self) -> OrderRecord:
+        """A detached copy (what leaves the engine)."""
+        return dataclasses.replace(self)
 
     @property
     def remaining(self) -> Decimal:
@@ -108,7 +117,7 @@ class Order:
 
 
 @dataclass(frozen=True)
-class Trade:
+class TapeTrade:
     """One public trade between a taker and a maker order."""
 
     trade_id: int
@@ -134,7 +143,7 @@ class Trade:
 
 
 @dataclass(frozen=True)
-class Fill:
+class AccountFill:
     """One account's side of a trade: what it got, what it paid in commission."""
 
     symbol: str

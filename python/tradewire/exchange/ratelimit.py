@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from tradewire.errors import ExchangeThrottled
 
-__all__ = ["Limits", "RateLimiter"]
+__all__ = ["Limits", "RequestLimiter"]
 
 MINUTE_MS = 60_000
 TEN_S_MS = 10_000
@@ -90,7 +90,7 @@ class _AccountState:
     day: _Window = field(default_factory=lambda: _Window(DAY_MS))
 
 
-class RateLimiter:
+class RequestLimiter:
     """Counts request weight per IP and orders per account; raises 429/418 as Binance does."""
 
     def __init__(self, limits: Limits) -> None:

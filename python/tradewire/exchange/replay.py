@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tradewire.exchange.venue import Venue
+    from tradewire.exchange.engine import ExchangeEngine
 
 __all__ = ["DepthReplay", "load_events"]
 
@@ -41,7 +41,7 @@ def _snapshot_of(path: Path) -> dict[str, object] | None:
 
 
 class DepthReplay:
-    """Drives the venue's market liquidity from depth files: one event per step.
+    """Drives the market's own liquidity from depth files: one event per step.
 
     Each event goes to the symbol it names (``s``), so several files (or one recorded
     multi-symbol stream) replay several symbols at once, merged in event-time order. Level
@@ -49,45 +49,46 @@ class DepthReplay:
     resting order trades with it, as the real market would have.
     """
 
-    def __init__(self, venue: Venue, paths: str | Path | Iterable[str | Path]) -> None:
-        self.venue = venue
+    def __init__(self, engine: ExchangeEngine, paths: str | Path | Iterable[str | Path]) -> None:
+        self._engine = engine
+        listed = set(engine.symbols())
         files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-        self.snapshots: list[tuple[str, dict[str, object]]] = []
-        self.events: list[dict[str, object]] = []
+        self._snapshots: list[tuple[str, dict[str, object]]] = []
+        self._events: list[dict[str, object]] = []
         for path in files:
             events = load_events(path)
             for event in events:
-                if str(event.get("s", "")).upper() not in venue.specs:
+                if str(event.get("s", "")).upper() not in listed:
                     raise ValueError(f"{path.name}: symbol {event.get('s')!r} is not listed")
             snapshot = _snapshot_of(path)
             if snapshot is not None and events:
-                self.snapshots.append((str(events[0]["s"]).upper(), snapshot))
-            self.events.extend(events)
-        self.events.sort(key=lambda e: int(str(e.get("E", 0))))
-        self.position = 0
+                self._snapshots.append((str(events[0]["s"]).upper(), snapshot))
+            self._events.extend(events)
+        self._events.sort(key=lambda e: int(str(e.get("E", 0))))
+        self._position = 0
 
     def open(self) -> None:
         """Load the snapshots into the books."""
-        for symbol, snapshot in self.snapshots:
+        for symbol, snapshot in self._snapshots:
             self._apply(symbol, snapshot.get("bids", []), "BUY")
             self._apply(symbol, snapshot.get("asks", []), "SELL")
 
     def _apply(self, symbol: str, levels: object, side: str) -> None:
         assert isinstance(levels, list)
         for price, qty in levels:
-            self.venue.mm_quote(symbol, side, Decimal(price), Decimal(qty))
+            self._engine.quote(symbol, side, Decimal(price), Decimal(qty))
 
     @property
     def done(self) -> bool:
         """Whether every event has been replayed."""
-        return self.position >= len(self.events)
+        return self._position >= len(self._events)
 
     def step(self) -> None:
         """Apply the next event (nothing once the files are exhausted)."""
         if self.done:
             return
-        event = self.events[self.position]
-        self.position += 1
+        event = self._events[self._position]
+        self._position += 1
         symbol = str(event["s"]).upper()
         self._apply(symbol, event.get("b", []), "BUY")
         self._apply(symbol, event.get("a", []), "SELL")

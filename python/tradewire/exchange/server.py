@@ -15,8 +15,9 @@ from aiohttp import web
 from tradewire.exchange import rest
 from tradewire.exchange.core import ExchangeCore
 from tradewire.exchange.faults import Faults
-from tradewire.exchange.market import SyntheticMarket
+from tradewire.exchange.marketmaker import SyntheticMarket
 from tradewire.exchange.ratelimit import Limits
+from tradewire.exchange.readiness import ChangeSignal
 from tradewire.exchange.replay import DepthReplay
 from tradewire.exchange.store import Store
 from tradewire.exchange.streams import StreamConfig, StreamHub
@@ -25,7 +26,7 @@ from tradewire.exchange.userdata import UserDataHub
 from tradewire.exchange.wsapi import WsApi
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from types import TracebackType
 
 __all__ = ["LocalExchange"]
@@ -52,6 +53,10 @@ class LocalExchange:
         market_interval_ms: Time between two steps of the market.
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
         db: SQLite file keeping keys, balances, orders and fills (default: in memory).
+
+    Tests wait on the exchange rather than sleep: :meth:`wait_for` takes any predicate and
+    re-checks it on every change; :meth:`wait_for_steps`, :meth:`wait_for_stream_connections`,
+    :meth:`wait_for_user_data` and :meth:`wait_for_faults` cover the common cases.
     """
 
     def __init__(
@@ -83,21 +88,25 @@ class LocalExchange:
             ban_ms=ban_ms,
         )
         self.core = ExchangeCore([spec_for(s) for s in symbols], limits)
+        engine = self.core.engine
+        self._signal = ChangeSignal()
         self.store = Store(str(db) if db is not None else ":memory:")
-        self._next_account = self.store.restore(self.core.venue, self.core.keys)
-        self.store.attach(self.core.venue)
-        self.streams = StreamHub(self.core, streams or StreamConfig())
-        self.userdata = UserDataHub(self.core.venue)
-        self.wsapi = WsApi(self.core, self.userdata)
+        self._next_account = self.store.restore(engine, self.core.keys)
+        self.store.attach(engine)
+        engine.subscribe(lambda _event: self._signal.changed())
+        self.streams = StreamHub(self.core, streams or StreamConfig(), self._signal.changed)
+        self.userdata = UserDataHub(engine, self._signal.changed)
+        self.wsapi = WsApi(self.core, self.userdata, self._signal.changed)
         self.market: SyntheticMarket | DepthReplay | None = None
         if replay is not None:
-            self.market = DepthReplay(self.core.venue, replay)
+            self.market = DepthReplay(engine, replay)
         elif market == "synthetic":
-            self.market = SyntheticMarket(self.core.venue, seed)
+            self.market = SyntheticMarket(engine, seed)
         elif market != "none":
             raise ValueError("market is 'synthetic' or 'none' (or give replay=PATH)")
         self.market_interval_ms = market_interval_ms
         self._paused = False
+        self._steps = 0
         self._market_task: asyncio.Task[None] | None = None
         self._relisten_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -138,9 +147,17 @@ class LocalExchange:
             if self._paused:
                 continue
             try:
-                self.market.step()
+                self._step()
             except Exception:
                 log.exception("market step failed")
+
+    def _step(self) -> None:
+        assert self.market is not None
+        try:
+            self.market.step()
+        finally:
+            self._steps += 1
+            self._signal.changed()
 
     async def stop(self) -> None:
         """Stop serving and release the port."""
@@ -216,7 +233,7 @@ class LocalExchange:
         else:
             account = self._next_account
             self._next_account += 1
-            self.core.venue.open_account(
+            self.core.engine.open_account(
                 account, None if balances is None else {a: Decimal(v) for a, v in balances.items()}
             )
         key = self.core.keys.add(
@@ -228,12 +245,12 @@ class LocalExchange:
             api_key=api_key,
         )
         self.store.save_key(key)
-        self.store.save_account(self.core.venue.accounts[account])
+        self.store.save_account(self.core.engine.account(account))
         return key.api_key
 
     def remove_key(self, api_key: str) -> None:
         """Delete a key: requests signed with it are refused from now on (its account stays)."""
-        if self.core.keys.keys.pop(api_key, None) is None:
+        if self.core.keys.remove(api_key) is None:
             raise KeyError(f"no key {api_key!r} on this exchange")
         self.store.delete_key(api_key)
 
@@ -293,6 +310,8 @@ class LocalExchange:
                 server.close()  # stop listening; open connections carry on
         elif was_refusing and not refuse_connections and self._runner is not None:
             self._relisten_task = asyncio.ensure_future(self._relisten())
+            self._relisten_task.add_done_callback(lambda _task: self._signal.changed())
+        self._signal.changed()
 
     async def _relisten(self) -> None:
         assert self._runner is not None
@@ -305,7 +324,7 @@ class LocalExchange:
         await asyncio.sleep(0)
 
     def pause(self) -> None:
-        """Stop the market's own flow (books stay as they are)."""
+        """Stop the market's own flow (books stay as they are); no step runs after this returns."""
         self._paused = True
 
     def resume(self) -> None:
@@ -316,15 +335,127 @@ class LocalExchange:
         """Run ``steps`` steps of the market now (deterministic for a given seed)."""
         if self.market is not None:
             for _ in range(steps):
-                self.market.step()
+                self._step()
 
     def deposit(self, api_key: str, asset: str, amount: Decimal | str | int) -> None:
         """Credit (or, if negative, debit) an account's free balance; sends balanceUpdate."""
         key = self.core.keys.get(api_key)
         if key is None:
             raise KeyError("unknown API key")
-        self.core.venue.deposit(key.account, asset, Decimal(amount))
+        self.core.engine.deposit(key.account, asset, Decimal(amount))
+
+    def server_time(self) -> int:
+        """The exchange's clock in ms, as ``GET /api/v3/time`` reports it (skew fault included)."""
+        return self.core.now()
 
     def metrics(self) -> dict[str, int]:
         """Counters: requests, responses_429, responses_418, orders_placed, stream_messages, ..."""
         return self.core.metrics.as_dict()
+
+    # --- readiness: waiting on the exchange instead of sleeping --------------------------------
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        *,
+        timeout: float = 5.0,
+        poll_s: float | None = 0.05,
+    ) -> None:
+        """Return once ``predicate()`` is true; raise TimeoutError after ``timeout`` seconds.
+
+        The predicate is re-checked after every change the exchange makes or sees: each engine
+        event (an order placed, traded or cancelled, a balance change, a book level, a trade),
+        each market step, each stream connection accepted or closed and stream message sent,
+        each WebSocket-API session opened or closed, each user data subscription and each
+        ``set_faults``; and at least every ``poll_s`` seconds, so it may also look at a client's
+        state (None: only on changes).
+
+        >>> await ex.wait_for(lambda: ex.metrics()["orders_placed"] >= 3)  # doctest: +SKIP
+        """
+        await self._signal.wait_for(predicate, timeout=timeout, poll_s=poll_s)
+
+    @property
+    def market_steps(self) -> int:
+        """How many steps the market has run (by its timer and by :meth:`advance`)."""
+        return self._steps
+
+    async def wait_for_steps(self, steps: int = 1, *, timeout: float = 5.0) -> int:
+        """Wait until the market has run ``steps`` more steps; returns :attr:`market_steps`.
+
+        Raises ValueError without a market (``market="none"``); times out while paused.
+        """
+        if self.market is None:
+            raise ValueError("this exchange has no market flow to wait for")
+        target = self._steps + steps
+        await self._signal.wait_for(
+            lambda: self._steps >= target,
+            timeout=timeout,
+            poll_s=None,
+            what=f"{steps} market steps",
+        )
+        return self._steps
+
+    @property
+    def stream_connections(self) -> int:
+        """How many market-stream connections are open."""
+        return self.streams.connections
+
+    async def wait_for_stream_connections(self, count: int, *, timeout: float = 5.0) -> None:
+        """Wait until exactly ``count`` market-stream connections are open.
+
+        ``count=1`` after connecting: the server has accepted the connection and will send it
+        every event from now on. ``count=0``: every connection is closed or dropped.
+        """
+        await self._signal.wait_for(
+            lambda: self.streams.connections == count,
+            timeout=timeout,
+            poll_s=None,
+            what=f"{count} open stream connections",
+        )
+
+    def user_data_subscriptions(self, api_key: str | None = None) -> int:
+        """How many user data subscriptions are active (for ``api_key``'s account, or in all)."""
+        if api_key is None:
+            return self.userdata.count()
+        key = self.core.keys.get(api_key)
+        if key is None:
+            raise KeyError(f"no key {api_key!r} on this exchange")
+        return self.userdata.count(key.account)
+
+    async def wait_for_user_data(
+        self, api_key: str | None = None, *, subscriptions: int = 1, timeout: float = 5.0
+    ) -> None:
+        """Wait until exactly ``subscriptions`` user data subscriptions are active.
+
+        Counts those of ``api_key``'s account, or all of them. Once it returns, every event of
+        the account reaches the subscriber (``subscriptions=0``: no subscription is left).
+        """
+        await self._signal.wait_for(
+            lambda: self.user_data_subscriptions(api_key) == subscriptions,
+            timeout=timeout,
+            poll_s=None,
+            what=f"{subscriptions} user data subscriptions",
+        )
+
+    def end_user_data_streams(self) -> int:
+        """End every user data subscription with ``eventStreamTerminated``; returns how many.
+
+        Binance sends that event when it ends a subscription; clients should subscribe again.
+        """
+        return self.wsapi.end_user_data_streams()
+
+    async def wait_for_faults(self, *, timeout: float = 5.0) -> None:
+        """Wait until the last :meth:`set_faults` has taken full effect.
+
+        Every fault applies when ``set_faults`` returns but one: clearing
+        ``refuse_connections`` opens the listening socket again in the background; this waits
+        for it (and raises what went wrong, if it could not listen).
+        """
+        await self._signal.wait_for(
+            lambda: self._relisten_task is None or self._relisten_task.done(),
+            timeout=timeout,
+            poll_s=None,
+            what="the faults to take effect",
+        )
+        if self._relisten_task is not None:
+            self._relisten_task.result()

@@ -6,16 +6,20 @@ import dataclasses
 import json
 import sqlite3
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from tradewire.exchange.accounts import Account, Balance
-from tradewire.exchange.events import BalanceDelta, BalancesChanged, OrderUpdate, PublicTrade
-from tradewire.exchange.orders import MARKET_ACCOUNT, Fill, Order
+from tradewire.exchange.engine import IdCounters
+from tradewire.exchange.events import BalanceDelta, BalancesChanged, OrderChanged, TradePrinted
+from tradewire.exchange.ledger import AccountView, AssetBalance
+from tradewire.exchange.orders import MARKET_ACCOUNT, AccountFill, OrderRecord
 
 if TYPE_CHECKING:
-    from tradewire.exchange.events import Event
+    from collections.abc import Callable
+
+    from tradewire.exchange.engine import ExchangeEngine
+    from tradewire.exchange.events import EngineEvent
     from tradewire.exchange.keys import ApiKey, KeyRegistry
-    from tradewire.exchange.venue import Venue
 
 __all__ = ["Store"]
 
@@ -60,7 +64,7 @@ def _load(body: str, decimals: frozenset[str]) -> dict[str, object]:
 
 
 class Store:
-    """A SQLite database (a file, or ``:memory:``) that mirrors the venue as it changes."""
+    """A SQLite database (a file, or ``:memory:``) that mirrors the engine as it changes."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
@@ -69,18 +73,22 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        self.venue: Venue | None = None
+        self._engine: ExchangeEngine | None = None
+        self._detach: Callable[[], None] | None = None
 
     def close(self) -> None:
-        """Close the database."""
+        """Stop mirroring and close the database."""
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
         self.db.close()
 
     # --- writing -------------------------------------------------------------------------------
 
-    def attach(self, venue: Venue) -> None:
-        """Mirror ``venue`` from now on."""
-        self.venue = venue
-        venue.listeners.append(self.on_event)
+    def attach(self, engine: ExchangeEngine) -> None:
+        """Mirror ``engine`` from now on."""
+        self._engine = engine
+        self._detach = engine.subscribe(self.on_event)
 
     def save_key(self, key: ApiKey) -> None:
         """Persist a registered key (the secret stays inside the database)."""
@@ -100,7 +108,7 @@ class Store:
         """Forget a deleted key."""
         self.db.execute("DELETE FROM keys WHERE api_key = ?", (api_key,))
 
-    def save_account(self, account: Account) -> None:
+    def save_account(self, account: AccountView) -> None:
         """Persist an account's rates and every balance."""
         self.db.execute(
             "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)",
@@ -119,11 +127,11 @@ class Store:
             ],
         )
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: EngineEvent) -> None:
         """Write what ``event`` changed."""
-        venue = self.venue
-        assert venue is not None
-        if isinstance(event, OrderUpdate) and event.order.account != MARKET_ACCOUNT:
+        engine = self._engine
+        assert engine is not None
+        if isinstance(event, OrderChanged) and event.order.account != MARKET_ACCOUNT:
             order = event.order
             self.db.execute(
                 "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?)",
@@ -136,40 +144,44 @@ class Store:
                 )
             self._save_counters(order.symbol)
         elif isinstance(event, (BalancesChanged, BalanceDelta)):
-            self.save_account(venue.accounts[event.account])
-        elif isinstance(event, PublicTrade):
+            self.save_account(engine.account(event.account))
+        elif isinstance(event, TradePrinted):
             self._save_counters(event.symbol)
 
     def _save_counters(self, symbol: str) -> None:
-        venue = self.venue
-        assert venue is not None
+        engine = self._engine
+        assert engine is not None
+        counters = engine.counters(symbol)
         self.db.execute(
             "INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?)",
-            (
-                symbol,
-                venue.next_order_id[symbol],
-                venue.next_trade_id[symbol],
-                venue.next_agg_id[symbol],
-            ),
+            (symbol, counters.next_order_id, counters.next_trade_id, counters.next_agg_id),
         )
 
     # --- reading -------------------------------------------------------------------------------
 
-    def restore(self, venue: Venue, keys: KeyRegistry) -> int:
-        """Load everything saved into ``venue`` and ``keys``; returns the next free account id."""
+    def restore(self, engine: ExchangeEngine, keys: KeyRegistry) -> int:
+        """Load everything saved into ``engine`` and ``keys``; returns the next free account id."""
+        listed = set(engine.symbols())
         for symbol, order_id, trade_id, agg_id in self.db.execute("SELECT * FROM counters"):
-            if symbol in venue.specs:
-                venue.next_order_id[symbol] = order_id
-                venue.next_trade_id[symbol] = trade_id
-                venue.next_agg_id[symbol] = agg_id
+            if symbol in listed:
+                engine.restore_counters(symbol, IdCounters(order_id, trade_id, agg_id))
+        balances: dict[int, dict[str, AssetBalance]] = {}
+        for account_id, asset, free, locked in self.db.execute("SELECT * FROM balances"):
+            balances.setdefault(account_id, {})[asset] = AssetBalance(
+                Decimal(free), Decimal(locked)
+            )
         last_account = 0
         for account_id, maker, taker, update_time in self.db.execute("SELECT * FROM accounts"):
-            account = Account(account_id, Decimal(maker), Decimal(taker), update_time=update_time)
-            venue.accounts[account_id] = account
-            venue.fills.setdefault(account_id, [])
+            engine.restore_account(
+                AccountView(
+                    account_id,
+                    Decimal(maker),
+                    Decimal(taker),
+                    update_time,
+                    MappingProxyType(balances.get(account_id, {})),
+                )
+            )
             last_account = max(last_account, account_id)
-        for account_id, asset, free, locked in self.db.execute("SELECT * FROM balances"):
-            venue.accounts[account_id].balances[asset] = Balance(Decimal(free), Decimal(locked))
         for api_key, account_id, secret, perms, whitelist, created in self.db.execute(
             "SELECT * FROM keys"
         ):
@@ -182,13 +194,12 @@ class Store:
                 api_key=api_key,
             )
         for (body,) in self.db.execute("SELECT body FROM fills ORDER BY rowid"):
-            fill = Fill(**_load(body, _FILL_DECIMALS))  # type: ignore[arg-type]
-            venue.fills.setdefault(fill.account, []).append(fill)
+            engine.restore_fill(AccountFill(**_load(body, _FILL_DECIMALS)))  # type: ignore[arg-type]
         orders = [
-            Order(**_load(body, _ORDER_DECIMALS))  # type: ignore[arg-type]
+            OrderRecord(**_load(body, _ORDER_DECIMALS))  # type: ignore[arg-type]
             for (body,) in self.db.execute("SELECT body FROM orders")
         ]
         for order in sorted(orders, key=lambda o: (o.time, o.symbol, o.order_id)):
-            if order.symbol in venue.specs:
-                venue.restore_order(order)
+            if order.symbol in listed:
+                engine.restore_order(order)
         return last_account + 1

@@ -15,14 +15,15 @@ from aiohttp import WSMsgType, web
 
 from tradewire.exchange import marketdata
 from tradewire.exchange.amounts import ZERO, fmt
-from tradewire.exchange.events import AggTrade, LevelChanged, PublicTrade
+from tradewire.exchange.events import AggTradePrinted, LevelChanged, TradePrinted
 from tradewire.exchange.stream_names import StreamName, parse_stream
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from decimal import Decimal
 
     from tradewire.exchange.core import ExchangeCore
-    from tradewire.exchange.events import Event
+    from tradewire.exchange.events import EngineEvent
 
 __all__ = ["StreamConfig", "StreamHub"]
 
@@ -79,17 +80,32 @@ class _DepthDiff:
 
 
 class StreamHub:
-    """Every stream connection, and the events of the venue turned into stream messages."""
+    """Every stream connection, and the events of the engine turned into stream messages.
 
-    def __init__(self, core: ExchangeCore, config: StreamConfig) -> None:
+    ``on_change`` (if given) is called when a connection is accepted or closed and after each
+    message sent.
+    """
+
+    def __init__(
+        self,
+        core: ExchangeCore,
+        config: StreamConfig,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self.core = core
         self.config = config
-        self.conns: set[_Conn] = set()
+        self._conns: set[_Conn] = set()
         self._diffs: dict[tuple[str, bool], _DepthDiff] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._last_drop = time.monotonic()
         self._best: dict[str, tuple[object, object]] = {}
-        core.venue.listeners.append(self.on_event)
+        self._on_change = on_change or (lambda: None)
+        core.engine.subscribe(self.on_event)
+
+    @property
+    def connections(self) -> int:
+        """How many stream connections are open."""
+        return len(self._conns)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -109,19 +125,19 @@ class StreamHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        for conn in list(self.conns):
+        for conn in list(self._conns):
             await conn.ws.close()
 
     async def shutdown(self) -> None:
         """Send serverShutdown on every connection, then close them."""
         event = json.dumps({"e": "serverShutdown", "E": self.core.now()}, separators=(",", ":"))
-        for conn in list(self.conns):
+        for conn in list(self._conns):
             conn.queue.put_nowait(event)
             conn.queue.put_nowait(None)
 
     def drop_all(self) -> None:
         """Cut every connection without a close frame (the drop_streams fault)."""
-        for conn in list(self.conns):
+        for conn in list(self._conns):
             if isinstance(conn.transport, asyncio.Transport):
                 conn.transport.abort()
 
@@ -129,7 +145,7 @@ class StreamHub:
 
     def _publish(self, name_match: str, payload: dict[str, object] | list[object]) -> None:
         raw: str | None = None
-        for conn in self.conns:
+        for conn in self._conns:
             if name_match not in conn.streams:
                 continue
             if conn.combined:
@@ -144,10 +160,10 @@ class StreamHub:
             conn.queue.put_nowait(text)
 
     def _wanted(self, name: str) -> bool:
-        return any(name in c.streams for c in self.conns)
+        return any(name in c.streams for c in self._conns)
 
-    def on_event(self, event: Event) -> None:
-        """Turn a venue event into stream messages (depth changes are batched by the timers)."""
+    def on_event(self, event: EngineEvent) -> None:
+        """Turn an engine event into stream messages (depth changes are batched by the timers)."""
         if isinstance(event, LevelChanged):
             for fast in (True, False):
                 diff = self._diffs.setdefault((event.symbol, fast), _DepthDiff())
@@ -156,7 +172,7 @@ class StreamHub:
                 diff.last_id = event.update_id
                 (diff.bids if event.side == "BUY" else diff.asks)[event.price] = event.total
             self._book_ticker(event.symbol, event.update_id)
-        elif isinstance(event, PublicTrade):
+        elif isinstance(event, TradePrinted):
             name = f"{event.symbol.lower()}@trade"
             if self._wanted(name):
                 t = event.trade
@@ -174,7 +190,7 @@ class StreamHub:
                         "M": True,
                     },
                 )
-        elif isinstance(event, AggTrade):
+        elif isinstance(event, AggTradePrinted):
             name = f"{event.symbol.lower()}@aggTrade"
             if self._wanted(name):
                 self._publish(
@@ -195,8 +211,7 @@ class StreamHub:
                 )
 
     def _book_ticker(self, symbol: str, update_id: int) -> None:
-        book = self.core.venue.books[symbol]
-        best = (book.best_bid(), book.best_ask())
+        best = self.core.engine.best_bid_ask(symbol)
         if self._best.get(symbol) == best:
             return
         self._best[symbol] = best
@@ -220,7 +235,7 @@ class StreamHub:
         """Send the depth diffs and partial books of one speed (100 ms or 1000 ms)."""
         suffix = "@100ms" if fast else ""
         faults = self.core.faults
-        for symbol in self.core.venue.books:
+        for symbol in self.core.engine.symbols():
             low = symbol.lower()
             diff = self._diffs.get((symbol, fast))
             if diff is not None and diff.first_id:
@@ -244,14 +259,13 @@ class StreamHub:
                 names = [name] if fast else [name, f"{low}@depth{levels}@1000ms"]
                 for n in names:
                     if self._wanted(n):
-                        book = self.core.venue.books[symbol]
-                        bids, asks = book.depth(levels)
+                        depth = self.core.engine.depth(symbol, levels)
                         self._publish(
                             n,
                             {
-                                "lastUpdateId": book.update_id,
-                                "bids": [[fmt(p), fmt(q)] for p, q in bids],
-                                "asks": [[fmt(p), fmt(q)] for p, q in asks],
+                                "lastUpdateId": depth.update_id,
+                                "bids": [[fmt(p), fmt(q)] for p, q in depth.bids],
+                                "asks": [[fmt(p), fmt(q)] for p, q in depth.asks],
                             },
                         )
 
@@ -282,20 +296,15 @@ class StreamHub:
                 log.exception("kline flush failed")
 
     def _send_klines(self) -> None:
-        wanted = {s for c in self.conns for s in c.streams.values() if s.kind == "kline"}
+        wanted = {s for c in self._conns for s in c.streams.values() if s.kind == "kline"}
+        listed = set(self.core.engine.symbols())
         now = self.core.now()
         for stream in wanted:
-            trades = self.core.venue.trades.get(stream.symbol)
-            if trades is None:
+            if stream.symbol not in listed:
                 continue
             start, end = marketdata.interval_start(stream.interval, now)
-            recent = []
-            for trade in reversed(trades):
-                if trade.time < start:
-                    break
-                recent.append(trade)
-            recent.reverse()
-            last = self.core.venue.last_price.get(stream.symbol, ZERO)
+            recent = self.core.engine.recent_trades(stream.symbol, since=start)
+            last = self.core.engine.last_price(stream.symbol) or ZERO
             candle = marketdata.Candle(start, end, last, -1)
             candle.last_id = -1
             if recent:
@@ -354,14 +363,16 @@ class StreamHub:
         await ws.prepare(request)
         conn = _Conn(ws, combined, {p.name: p for p in parsed if p is not None})
         conn.transport = request.transport
-        self.conns.add(conn)
+        self._conns.add(conn)
         self.core.metrics.stream_connections += 1
+        self._on_change()
         writer = asyncio.create_task(self._writer(conn))
         pinger = asyncio.create_task(self._pinger(conn))
         try:
             await self._reader(conn)
         finally:
-            self.conns.discard(conn)
+            self._conns.discard(conn)
+            self._on_change()
             pinger.cancel()
             conn.queue.put_nowait(None)
             await asyncio.gather(writer, pinger, return_exceptions=True)
@@ -377,6 +388,7 @@ class StreamHub:
                     return
                 await conn.ws.send_str(text)
                 self.core.metrics.stream_messages += 1
+                self._on_change()
         except (ConnectionError, RuntimeError):
             return
 

@@ -6,20 +6,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tradewire.exchange.amounts import fmt
-from tradewire.exchange.events import BalanceDelta, BalancesChanged, OrderUpdate
+from tradewire.exchange.events import BalanceDelta, BalancesChanged, OrderChanged
 from tradewire.exchange.orders import MARKET_ACCOUNT
 
 if TYPE_CHECKING:
-    from tradewire.exchange.events import Event
-    from tradewire.exchange.venue import Venue
+    from tradewire.exchange.engine import ExchangeEngine
+    from tradewire.exchange.events import EngineEvent
 
 __all__ = ["Subscriber", "UserDataHub", "execution_report"]
 
 Subscriber = Callable[[dict[str, object]], None]
 
 
-def execution_report(update: OrderUpdate) -> dict[str, object]:
-    """An OrderUpdate as Binance's executionReport event."""
+def execution_report(update: OrderChanged) -> dict[str, object]:
+    """An OrderChanged event as Binance's executionReport."""
     order, fill = update.order, update.fill
     return {
         "e": "executionReport",
@@ -60,34 +60,48 @@ def execution_report(update: OrderUpdate) -> dict[str, object]:
 
 
 class UserDataHub:
-    """Who listens to which account's user data, and the venue's events turned into theirs."""
+    """Who listens to which account's user data, and the engine's events turned into theirs.
 
-    def __init__(self, venue: Venue) -> None:
-        self.venue = venue
-        self.subscribers: dict[int, list[Subscriber]] = {}
-        venue.listeners.append(self.on_event)
+    ``on_change`` (if given) is called after every subscribe and unsubscribe.
+    """
+
+    def __init__(self, engine: ExchangeEngine, on_change: Callable[[], None] | None = None) -> None:
+        self._engine = engine
+        self._subscribers: dict[int, list[Subscriber]] = {}
+        self._on_change = on_change
+        engine.subscribe(self.on_event)
 
     def subscribe(self, account: int, subscriber: Subscriber) -> None:
         """Send ``account``'s events to ``subscriber`` from now on."""
-        self.subscribers.setdefault(account, []).append(subscriber)
+        self._subscribers.setdefault(account, []).append(subscriber)
+        if self._on_change is not None:
+            self._on_change()
 
     def unsubscribe(self, account: int, subscriber: Subscriber) -> None:
         """Stop sending ``account``'s events to ``subscriber``."""
-        subs = self.subscribers.get(account, [])
+        subs = self._subscribers.get(account, [])
         if subscriber in subs:
             subs.remove(subscriber)
+            if self._on_change is not None:
+                self._on_change()
+
+    def count(self, account: int | None = None) -> int:
+        """How many subscriptions there are (to ``account``'s user data, or to any)."""
+        if account is not None:
+            return len(self._subscribers.get(account, ()))
+        return sum(len(subs) for subs in self._subscribers.values())
 
     def _send(self, account: int, event: dict[str, object]) -> None:
-        for subscriber in list(self.subscribers.get(account, ())):
+        for subscriber in list(self._subscribers.get(account, ())):
             subscriber(event)
 
-    def on_event(self, event: Event) -> None:
-        """Route a venue event to the subscribers of its account."""
-        if isinstance(event, OrderUpdate):
+    def on_event(self, event: EngineEvent) -> None:
+        """Route an engine event to the subscribers of its account."""
+        if isinstance(event, OrderChanged):
             if event.order.account != MARKET_ACCOUNT:
                 self._send(event.order.account, execution_report(event))
         elif isinstance(event, BalancesChanged):
-            account = self.venue.accounts[event.account]
+            account = self._engine.account(event.account)
             self._send(
                 event.account,
                 {

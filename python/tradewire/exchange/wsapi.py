@@ -17,6 +17,8 @@ from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.keys import ApiKey
     from tradewire.exchange.userdata import Subscriber, UserDataHub
@@ -97,12 +99,43 @@ class _Session:
 
 
 class WsApi:
-    """Serves /ws-api/v3 for ``core``, with user data from ``userdata``."""
+    """Serves /ws-api/v3 for ``core``, with user data from ``userdata``.
 
-    def __init__(self, core: ExchangeCore, userdata: UserDataHub) -> None:
+    ``on_change`` (if given) is called when a session opens or closes.
+    """
+
+    def __init__(
+        self,
+        core: ExchangeCore,
+        userdata: UserDataHub,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self.core = core
         self.userdata = userdata
-        self.sessions: set[_Session] = set()
+        self._sessions: set[_Session] = set()
+        self._on_change = on_change or (lambda: None)
+
+    @property
+    def sessions(self) -> frozenset[_Session]:
+        """The open WebSocket API sessions (a snapshot)."""
+        return frozenset(self._sessions)
+
+    def end_user_data_streams(self) -> int:
+        """End every user data subscription with ``eventStreamTerminated``; returns how many.
+
+        Binance sends that event when it ends a subscription (e.g. a logged-on session's, on
+        logout elsewhere); a client is expected to subscribe again.
+        """
+        ended = 0
+        for session in list(self._sessions):
+            for sub_id, (account, subscriber) in list(session.subscriptions.items()):
+                del session.subscriptions[sub_id]
+                self.userdata.unsubscribe(account, subscriber)
+                event = {"e": "eventStreamTerminated", "E": self.core.now()}
+                body = {"subscriptionId": sub_id, "event": event}
+                session.outbox.put_nowait(json.dumps(body, separators=(",", ":")))
+                ended += 1
+        return ended
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the WebSocket API on ``app``."""
@@ -110,14 +143,15 @@ class WsApi:
 
     async def close_all(self) -> None:
         """Close every session."""
-        for session in list(self.sessions):
+        for session in list(self._sessions):
             await session.ws.close()
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=1 << 20)
         await ws.prepare(request)
         session = _Session(ws, request.remote or "", self.core.now())
-        self.sessions.add(session)
+        self._sessions.add(session)
+        self._on_change()
         writer = asyncio.create_task(session.write())
         try:
             async for msg in ws:
@@ -126,9 +160,10 @@ class WsApi:
                 reply = await self._answer(session, msg.data)
                 session.outbox.put_nowait(json.dumps(reply, separators=(",", ":")))
         finally:
-            self.sessions.discard(session)
+            self._sessions.discard(session)
             for account, subscriber in session.subscriptions.values():
                 self.userdata.unsubscribe(account, subscriber)
+            self._on_change()
             session.outbox.put_nowait(None)
             await writer
         return ws
