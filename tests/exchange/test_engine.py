@@ -199,3 +199,22 @@ def test_commission_follows_each_accounts_rates() -> None:
     assert maker_fill.commission == d("0.00000246")  # 0.01234 * 0.0002, rounded down
     assert taker_fill.commission == d("0.55530462")  # 740.40617 * 0.00075, rounded down
     assert taker_fill.commission == commission(d("0.01234") * d("60000.5"), d("0.00075"))
+
+
+def test_the_tick_and_step_grids_start_at_zero_not_at_the_minimum() -> None:
+    # filters.md: price % tickSize == 0 and quantity % stepSize == 0, whatever minPrice/minQty.
+    from tradewire.exchange.filters import check_lot, check_price
+    from tradewire.exchange.symbols import SymbolSpec
+
+    spec = SymbolSpec(
+        symbol="XYZUSDT", base="XYZ", quote="USDT", tick_size=d("0.01"), step_size=d("0.1"),
+        min_notional=d("0"), start_price=d("1"), min_price=d("0.015"), min_qty=d("0.15"),
+    )  # fmt: skip
+    check_price(spec, d("0.02"))
+    check_lot(spec, d("0.2"))
+    with pytest.raises(ExchangeRejection, match="PRICE_FILTER"):
+        check_price(spec, d("0.025"))
+    with pytest.raises(ExchangeRejection, match="PRICE_FILTER"):
+        check_price(spec, d("0.01"))  # on the grid, below minPrice
+    with pytest.raises(ExchangeRejection, match="LOT_SIZE"):
+        check_lot(spec, d("0.25"))

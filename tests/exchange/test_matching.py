@@ -293,3 +293,22 @@ async def test_order_test_validates_without_placing(alice: Any) -> None:
     )
     assert bad.json() == {"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
     assert await alice.ok("GET", "/api/v3/openOrders") == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("client_id", ["has.dot", "a:b", "a/b", "x" * 37])
+async def test_client_order_ids_outside_spots_legal_range_are_refused(
+    alice: Any, client_id: str
+) -> None:
+    # Spot's -1100 states the legal range ^[a-zA-Z0-9-_]{1,36}$ (a dot is refused on spot).
+    answer = await alice.call(
+        "POST", "/api/v3/order", **LIMIT, side="BUY", quantity="0.01", price="50000",
+        newClientOrderId=client_id,
+    )  # fmt: skip
+    assert answer.json() == {
+        "code": -1100,
+        "msg": "Illegal characters found in parameter 'newClientOrderId'; legal range is "
+        "'^[a-zA-Z0-9-_]{1,36}$'.",
+    }
+    ok = await rest(alice, "BUY", "0.01", "50000", newClientOrderId="A-z_09-" + "x" * 29)
+    assert ok["status"] == "NEW"

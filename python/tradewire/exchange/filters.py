@@ -16,22 +16,14 @@ __all__ = ["check_lot", "check_market_lot", "check_notional", "check_price"]
 
 
 def check_price(spec: SymbolSpec, price: Decimal) -> None:
-    """PRICE_FILTER: within [minPrice, maxPrice] and on the tick grid counted from minPrice."""
-    if (
-        price < spec.min_price
-        or price > spec.max_price
-        or not is_multiple(price, spec.tick_size, spec.min_price)
-    ):
+    """PRICE_FILTER: within [minPrice, maxPrice] and ``price % tickSize == 0`` (filters.md)."""
+    if price < spec.min_price or price > spec.max_price or not is_multiple(price, spec.tick_size):
         raise filter_failure("PRICE_FILTER")
 
 
 def check_lot(spec: SymbolSpec, qty: Decimal) -> None:
-    """LOT_SIZE: within [minQty, maxQty] and on the step grid counted from minQty."""
-    if (
-        qty < spec.min_qty
-        or qty > spec.max_qty
-        or not is_multiple(qty, spec.step_size, spec.min_qty)
-    ):
+    """LOT_SIZE: within [minQty, maxQty] and ``quantity % stepSize == 0`` (filters.md)."""
+    if qty < spec.min_qty or qty > spec.max_qty or not is_multiple(qty, spec.step_size):
         raise filter_failure("LOT_SIZE")
 
 
