@@ -12,7 +12,7 @@ from tradewire.errors import ExchangeRejection
 from tradewire.exchange import engine as engine_module
 from tradewire.exchange.engine import ExchangeEngine, NewOrder
 from tradewire.exchange.events import AggTradePrinted, LevelChanged, OrderChanged, TradePrinted
-from tradewire.exchange.ledger import AssetBalance, commission
+from tradewire.exchange.ledger import LedgerBalance, commission
 from tradewire.exchange.symbols import spec_for
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def test_a_crossing_order_partially_fills_the_maker_and_charges_commission(
         d("0.02"),
     )
     taker = engine.account_balances(TAKER)
-    assert taker["USDT"] == AssetBalance(free=d("9400"), locked=d("0"))  # 61000's excess freed
+    assert taker["USDT"] == LedgerBalance(free=d("9400"), locked=d("0"))  # 61000's excess freed
     assert taker["BTC"].free == d("1") + d("0.01") - d("0.00001")
     seller = engine.account_balances(MAKER)
     assert (seller["BTC"].free, seller["BTC"].locked) == (d("0.97"), d("0.02"))

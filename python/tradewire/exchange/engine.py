@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from tradewire.exchange.events import EngineEvent, Listener
-    from tradewire.exchange.ledger import AccountView, AssetBalance
+    from tradewire.exchange.ledger import AccountView, LedgerBalance
     from tradewire.exchange.orders import AccountFill, OrderRecord, TapeTrade
     from tradewire.exchange.symbols import SymbolSpec
 
@@ -147,7 +147,7 @@ class ExchangeEngine:
         """A snapshot of an account: rates, update time and balances (KeyError if unknown)."""
         return self._ledger.view(account_id)
 
-    def account_balances(self, account_id: int) -> Mapping[str, AssetBalance]:
+    def account_balances(self, account_id: int) -> Mapping[str, LedgerBalance]:
         """An account's balances by asset (a read-only snapshot)."""
         return self._ledger.view(account_id).balances
 

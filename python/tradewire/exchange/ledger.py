@@ -25,8 +25,8 @@ __all__ = [
     "DEFAULT_RATE",
     "INSUFFICIENT",
     "AccountView",
-    "AssetBalance",
     "Ledger",
+    "LedgerBalance",
     "commission",
 ]
 
@@ -48,7 +48,7 @@ def commission(amount: Decimal, rate: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
-class AssetBalance:
+class LedgerBalance:
     """The free and locked amounts of one asset."""
 
     free: Decimal = ZERO
@@ -63,9 +63,9 @@ class AccountView:
     maker_rate: Decimal = DEFAULT_RATE
     taker_rate: Decimal = DEFAULT_RATE
     update_time: int = 0
-    balances: Mapping[str, AssetBalance] = field(default_factory=lambda: MappingProxyType({}))
+    balances: Mapping[str, LedgerBalance] = field(default_factory=lambda: MappingProxyType({}))
 
-    def balance(self, asset: str) -> AssetBalance:
+    def balance(self, asset: str) -> LedgerBalance:
         """The balance of ``asset`` (zero if the account never held it)."""
         return self.balances.get(asset, _EMPTY)
 
@@ -92,7 +92,7 @@ class AccountView:
         }
 
 
-_EMPTY = AssetBalance()
+_EMPTY = LedgerBalance()
 
 
 class _Account:
@@ -105,17 +105,17 @@ class _Account:
         self.maker_rate = maker_rate
         self.taker_rate = taker_rate
         self.update_time = update_time
-        self.balances: dict[str, AssetBalance] = {}
+        self.balances: dict[str, LedgerBalance] = {}
         self.touched: set[str] = set()
 
-    def balance(self, asset: str) -> AssetBalance:
+    def balance(self, asset: str) -> LedgerBalance:
         """The balance of ``asset``; a first look lists the asset with zero (as account shows)."""
         return self.balances.setdefault(asset, _EMPTY)
 
     def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
         """Add ``free`` and ``locked`` (either may be negative) to the balance of ``asset``."""
         bal = self.balance(asset)
-        self.balances[asset] = AssetBalance(bal.free + free, bal.locked + locked)
+        self.balances[asset] = LedgerBalance(bal.free + free, bal.locked + locked)
         self.touched.add(asset)
 
     def take_touched(self) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tradewire.exchange.engine import IdCounters
 from tradewire.exchange.events import BalanceDelta, BalancesChanged, OrderChanged, TradePrinted
-from tradewire.exchange.ledger import AccountView, AssetBalance
+from tradewire.exchange.ledger import AccountView, LedgerBalance
 from tradewire.exchange.orders import MARKET_ACCOUNT, AccountFill, OrderRecord
 
 if TYPE_CHECKING:
@@ -165,9 +165,9 @@ class Store:
         for symbol, order_id, trade_id, agg_id in self.db.execute("SELECT * FROM counters"):
             if symbol in listed:
                 engine.restore_counters(symbol, IdCounters(order_id, trade_id, agg_id))
-        balances: dict[int, dict[str, AssetBalance]] = {}
+        balances: dict[int, dict[str, LedgerBalance]] = {}
         for account_id, asset, free, locked in self.db.execute("SELECT * FROM balances"):
-            balances.setdefault(account_id, {})[asset] = AssetBalance(
+            balances.setdefault(account_id, {})[asset] = LedgerBalance(
                 Decimal(free), Decimal(locked)
             )
         last_account = 0
