@@ -73,9 +73,18 @@ async def test_every_key_type_signs_orders(
 
 
 @pytest.mark.asyncio
-async def test_signed_bytes_are_the_sent_bytes(client: BinanceClient) -> None:
-    # Reserved characters must be percent-encoded once, signed, and sent without re-encoding.
-    cid = "a/b:c.d_e-f"
+async def test_client_order_ids_round_trip_and_bad_ones_are_refused_before_sending(
+    client: BinanceClient, ex: LocalExchange
+) -> None:
+    # Encoding of every reserved character is pinned on the wire in test_client_transport; here
+    # the exchange checks the signature of an order carrying the widest legal id.
+    with pytest.raises(InvalidOrder, match="legal range"):
+        await client.place_order(
+            "BTCUSDT", "SELL", "LIMIT", quantity="0.001", price="70000", time_in_force="GTC",
+            client_order_id="a/b:c.d",
+        )  # fmt: skip
+    assert await client.open_orders("BTCUSDT") == []  # nothing was sent
+    cid = "A-z_09-" + "x" * 29
     order = await client.place_order(
         "BTCUSDT",
         "SELL",

@@ -56,7 +56,11 @@ from tradewire.errors import (
     ParseError,
     RateLimitExceeded,
 )
-from tradewire.rules import new_client_order_id
+from tradewire.rules import (
+    CLIENT_ORDER_ID_PATTERN,
+    is_valid_client_order_id,
+    new_client_order_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
@@ -307,6 +311,12 @@ class BinanceClient:
         if quantity is None and quote_order_qty is None:
             raise InvalidOrder(
                 f"{symbol}: give quantity or quote_order_qty", endpoint="local filter check"
+            )
+        if client_order_id is not None and not is_valid_client_order_id(client_order_id):
+            raise InvalidOrder(
+                f"{symbol}: client order id {client_order_id!r} is outside Binance's legal range "
+                f"{CLIENT_ORDER_ID_PATTERN.pattern} (1 to 36 letters, digits, '-' and '_')",
+                endpoint="local filter check",
             )
         filters = await self.filters(symbol)
         prepared = filters.prepare(
