@@ -6,15 +6,13 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import pytest_asyncio
 
 from tradewire.errors import AuthenticationError, ParseError
-from tradewire.exchange import LocalExchange
 from tradewire.keys import ApiCredentials, Secret, Severity, audit_key
 from tradewire.keys.audit import fetch_restrictions
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from tradewire.exchange import LocalExchange
 
 NOW = 1_800_000_000_000
 DAY = 24 * 3600 * 1000
@@ -111,13 +109,6 @@ def test_an_answer_without_the_needed_flags_cannot_be_judged(missing: str) -> No
         audit_key(body)
     with pytest.raises(ParseError):
         audit_key(restrictions(enableWithdrawals="false"))
-
-
-@pytest_asyncio.fixture
-async def ex() -> AsyncIterator[LocalExchange]:
-    """A local exchange without market flow."""
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as exchange:
-        yield exchange
 
 
 def register(ex: LocalExchange, **kwargs: Any) -> ApiCredentials:
