@@ -96,6 +96,7 @@ async def test_refused_connections_unknown_keys_and_keys_that_cannot_trade(
     assert "the connection was refused" in only.message
 
 
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_the_command_prints_one_line_per_check(tmp_path: Path, ex: LocalExchange) -> None:
     cli = TradewireCommand(tmp_path)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_add_list_rotate_remove(tmp_path: Path) -> None:
     cli = TradewireCommand(tmp_path / "home")
@@ -77,6 +79,8 @@ async def test_add_list_rotate_remove(tmp_path: Path) -> None:
         assert not cli.leaked(s)
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_errors_are_one_clear_line_without_a_secret(tmp_path: Path) -> None:
     cli = TradewireCommand(tmp_path / "home")
@@ -114,6 +118,8 @@ async def test_errors_are_one_clear_line_without_a_secret(tmp_path: Path) -> Non
     assert not cli.leaked(secret)
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_audit_exit_statuses_against_the_local_exchange(
     tmp_path: Path, ex: LocalExchange

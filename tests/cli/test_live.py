@@ -32,6 +32,8 @@ def test_urls_follow_the_rest_url() -> None:
     assert binance.ws_api_url == "wss://ws-api.binance.com:443/ws-api/v3"
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_refused_keys_say_why_and_nothing_is_sent(tmp_path: Path) -> None:
     cli = TradewireCommand(tmp_path)
@@ -62,6 +64,8 @@ async def test_refused_keys_say_why_and_nothing_is_sent(tmp_path: Path) -> None:
         assert not (tmp_path / "journals").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_a_short_live_grid_run_journals_and_cancels_its_orders(tmp_path: Path) -> None:
     cli = TradewireCommand(tmp_path)

@@ -6,12 +6,16 @@ import json
 from decimal import Decimal as D
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tradewire.testing.command import TradewireCommand
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_paper_grid_writes_a_consistent_report(tmp_path: Path) -> None:
     out = tmp_path / "run"
     done = TradewireCommand(tmp_path / "home").run_sync(
@@ -29,6 +33,8 @@ def test_paper_grid_writes_a_consistent_report(tmp_path: Path) -> None:
     assert str(out / "report.json") in done.out
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_without_out_it_says_where_it_wrote(tmp_path: Path) -> None:
     done = TradewireCommand(tmp_path).run_sync("paper", "grid", "--duration", "2")
     assert done.status == 0, done.err
@@ -36,6 +42,7 @@ def test_without_out_it_says_where_it_wrote(tmp_path: Path) -> None:
     assert len(reports) == 1 and str(reports[0]) in done.out
 
 
+@pytest.mark.e2e
 def test_bad_grid_is_refused_with_a_reason(tmp_path: Path) -> None:
     done = TradewireCommand(tmp_path).run_sync(
         "paper", "grid", "--lower", "1", "--upper", "2", "--duration", "1"
@@ -44,6 +51,8 @@ def test_bad_grid_is_refused_with_a_reason(tmp_path: Path) -> None:
     assert "outside the grid" in done.err
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_paper_dca_opens_a_deal_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "dca"
     done = TradewireCommand(tmp_path / "home").run_sync(

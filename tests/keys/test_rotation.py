@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from tradewire.exchange import LocalExchange
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_rotating_the_key_of_a_running_bot(tmp_path: Path, ex: LocalExchange) -> None:
     cli = TradewireCommand(tmp_path)

@@ -57,6 +57,8 @@ async def serve_exchange(
     return proc, info
 
 
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.asyncio
 async def test_a_killed_bot_restarts_without_duplicate_or_lost_orders(tmp_path: Path) -> None:
     home = tmp_path / "home"
