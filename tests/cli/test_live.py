@@ -1,6 +1,7 @@
 """``tradewire live``: refused keys say why and nothing starts; a short run ends clean.
 
-Rotation while running is in test_rotation.py, a kill and restart in test_restart.py.
+Rotation while running is in test_live_rotation.py, a kill and restart in
+tests/trading/test_restart.py (the runner resuming from its journal).
 """
 
 from __future__ import annotations
