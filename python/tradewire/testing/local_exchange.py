@@ -73,10 +73,17 @@ class LocalKey:
                 {**(params or {}), "recvWindow": 10000, "timestamp": server_ms},
             )
             response = await http.get(f"{path}?{query}", headers={"X-MBX-APIKEY": self.api_key})
-        body = json.loads(response.content)
-        if response.status_code != 200:
+        try:
+            body = json.loads(response.content)
+        except ValueError:  # not JSON: a proxy's or server's error page
+            body = None
+        if response.status_code != 200 or body is None:
+            error = body if isinstance(body, dict) else {}
             raise error_from_response(
-                response.status_code, body.get("code"), body.get("msg", ""), endpoint=path
+                response.status_code,
+                error.get("code"),
+                error.get("msg", response.text[:200]),
+                endpoint=path,
             )
         return body
 
