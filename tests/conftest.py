@@ -1,13 +1,24 @@
-"""Shared fixtures: the test data under tests/data (copied from the team's shared fixtures)."""
+"""Shared fixtures: the test data under tests/data, and a quiet local exchange.
+
+Helpers that are functions rather than fixtures live in ``tradewire.testing`` (waiting on a
+condition, keys on a local exchange, the ``tradewire`` command in a subprocess), where test
+modules can import them.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+import pytest_asyncio
+
+from tradewire.exchange import LocalExchange
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 DATA = Path(__file__).parent / "data"
 
@@ -50,3 +61,11 @@ def vectors() -> dict[str, Any]:
             if v["secret"].startswith("@file:"):
                 v["secret"] = (DATA / "vectors" / v["secret"][6:]).read_text()
     return raw
+
+
+@pytest_asyncio.fixture
+async def ex() -> AsyncIterator[LocalExchange]:
+    """A local exchange (BTCUSDT, ETHUSDT) without its own market flow: books hold only what
+    the test puts there."""
+    async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), market="none") as exchange:
+        yield exchange

@@ -79,6 +79,7 @@ def assert_not_crossed(book: OrderBook) -> None:
         assert bid[0] < ask[0]
 
 
+@pytest.mark.slow
 def test_synthetic_stream_matches_the_reference_level_for_level() -> None:
     stream = SyntheticDepthStream(seed=11)
     snapshot = stream.snapshot()
@@ -259,6 +260,7 @@ prices = st.integers(min_value=1, max_value=60).map(lambda t: f"{t / 4:.2f}")
 qtys = st.sampled_from(["0", "0.00000000", "1", "0.5", "2.25000000", "100"])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,22 +142,27 @@ def _typed(parse: Callable[[bytes], object]) -> Callable[[bytes], None]:
     return check
 
 
+@pytest.mark.slow
 def test_parse_message_survives_hostile_input() -> None:
     assert _hammer(_typed(parse_message)) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_parse_depth_snapshot_survives_hostile_input() -> None:
     assert _hammer(_typed(parse_depth_snapshot)) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_parse_error_body_survives_hostile_input() -> None:
     assert _hammer(_typed(parse_error_body)) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_parse_order_response_survives_hostile_input() -> None:
     assert _hammer(_typed(parse_order_response)) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_order_book_survives_hostile_input_unchanged() -> None:
     snapshot = b'{"lastUpdateId":100,"bids":[["10.5","1"],["9","2"]],"asks":[["11","1"]]}'
     book = OrderBook("BTCUSDT")
@@ -179,6 +185,7 @@ def test_order_book_survives_hostile_input_unchanged() -> None:
     assert _hammer(check) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_snapshot_loading_survives_hostile_input() -> None:
     book = OrderBook("BTCUSDT")
 
@@ -189,6 +196,7 @@ def test_snapshot_loading_survives_hostile_input() -> None:
     assert _hammer(check) >= MESSAGES_PER_PARSER
 
 
+@pytest.mark.slow
 def test_decimal_parsing_survives_hostile_input() -> None:
     def check(raw: bytes) -> None:
         try:

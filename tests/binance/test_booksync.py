@@ -28,6 +28,7 @@ def levels(rows: list[Any]) -> list[tuple[Decimal, Decimal]]:
     return [(Decimal(p), Decimal(q)) for p, q in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_book_equals_the_exchange_after_a_long_faulty_run(eventually: Eventually) -> None:
     config = StreamConfig(fast_ms=20, ping_interval_s=0.5, pong_timeout_s=2.0)

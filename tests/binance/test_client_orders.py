@@ -58,6 +58,7 @@ async def test_timeout_on_an_order_is_reconciled(
     assert lines[0]["params"]["newClientOrderId"] == order.client_order_id
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_an_order_that_never_arrived_is_reported_not_placed(
     ex: LocalExchange, client: BinanceClient

@@ -123,6 +123,7 @@ def skew_to_minute_end(ex: LocalExchange, before_ms: int) -> None:
     ex.set_faults(clock_skew_ms=MINUTE - now % MINUTE - before_ms)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_load_is_throttled_never_429() -> None:
     async with LocalExchange(
@@ -150,6 +151,7 @@ async def test_load_is_throttled_never_429() -> None:
     assert client.limiter.waits > 0 and elapsed > 1.0  # throttled into the next window
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_429_pauses_and_418_is_ip_banned() -> None:
     async with LocalExchange(

@@ -71,6 +71,7 @@ def test_params_shape_is_checked() -> None:
     assert sign_params(signer, []) == "signature=" + signer.sign(b"")
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=12), max_size=6))
 def test_the_signed_bytes_are_the_sent_bytes(params: dict[str, str]) -> None:
     signer = Signer.from_secret(SECRET)

@@ -89,6 +89,7 @@ async def test_combined_streams_yield_parsed_events(ex: LocalExchange) -> None:
     assert client.stats.reconnects == 0 and client.stats.parse_errors == 0
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_pings_are_answered_under_a_short_ping_config(ex: LocalExchange) -> None:
     """The server pings every 0.2 s and drops after 0.6 s without a pong: nothing drops."""

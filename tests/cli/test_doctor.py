@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import sys
-import textwrap
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 
 from tradewire.cli.doctor import Check, diagnose, exit_status
-from tradewire.exchange import LocalExchange
-from tradewire.keys import ApiCredentials, KeyStore, Secret
+from tradewire.keys import ApiCredentials, Secret
+from tradewire.testing import eventually
+from tradewire.testing.command import TradewireCommand
+from tradewire.testing.local_exchange import add_local_key
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tradewire.exchange import LocalExchange
 
 
 def creds(api_key: str, secret: str) -> ApiCredentials:
     """Credentials as the key store gives them."""
     return ApiCredentials("bot1", api_key, Secret(secret), "hmac", 1)
-
-
-async def refusing(url: str, timeout: float = 5.0) -> None:
-    """Wait until nothing listens at ``url``'s host and port any more."""
-    parts = urlsplit(url)
-    assert parts.hostname is not None and parts.port is not None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        try:
-            _, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        except ConnectionRefusedError:
-            return
-        writer.close()
-        await writer.wait_closed()
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{url} still accepts connections after {timeout} s")
 
 
 def by_name(checks: list[Check]) -> dict[str, list[Check]]:
@@ -51,101 +34,88 @@ def by_name(checks: list[Check]) -> dict[str, list[Check]]:
 
 
 @pytest.mark.asyncio
-async def test_a_good_key_passes_with_the_whitelist_warning() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret = secrets.token_hex(32)
-        api_key = ex.add_key(secret)
-        checks = await diagnose(ex.rest_url, creds(api_key, secret), key_name="bot1")
-        got = by_name(checks)
-        assert got["connectivity"][0].status == "OK"
-        assert got["clock"][0].status == "OK"
-        assert got["key"][0].status == "OK" and "signs correctly" in got["key"][0].message
-        assert [c.status for c in got["permissions"]] == ["WARN"]
-        assert "no IP whitelist" in got["permissions"][0].message
-        headroom = got["rate limits"][0]
-        assert headroom.status == "OK" and "of 6000 request weight used" in headroom.message
-        assert exit_status(checks) == 1
-        assert all(secret not in c.line() for c in checks)
+async def test_a_good_key_passes_with_the_whitelist_warning(ex: LocalExchange) -> None:
+    secret = secrets.token_hex(32)
+    api_key = ex.add_key(secret)
+    checks = await diagnose(ex.rest_url, creds(api_key, secret), key_name="bot1")
+    got = by_name(checks)
+    assert got["connectivity"][0].status == "OK"
+    assert got["clock"][0].status == "OK"
+    assert got["key"][0].status == "OK" and "signs correctly" in got["key"][0].message
+    assert [c.status for c in got["permissions"]] == ["WARN"]
+    assert "no IP whitelist" in got["permissions"][0].message
+    headroom = got["rate limits"][0]
+    assert headroom.status == "OK" and "of 6000 request weight used" in headroom.message
+    assert exit_status(checks) == 1
+    assert all(secret not in c.line() for c in checks)
 
 
 @pytest.mark.asyncio
-async def test_clock_skew_and_a_wrong_secret_are_explained() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret = secrets.token_hex(32)
-        api_key = ex.add_key(secret)
-        ex.set_faults(clock_skew_ms=-2300)  # the exchange 2.3 s behind: this clock is ahead
-        checks = await diagnose(ex.rest_url, creds(api_key, secrets.token_hex(32)))
-        got = by_name(checks)
-        assert got["clock"][0].status == "WARN"
-        assert "the clock is 2.3 s ahead of the exchange's" in got["clock"][0].message
-        (key,) = got["key"]
-        assert key.status == "FAIL"
-        assert key.message.startswith("invalid signature: the secret stored for key")
-        assert "or the clock is 2.3 s ahead of the exchange's" in key.message
-        assert exit_status(checks) == 2
+async def test_clock_skew_and_a_wrong_secret_are_explained(ex: LocalExchange) -> None:
+    secret = secrets.token_hex(32)
+    api_key = ex.add_key(secret)
+    ex.set_faults(clock_skew_ms=-2300)  # the exchange 2.3 s behind: this clock is ahead
+    checks = await diagnose(ex.rest_url, creds(api_key, secrets.token_hex(32)))
+    got = by_name(checks)
+    assert got["clock"][0].status == "WARN"
+    assert "the clock is 2.3 s ahead of the exchange's" in got["clock"][0].message
+    (key,) = got["key"]
+    assert key.status == "FAIL"
+    assert key.message.startswith("invalid signature: the secret stored for key")
+    assert "or the clock is 2.3 s ahead of the exchange's" in key.message
+    assert exit_status(checks) == 2
 
-        ex.set_faults(clock_skew_ms=4000)  # this clock behind: no signature hint about it
-        checks = await diagnose(ex.rest_url, creds(api_key, secret))
-        got = by_name(checks)
-        assert "the clock is 4.0 s behind the exchange's" in got["clock"][0].message
-        assert got["key"][0].status == "OK"
-
-
-@pytest.mark.asyncio
-async def test_refused_connections_unknown_keys_and_keys_that_cannot_trade() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret = secrets.token_hex(32)
-        reader = ex.add_key(secret, permissions=("reading",))
-        checks = await diagnose(ex.rest_url, creds(reader, secret))
-        fails = [c for c in checks if c.status == "FAIL"]
-        assert [c.name for c in fails] == ["permissions"]
-        assert "cannot trade" in fails[0].message and "Enable Spot & Margin" in fails[0].message
-        paper = await diagnose(ex.rest_url, creds(reader, secret), purpose="paper")
-        assert exit_status(paper) == 1
-
-        checks = await diagnose(ex.rest_url, creds("A" * 64, secret))
-        (key,) = by_name(checks)["key"]
-        assert key.status == "FAIL" and "the API key is unknown" in key.message
-
-        ex.set_faults(refuse_connections=True)
-        await refusing(ex.rest_url)
-        (only,) = await diagnose(ex.rest_url, creds(reader, secret), timeout=2)
-        assert only.name == "connectivity" and only.status == "FAIL"
-        assert "the connection was refused" in only.message
-
-
-RUNNER = textwrap.dedent(
-    """
-    import argparse, sys
-    from tradewire.cli.live import register
-    parser = argparse.ArgumentParser(prog="tradewire")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(sys.argv[1:])
-    sys.exit(args.func(args))
-    """
-)
+    ex.set_faults(clock_skew_ms=4000)  # this clock behind: no signature hint about it
+    checks = await diagnose(ex.rest_url, creds(api_key, secret))
+    got = by_name(checks)
+    assert "the clock is 4.0 s behind the exchange's" in got["clock"][0].message
+    assert got["key"][0].status == "OK"
 
 
 @pytest.mark.asyncio
-async def test_the_command_prints_one_line_per_check(tmp_path: Path) -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret = secrets.token_hex(32)
-        api_key = ex.add_key(secret, permissions=("reading", "spot", "withdrawals"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEWIRE_")} | {
-            "TRADEWIRE_HOME": str(tmp_path),
-            "TRADEWIRE_PASSWORD": "pw for tests",
-            "TRADEWIRE_KEY_BACKEND": "file",
-        }
-        store = KeyStore(tmp_path, backend="file", password=lambda new: "pw for tests")
-        store.add("bot1", api_key, secret)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", RUNNER, "doctor", "--key", "bot1", "--rest-url", ex.rest_url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
-        text = out.decode()
-        assert proc.returncode == 2, err.decode()
-        assert "OK    connectivity:" in text and "OK    key:" in text
-        assert "FAIL  permissions: This key can WITHDRAW funds" in text
-        assert text.rstrip().endswith("Fix the failures above.")
-        assert secret not in text + err.decode()
+async def test_refused_connections_unknown_keys_and_keys_that_cannot_trade(
+    ex: LocalExchange,
+) -> None:
+    secret = secrets.token_hex(32)
+    reader = ex.add_key(secret, permissions=("reading",))
+    checks = await diagnose(ex.rest_url, creds(reader, secret))
+    fails = [c for c in checks if c.status == "FAIL"]
+    assert [c.name for c in fails] == ["permissions"]
+    assert "cannot trade" in fails[0].message and "Enable Spot & Margin" in fails[0].message
+    paper = await diagnose(ex.rest_url, creds(reader, secret), purpose="paper")
+    assert exit_status(paper) == 1
+
+    checks = await diagnose(ex.rest_url, creds("A" * 64, secret))
+    (key,) = by_name(checks)["key"]
+    assert key.status == "FAIL" and "the API key is unknown" in key.message
+
+    ex.set_faults(refuse_connections=True)
+    await eventually(lambda: connection_refused(ex.host, ex.port))
+    (only,) = await diagnose(ex.rest_url, creds(reader, secret), timeout=2)
+    assert only.name == "connectivity" and only.status == "FAIL"
+    assert "the connection was refused" in only.message
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_the_command_prints_one_line_per_check(tmp_path: Path, ex: LocalExchange) -> None:
+    cli = TradewireCommand(tmp_path)
+    key = add_local_key(ex, permissions=("reading", "spot", "withdrawals"))
+    cli.key_store().add("bot1", key.api_key, key.secret)
+    status, out, err = await cli.run("doctor", "--key", "bot1", "--rest-url", ex.rest_url)
+    assert status == 2, err
+    assert "OK    connectivity:" in out and "OK    key:" in out
+    assert "FAIL  permissions: This key can WITHDRAW funds" in out
+    assert out.rstrip().endswith("Fix the failures above.")
+    assert not cli.leaked(key.secret)
+
+
+async def connection_refused(host: str, port: int) -> bool:
+    """Whether a TCP connection to ``host:port`` is refused (the port no longer listens)."""
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except ConnectionRefusedError:
+        return True
+    writer.close()
+    await writer.wait_closed()
+    return False

@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tradewire.cli.exchange import register
 
@@ -29,6 +30,7 @@ def test_register_adds_exchange_serve() -> None:
     assert callable(args.func)
 
 
+@pytest.mark.e2e
 def test_serve_prints_urls_and_a_working_key() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "tradewire.exchange", "serve", "--symbols", "BTCUSDT"],

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 import textwrap
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from tradewire import Signer
-from tradewire.binance import sign_params
-from tradewire.errors import JournalError, UnknownOrder
-from tradewire.exchange import LocalExchange
+from tradewire.errors import JournalError, OrderNotFound, UnknownOrder
+from tradewire.testing.local_exchange import add_local_key
 from tradewire.trading.journal import (
     Journal,
     JournalFill,
@@ -27,6 +23,9 @@ from tradewire.trading.journal import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tradewire.exchange import LocalExchange
+    from tradewire.testing.local_exchange import LocalKey
 
 
 def intent(cid: str, side: str = "BUY", qty: str = "0.00100000", price: str = "60000.10") -> Any:
@@ -199,30 +198,26 @@ CRASH_WITH_EXCHANGE = textwrap.dedent(
 
 
 class RestLookup:
-    """Looks orders up on the exchange by client order id, with their trades (plain httpx)."""
+    """Looks orders up on the exchange by client order id, with their trades (signed GETs)."""
 
-    def __init__(self, http: httpx.AsyncClient, api_key: str, signer: Signer) -> None:
-        self.http = http
-        self.api_key = api_key
-        self.signer = signer
-
-    async def get(self, path: str, params: dict[str, Any]) -> httpx.Response:
-        params["timestamp"] = int(time.time() * 1000)
-        query = sign_params(self.signer, params)
-        return await self.http.get(f"{path}?{query}", headers={"X-MBX-APIKEY": self.api_key})
+    def __init__(self, key: LocalKey) -> None:
+        self.key = key
 
     async def __call__(self, cid: str, symbol: str) -> OrderSnapshot | None:
-        r = await self.get("/api/v3/order", {"symbol": symbol, "origClientOrderId": cid})
-        if r.status_code == 400 and r.json()["code"] == -2013:
+        try:
+            order = await self.key.signed_get(
+                "/api/v3/order", {"symbol": symbol, "origClientOrderId": cid}
+            )
+        except OrderNotFound:
             return None
-        assert r.status_code == 200, r.text
-        order = r.json()
-        trades = await self.get("/api/v3/myTrades", {"symbol": symbol, "orderId": order["orderId"]})
+        trades = await self.key.signed_get(
+            "/api/v3/myTrades", {"symbol": symbol, "orderId": order["orderId"]}
+        )
         fills = tuple(
             JournalFill(
                 t["id"], t["price"], t["qty"], t["commission"], t["commissionAsset"], t["time"]
             )
-            for t in trades.json()
+            for t in trades
         )
         return OrderSnapshot(
             cid,
@@ -236,64 +231,52 @@ class RestLookup:
 
 
 @pytest.mark.asyncio
-async def test_a_bot_killed_mid_run_reconciles_with_the_local_exchange(tmp_path: Path) -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        maker_secret, bot_secret = secrets.token_hex(32), secrets.token_hex(32)
-        maker_key = ex.add_key(maker_secret)
-        bot_key = ex.add_key(bot_secret)
-        maker = Signer.from_secret(maker_secret)
-        async with httpx.AsyncClient(base_url=ex.rest_url) as http:
-            # Someone sells 0.01 BTC at 61000: the bot's 61000 buy will fill against it.
-            sell: dict[str, str | int] = {
-                "symbol": "BTCUSDT",
-                "side": "SELL",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": "0.01",
-                "price": "61000",
-                "timestamp": int(time.time() * 1000),
-            }
-            query = sign_params(maker, sell)
-            sold = await http.post(f"/api/v3/order?{query}", headers={"X-MBX-APIKEY": maker_key})
-            assert sold.status_code == 200, sold.text
+async def test_a_bot_killed_mid_run_reconciles_with_the_local_exchange(
+    tmp_path: Path, ex: LocalExchange
+) -> None:
+    bot = add_local_key(ex)
+    # Someone sells 0.01 BTC at 61000: the bot's 61000 buy will fill against it.
+    async with add_local_key(ex).client() as maker:
+        await maker.place_order(
+            "BTCUSDT", "SELL", "LIMIT", quantity="0.01", price="61000", time_in_force="GTC"
+        )
 
-            path = tmp_path / "bot.sqlite3"
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-c",
-                CRASH_WITH_EXCHANGE,
-                str(path),
-                ex.rest_url,
-                bot_key,
-                bot_secret,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-            assert proc.returncode == 9, err.decode()
+    path = tmp_path / "bot.sqlite3"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CRASH_WITH_EXCHANGE,
+        str(path),
+        ex.rest_url,
+        bot.api_key,
+        bot.secret,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 9, err.decode()
 
-            lookup = RestLookup(http, bot_key, Signer.from_secret(bot_secret))
-            with Journal(path) as journal:
-                assert [o.client_order_id for o in journal.unresolved()] == [
-                    "f-fill",
-                    "f-rest",
-                    "f-never",
-                ]
-                report = await journal.reconcile(lookup)
-                states = {o.client_order_id: o.state for o in journal.orders()}
-                assert states == {"f-fill": "FILLED", "f-rest": "NEW", "f-never": "NOT_PLACED"}
-                assert report.not_placed == ("f-never",)
-                filled = journal.get("f-fill")
-                assert filled is not None
-                assert filled.executed_qty == Decimal("0.01")
-                assert filled.cumulative_quote_qty == Decimal("610")
-                assert [(f.price, f.quantity) for f in journal.fills("f-fill")] == [
-                    (Decimal("61000"), Decimal("0.01"))
-                ]
-                assert journal.unresolved() == []
-                # Carry on: the exchange holds exactly the two orders that were sent, once each.
-                r = await lookup.get("/api/v3/allOrders", {"symbol": "BTCUSDT"})
-                sent = sorted(o["clientOrderId"] for o in r.json())
-                assert sent == ["f-fill", "f-rest"]
-                again = await journal.reconcile(lookup)
-                assert again.checked == 1 and again.not_placed == ()
+    lookup = RestLookup(bot)
+    with Journal(path) as journal:
+        assert [o.client_order_id for o in journal.unresolved()] == [
+            "f-fill",
+            "f-rest",
+            "f-never",
+        ]
+        report = await journal.reconcile(lookup)
+        states = {o.client_order_id: o.state for o in journal.orders()}
+        assert states == {"f-fill": "FILLED", "f-rest": "NEW", "f-never": "NOT_PLACED"}
+        assert report.not_placed == ("f-never",)
+        filled = journal.get("f-fill")
+        assert filled is not None
+        assert filled.executed_qty == Decimal("0.01")
+        assert filled.cumulative_quote_qty == Decimal("610")
+        assert [(f.price, f.quantity) for f in journal.fills("f-fill")] == [
+            (Decimal("61000"), Decimal("0.01"))
+        ]
+        assert journal.unresolved() == []
+        # Carry on: the exchange holds exactly the two orders that were sent, once each.
+        sent = await bot.signed_get("/api/v3/allOrders", {"symbol": "BTCUSDT"})
+        assert sorted(o["clientOrderId"] for o in sent) == ["f-fill", "f-rest"]
+        again = await journal.reconcile(lookup)
+        assert again.checked == 1 and again.not_placed == ()

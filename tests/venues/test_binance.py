@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tradewire.binance.client import BinanceClient
 from tradewire.errors import OrderNotFound
-from tradewire.exchange import LocalExchange
 from tradewire.model import OrderRequest
+from tradewire.testing import eventually
+from tradewire.testing.local_exchange import add_local_key
 from tradewire.trading.journal import new_client_order_id
 from tradewire.venues.binance import BinanceVenue
 from tradewire.venues.protocols import Venue
@@ -20,14 +19,13 @@ from tradewire.venues.protocols import Venue
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from tradewire.exchange import LocalExchange
     from tradewire.model import OrderUpdate
 
 
-def client_for(ex: LocalExchange, api_key: str, secret: str) -> BinanceClient:
-    """A client on the local exchange's URLs."""
-    return BinanceClient(
-        api_key, secret, rest_url=ex.rest_url, stream_url=ex.stream_url, ws_api_url=ex.ws_api_url
-    )
+def user_data_subscriptions(ex: LocalExchange) -> int:
+    """How many user data subscriptions the exchange serves."""
+    return ex.user_data_subscriptions()
 
 
 async def next_update(
@@ -45,139 +43,124 @@ async def next_update(
 
 
 @pytest.mark.asyncio
-async def test_orders_balances_rules_and_updates_map_exactly() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret, taker_secret = secrets.token_hex(32), secrets.token_hex(32)
-        api_key = ex.add_key(secret, balances={"USDT": "1000", "BTC": "0.5"})
-        taker_key = ex.add_key(taker_secret)
-        async with (
-            client_for(ex, api_key, secret) as client,
-            client_for(ex, taker_key, taker_secret) as taker,
-        ):
-            venue = BinanceVenue(client)
-            assert isinstance(venue, Venue)
-            rules = await venue.symbol_rules("BTCUSDT")
-            filters = await client.filters("BTCUSDT")
-            assert (rules.base_asset, rules.quote_asset) == ("BTC", "USDT")
-            assert rules.tick_size == filters.tick_size and rules.step_size == filters.step_size
-            assert rules.min_notional == filters.min_notional
-            assert abs(await venue.server_time() - client.clock.now_ms()) < 1000
+async def test_orders_balances_rules_and_updates_map_exactly(ex: LocalExchange) -> None:
+    key = add_local_key(ex, balances={"USDT": "1000", "BTC": "0.5"})
+    async with key.client() as client, add_local_key(ex).client() as taker:
+        venue = BinanceVenue(client)
+        assert isinstance(venue, Venue)
+        rules = await venue.symbol_rules("BTCUSDT")
+        filters = await client.filters("BTCUSDT")
+        assert (rules.base_asset, rules.quote_asset) == ("BTC", "USDT")
+        assert rules.tick_size == filters.tick_size and rules.step_size == filters.step_size
+        assert rules.min_notional == filters.min_notional
+        assert abs(await venue.server_time() - client.clock.now_ms()) < 1000
 
-            balances = await venue.balances()
-            assert balances["USDT"].free == Decimal("1000") and balances["BTC"].free == Decimal(
-                "0.5"
-            )
+        balances = await venue.balances()
+        assert balances["USDT"].free == Decimal("1000") and balances["BTC"].free == Decimal("0.5")
 
-            updates = venue.order_updates()
-            listen = asyncio.ensure_future(anext(updates))
-            await asyncio.sleep(0.3)  # let the user data subscription start
-            cid = new_client_order_id("t")
-            request = OrderRequest(
-                "BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid, price=Decimal("20000.01")
-            )
-            placed = await venue.place_order(request)
-            assert (placed.client_order_id, placed.status, placed.side) == (cid, "NEW", "BUY")
-            assert placed.price == Decimal("20000.01") and placed.quantity == Decimal("0.01")
-            assert placed.executed_qty == 0 and placed.order_id is not None
+        updates = venue.order_updates()
+        listen = asyncio.ensure_future(anext(updates))
+        await eventually(lambda: user_data_subscriptions(ex) == 1)
+        cid = new_client_order_id("t")
+        request = OrderRequest(
+            "BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid, price=Decimal("20000.01")
+        )
+        placed = await venue.place_order(request)
+        assert (placed.client_order_id, placed.status, placed.side) == (cid, "NEW", "BUY")
+        assert placed.price == Decimal("20000.01") and placed.quantity == Decimal("0.01")
+        assert placed.executed_qty == 0 and placed.order_id is not None
 
-            first = await asyncio.wait_for(listen, 5)
-            assert first.order.client_order_id == cid and first.fill is None
-            balances = await venue.balances()
-            assert balances["USDT"].locked == Decimal("200.0001")
-            assert balances["USDT"].free == Decimal("1000") - Decimal("200.0001")
+        first = await asyncio.wait_for(listen, 5)
+        assert first.order.client_order_id == cid and first.fill is None
+        balances = await venue.balances()
+        assert balances["USDT"].locked == Decimal("200.0001")
+        assert balances["USDT"].free == Decimal("1000") - Decimal("200.0001")
 
-            (open_order,) = await venue.open_orders("BTCUSDT")
-            assert open_order.client_order_id == cid and open_order.price == placed.price
-            got = await venue.get_order("BTCUSDT", cid)
-            assert got is not None and got.status == "NEW" and got.order_id == placed.order_id
-            assert await venue.get_order("BTCUSDT", "never-placed") is None
+        (open_order,) = await venue.open_orders("BTCUSDT")
+        assert open_order.client_order_id == cid and open_order.price == placed.price
+        got = await venue.get_order("BTCUSDT", cid)
+        assert got is not None and got.status == "NEW" and got.order_id == placed.order_id
+        assert await venue.get_order("BTCUSDT", "never-placed") is None
 
-            # Another account sells into the order: half of it fills, as maker.
-            await taker.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.004")
-            partial = await next_update(updates, cid, "PARTIALLY_FILLED")
-            fill = partial.fill
-            assert fill is not None and fill.is_maker and fill.side == "BUY"
-            assert fill.price == Decimal("20000.01") and fill.quantity == Decimal("0.004")
-            assert fill.commission == Decimal("0.000004") and fill.commission_asset == "BTC"
-            assert partial.order.executed_qty == Decimal("0.004")
-            assert partial.order.cumulative_quote_qty == Decimal("80.00004")
-            assert [f.trade_id for f in await venue.order_fills("BTCUSDT", cid)] == [fill.trade_id]
+        # Another account sells into the order: half of it fills, as maker.
+        await taker.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.004")
+        partial = await next_update(updates, cid, "PARTIALLY_FILLED")
+        fill = partial.fill
+        assert fill is not None and fill.is_maker and fill.side == "BUY"
+        assert fill.price == Decimal("20000.01") and fill.quantity == Decimal("0.004")
+        assert fill.commission == Decimal("0.000004") and fill.commission_asset == "BTC"
+        assert partial.order.executed_qty == Decimal("0.004")
+        assert partial.order.cumulative_quote_qty == Decimal("80.00004")
+        assert [f.trade_id for f in await venue.order_fills("BTCUSDT", cid)] == [fill.trade_id]
 
-            canceled = await venue.cancel_order("BTCUSDT", cid)
-            assert canceled.client_order_id == cid and canceled.status == "CANCELED"
-            assert canceled.executed_qty == Decimal("0.004")
-            update = await next_update(updates, cid, "CANCELED")
-            assert update.fill is None and update.order.executed_qty == Decimal("0.004")
-            with pytest.raises(OrderNotFound):
-                await venue.cancel_order("BTCUSDT", cid)
-            assert await venue.open_orders("BTCUSDT") == []
+        canceled = await venue.cancel_order("BTCUSDT", cid)
+        assert canceled.client_order_id == cid and canceled.status == "CANCELED"
+        assert canceled.executed_qty == Decimal("0.004")
+        update = await next_update(updates, cid, "CANCELED")
+        assert update.fill is None and update.order.executed_qty == Decimal("0.004")
+        with pytest.raises(OrderNotFound):
+            await venue.cancel_order("BTCUSDT", cid)
+        assert await venue.open_orders("BTCUSDT") == []
 
-            await updates.aclose()
+        await updates.aclose()
 
 
 @pytest.mark.asyncio
-async def test_switching_clients_keeps_updates_flowing_without_duplicates() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret, secret2, taker_secret = (secrets.token_hex(32) for _ in range(3))
-        api_key = ex.add_key(secret)
-        api_key2 = ex.add_key(secret2, account_of=api_key)  # a second key, same account
-        taker_key = ex.add_key(taker_secret)
-        async with (
-            client_for(ex, api_key, secret) as old,
-            client_for(ex, api_key2, secret2) as new,
-            client_for(ex, taker_key, taker_secret) as taker,
-        ):
-            venue = BinanceVenue(old, overlap_s=0.3)
-            updates = venue.order_updates()
-            listen = asyncio.ensure_future(anext(updates))
-            await asyncio.sleep(0.3)
-            cid = new_client_order_id("t")
-            await venue.place_order(
-                OrderRequest("BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid, Decimal("1000"))
-            )
-            assert (await asyncio.wait_for(listen, 5)).order.status == "NEW"
-            assert await venue.switch_client(new) is old and venue.client is new
-            ex.remove_key(api_key)  # the old key is gone from the exchange
-            await taker.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.01")
-            filled = await next_update(updates, cid, "FILLED")
-            assert filled.fill is not None and filled.fill.quantity == Decimal("0.01")
-            assert await venue.catch_up() == 0  # nothing was missed, nothing is sent twice
-            # Signed with the new key: the exchange no longer knows the old one.
-            cid2 = new_client_order_id("t")
-            await venue.place_order(
-                OrderRequest("BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid2, Decimal("1000"))
-            )
-            assert (await next_update(updates, cid2, "NEW")).fill is None
-            await updates.aclose()
+async def test_switching_clients_keeps_updates_flowing_without_duplicates(
+    ex: LocalExchange,
+) -> None:
+    key = add_local_key(ex)
+    key2 = add_local_key(ex, account_of=key)  # a second key, same account
+    async with (
+        key.client() as old,
+        key2.client() as new,
+        add_local_key(ex).client() as taker,
+    ):
+        venue = BinanceVenue(old, overlap_s=0.3)
+        updates = venue.order_updates()
+        listen = asyncio.ensure_future(anext(updates))
+        await eventually(lambda: user_data_subscriptions(ex) == 1)
+        cid = new_client_order_id("t")
+        await venue.place_order(
+            OrderRequest("BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid, Decimal("1000"))
+        )
+        assert (await asyncio.wait_for(listen, 5)).order.status == "NEW"
+        assert await venue.switch_client(new) is old and venue.client is new
+        ex.remove_key(key.api_key)  # the old key is gone from the exchange
+        await taker.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.01")
+        filled = await next_update(updates, cid, "FILLED")
+        assert filled.fill is not None and filled.fill.quantity == Decimal("0.01")
+        assert await venue.catch_up() == 0  # nothing was missed, nothing is sent twice
+        # Signed with the new key: the exchange no longer knows the old one.
+        cid2 = new_client_order_id("t")
+        await venue.place_order(
+            OrderRequest("BTCUSDT", "BUY", "LIMIT", Decimal("0.01"), cid2, Decimal("1000"))
+        )
+        assert (await next_update(updates, cid2, "NEW")).fill is None
+        await updates.aclose()
 
 
 @pytest.mark.asyncio
-async def test_catch_up_reports_fills_the_stream_missed() -> None:
-    async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
-        secret, taker_secret = secrets.token_hex(32), secrets.token_hex(32)
-        api_key = ex.add_key(secret)
-        taker_key = ex.add_key(taker_secret)
-        async with (
-            client_for(ex, api_key, secret) as client,
-            client_for(ex, taker_key, taker_secret) as taker,
-        ):
-            venue = BinanceVenue(client)
-            cid = new_client_order_id("t")
-            await venue.place_order(
-                OrderRequest("BTCUSDT", "SELL", "LIMIT", Decimal("0.02"), cid, Decimal("50000"))
-            )
-            # Filled while nobody listened: only a catch-up can tell.
-            await taker.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.01")
-            await taker.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.01")
-            updates = venue.order_updates()
-            listen = asyncio.ensure_future(anext(updates))
-            await asyncio.sleep(0.1)
-            sent = await venue.catch_up()
-            got = [await asyncio.wait_for(listen, 5)]
-            got += [await asyncio.wait_for(anext(updates), 5) for _ in range(sent - 1)]
-            fills = [u.fill for u in got if u.fill is not None]
-            assert [f.quantity for f in fills] == [Decimal("0.01"), Decimal("0.01")]
-            assert [u.order.status for u in got] == ["PARTIALLY_FILLED", "FILLED"]
-            assert got[-1].order.executed_qty == Decimal("0.02")
-            assert await venue.catch_up() == 0
-            await updates.aclose()
+async def test_catch_up_reports_fills_the_stream_missed(ex: LocalExchange) -> None:
+    client, taker = add_local_key(ex).client(), add_local_key(ex).client()
+    async with client, taker:
+        venue = BinanceVenue(client)
+        cid = new_client_order_id("t")
+        await venue.place_order(
+            OrderRequest("BTCUSDT", "SELL", "LIMIT", Decimal("0.02"), cid, Decimal("50000"))
+        )
+        # Filled while nobody listened: only a catch-up can tell.
+        await taker.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.01")
+        await taker.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.01")
+        updates = venue.order_updates()
+        listen = asyncio.ensure_future(anext(updates))
+        await eventually(lambda: user_data_subscriptions(ex) == 1)
+        sent = await venue.catch_up()
+        got = [await asyncio.wait_for(listen, 5)]
+        got += [await asyncio.wait_for(anext(updates), 5) for _ in range(sent - 1)]
+        fills = [u.fill for u in got if u.fill is not None]
+        assert [f.quantity for f in fills] == [Decimal("0.01"), Decimal("0.01")]
+        assert [u.order.status for u in got] == ["PARTIALLY_FILLED", "FILLED"]
+        assert got[-1].order.executed_qty == Decimal("0.02")
+        assert await venue.catch_up() == 0
+        await updates.aclose()

@@ -1,11 +1,23 @@
 """``BinanceClient``: one async context manager for Binance Spot (REST, streams, WebSocket API).
 
->>> async def main() -> None:  # doctest: +SKIP
-...     async with BinanceClient(api_key, secret) as client:
-...         order = await client.place_order(
-...             "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="60000", time_in_force="GTC"
-...         )
-...         await client.cancel_order("BTCUSDT", client_order_id=order.client_order_id)
+Here against the local exchange; on binance.com, leave out ``rest_url`` and give your key:
+
+>>> import asyncio
+>>> from tradewire.exchange import LocalExchange
+>>> async def main() -> str | None:
+...     async with LocalExchange(symbols=("BTCUSDT",), market="none") as ex:
+...         secret = "0123456789abcdef" * 4  # an HMAC secret the exchange knows
+...         api_key = ex.add_key(secret)
+...         async with BinanceClient(api_key, secret, rest_url=ex.rest_url) as client:
+...             order = await client.place_order(
+...                 "BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="60000", time_in_force="GTC"
+...             )
+...             canceled = await client.cancel_order(
+...                 "BTCUSDT", client_order_id=order.client_order_id
+...             )
+...     return canceled.status
+>>> asyncio.run(main())
+'CANCELED'
 
 The URLs are settings, so the same code runs against binance.com, Binance's testnet and the
 local exchange (``tradewire.exchange.LocalExchange``); the defaults are Binance's own
