@@ -368,9 +368,8 @@ class LocalExchange:
         each market step, each stream connection accepted or closed and stream message sent,
         each WebSocket-API session opened or closed, each user data subscription and each
         ``set_faults``; and at least every ``poll_s`` seconds, so it may also look at a client's
-        state (None: only on changes).
-
-        >>> await ex.wait_for(lambda: ex.metrics()["orders_placed"] >= 3)  # doctest: +SKIP
+        state (None: only on changes). For example, in a test:
+        ``await ex.wait_for(lambda: ex.metrics()["orders_placed"] >= 3)``.
         """
         await self._signal.wait_for(predicate, timeout=timeout, poll_s=poll_s)
 

@@ -7,7 +7,7 @@
 ...         key = add_local_key(ex, balances={"USDT": "1000"})
 ...         async with key.client() as client:
 ...             account = await client.account(omit_zero_balances=True)
-...     return account["balances"][0]["free"]
+...     return str(account.balances[0].free)
 >>> asyncio.run(main())
 '1000.00000000'
 """
