@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from tradewire.binance.client import BinanceClient
-from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+
+    from tradewire.exchange import LocalExchange
 
 
 class Eventually(Protocol):
@@ -86,13 +87,6 @@ def register_key(ex: LocalExchange, kind: str = "hmac", **kwargs: Any) -> Key:
         return Key(ex.add_key(secret, **kwargs), secret, kind)
     private_pem, public_pem = _pem_pair(kind)
     return Key(ex.add_key(public_pem, **kwargs), private_pem, kind)
-
-
-@pytest_asyncio.fixture
-async def ex() -> AsyncIterator[LocalExchange]:
-    """An exchange without its own market flow: books hold only what tests put there."""
-    async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), market="none") as exchange:
-        yield exchange
 
 
 @pytest.fixture

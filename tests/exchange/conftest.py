@@ -12,10 +12,11 @@ import httpx
 import pytest_asyncio
 
 from tradewire import Signer
-from tradewire.exchange import LocalExchange
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from tradewire.exchange import LocalExchange
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,13 +73,6 @@ def new_trader(ex: LocalExchange, client: httpx.AsyncClient, **kwargs: Any) -> T
     """A new HMAC key (and account) on ``ex``."""
     secret = secrets.token_hex(32)
     return Trader(client, ex.add_key(secret, **kwargs), secret)
-
-
-@pytest_asyncio.fixture
-async def ex() -> AsyncIterator[LocalExchange]:
-    """An exchange without its own market flow: books hold only what tests put there."""
-    async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), market="none") as exchange:
-        yield exchange
 
 
 @pytest_asyncio.fixture
