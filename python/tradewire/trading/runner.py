@@ -9,6 +9,7 @@ deterministic. With a live venue a task reads ``venue.order_updates()``; callbac
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -97,7 +98,7 @@ class Runner:
         self.reconcile_grace_ms = reconcile_grace_ms
         self.resumed: ReconcileReport | None = None
         self._duration_ms: int | None = None
-        self._lock = asyncio.Lock()
+        self._turn = _Turn()
         self._started = False
         self._last_sample = 0
         self._start_equity: Decimal | None = None
@@ -145,7 +146,7 @@ class Runner:
             for task in waiters + helpers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        async with self._lock:
+        async with self._turn:
             if self._started:
                 await self.strategy.on_stop(ctx)
                 await self._drain()
@@ -249,7 +250,7 @@ class Runner:
         # The per-event path: no task, no protocol check, nothing converted that nobody reads.
         events = self.market.events(self.rules.symbol)
         clock = self.clock
-        observe, lock, on_market = clock.observe, self._lock, self._on_market
+        observe, turn, on_market = clock.observe, self._turn, self._on_market
         end_ms: int | None = None
         try:
             async for event in events:
@@ -260,8 +261,13 @@ class Runner:
                         end_ms = clock.now_ms() + self._duration_ms
                     elif clock.now_ms() >= end_ms:
                         return
-                async with lock:
+                if turn.busy:  # a timer or an order update is being handled: wait for it
+                    await turn.wait()
+                turn.busy = True
+                try:
                     await on_market(event)
+                finally:
+                    turn.release()
                 if self._on_event is not None:
                     self._on_event(self.ctx)
         finally:
@@ -314,7 +320,7 @@ class Runner:
 
     async def _updates(self) -> None:
         async for update in self.venue.order_updates():
-            async with self._lock:
+            async with self._turn:
                 await self._dispatch(update)
 
     async def _timer(self) -> None:
@@ -325,7 +331,7 @@ class Runner:
         await clock.sleep(self.timer_interval_s)
         next_ms = clock.now_ms()
         while True:
-            async with self._lock:
+            async with self._turn:
                 if self._started:
                     await self.strategy.on_timer(self.ctx)
                     await self._drain()
@@ -347,3 +353,45 @@ class Runner:
         self._last_sample = now
         ctx.run_log.prices.append((now, mark))
         ctx.run_log.equity.append((now, ctx.pnl().total))
+
+
+class _Turn:
+    """One callback at a time: the strategy's callbacks never overlap.
+
+    An ``asyncio.Lock`` costs two coroutines per acquisition; the market loop takes its turn
+    with a flag when nobody else holds it (the usual case) and waits only when someone does.
+    """
+
+    __slots__ = ("_waiters", "busy")
+
+    def __init__(self) -> None:
+        self.busy = False
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def wait(self) -> None:
+        """Wait until no one holds the turn (the caller then takes it by setting ``busy``)."""
+        while self.busy:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(future)
+            try:
+                await future
+            finally:
+                if not future.done():
+                    future.cancel()
+
+    def release(self) -> None:
+        """Give the turn back and wake the next waiter, if any."""
+        self.busy = False
+        while self._waiters:
+            future = self._waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+
+    async def __aenter__(self) -> None:
+        if self.busy:
+            await self.wait()
+        self.busy = True
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()

@@ -202,6 +202,8 @@ class PaperBroker:
 
     def take_updates(self) -> list[OrderUpdate]:
         """The updates not taken yet (fills made while placing orders, cancels, ...)."""
+        if not self._pending:
+            return []
         out, self._pending = self._pending, []
         return out
 

@@ -31,9 +31,19 @@ struct State {
 pub struct PyOrderBook {
     symbol: String,
     state: Mutex<State>,
+    /// The last best bid and best ask handed out as `decimal.Decimal`s, reused while the best
+    /// price is unchanged (a `Decimal` is immutable, and holds no reference that could form a
+    /// cycle, so no `__traverse__` is needed).
+    prices: Mutex<[Option<CachedPrice>; 2]>,
 }
 
 type Level = (f64, f64);
+
+/// A best price and the `decimal.Decimal` made of it.
+type CachedPrice = (Dec, Py<PyAny>);
+
+/// Best bid and best ask prices, as Python objects (None for an empty side).
+type BestPrices<'py> = (Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>);
 
 /// A parsed snapshot: last update id, bids, asks.
 type Snapshot = (u64, Vec<(Dec, Dec)>, Vec<(Dec, Dec)>);
@@ -71,6 +81,7 @@ impl PyOrderBook {
                 book: Book::new(),
                 scratch: DepthDiff::default(),
             }),
+            prices: Mutex::new([None, None]),
         })
     }
 
@@ -170,21 +181,18 @@ impl PyOrderBook {
 
     /// The best bid and best ask prices as exact `decimal.Decimal`s (None for an empty side),
     /// read under one lock: what a strategy's book event reads first.
-    fn best_prices<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
+    fn best_prices<'py>(&self, py: Python<'py>) -> PyResult<BestPrices<'py>> {
         let (bid, ask) = {
             let st = self.state.lock();
-            (st.book.bids.best(), st.book.asks.best())
+            (
+                st.book.bids.best().map(|(p, _)| p),
+                st.book.asks.best().map(|(p, _)| p),
+            )
         };
-        let decimal = decimal_type(py)?;
-        let price = |level: Option<(Dec, Dec)>| -> PyResult<Option<Bound<'py, PyAny>>> {
-            level
-                .map(|(p, _)| decimal.call1((p.to_string(),)))
-                .transpose()
-        };
-        Ok((price(bid)?, price(ask)?))
+        Ok((
+            self.price_object(py, 0, bid)?,
+            self.price_object(py, 1, ask)?,
+        ))
     }
 
     /// The best `n` bids, best first, as (price, quantity) floats, or exact strings.
@@ -272,6 +280,29 @@ impl PyOrderBook {
                 fmt(st.book.asks.best()),
             ),
         }
+    }
+}
+
+impl PyOrderBook {
+    /// `price` as a `decimal.Decimal`, the cached object when the side's best price is the same.
+    fn price_object<'py>(
+        &self,
+        py: Python<'py>,
+        side: usize,
+        price: Option<Dec>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(price) = price else {
+            return Ok(None);
+        };
+        if let Some((cached, object)) = &self.prices.lock()[side] {
+            if *cached == price {
+                return Ok(Some(object.bind(py).clone()));
+            }
+        }
+        // Made outside the lock: the constructor is Python code.
+        let object = decimal_type(py)?.call1((price.to_string(),))?;
+        self.prices.lock()[side] = Some((price, object.clone().unbind()));
+        Ok(Some(object))
     }
 }
 
