@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from decimal import Decimal as D
@@ -86,3 +87,43 @@ async def test_a_duration_is_market_time() -> None:
     elapsed = result.ended_ms - result.started_ms
     assert 60_000 <= elapsed <= 60_000 + 200  # stops at the first event past one minute
     assert len(strategy.book_times) < len(times) // 3
+
+
+class Overlaps(Strategy):
+    """A timer that awaits for real; records any callback that starts while another runs."""
+
+    def __init__(self) -> None:
+        self.inside: str | None = None
+        self.overlaps: list[tuple[str, str]] = []
+        self.timers = 0
+        self.books = 0
+
+    def _enter(self, name: str) -> None:
+        if self.inside is not None:
+            self.overlaps.append((self.inside, name))
+        self.inside = name
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        self._enter("book")
+        self.books += 1
+        self.inside = None
+
+    async def on_timer(self, ctx: StrategyContext) -> None:
+        self._enter("timer")
+        self.timers += 1
+        await asyncio.sleep(0.002)  # suspends: market events keep arriving meanwhile
+        self.inside = None
+
+
+@pytest.mark.asyncio
+async def test_callbacks_never_overlap_when_a_timer_suspends() -> None:
+    market, times = _market(20_000)
+    strategy = Overlaps()
+    runner = Runner(
+        strategy, PaperBroker(RULES, {"USDT": "1000"}), market, RULES, mode="paper",
+        timer_interval_s=0.001,
+    )  # fmt: skip
+    await runner.run()
+    assert strategy.timers > 0  # the timer did run, on the wall clock, during the replay
+    assert strategy.books == len(times)
+    assert strategy.overlaps == []
