@@ -280,11 +280,14 @@ def test_the_coercer_takes_exact_values_and_refuses_floats() -> None:
     [
         ("0.00123", "0.001", "0.00000123"),
         ("1.5", "0.001", "0.00150000"),
-        ("73.80000615", "0.001", "0.07380000"),  # 0.07380000615, rounded down
-        ("17491.25", "0.0000023", "0.04022987"),  # 0.040229875, rounded down
+        ("73.80000615", "0.001", "0.07380001"),  # 0.07380000615 to the nearest
+        ("73.80000415", "0.001", "0.07380000"),  # 0.07380000415 to the nearest
+        ("17491.25", "0.0000023", "0.04022988"),  # Binance's commission FAQ: 0.040229875
         ("0.00000001", "0.00075", "0.00000000"),
     ],
 )
-def test_commission_is_rounded_down_to_8_decimals(received: str, rate: str, expected: str) -> None:
+def test_commission_is_rounded_to_the_nearest_8th_decimal(
+    received: str, rate: str, expected: str
+) -> None:
     assert format(commission(received, rate), "f") == expected
-    assert commission(received, rate) <= D(received) * D(rate)
+    assert abs(commission(received, rate) - D(received) * D(rate)) <= D("0.000000005")

@@ -68,7 +68,9 @@ ENDPOINT = "local filter check"
 """The ``endpoint`` of every :class:`InvalidOrder` this module raises (nothing was sent)."""
 
 _CTX = decimal.Context(
-    prec=100, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+    prec=100,
+    rounding=decimal.ROUND_HALF_UP,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 _ZERO = Decimal(0)
 _E18 = Decimal("1e-18")  # ExactDecimal's resolution
@@ -253,22 +255,21 @@ def commission(
     received: DecimalInput, rate: DecimalInput, decimals: int = COMMISSION_PLACES
 ) -> Decimal:
     """The commission on ``received`` (the amount the fill gives: base for a BUY, the notional
-    for a SELL) at ``rate``, rounded *down* to ``decimals`` decimals.
+    for a SELL) at ``rate``, rounded to the nearest ``decimals``-th (half up).
 
-    Source: Binance's commission FAQ (binance-spot-api-docs ``faqs/commission_faq.md``) says
-    the commission is the received amount times the sum of the rates; it does not state how
-    that is rounded to the commission precision. (Its worked example writes the exact
-    0.040229875 as 0.04022988, i.e. rounds to the nearest, but states no rule.) Rounding down
-    is the rule of the local exchange (``tradewire.exchange``), the oracle this module is
-    tested against, so paper and local-exchange fills agree; change it here, and only here,
-    once Binance documents its rule.
+    Source: Binance's commission FAQ (binance-spot-api-docs ``faqs/commission_faq.md``, "How is
+    the commission calculated?"): the commission is the received amount times the sum of the
+    rates, and its worked example writes 17491.25 x 0.0000023 = 0.040229875 as 0.04022988 USDT,
+    i.e. rounded to the nearest at 8 decimals. The FAQ states no rule beyond that example; the
+    local exchange (``tradewire.exchange``), the oracle this module is tested against, follows
+    the same example.
 
     Raises:
         DecimalError: a float, or an amount outside the exact range.
     """
     product = _CTX.multiply(to_decimal(received, "amount"), to_decimal(rate, "rate"))
     quantum = Decimal(1).scaleb(-decimals)
-    return _as_sent(_exact(product, ROUND_FLOOR).floor_to(quantum), quantum)
+    return _CTX.quantize(product, quantum).quantize(quantum)
 
 
 class OrderLike(Protocol):

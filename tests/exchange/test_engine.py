@@ -196,8 +196,8 @@ def test_commission_follows_each_accounts_rates() -> None:
     engine.place(TAKER, limit("SELL", "0.01234", "60000"))
     [maker_fill] = engine.my_trades(MAKER)
     [taker_fill] = engine.my_trades(TAKER)
-    assert maker_fill.commission == d("0.00000246")  # 0.01234 * 0.0002, rounded down
-    assert taker_fill.commission == d("0.55530462")  # 740.40617 * 0.00075, rounded down
+    assert maker_fill.commission == d("0.00000247")  # 0.01234 * 0.0002 = 0.000002468, nearest
+    assert taker_fill.commission == d("0.55530463")  # 740.40617 * 0.00075 = 0.5553046275
     assert taker_fill.commission == commission(d("0.01234") * d("60000.5"), d("0.00075"))
 
 

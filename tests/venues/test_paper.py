@@ -83,7 +83,7 @@ async def test_insufficient_funds_is_refused_without_change() -> None:
 
 
 @pytest.mark.asyncio
-async def test_orders_are_rounded_by_the_rules_and_fees_rounded_down() -> None:
+async def test_orders_are_rounded_by_the_rules_and_fees_to_the_nearest_8th_decimal() -> None:
     broker = PaperBroker(RULES, {"USDT": "1000", "BTC": "5"}, taker_fee="0.00075")
     broker.on_market(
         BookUpdate("BTCUSDT", ((D("99.99"), D(1)),), ((D("101.00"), D(1)),), time_ms=1)
@@ -91,7 +91,7 @@ async def test_orders_are_rounded_by_the_rules_and_fees_rounded_down() -> None:
     sold = await broker.place_order(OrderRequest("BTCUSDT", "SELL", "MARKET", D("0.1234"), "m1"))
     assert sold.quantity == D("0.123")  # floored to the step 0.001
     (fill,) = [u.fill for u in broker.take_updates() if u.fill]
-    assert fill.commission == D("0.00922407")  # 12.29877 x 0.00075 = 0.0092240775, rounded down
+    assert fill.commission == D("0.00922408")  # 12.29877 x 0.00075 = 0.0092240775, nearest
     bought = await broker.place_order(
         OrderRequest("BTCUSDT", "BUY", "LIMIT", D("0.1999"), "b1", D("50.005"))
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -39,12 +39,17 @@ INSUFFICIENT = "Account has insufficient balance for requested action."
 COMMISSION_QUANTUM = Decimal("0.00000001")
 
 
+_EXACT = Context(prec=100)
+"""Enough digits for any product of two amounts: nothing is rounded before the quantum."""
+
+
 def commission(amount: Decimal, rate: Decimal) -> Decimal:
     """The commission on ``amount`` received (base for a buy, quote for a sell) at ``rate``.
 
-    Rounded down to 8 decimals, as the exchange charges it on every fill.
+    The exact product, rounded to the nearest 8th decimal (half up), as the worked example of
+    Binance's commission FAQ does (0.040229875 USDT is charged as 0.04022988).
     """
-    return (amount * rate).quantize(COMMISSION_QUANTUM, rounding=ROUND_DOWN)
+    return _EXACT.multiply(amount, rate).quantize(COMMISSION_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
