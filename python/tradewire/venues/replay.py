@@ -10,7 +10,7 @@ many levels the book holds. Stale payloads (already in the snapshot) are skipped
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tradewire._core import OrderBook
 from tradewire.model import BookUpdate
@@ -19,9 +19,26 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
 
     from tradewire.model import MarketEvent
-    from tradewire.testing.synthetic import SyntheticDepthStream
 
-__all__ = ["RawDepthMarket", "ReplayMarket", "book_update"]
+__all__ = ["DepthStream", "RawDepthMarket", "ReplayMarket", "book_update"]
+
+
+class DepthStream(Protocol):
+    """Depth data on demand (:class:`tradewire.testing.synthetic.SyntheticDepthStream` is one)."""
+
+    @property
+    def symbol(self) -> str:
+        """The symbol it makes data for."""
+        ...
+
+    def snapshot(self) -> bytes:
+        """A REST depth snapshot."""
+        ...
+
+    def events(self, count: int) -> Iterable[bytes]:
+        """``count`` depthUpdate payloads following the snapshot."""
+        ...
+
 
 _YIELD_EVERY = 256
 """Events between two yields to the event loop, so timers and views run during a replay."""
@@ -71,7 +88,7 @@ class RawDepthMarket:
 class ReplayMarket(RawDepthMarket):
     """A deterministic market: a synthetic depth stream's snapshot, then ``count`` updates."""
 
-    def __init__(self, stream: SyntheticDepthStream, count: int, *, depth: int = 20) -> None:
+    def __init__(self, stream: DepthStream, count: int, *, depth: int = 20) -> None:
         super().__init__(stream.snapshot(), lambda: stream.events(count), depth=depth)
         self.stream = stream
         self.count = count
