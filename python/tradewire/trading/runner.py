@@ -276,7 +276,7 @@ class Runner:
                 await aclose()
 
     async def _on_market(self, event: MarketEvent) -> None:
-        ctx, strategy = self.ctx, self.strategy
+        ctx = self.ctx
         ctx.run_log.market_events += 1
         if isinstance(event, BookUpdate):
             ctx.book = event
@@ -286,25 +286,31 @@ class Runner:
         if simulated is not None:
             for update in simulated.on_market(event):
                 await self._dispatch(update)
-        if not self._started:
-            # Start on a two-sided book: bots size their first orders from its bid and ask.
-            if ctx.book is None or ctx.book.mid is None or ctx.mark_price is None:
-                return
-            self._started = True
-            self.start_mark = ctx.mark_price
-            ctx.run_log.started_ms = self.clock.now_ms()
-            await strategy.on_start(ctx)
-            await self._drain()
+        if not self._started and not await self._start():
+            return
         if isinstance(event, BookUpdate):
-            await strategy.on_book(ctx, event)
+            await self.strategy.on_book(ctx, event)
         else:
-            await strategy.on_trade(ctx, event)
+            await self.strategy.on_trade(ctx, event)
         if simulated is not None:
             # What the callback's orders did on a simulated venue (inline: no coroutine per event).
             while updates := simulated.take_updates():
                 for update in updates:
                     await self._dispatch(update)
         self._sample()
+
+    async def _start(self) -> bool:
+        """Start the strategy once the book is two-sided (bots size their first orders from
+        its bid and ask); False while it is not."""
+        ctx = self.ctx
+        if ctx.book is None or ctx.book.mid is None or ctx.mark_price is None:
+            return False
+        self._started = True
+        self.start_mark = ctx.mark_price
+        ctx.run_log.started_ms = self.clock.now_ms()
+        await self.strategy.on_start(ctx)
+        await self._drain()
+        return True
 
     async def _dispatch(self, update: OrderUpdate) -> None:
         if await self.ctx.apply_update(update) and self._started:

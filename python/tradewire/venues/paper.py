@@ -178,8 +178,8 @@ class PaperBroker:
 
     def on_market(self, event: MarketEvent) -> list[OrderUpdate]:
         """Apply one market event: fill what it crosses; returns every update made since."""
-        if event.time_ms:
-            self._last_time_ms = max(self._last_time_ms, event.time_ms)
+        if event.time_ms > self._last_time_ms:
+            self._last_time_ms = event.time_ms
         if isinstance(event, BookUpdate):
             if event.symbol == self.rules.symbol:
                 self._book = event
