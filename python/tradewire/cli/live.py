@@ -1,4 +1,4 @@
-"""``tradewire live grid|dca`` and ``tradewire doctor``: a bot on a real account, and checks.
+"""``tradewire live grid|dca``: a bot on a real account.
 
 ``live`` signs with a key from the key store (``--key NAME``, or the ``key`` of the bot's
 ``[bots.NAME]`` section) and refuses to start unless the key passes the audit (a key that can
@@ -23,7 +23,7 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.keys import key_restrictions
 from tradewire.cli.session import (
-    add_bot_arguments,
+    add_bot_commands,
     build_strategy,
     mid_price,
     run_with_view,
@@ -50,22 +50,13 @@ log = logging.getLogger("tradewire.live")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``live`` command group and ``doctor`` to the ``tradewire`` command."""
+    """Add the ``live`` command group to the ``tradewire`` command."""
     live = subparsers.add_parser(
         "live",
         help="run a bot on a real account (the key must pass the audit)",
         description=__doc__,
     )
-    bots = live.add_subparsers(dest="bot", required=True)
-    for name, help_text in (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders")):
-        bot = bots.add_parser(name, help=help_text)
-        _live_arguments(bot)
-        add_bot_arguments(bot, name)
-        bot.set_defaults(func=_run_cli)
-
-    from tradewire.cli.doctor import register as register_doctor
-
-    register_doctor(subparsers)
+    add_bot_commands(live, _live_arguments, _run_cli)
 
 
 def _live_arguments(p: argparse.ArgumentParser) -> None:

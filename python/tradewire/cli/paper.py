@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
-    add_bot_arguments,
+    add_bot_commands,
     build_strategy,
     decimal_argument,
     mid_price,
@@ -49,12 +49,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run a bot on paper (local synthetic market by default)",
         description=__doc__,
     )
-    bots = paper.add_subparsers(dest="bot", required=True)
-    for name, help_text in (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders")):
-        bot = bots.add_parser(name, help=help_text)
-        _common(bot)
-        add_bot_arguments(bot, name)
-        bot.set_defaults(func=_run_cli)
+    add_bot_commands(paper, _common, _run_cli)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

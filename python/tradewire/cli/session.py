@@ -23,6 +23,7 @@ from tradewire.errors import TradewireError
 from tradewire.trading.report import write_report
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tradewire.binance.client import BinanceClient
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
     from tradewire.trading.strategy import Strategy
 
 __all__ = [
+    "BOTS",
     "add_bot_arguments",
+    "add_bot_commands",
     "build_strategy",
     "decimal_argument",
     "mid_price",
@@ -119,6 +122,24 @@ def build_strategy(
     )
     check_funds(balances, rules, funds_needed(dca, rules, price), Decimal(0))
     return DcaBot(dca)
+
+
+BOTS = (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders"))
+"""The built-in bots, as ``paper`` and ``live`` offer them."""
+
+
+def add_bot_commands(
+    group: argparse.ArgumentParser,
+    mode_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+) -> None:
+    """One subcommand per built-in bot under ``group``: the mode's options, then the bot's."""
+    bots = group.add_subparsers(dest="bot", required=True)
+    for name, help_text in BOTS:
+        bot = bots.add_parser(name, help=help_text)
+        mode_arguments(bot)
+        add_bot_arguments(bot, name)
+        bot.set_defaults(func=run)
 
 
 def stop_on_signals() -> asyncio.Event:
