@@ -98,9 +98,8 @@ def test_signer_and_sign_params() -> None:
     assert assert_type(signer.key_type, str) == "hmac-sha256"
     verifier = assert_type(Verifier.from_key(SECRET), Verifier)
     assert assert_type(verifier.verify(b"symbol=LTCBTC", signature), bool)
-    # Annotated: mypy cannot infer a dict literal against the Mapping | Iterable union.
-    params: dict[str, str | int] = {"symbol": "LTCBTC", "timestamp": 1}
-    query = assert_type(sign_params(signer, params), str)
+    query = assert_type(sign_params(signer, {"symbol": "LTCBTC", "timestamp": 1}), str)
+    assert sign_params(signer, [("symbol", "LTCBTC"), ("timestamp", 1)]) == query
     assert query.startswith("symbol=LTCBTC&timestamp=1&signature=")
 
 

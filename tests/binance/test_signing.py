@@ -61,7 +61,7 @@ def test_values_are_written_exactly() -> None:
 @pytest.mark.parametrize("bad", [0.1, object(), [1], b"bytes"])
 def test_floats_and_unknown_values_are_refused(bad: object) -> None:
     with pytest.raises(TypeError):
-        sign_params(Signer.from_secret(SECRET), {"price": bad})  # type: ignore[arg-type]
+        sign_params(Signer.from_secret(SECRET), {"price": bad})  # type: ignore[dict-item]
 
 
 def test_params_shape_is_checked() -> None:

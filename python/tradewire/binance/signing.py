@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from tradewire._core import signed_query, ws_api_signature_payload
 
@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["sign_params", "sign_ws_params", "ws_api_payload"]
 
 
+@overload
+def sign_params(signer: Signer, params: Mapping[str, ParamValue]) -> str: ...
+@overload
+def sign_params(signer: Signer, params: Iterable[tuple[str, ParamValue]]) -> str: ...
 def sign_params(signer: Signer, params: Params) -> str:
     """Build the signed REST query string, to be sent exactly as returned.
 
@@ -34,6 +38,10 @@ def sign_params(signer: Signer, params: Params) -> str:
     return signed_query(signer, params)
 
 
+@overload
+def ws_api_payload(params: Mapping[str, ParamValue]) -> str: ...
+@overload
+def ws_api_payload(params: Iterable[tuple[str, ParamValue]]) -> str: ...
 def ws_api_payload(params: Params) -> str:
     """The WebSocket API signing payload: params except ``signature``, sorted, joined raw."""
     return ws_api_signature_payload(params)
