@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from tradewire.binance.userdata import ExecutionReport
 from tradewire.binance.wire import Trade
@@ -35,10 +35,11 @@ from tradewire.model import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
 
-    from tradewire._core import OrderBook
+    from tradewire._core import Event, OrderBook
     from tradewire.binance.answers import AccountTrade
     from tradewire.binance.client import BinanceClient
     from tradewire.binance.filters import SymbolFilters
+    from tradewire.binance.streams import Reconnected
     from tradewire.binance.wire import OrderResponse
     from tradewire.clock import Clock
     from tradewire.model import MarketEvent, OrderRequest, OrderType, Side
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BinanceMarket",
     "BinanceVenue",
+    "MarketDataClient",
     "order_from_response",
     "order_from_user_event",
     "rules_from_filters",
@@ -376,12 +378,24 @@ class BinanceVenue:
             delay = min(delay * 2, 10.0)
 
 
+class MarketDataClient(Protocol):
+    """What :class:`BinanceMarket` reads: a ``BinanceClient`` (or a stand-in in tests)."""
+
+    def watch_book(self, symbol: str) -> AsyncIterator[OrderBook]:
+        """The synced local book of ``symbol``, after every applied update."""
+        ...
+
+    def stream(self, *names: str) -> AsyncIterator[Event | Reconnected]:
+        """Parsed events of the market streams ``names``."""
+        ...
+
+
 class BinanceMarket:
     """Live market data through a ``BinanceClient``: the synced book and the trade stream."""
 
     def __init__(
         self,
-        client: Any,
+        client: MarketDataClient,
         *,
         depth: int = 20,
         queue_size: int = 10_000,
