@@ -1,14 +1,13 @@
 """Fixtures: a LocalExchange on 127.0.0.1, keys of every type, and BinanceClients on it.
 
-Tests wait on conditions with :func:`eventually`, never on a fixed sleep.
+Tests wait on conditions with :func:`tradewire.testing.eventually`, never on a fixed sleep.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -21,34 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from tradewire.exchange import LocalExchange
-
-
-class Eventually(Protocol):
-    """The type of the ``eventually`` fixture."""
-
-    async def __call__(
-        self, condition: Callable[[], object], *, timeout: float = ..., what: str = ...
-    ) -> None: ...
-
-
-async def _eventually(
-    condition: Callable[[], object], *, timeout: float = 5.0, what: str = "a condition"
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.005)
-
-
-@pytest.fixture
-def eventually() -> Eventually:
-    """``await eventually(condition)``: wait until ``condition()`` holds, polling every 5 ms.
-
-    It fails after ``timeout`` seconds (5 by default), saying ``what`` it waited for.
-    """
-    return _eventually
 
 
 @dataclass(frozen=True)

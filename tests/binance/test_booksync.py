@@ -15,11 +15,11 @@ from tradewire.binance.booksync import BookSyncStats, watch_book
 from tradewire.binance.streams import Reconnected, StreamClient
 from tradewire.exchange import LocalExchange
 from tradewire.exchange.streams import StreamConfig
+from tradewire.testing import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
-    from binance.conftest import Eventually
     from tradewire import OrderBook
 
 
@@ -30,7 +30,7 @@ def levels(rows: list[Any]) -> list[tuple[Decimal, Decimal]]:
 
 @pytest.mark.slow
 @pytest.mark.asyncio
-async def test_book_equals_the_exchange_after_a_long_faulty_run(eventually: Eventually) -> None:
+async def test_book_equals_the_exchange_after_a_long_faulty_run() -> None:
     config = StreamConfig(fast_ms=20, ping_interval_s=0.5, pong_timeout_s=2.0)
     async with (
         LocalExchange(symbols=("BTCUSDT",), market_interval_ms=2, streams=config) as ex,
@@ -77,7 +77,7 @@ async def test_book_equals_the_exchange_after_a_long_faulty_run(eventually: Even
             await eventually(
                 lambda: bool(seen) and seen[0].last_update_id == expected["lastUpdateId"],
                 timeout=10,
-                what=f"the local book to reach update {expected['lastUpdateId']} ({stats})",
+                message=f"the local book to reach update {expected['lastUpdateId']} ({stats})",
             )
         finally:
             consumer.cancel()

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tradewire.binance.clock import ServerClock, local_ms
+from tradewire.testing import eventually
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from binance.conftest import Eventually
     from tradewire.binance.client import BinanceClient
     from tradewire.exchange import LocalExchange
 
@@ -55,7 +55,7 @@ async def test_concurrent_resyncs_share_one_measurement() -> None:
 
 
 @pytest.mark.asyncio
-async def test_periodic_refresh(eventually: Eventually) -> None:
+async def test_periodic_refresh() -> None:
     calls = 0
 
     async def fetch() -> int:
@@ -65,7 +65,7 @@ async def test_periodic_refresh(eventually: Eventually) -> None:
 
     clock = ServerClock(fetch, samples=1, refresh_interval_s=0.02)
     clock.start()
-    await eventually(lambda: clock.sync_count >= 3, what="three refreshes")
+    await eventually(lambda: clock.sync_count >= 3, message="three refreshes")
     await clock.aclose()
     assert clock.sync_count >= 3 and calls == clock.sync_count
 

@@ -16,11 +16,11 @@ from tradewire.binance import DepthUpdate, Trade
 from tradewire.binance.streams import Reconnected, StreamClient, StreamOverflow
 from tradewire.exchange import LocalExchange
 from tradewire.exchange.streams import StreamConfig
+from tradewire.testing import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-    from binance.conftest import Eventually
 
 TRADE = {
     "e": "trade",
@@ -232,11 +232,11 @@ def all_read(client: StreamClient, n: int) -> Callable[[], bool]:
 
 
 @pytest.mark.asyncio
-async def test_a_slow_consumer_loses_the_oldest_messages_counted(eventually: Eventually) -> None:
+async def test_a_slow_consumer_loses_the_oldest_messages_counted() -> None:
     async with scripted_server(flood) as url, StreamClient(url, queue_size=50) as client:
         events = client.events("btcusdt@trade")
         first = asyncio.ensure_future(anext(events))  # connects; the consumer then stalls
-        await eventually(all_read(client, 200), what="all 200 messages read")
+        await eventually(all_read(client, 200), message="all 200 messages read")
         delivered: list[Any] = [await first]
         while delivered[-1].trade_id != 199:
             delivered += await take(events, 1)
@@ -247,14 +247,14 @@ async def test_a_slow_consumer_loses_the_oldest_messages_counted(eventually: Eve
 
 
 @pytest.mark.asyncio
-async def test_a_slow_consumer_can_ask_for_an_error_instead(eventually: Eventually) -> None:
+async def test_a_slow_consumer_can_ask_for_an_error_instead() -> None:
     async with (
         scripted_server(flood) as url,
         StreamClient(url, queue_size=50, overflow="raise") as client,
     ):
         events = client.events("btcusdt@trade")
         first = asyncio.ensure_future(anext(events))
-        await eventually(all_read(client, 51), what="51 messages read")
+        await eventually(all_read(client, 51), message="51 messages read")
         kept = [await first, *await take(events, 49)]  # what was queued is still delivered
         with pytest.raises(StreamOverflow):
             await anext(events)

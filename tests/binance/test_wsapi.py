@@ -18,11 +18,10 @@ from tradewire.binance.userdata import AccountUpdate, BalanceUpdate, ExecutionRe
 from tradewire.binance.wsapi import WsApiClient
 from tradewire.errors import APIError, InvalidSignature, NetworkError, OrderNotFound
 from tradewire.exchange import LocalExchange
+from tradewire.testing import eventually
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
-
-    from binance.conftest import Eventually
 
 
 def now_ms() -> int:
@@ -158,13 +157,13 @@ async def test_connecting_to_nothing_is_a_network_error() -> None:
 
 
 @pytest.mark.asyncio
-async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange, eventually: Eventually) -> None:
+async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
     maker_key, taker_key = new_key(ex), new_key(ex)
     async with client_for(ex, maker_key) as maker, client_for(ex, taker_key) as taker:
         events = maker.user_data()
         try:
             first = asyncio.ensure_future(anext(events))  # subscribes, then waits
-            await eventually(lambda: subscribed(ex), what="the user data subscription")
+            await eventually(lambda: subscribed(ex), message="the user data subscription")
             ex.deposit(maker_key[0], "BNB", "2.5")
             deposit = await asyncio.wait_for(first, 5)
             assert isinstance(deposit, BalanceUpdate)
@@ -227,7 +226,7 @@ def deposit_seen(events: list[Any], delta: str) -> bool:
 
 @pytest.mark.asyncio
 async def test_user_data_resubscribes_after_termination_and_reconnect(
-    ex: LocalExchange, eventually: Eventually
+    ex: LocalExchange,
 ) -> None:
     key = new_key(ex)
     seen: list[Any] = []
@@ -240,18 +239,18 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(
         collector = asyncio.create_task(collect(api))
         try:
             ex.deposit(key[0], "BNB", "0.5")  # before the subscription: not seen
-            await eventually(lambda: subscribed(ex), what="the user data subscription")
+            await eventually(lambda: subscribed(ex), message="the user data subscription")
             assert terminate_user_data(ex) == 1
-            await eventually(lambda: subscribed(ex), what="the client to subscribe again")
+            await eventually(lambda: subscribed(ex), message="the client to subscribe again")
             ex.deposit(key[0], "BNB", "1")
-            await eventually(lambda: deposit_seen(seen, "1"), what="the deposit of 1")
+            await eventually(lambda: deposit_seen(seen, "1"), message="the deposit of 1")
 
             await ex.wsapi.close_all()  # the exchange closes the connection
             await eventually(
-                lambda: bool(api.reconnects) and subscribed(ex), what="a new subscription"
+                lambda: bool(api.reconnects) and subscribed(ex), message="a new subscription"
             )
             ex.deposit(key[0], "BNB", "3")
-            await eventually(lambda: deposit_seen(seen, "3"), what="the deposit of 3")
+            await eventually(lambda: deposit_seen(seen, "3"), message="the deposit of 3")
             assert api.reconnects == 1
             deltas = [e.delta for e in seen if isinstance(e, BalanceUpdate)]
             assert deltas == [Decimal("1"), Decimal("3")]
