@@ -217,11 +217,17 @@ class OrderNotFound(APIError):
 
 
 class OrderStatusUnknown(APIError):
-    """The order was sent but its fate is unknown (5xx, -1007 or a timeout)."""
+    """The order was sent but its fate is unknown (5xx, -1007 or a timeout).
+
+    ``accept_until_ms``, when known, is the exchange time after which the venue can no longer
+    accept the request (its ``timestamp`` plus ``recvWindow`` on Binance): until then, an order
+    not found yet may still appear.
+    """
 
     default_hint = (
         "Do not resend blindly: query the order by its client order id and reconcile first."
     )
+    accept_until_ms: int | None = None
 
 
 class NetworkError(APIError):

@@ -80,3 +80,64 @@ async def test_reconciliation_gives_up_only_after_every_lookup_failed(
         with pytest.raises(OrderStatusUnknown, match="still unknown after 2 lookups"):
             await client._reconcile("BTCUSDT", "tw-x", unknown)
         ex.set_faults()
+
+
+async def _place_while_held(
+    ex: LocalExchange, client: BinanceClient, held_ms: int, **order: Any
+) -> asyncio.Task[Any]:
+    """Start a MARKET buy whose request the exchange holds ``held_ms`` before handling it.
+
+    Once the request is in, the fault is cleared, so the client's lookups are answered at
+    once while the order itself is still in transit: a lost answer followed by a late order.
+    """
+    before = ex.metrics()["requests"]
+    ex.set_faults(delay_ms=held_ms)
+    task = asyncio.create_task(
+        client.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.001", **order)
+    )
+    await ex.wait_for(lambda: ex.metrics()["requests"] > before)
+    ex.set_faults()
+    return task
+
+
+@pytest.mark.asyncio
+async def test_a_late_order_is_found_and_never_reported_as_not_placed(
+    ex: LocalExchange,
+    key: Any,
+    new_key: Callable[..., Any],
+    make_client: Callable[..., BinanceClient],
+) -> None:
+    # The attack: the request is held in transit longer than the client looks for it. Giving
+    # up early and calling the order "not placed" invites a resend: a MARKET order twice.
+    async with make_client(new_key()) as maker:  # liquidity for the market order
+        await maker.place_order(
+            "BTCUSDT", "SELL", "LIMIT", quantity="0.01", price="60000", time_in_force="GTC"
+        )
+    async with make_client(key, timeout=0.4, recv_window=10_000, order_query_attempts=3) as client:
+        placed_before = ex.metrics()["orders_placed"]
+        task = await _place_while_held(ex, client, 2500, client_order_id="late-market-1")
+        order = await asyncio.wait_for(task, timeout=20)
+    assert order.client_order_id == "late-market-1" and order.status == "FILLED"
+    assert order.executed_qty == "0.00100000"
+    assert ex.metrics()["orders_placed"] - placed_before == 1
+
+
+@pytest.mark.asyncio
+async def test_not_placed_is_said_only_once_the_exchange_can_no_longer_accept_it(
+    ex: LocalExchange, key: Any, make_client: Callable[..., BinanceClient]
+) -> None:
+    # Held longer than recvWindow: the exchange refuses it (-1021) when it finally reads it.
+    # The client may call it "not placed" only after timestamp + recvWindow (+ margin).
+    async with make_client(key, timeout=0.4, recv_window=1500, order_query_attempts=3) as client:
+        placed_before = ex.metrics()["orders_placed"]
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
+        task = await _place_while_held(ex, client, 2000, client_order_id="never-placed-1")
+        with pytest.raises(OrderNotFound, match="no longer accept") as caught:
+            await asyncio.wait_for(task, timeout=20)
+        waited_s = loop.time() - sent_at
+    assert waited_s >= 1.5 + 1.0  # recvWindow, then the margin, before "not placed"
+    assert isinstance(caught.value.__cause__, OrderStatusUnknown)
+    assert caught.value.__cause__.accept_until_ms is not None
+    await ex.wait_for(lambda: ex.metrics()["requests"] > 0)
+    assert ex.metrics()["orders_placed"] - placed_before == 0

@@ -95,6 +95,20 @@ __all__ = ["BinanceClient", "new_client_order_id"]
 _ORDER = "/api/v3/order"
 # Errors after which querying the order again may give an answer.
 _TRANSIENT = (NetworkError, ExchangeUnavailable, OrderStatusUnknown, RateLimitExceeded)
+_ACCEPT_MARGIN_MS = 1000
+"""Added to an unknown order's ``timestamp + recvWindow`` before a miss proves it never placed."""
+
+
+def _still_unknown(
+    client_order_id: str, cause: OrderStatusUnknown, lookups: int
+) -> OrderStatusUnknown:
+    """The error for giving up the lookups: the fate stays unknown, never "not placed"."""
+    error = OrderStatusUnknown(
+        f"order {client_order_id}: status still unknown after {lookups} lookups ({cause.msg})",
+        endpoint=f"POST {_ORDER}",
+    )
+    error.accept_until_ms = cause.accept_until_ms
+    return error
 
 
 def _json(raw: bytes) -> Any:
@@ -373,8 +387,11 @@ class BinanceClient:
 
         Raises:
             InvalidOrder: the order breaks a filter (nothing was sent), or the exchange refused it.
-            OrderNotFound: the answer was lost and the order is not on the exchange: not placed.
-            OrderStatusUnknown: the answer was lost and every lookup failed too.
+            OrderNotFound: the answer was lost and the order is not on the exchange, looked up
+                after the exchange could no longer accept the request (its timestamp plus
+                recvWindow, plus a margin): not placed.
+            OrderStatusUnknown: the answer was lost and the lookups kept failing: the fate is
+                still unknown (reconcile later; never resend blindly).
         """
         params = await self._order_params(
             symbol,
@@ -400,31 +417,46 @@ class BinanceClient:
     async def _reconcile(
         self, symbol: str, client_order_id: str, cause: OrderStatusUnknown
     ) -> OrderResponse:
-        """Find out what became of an order whose answer was lost, by its client order id."""
+        """Find out what became of an order whose answer was lost, by its client order id.
+
+        The order is looked up (with backoff) for as long as the exchange could still accept the
+        request: until its ``timestamp + recvWindow`` in exchange time, plus the clock's
+        uncertainty (half the best round trip) and a margin. Only a lookup made after that and
+        answered "no such order" proves it was never placed; until then the order is never
+        reported as not placed, so it is never sent twice. Without a known deadline, two "no
+        such order" answers are taken as proof, as before.
+        """
+        deadline = cause.accept_until_ms
+        if deadline is not None:
+            deadline += round((self.clock.rtt_ms or 0) / 2) + _ACCEPT_MARGIN_MS
         delay = self._query_backoff_s
-        not_found = 0
-        for _ in range(self._query_attempts):
+        not_found = failures = 0
+        while True:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
+            asked_at = self.clock.now_ms()
             try:
                 return await self.get_order(symbol, client_order_id=client_order_id)
             except OrderNotFound:
                 not_found += 1
+                if (deadline is None and not_found >= 2) or (
+                    deadline is not None and asked_at > deadline
+                ):
+                    break
+                if deadline is not None:  # sleep no longer than until the deadline
+                    delay = max(self._query_backoff_s, min(delay, (deadline - asked_at) / 1000))
             except IPBanned:
-                break
+                raise _still_unknown(client_order_id, cause, not_found + failures) from cause
             except _TRANSIENT:
-                continue
-        if not_found >= 2:
-            raise OrderNotFound(
-                f"order {client_order_id} was not placed: its answer was lost "
-                f"({cause.msg}) and {not_found} lookups found no such order",
-                endpoint=f"POST {_ORDER}",
-                hint="It is safe to send the order again, with the same client order id.",
-            ) from cause
-        raise OrderStatusUnknown(
-            f"order {client_order_id}: status still unknown after {self._query_attempts} "
-            f"lookups ({cause.msg})",
+                failures += 1
+                if failures >= self._query_attempts:
+                    raise _still_unknown(client_order_id, cause, not_found + failures) from cause
+        raise OrderNotFound(
+            f"order {client_order_id} was not placed: its answer was lost "
+            f"({cause.msg}) and {not_found} lookups found no such order, the last one after "
+            "the exchange could no longer accept it",
             endpoint=f"POST {_ORDER}",
+            hint="It is safe to send the order again, with the same client order id.",
         ) from cause
 
     async def test_order(

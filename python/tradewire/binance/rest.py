@@ -167,14 +167,14 @@ class RestTransport:
             answer = await self._http.send(method, target, headers)
         except HttpFailure as exc:
             error = _failure_error(exc, f"{method} {path}", is_order)
-            self._log(error, method, path, items, started)
+            self._log(error, method, path, _with_deadline(error, items), started)
             raise error from None
         latency_ms = (time.perf_counter() - started) * 1000
         self._limiter.update_from_headers(reservation, answer.headers)
         if answer.is_success:
             return answer.body
         error = self._answer_error(answer, f"{method} {path}", is_order)
-        self._log(error, method, path, items, started, latency_ms)
+        self._log(error, method, path, _with_deadline(error, items), started, latency_ms)
         raise error
 
     def _log(
@@ -339,3 +339,11 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def _with_deadline(error: APIError, items: Mapping[str, ParamValue]) -> Mapping[str, ParamValue]:
+    """Stamp an unknown-fate error with the last exchange time its request could be accepted."""
+    timestamp, window = items.get("timestamp"), items.get("recvWindow")
+    if isinstance(error, OrderStatusUnknown) and isinstance(timestamp, int):
+        error.accept_until_ms = timestamp + (window if isinstance(window, int) else 5000)
+    return items
