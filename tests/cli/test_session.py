@@ -122,6 +122,9 @@ def test_options_that_would_move_the_open_orders_off_the_grid_are_refused() -> N
         journaled_params(_args("dca"), last, OPEN, name="g1", symbol="BTCUSDT")
     with pytest.raises(TradewireError, match="a grid bot on BTCUSDT; this is a grid bot on ETH"):
         journaled_params(_args("grid"), last, OPEN, name="g1", symbol="ETHUSDT")
+    # Orders on another symbol would be followed by nobody, even in a journal without parameters.
+    with pytest.raises(TradewireError, match="1 orders open from its last run, orders on BTC"):
+        journaled_params(_args("grid"), None, OPEN, name="g1", symbol="ETHUSDT")
 
 
 def test_parameters_are_journaled_once_per_change(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ start). On start it reconciles the journal with the exchange by client order id;
 of the last run are open it rebuilds the bot from the journaled parameters (options that
 differ are refused: ``--cancel-old-orders`` cancels those orders first), takes back the orders
 on its lines and cancels the others, so a bot killed and started again carries on without a
-duplicate, a lost order or an order nobody follows. It watches the key store: after ``tradewire keys rotate NAME`` it switches to the new key without
-stopping. The URLs are settings (``--rest-url``; the stream and WebSocket API URLs follow from it
-for anything but Binance), so the same command runs against the local exchange.
+duplicate, a lost order or an order nobody follows. It watches the key store: after
+``tradewire keys rotate NAME`` it switches to the new key without stopping. The URLs are
+settings (``--rest-url``; the stream and WebSocket API URLs follow from it for anything but
+Binance), so the same command runs against the local exchange.
 """
 
 from __future__ import annotations

@@ -217,18 +217,21 @@ def journaled_params(
             orders belong to another bot or symbol; the message says what differs and how to
             go on.
     """
-    if not open_orders or last is None:
+    if not open_orders:
         return None
     how = (
         f"Start it with the same options (or none of them: the journaled ones are used), or add "
         f"--cancel-old-orders to cancel its {len(open_orders)} open orders and start anew."
     )
-    symbols = sorted({o.symbol for o in open_orders} | {last.symbol})
-    if last.kind != args.bot or symbols != [symbol]:
+    symbols = sorted({o.symbol for o in open_orders} | ({last.symbol} if last else set()))
+    if (last is not None and last.kind != args.bot) or symbols != [symbol]:
+        was = f"a {last.kind} bot" if last is not None else "orders"
         raise TradewireError(
-            f"bot {name} has {len(open_orders)} orders open from its last run, a {last.kind} bot "
+            f"bot {name} has {len(open_orders)} orders open from its last run, {was} "
             f"on {', '.join(symbols)}; this is a {args.bot} bot on {symbol}. {how}"
         )
+    if last is None:  # a journal from before parameters were journaled
+        return None
     params = params_from_record(last.kind, last.params)
     differs = []
     for dest, flag, field_name in _OPTIONS[last.kind]:
