@@ -17,8 +17,10 @@ from tradewire.errors import BotConfigError
 from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tradewire.bots.params import GridParams
-    from tradewire.model import Balance, BookUpdate, OrderUpdate, Side, SymbolRules
+    from tradewire.model import Balance, BookUpdate, Order, OrderUpdate, Side, SymbolRules
     from tradewire.trading.strategy import StrategyContext
 
 __all__ = ["GridBot", "GridPlan"]
@@ -29,18 +31,35 @@ _ZERO = Decimal(0)
 class GridPlan:
     """The grid's lines, its quantity and the orders it starts with, at a start price."""
 
-    def __init__(self, params: GridParams, rules: SymbolRules, price: Decimal) -> None:
+    def __init__(
+        self,
+        params: GridParams,
+        rules: SymbolRules,
+        price: Decimal,
+        *,
+        kept: Iterable[Order] = (),
+    ) -> None:
         self.levels = grid_levels(params, rules)
         self.quantity = grid_quantity(params, rules, self.levels)
-        if not self.levels[0] <= price <= self.levels[-1]:
+        levels = self.levels
+        if not levels[0] <= price <= levels[-1]:
             raise BotConfigError(
-                f"the price {price} is outside the grid [{self.levels[0]}, {self.levels[-1]}]"
+                f"the price {price} is outside the grid [{levels[0]}, {levels[-1]}]"
             )
-        self.empty = min(range(len(self.levels)), key=lambda i: abs(self.levels[i] - price))
-        self.orders: list[tuple[int, Side, Decimal]] = [
-            (i, "BUY" if i < self.empty else "SELL", p)
-            for i, p in enumerate(self.levels)
-            if i != self.empty
+        # The line left empty is one of the two around the price: the nearest, unless the other
+        # keeps more of the orders an earlier run left (``kept``) where they are.
+        below = max(i for i, p in enumerate(levels) if p <= price)
+        above = min(i for i, p in enumerate(levels) if p >= price)
+        candidates = sorted({below, above}, key=lambda i: abs(levels[i] - price))
+        held = {(o.side, o.price) for o in kept if o.quantity == self.quantity}
+        self.empty = max(
+            candidates, key=lambda e: sum((s, p) in held for _, s, p in self._orders_around(e))
+        )
+        self.orders: list[tuple[int, Side, Decimal]] = self._orders_around(self.empty)
+
+    def _orders_around(self, empty: int) -> list[tuple[int, Side, Decimal]]:
+        return [
+            (i, "BUY" if i < empty else "SELL", p) for i, p in enumerate(self.levels) if i != empty
         ]
 
     @property
@@ -70,10 +89,15 @@ class GridBot(Strategy):
         self.round_trips = 0
 
     async def on_start(self, ctx: StrategyContext) -> None:
-        """Check the plan against the rules and balances, then place the starting orders."""
+        """Check the plan against the rules and balances, then place the starting orders.
+
+        After a restart the open orders of the last run that sit on the plan's lines are taken
+        back (:meth:`StrategyContext.claim`), the others canceled, and only the missing ones
+        placed.
+        """
         price = ctx.mark_price
         assert price is not None
-        plan = GridPlan(self.params, ctx.rules, price)
+        plan = GridPlan(self.params, ctx.rules, price, kept=ctx.unclaimed)
         plan.check(await ctx.balances(), ctx.rules)
         self.plan = plan
         ctx.log(
@@ -85,7 +109,15 @@ class GridBot(Strategy):
             ctx.log(
                 f"warning: grid step {step} is under 0.2% of the price: fees may exceed profits"
             )
+        missing: list[tuple[int, Side, Decimal]] = []
         for line, side, line_price in plan.orders:
+            kept = ctx.claim(side, plan.quantity, line_price)
+            if kept is None:
+                missing.append((line, side, line_price))
+            else:
+                self._line[kept.client_order_id] = line
+        await ctx.cancel_unclaimed()  # frees what they lock before the missing ones are placed
+        for line, side, line_price in missing:
             await self._place(ctx, line, side, line_price)
 
     async def _place(self, ctx: StrategyContext, line: int, side: Side, price: Decimal) -> None:

@@ -10,7 +10,7 @@ the quote asset). Everything is ``Decimal``; prices are put on the tick, quantit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal, localcontext
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
@@ -19,6 +19,8 @@ from tradewire.errors import BotConfigError
 from tradewire.rules import to_decimal
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tradewire.model import Balance, SymbolRules
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "dca_ladder",
     "grid_levels",
     "grid_quantity",
+    "params_from_record",
+    "params_record",
 ]
 
 _ZERO = Decimal(0)
@@ -224,3 +228,39 @@ def dca_ladder(params: DcaParams, rules: SymbolRules, base_price: Decimal) -> li
         step *= params.safety_order_step_scale
         size *= params.safety_order_volume_scale
     return orders
+
+
+def params_record(params: GridParams | DcaParams) -> dict[str, str | int | bool | None]:
+    """``params`` as plain values to store: amounts as exact decimal strings (``"0.001"``)."""
+    out: dict[str, str | int | bool | None] = {}
+    for f in fields(params):
+        value = getattr(params, f.name)
+        out[f.name] = format(value, "f") if isinstance(value, Decimal) else value
+    return out
+
+
+def params_from_record(kind: str, values: Mapping[str, object]) -> GridParams | DcaParams:
+    """The ``kind`` (``grid`` or ``dca``) parameters :func:`params_record` stored, checked again.
+
+    Raises:
+        BotConfigError: an unknown kind, a missing or unknown field, or a value out of range.
+    """
+    cls: type[GridParams | DcaParams]
+    if kind == "grid":
+        cls = GridParams
+    elif kind == "dca":
+        cls = DcaParams
+    else:
+        raise BotConfigError(f"no built-in bot {kind!r} (grid or dca)")
+    names = {f.name for f in fields(cls)}
+    if not set(values) <= names:
+        raise BotConfigError(f"unknown {kind} parameters: {sorted(set(values) - names)}")
+    for name in ("grid_number", "max_safety_orders", "max_deals"):
+        if name in values and type(values[name]) is not int:
+            raise BotConfigError(f"{name} must be a whole number, not {values[name]!r}")
+    if "sell_on_stop" in values and not isinstance(values["sell_on_stop"], bool):
+        raise BotConfigError(f"sell_on_stop must be true or false, not {values['sell_on_stop']!r}")
+    try:
+        return cls(**values)  # type: ignore[arg-type]
+    except TypeError as e:  # a required field is missing
+        raise BotConfigError(f"incomplete {kind} parameters: {e}") from None

@@ -2,12 +2,16 @@
 
 ``live`` signs with a key from the key store (``--key NAME``, or the ``key`` of the bot's
 ``[bots.NAME]`` section) and refuses to start unless the key passes the audit (a key that can
-withdraw, cannot read or cannot trade is refused, saying why). It journals every order, and on
-start reconciles the journal with the exchange by client order id and adopts the orders still
-open, so a bot killed and started again carries on without a duplicate or a lost order. It
-watches the key store: after ``tradewire keys rotate NAME`` it switches to the new key without
-stopping. The URLs are settings (``--rest-url``; the stream and WebSocket API URLs follow from it
-for anything but Binance), so the same command runs against the local exchange.
+withdraw, cannot read or cannot trade is refused, saying why). It journals every order and the
+parameters it starts with (a grid's range is resolved once, around the price at its first
+start). On start it reconciles the journal with the exchange by client order id; while orders
+of the last run are open it rebuilds the bot from the journaled parameters (options that
+differ are refused: ``--cancel-old-orders`` cancels those orders first), takes back the orders
+on its lines and cancels the others, so a bot killed and started again carries on without a
+duplicate, a lost order or an order nobody follows. It watches the key store: after
+``tradewire keys rotate NAME`` it switches to the new key without stopping. The URLs are
+settings (``--rest-url``; the stream and WebSocket API URLs follow from it for anything but
+Binance), so the same command runs against the local exchange.
 """
 
 from __future__ import annotations
@@ -24,18 +28,21 @@ from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.keys import key_restrictions
 from tradewire.cli.session import (
     add_bot_commands,
-    build_strategy,
+    describe_params,
+    journal_params,
+    journaled_params,
     mid_price,
+    resolve_params,
     run_with_view,
     stop_on_signals,
+    strategy_for,
     write_run_report,
 )
 from tradewire.config import default_home, ensure_home, load_config
-from tradewire.errors import APIError, ParseError, TradewireError
+from tradewire.errors import APIError, BotConfigError, OrderNotFound, ParseError, TradewireError
 from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
-from tradewire.model import Order
 from tradewire.trading.journal import Journal
-from tradewire.trading.runner import Runner
+from tradewire.trading.runner import Resumption, Runner, resume_journal
 from tradewire.trading.strategy import with_own_locks
 from tradewire.venues.binance import BinanceMarket, BinanceVenue
 
@@ -76,6 +83,11 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave the bot's orders working at the end (default: cancel them)",
     )
+    p.add_argument(
+        "--cancel-old-orders",
+        action="store_true",
+        help="cancel the orders the bot's last run left open, then start with these options",
+    )
     p.add_argument("--out", type=Path, help="write report.json and report.png to this folder")
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
 
@@ -91,6 +103,24 @@ async def audit_for_live(credentials: ApiCredentials, rest_url: str) -> AuditRes
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+async def _cancel_old_orders(
+    venue: BinanceVenue, journal: Journal, resumption: Resumption
+) -> Resumption:
+    """Cancel the open orders of the last run (``--cancel-old-orders``); journal each."""
+    for order in resumption.open_orders:
+        try:
+            done = await venue.cancel_order(order.symbol, order.client_order_id)
+        except OrderNotFound:
+            _say(f"{order.client_order_id} was no longer open")
+            continue
+        await asyncio.to_thread(journal.record_update, done.client_order_id, done.status)
+        _say(
+            f"canceled {order.side} {order.quantity} @ {order.price} on {order.symbol} from the "
+            f"last run ({order.client_order_id})"
+        )
+    return Resumption(resumption.report, ())
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -161,25 +191,36 @@ async def _run(args: argparse.Namespace) -> int:
         await stack.enter_async_context(watcher)
         journal = stack.enter_context(Journal.for_bot(home, name))
         rules = await venue.symbol_rules(symbol)
+        resumption = await resume_journal(journal, venue, grace_ms=args.recv_window + 1000)
+        if args.cancel_old_orders and resumption.open_orders:
+            resumption = await _cancel_old_orders(venue, journal, resumption)
         price = await mid_price(client, symbol)
-        own = [
-            Order(
-                symbol=o.symbol,
-                side="BUY" if o.side == "BUY" else "SELL",
-                type="LIMIT",
-                quantity=o.quantity,
-                client_order_id=o.client_order_id,
-                status="NEW",
-                price=o.price,
-                executed_qty=o.executed_qty,
-            )
-            for o in journal.open_orders()
-            if o.symbol == symbol and o.price is not None
-        ]
+        own = [o for o in resumption.open_orders if o.symbol == symbol]
         balances = with_own_locks(await venue.balances(), own, rules)
-        if args.bot == "grid" and args.investment is None and args.quantity is None:
-            raise TradewireError("live grid: give --investment (quote) or --quantity (per grid)")
-        strategy = build_strategy(args, rules, price, balances, local_market=False)
+        params = journaled_params(
+            args, journal.last_params(), resumption.open_orders, name=name, symbol=symbol
+        )
+        if params is not None:
+            _say(
+                f"{len(own)} orders of the last run are open: rebuilding the {args.bot} bot "
+                f"from its journal ({describe_params(params)})"
+            )
+        else:
+            if args.bot == "grid" and args.investment is None and args.quantity is None:
+                raise TradewireError(
+                    "live grid: give --investment (quote) or --quantity (per grid)"
+                )
+            params = resolve_params(args, rules, price, local_market=False)
+        try:
+            strategy = strategy_for(params, rules, price, balances)
+        except BotConfigError as e:
+            if not own:
+                raise
+            raise BotConfigError(
+                f"{e} (the bot's parameters from its last run, whose {len(own)} orders are "
+                "still open: add --cancel-old-orders to cancel them and start anew)"
+            ) from None
+        await asyncio.to_thread(journal_params, journal, params, symbol)
         runner = Runner(
             strategy,
             venue,
@@ -189,6 +230,7 @@ async def _run(args: argparse.Namespace) -> int:
             bot=name,
             journal=journal,
             reconcile_grace_ms=args.recv_window + 1000,
+            resumption=resumption,
         )
         _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
         result = await run_with_view(

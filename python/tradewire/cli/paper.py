@@ -19,11 +19,13 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
     add_bot_commands,
-    build_strategy,
     decimal_argument,
+    journal_params,
     mid_price,
+    resolve_params,
     run_with_view,
     stop_on_signals,
+    strategy_for,
     write_run_report,
 )
 from tradewire.config import default_home, ensure_home
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import AsyncIterator
 
+    from tradewire.bots.params import DcaParams, GridParams
     from tradewire.model import SymbolRules
     from tradewire.trading.strategy import Strategy
 
@@ -77,7 +80,9 @@ async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
         yield ex.rest_url, ex.stream_url
 
 
-def _strategy(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> Strategy:
+def _strategy(
+    args: argparse.Namespace, rules: SymbolRules, price: Decimal
+) -> tuple[GridParams | DcaParams, Strategy]:
     """The bot with the user's parameters, defaults sized to the market; checked up front."""
     from tradewire.model import Balance
 
@@ -87,7 +92,8 @@ def _strategy(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> S
     }
     if args.bot == "grid" and args.investment is None and args.quantity is None:
         args.investment = min(args.quote_balance / 5, Decimal(1000))
-    return build_strategy(args, rules, price, held, local_market=args.exchange == "local")
+    params = resolve_params(args, rules, price, local_market=args.exchange == "local")
+    return params, strategy_for(params, rules, price, held)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -102,13 +108,15 @@ async def _run(args: argparse.Namespace) -> int:
         )
         rules = rules_from_filters(await client.filters(args.symbol))
         price = await mid_price(client, args.symbol)
-        strategy = _strategy(args, rules, price)
+        params, strategy = _strategy(args, rules, price)
         broker = PaperBroker(
             rules,
             {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
         )
         market = BinanceMarket(client)
         with Journal.for_bot(home, f"paper-{args.bot}") as journal:
+            # What this run traded with (a paper run starts afresh: nothing is resumed).
+            await asyncio.to_thread(journal_params, journal, params, args.symbol)
             runner = Runner(
                 strategy, broker, market, rules, mode="paper", bot=args.bot, journal=journal
             )

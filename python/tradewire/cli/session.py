@@ -17,17 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 from tradewire.bots.dca import DcaBot, funds_needed
 from tradewire.bots.grid import GridBot, GridPlan
-from tradewire.bots.params import DcaParams, GridParams, check_funds
+from tradewire.bots.params import (
+    DcaParams,
+    GridParams,
+    check_funds,
+    params_from_record,
+    params_record,
+)
 from tradewire.cli.view import LiveView
 from tradewire.errors import TradewireError
 from tradewire.trading.report import write_report
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from tradewire.binance.client import BinanceClient
-    from tradewire.model import Balance, SymbolRules
+    from tradewire.model import Balance, Order, SymbolRules
+    from tradewire.trading.journal import BotParameters, Journal
     from tradewire.trading.runner import Runner, RunResult
     from tradewire.trading.strategy import Strategy
 
@@ -37,9 +44,14 @@ __all__ = [
     "add_bot_commands",
     "build_strategy",
     "decimal_argument",
+    "describe_params",
+    "journal_params",
+    "journaled_params",
     "mid_price",
+    "resolve_params",
     "run_with_view",
     "stop_on_signals",
+    "strategy_for",
     "write_run_report",
 ]
 
@@ -53,7 +65,11 @@ def decimal_argument(text: str) -> Decimal:
 
 
 def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
-    """The grid (``bot="grid"``) or DCA bot's parameters, as ``paper`` and ``live`` take them."""
+    """The grid (``bot="grid"``) or DCA bot's parameters, as ``paper`` and ``live`` take them.
+
+    Options left out are None here (their defaults come from :func:`resolve_params`), so a
+    restart can tell what the user passed from what the journal holds.
+    """
     if bot == "grid":
         p.add_argument(
             "--lower", type=decimal_argument, help="lower price (default: below the price)"
@@ -61,22 +77,103 @@ def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
         p.add_argument(
             "--upper", type=decimal_argument, help="upper price (default: above the price)"
         )
-        p.add_argument("--grids", type=int, default=10, help="number of grids (default 10)")
-        p.add_argument("--spacing", choices=("arithmetic", "geometric"), default="arithmetic")
+        p.add_argument("--grids", type=int, help="number of grids (default 10)")
+        p.add_argument("--spacing", choices=("arithmetic", "geometric"), help="default arithmetic")
         p.add_argument("--investment", type=decimal_argument, help="quote to spread over the grid")
         p.add_argument("--quantity", type=decimal_argument, help="base quantity per grid (instead)")
         p.add_argument("--stop-loss", type=decimal_argument, help="stop below this price")
         p.add_argument("--take-profit", type=decimal_argument, help="stop above this price")
         return
-    p.add_argument("--base-order", type=decimal_argument, default=Decimal(100), help="quote")
-    p.add_argument("--safety-order", type=decimal_argument, default=Decimal(100), help="quote")
-    p.add_argument("--max-safety-orders", type=int, default=5)
+    p.add_argument("--base-order", type=decimal_argument, help="quote (default 100)")
+    p.add_argument("--safety-order", type=decimal_argument, help="quote (default 100)")
+    p.add_argument("--max-safety-orders", type=int, help="default 5")
     p.add_argument("--deviation", type=decimal_argument, help="percent to the first safety order")
-    p.add_argument("--step-scale", type=decimal_argument, default=Decimal(1))
-    p.add_argument("--volume-scale", type=decimal_argument, default=Decimal(1))
+    p.add_argument("--step-scale", type=decimal_argument, help="default 1")
+    p.add_argument("--volume-scale", type=decimal_argument, help="default 1")
     p.add_argument("--take-profit", type=decimal_argument, help="percent above the average price")
     p.add_argument("--stop-loss", type=decimal_argument, help="percent below the base order price")
-    p.add_argument("--deals", type=int, default=1000, help="deals before stopping")
+    p.add_argument("--deals", type=int, help="deals before stopping (default 1000)")
+
+
+# Each bot option (its argparse dest, its flag) and the parameter it sets.
+_OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "grid": (
+        ("lower", "--lower", "lower_price"),
+        ("upper", "--upper", "upper_price"),
+        ("grids", "--grids", "grid_number"),
+        ("spacing", "--spacing", "grid_mode"),
+        ("investment", "--investment", "investment"),
+        ("quantity", "--quantity", "quantity_per_grid"),
+        ("stop_loss", "--stop-loss", "stop_loss"),
+        ("take_profit", "--take-profit", "take_profit"),
+    ),
+    "dca": (
+        ("base_order", "--base-order", "base_order_size"),
+        ("safety_order", "--safety-order", "safety_order_size"),
+        ("max_safety_orders", "--max-safety-orders", "max_safety_orders"),
+        ("deviation", "--deviation", "price_deviation"),
+        ("step_scale", "--step-scale", "safety_order_step_scale"),
+        ("volume_scale", "--volume-scale", "safety_order_volume_scale"),
+        ("take_profit", "--take-profit", "take_profit"),
+        ("stop_loss", "--stop-loss", "stop_loss"),
+        ("deals", "--deals", "max_deals"),
+    ),
+}
+
+
+def _given(args: argparse.Namespace, dest: str, default: Any) -> Any:
+    value = getattr(args, dest, None)
+    return default if value is None else value
+
+
+def resolve_params(
+    args: argparse.Namespace, rules: SymbolRules, price: Decimal, *, local_market: bool
+) -> GridParams | DcaParams:
+    """The bot's parameters from ``args``, the defaults filled in for the market at ``price``.
+
+    Without a range the grid spans 30 ticks each side of ``price`` on the local market and 1%
+    on Binance; the DCA deviation is 5 ticks or 1%.
+    """
+    if args.bot == "grid":
+        width = rules.tick_size * 30 if local_market else price / 100
+        return GridParams(
+            lower_price=args.lower or rules.round_price(price - width, "BUY"),
+            upper_price=args.upper or rules.round_price(price + width, "SELL"),
+            grid_number=_given(args, "grids", 10),
+            grid_mode=_given(args, "spacing", "arithmetic"),
+            investment=args.investment,
+            quantity_per_grid=args.quantity,
+            stop_loss=args.stop_loss,
+            take_profit=args.take_profit,
+        )
+    deviation = args.deviation or (
+        rules.tick_size * 5 / price * 100 if local_market else Decimal(1)
+    )
+    return DcaParams(
+        base_order_size=_given(args, "base_order", Decimal(100)),
+        safety_order_size=_given(args, "safety_order", Decimal(100)),
+        max_safety_orders=_given(args, "max_safety_orders", 5),
+        price_deviation=deviation,
+        take_profit=args.take_profit or deviation,
+        safety_order_step_scale=_given(args, "step_scale", Decimal(1)),
+        safety_order_volume_scale=_given(args, "volume_scale", Decimal(1)),
+        stop_loss=args.stop_loss,
+        max_deals=_given(args, "deals", 1000),
+    )
+
+
+def strategy_for(
+    params: GridParams | DcaParams,
+    rules: SymbolRules,
+    price: Decimal,
+    balances: dict[str, Balance],
+) -> Strategy:
+    """The bot that runs ``params``, once its starting orders are known to be funded."""
+    if isinstance(params, GridParams):
+        GridPlan(params, rules, price).check(balances, rules)
+        return GridBot(params)
+    check_funds(balances, rules, funds_needed(params, rules, price), Decimal(0))
+    return DcaBot(params)
 
 
 def build_strategy(
@@ -92,36 +189,72 @@ def build_strategy(
     Without a range the grid spans 30 ticks each side of ``price`` on the local market and 1%
     on Binance; the DCA deviation is 5 ticks or 1%.
     """
-    if args.bot == "grid":
-        width = rules.tick_size * 30 if local_market else price / 100
-        params = GridParams(
-            lower_price=args.lower or rules.round_price(price - width, "BUY"),
-            upper_price=args.upper or rules.round_price(price + width, "SELL"),
-            grid_number=args.grids,
-            grid_mode=args.spacing,
-            investment=args.investment,
-            quantity_per_grid=args.quantity,
-            stop_loss=args.stop_loss,
-            take_profit=args.take_profit,
+    params = resolve_params(args, rules, price, local_market=local_market)
+    return strategy_for(params, rules, price, balances)
+
+
+def describe_params(params: GridParams | DcaParams) -> str:
+    """``lower_price 64350.00, upper_price 65650.00, ...`` (the parameters that are set)."""
+    return ", ".join(f"{k} {v}" for k, v in params_record(params).items() if v is not None)
+
+
+def journaled_params(
+    args: argparse.Namespace,
+    last: BotParameters | None,
+    open_orders: Sequence[Order],
+    *,
+    name: str,
+    symbol: str,
+) -> GridParams | DcaParams | None:
+    """The parameters to rebuild the bot with after a restart, or None to resolve them anew.
+
+    While orders of the last run are open (``open_orders``, checked on the exchange), the bot
+    is rebuilt from the parameters journaled at its start (``last``), so its lines are the same
+    and it takes those orders back; options the user passes must then agree with them.
+
+    Raises:
+        TradewireError: the user's options differ from the journaled parameters, or the open
+            orders belong to another bot or symbol; the message says what differs and how to
+            go on.
+    """
+    if not open_orders:
+        return None
+    how = (
+        f"Start it with the same options (or none of them: the journaled ones are used), or add "
+        f"--cancel-old-orders to cancel its {len(open_orders)} open orders and start anew."
+    )
+    symbols = sorted({o.symbol for o in open_orders} | ({last.symbol} if last else set()))
+    if (last is not None and last.kind != args.bot) or symbols != [symbol]:
+        was = f"a {last.kind} bot" if last is not None else "orders"
+        raise TradewireError(
+            f"bot {name} has {len(open_orders)} orders open from its last run, {was} "
+            f"on {', '.join(symbols)}; this is a {args.bot} bot on {symbol}. {how}"
         )
-        GridPlan(params, rules, price).check(balances, rules)
-        return GridBot(params)
-    deviation = args.deviation or (
-        rules.tick_size * 5 / price * 100 if local_market else Decimal(1)
-    )
-    dca = DcaParams(
-        base_order_size=args.base_order,
-        safety_order_size=args.safety_order,
-        max_safety_orders=args.max_safety_orders,
-        price_deviation=deviation,
-        take_profit=args.take_profit or deviation,
-        safety_order_step_scale=args.step_scale,
-        safety_order_volume_scale=args.volume_scale,
-        stop_loss=args.stop_loss,
-        max_deals=args.deals,
-    )
-    check_funds(balances, rules, funds_needed(dca, rules, price), Decimal(0))
-    return DcaBot(dca)
+    if last is None:  # a journal from before parameters were journaled
+        return None
+    params = params_from_record(last.kind, last.params)
+    differs = []
+    for dest, flag, field_name in _OPTIONS[last.kind]:
+        value = getattr(args, dest, None)
+        journaled = getattr(params, field_name)
+        if value is not None and value != journaled:
+            differs.append(f"{flag} {value} (journaled: {journaled})")
+    if differs:
+        raise TradewireError(
+            f"bot {name} has {len(open_orders)} orders open from its last run, placed with "
+            f"{describe_params(params)}; you passed {', '.join(differs)}. Changing them now "
+            f"would leave those orders off the new lines. {how}"
+        )
+    return params
+
+
+def journal_params(journal: Journal, params: GridParams | DcaParams, symbol: str) -> None:
+    """Record ``params`` in the bot's journal, unless they are the ones recorded last."""
+    kind = "grid" if isinstance(params, GridParams) else "dca"
+    record = params_record(params)
+    last = journal.last_params()
+    if last is None or (last.kind, last.symbol, last.params) != (kind, symbol, record):
+        journal.record_params(kind, symbol, record)
 
 
 BOTS = (("grid", "a spot grid bot"), ("dca", "a DCA bot with safety orders"))

@@ -44,6 +44,7 @@ __all__ = [
     "OPEN_STATES",
     "TERMINAL_STATES",
     "UNRESOLVED_STATES",
+    "BotParameters",
     "Journal",
     "JournalFill",
     "JournaledOrder",
@@ -106,6 +107,19 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL
 );
 """
+# Added after the first release: opening an older journal creates it (nothing else changes, so
+# older code still reads a journal that has it).
+_PARAMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bot_params (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    params TEXT NOT NULL
+);
+"""
+ParamValue = str | int | bool | None
+"""A journaled parameter: amounts as exact decimal strings, counts as ints."""
 
 
 def _dec(value: object, what: str) -> Decimal:
@@ -242,6 +256,16 @@ class ReconcileReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class BotParameters:
+    """The resolved parameters a bot started with (``kind``: ``grid``, ``dca``...)."""
+
+    kind: str
+    symbol: str
+    params: dict[str, ParamValue]
+    time_ms: int = 0
+
+
 def _row_order(row: sqlite3.Row) -> JournaledOrder:
     return JournaledOrder(
         client_order_id=row["client_order_id"],
@@ -282,6 +306,7 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_PARAMS_SCHEMA)
 
     @classmethod
     def for_bot(cls, home: Path | str, bot: str, *, clock: Clock | None = None) -> Journal:
@@ -457,6 +482,37 @@ class Journal:
             )
             self._event(db, cid, "update", status=status, applied=state, reason=reason)
         return self._require(cid)
+
+    def record_params(self, kind: str, symbol: str, params: dict[str, ParamValue]) -> BotParameters:
+        """Record the parameters the bot starts with; :meth:`last_params` gives them back."""
+        bad = [k for k, v in params.items() if not isinstance(v, (str, int, bool, type(None)))]
+        if not kind or not symbol or bad:
+            raise JournalError(
+                f"bot parameters need a kind, a symbol and str/int/bool/None values (not {bad})"
+            )
+        now = self.clock.now_ms()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO bot_params (time_ms, kind, symbol, params) VALUES (?, ?, ?, ?)",
+                (now, kind, symbol, json.dumps(params, sort_keys=True)),
+            )
+        return BotParameters(kind, symbol, dict(params), now)
+
+    def last_params(self) -> BotParameters | None:
+        """The parameters recorded last (by :meth:`record_params`), or None."""
+        with self._lock:
+            if self._db is None:
+                raise JournalError(f"{self.path}: the journal is closed")
+            row = self._db.execute("SELECT * FROM bot_params ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        try:
+            params = json.loads(row["params"])
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            raise JournalError(f"{self.path}: the recorded bot parameters are damaged")
+        return BotParameters(row["kind"], row["symbol"], params, row["time_ms"])
 
     # --- reads --------------------------------------------------------------------------------
 

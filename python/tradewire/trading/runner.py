@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tradewire.trading.strategy import Mode, Strategy
     from tradewire.venues.protocols import MarketSource, Venue
 
-__all__ = ["RunResult", "Runner"]
+__all__ = ["Resumption", "RunResult", "Runner", "resume_journal"]
 
 _ZERO = Decimal(0)
 
@@ -81,6 +81,7 @@ class Runner:
         on_event: Callable[[StrategyContext], Any] | None = None,
         reconcile_grace_ms: int = 6000,
         clock: Clock | None = None,
+        resumption: Resumption | None = None,
     ) -> None:
         self.strategy = strategy
         self.venue = venue
@@ -97,6 +98,7 @@ class Runner:
         self._on_event = on_event
         self.reconcile_grace_ms = reconcile_grace_ms
         self.resumed: ReconcileReport | None = None
+        self._resumption = resumption
         self._duration_ms: int | None = None
         self._turn = _Turn()
         self._started = False
@@ -172,79 +174,33 @@ class Runner:
     async def resume(self) -> ReconcileReport | None:
         """Reconcile the journal with the venue by client order id; adopt the open orders.
 
-        Orders sent just before a crash whose answer was lost are looked up again once they
-        are older than ``reconcile_grace_ms`` (the recvWindow plus a margin: later, the venue
-        can no longer accept them). Raises :class:`ResumeError` if some stay unknown.
+        Uses the :class:`Resumption` given to the runner, else makes one
+        (:func:`resume_journal`). The strategy takes back the adopted orders it wants in
+        ``on_start``; the runner cancels the rest right after.
         """
         journal = self.ctx.journal
         if journal is None or self.mode == "read-only" or self.simulated is not None:
             return None
-        seen: dict[str, Order] = {}
-        venue = self.venue
-        order_fills = venue.order_fills if isinstance(venue, FillHistory) else None
-
-        async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
-            order = await venue.get_order(symbol, cid)
-            if order is None:
-                return None
-            seen[cid] = order
-            fills: tuple[JournalFill, ...] = ()
-            if order_fills is not None and order.executed_qty > 0:
-                fills = tuple(
-                    JournalFill(
-                        f.trade_id, f.price, f.quantity, f.commission, f.commission_asset, f.time_ms
-                    )
-                    for f in await order_fills(symbol, cid)
-                )
-            return OrderSnapshot(
-                cid,
-                order.status,
-                order_id=order.order_id,
-                executed_qty=order.executed_qty,
-                cumulative_quote_qty=order.cumulative_quote_qty,
-                fills=fills,
-                time_ms=order.time_ms or None,
+        resumption = self._resumption
+        if resumption is None:
+            resumption = await resume_journal(
+                journal, self.venue, grace_ms=self.reconcile_grace_ms, clock=self.clock
             )
-
-        report = await journal.reconcile(lookup, grace_ms=self.reconcile_grace_ms)
-        updated = list(report.updated)
-        not_placed = list(report.not_placed)
-        for _ in range(3):
-            if not report.unresolved:
-                break
-            await self.clock.sleep(self.reconcile_grace_ms / 1000)
-            report = await journal.reconcile(
-                lookup, include_open=False, grace_ms=self.reconcile_grace_ms
-            )
-            updated += report.updated
-            not_placed += report.not_placed
-        if report.unresolved:
-            raise ResumeError(
-                f"orders {', '.join(report.unresolved)} of the last run are in an unknown "
-                f"state ({'; '.join(report.errors.values()) or 'the venue did not answer'}): "
-                "not starting, so nothing is sent twice. Try again when the venue answers."
-            )
-        symbol = self.rules.symbol
-        adopted = [
-            seen[o.client_order_id]
-            for o in journal.open_orders()
-            if o.symbol == symbol and o.client_order_id in seen
-        ]
+        self._resumption = None
+        report = resumption.report
+        adopted = [o for o in resumption.open_orders if o.symbol == self.rules.symbol]
         self.ctx.adopt(adopted)
+        venue = self.venue
         if isinstance(venue, AdoptsOrders):
             for order in adopted:
                 venue.adopt(order)
-        if updated or not_placed:
+        if report.updated or report.not_placed:
             self.ctx.log(
                 f"resumed: {len(adopted)} open orders adopted, "
-                f"{len(updated) - len(adopted)} others updated, {len(not_placed)} never placed"
+                f"{len(report.updated) - len(adopted)} others updated, "
+                f"{len(report.not_placed)} never placed"
             )
-        return ReconcileReport(
-            checked=report.checked,
-            updated=tuple(updated),
-            not_placed=tuple(not_placed),
-            errors=report.errors,
-        )
+        return report
 
     async def _consume(self) -> None:
         # The per-event path: no task, no protocol check, nothing converted that nobody reads.
@@ -309,6 +265,7 @@ class Runner:
         self.start_mark = ctx.mark_price
         ctx.run_log.started_ms = self.clock.now_ms()
         await self.strategy.on_start(ctx)
+        await ctx.cancel_unclaimed()  # no order of the last run works unfollowed
         await self._drain()
         return True
 
@@ -359,6 +316,87 @@ class Runner:
         self._last_sample = now
         ctx.run_log.prices.append((now, mark))
         ctx.run_log.equity.append((now, ctx.pnl().total))
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """The journal reconciled with the venue after a restart, before the bot is built.
+
+    ``open_orders``: the journal's orders the venue still holds open (every symbol), as the
+    venue reported them.
+    """
+
+    report: ReconcileReport
+    open_orders: tuple[Order, ...]
+
+
+async def resume_journal(
+    journal: Journal, venue: Venue, *, grace_ms: int = 6000, clock: Clock | None = None
+) -> Resumption:
+    """Reconcile ``journal`` with ``venue`` by client order id (what :meth:`Runner.resume` does).
+
+    Orders sent just before a crash whose answer was lost are looked up again once they are
+    older than ``grace_ms`` (the recvWindow plus a margin: later, the venue can no longer
+    accept them).
+
+    Raises:
+        ResumeError: some orders of the last run stay in an unknown state.
+    """
+    clock = clock or WallClock()
+    seen: dict[str, Order] = {}
+    order_fills = venue.order_fills if isinstance(venue, FillHistory) else None
+
+    async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
+        order = await venue.get_order(symbol, cid)
+        if order is None:
+            return None
+        seen[cid] = order
+        fills: tuple[JournalFill, ...] = ()
+        if order_fills is not None and order.executed_qty > 0:
+            fills = tuple(
+                JournalFill(
+                    f.trade_id, f.price, f.quantity, f.commission, f.commission_asset, f.time_ms
+                )
+                for f in await order_fills(symbol, cid)
+            )
+        return OrderSnapshot(
+            cid,
+            order.status,
+            order_id=order.order_id,
+            executed_qty=order.executed_qty,
+            cumulative_quote_qty=order.cumulative_quote_qty,
+            fills=fills,
+            time_ms=order.time_ms or None,
+        )
+
+    report = await journal.reconcile(lookup, grace_ms=grace_ms)
+    updated = list(report.updated)
+    not_placed = list(report.not_placed)
+    for _ in range(3):
+        if not report.unresolved:
+            break
+        await clock.sleep(grace_ms / 1000)
+        report = await journal.reconcile(lookup, include_open=False, grace_ms=grace_ms)
+        updated += report.updated
+        not_placed += report.not_placed
+    if report.unresolved:
+        raise ResumeError(
+            f"orders {', '.join(report.unresolved)} of the last run are in an unknown "
+            f"state ({'; '.join(report.errors.values()) or 'the venue did not answer'}): "
+            "not starting, so nothing is sent twice. Try again when the venue answers."
+        )
+    still_open = [
+        seen[o.client_order_id] for o in journal.open_orders() if o.client_order_id in seen
+    ]
+    return Resumption(
+        ReconcileReport(
+            checked=report.checked,
+            updated=tuple(updated),
+            not_placed=tuple(not_placed),
+            errors=report.errors,
+        ),
+        tuple(o for o in still_open if o.is_open),
+    )
 
 
 class _Turn:

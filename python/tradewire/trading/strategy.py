@@ -306,6 +306,43 @@ class StrategyContext:
         """Adopted orders no :meth:`place` has claimed yet (still followed, still open)."""
         return [self._orders[cid] for cid in self._adoptable if self._orders[cid].is_open]
 
+    def claim(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order | None:
+        """Take back the adopted order :meth:`place` would have sent now, without sending one.
+
+        The request is rounded as :meth:`place` rounds it; None if no adopted order matches.
+        """
+        order_type: OrderType = "MARKET" if price is None else "LIMIT"
+        prepared = self.rules.prepare(
+            side,
+            order_type,
+            quantity=quantity,
+            price=price,
+            reference_price=self._reference_price(side) if price is None else None,
+        )
+        assert prepared.quantity is not None
+        return self._claim(side, order_type, prepared.quantity, prepared.price)
+
+    async def cancel_unclaimed(self) -> int:
+        """Cancel the adopted orders the strategy did not claim, logging each; returns how many.
+
+        An order of an earlier run that the strategy does not take back would keep working with
+        nobody acting on its fills: the runner calls this once the strategy has started.
+        """
+        done = 0
+        for order in self.unclaimed:
+            self._adoptable.pop(order.client_order_id, None)
+            canceled = await self.cancel(order.client_order_id)
+            if canceled is not None:
+                done += 1
+            self.log(
+                f"canceled {order.side} {order.quantity} @ {order.price or 'market'} from the "
+                f"last run ({order.client_order_id}): not part of the bot's orders now"
+                if canceled is not None
+                else f"{order.client_order_id} from the last run was no longer open"
+            )
+        self._adoptable.clear()
+        return done
+
     def _claim(
         self, side: Side, order_type: OrderType, quantity: Decimal, price: Decimal | None
     ) -> Order | None:
