@@ -121,7 +121,7 @@ async def test_a_full_disk_stops_the_bot_in_one_line_and_reports_its_working_ord
         assert "the journal cannot be written" in line and "sends nothing more" in line
         working = await open_ids(key)
         assert 1 <= len(working) < 10  # stopped mid-grid
-        assert f"stopped: {len(working)} orders of g1 still working on BTCUSDT" in out
+        assert f"stopped: {len(working)} order(s) of g1 still working on BTCUSDT" in out
         assert all(cid in out for cid in working)
         with Journal.for_bot(tmp_path, "g1") as journal:
             journaled = {o.client_order_id for o in journal.orders()}

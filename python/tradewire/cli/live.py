@@ -236,7 +236,7 @@ async def _report_working(client: BinanceClient, symbol: str, bot: str) -> None:
             if r.client_order_id.startswith(prefix)
         ]
         _say(
-            f"stopped: {len(ids)} orders of {bot} still working on {symbol}"
+            f"stopped: {len(ids)} order(s) of {bot} still working on {symbol}"
             + (f" ({', '.join(ids)})" if ids else "")
             + "; starting the bot again adopts them, or cancel them on the exchange"
         )

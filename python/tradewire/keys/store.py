@@ -34,7 +34,7 @@ from tradewire.errors import (
     KeyStoreError,
     KeyStoreLocked,
 )
-from tradewire.keys.crypto import KdfParams, SealedBox, derive_key
+from tradewire.keys.crypto import SCRYPT_N, KdfParams, SealedBox, derive_key
 from tradewire.keys.oskeyring import OsKeyring, usable_keyring
 from tradewire.keys.secret import ApiCredentials, Secret, key_type_name, mask_api_key
 
@@ -364,7 +364,7 @@ class KeyStore:
         for name, secret in plain.items():
             entry = doc["keys"][name]
             entry["sealed"] = box.seal(secret, _aad(name, entry["version"], entry["api_key"]))
-        _log.info("key file %s re-keyed with scrypt n=%d", self.path, KdfParams.new().n)
+        _log.info("key file %s re-keyed with scrypt n=%d", self.path, SCRYPT_N)
         return box
 
     # --- the file -----------------------------------------------------------------------------
