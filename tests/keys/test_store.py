@@ -83,7 +83,7 @@ def test_add_get_list_in_the_encrypted_file(tmp_path: Path) -> None:
     assert SECRET.encode() not in raw
     assert json.loads(raw)["kdf"] | {"salt": ""} == {
         "name": "scrypt",
-        "n": 2**15,
+        "n": 2**17,
         "r": 8,
         "p": 1,
         "salt": "",

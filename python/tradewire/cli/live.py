@@ -39,12 +39,19 @@ from tradewire.cli.session import (
     write_run_report,
 )
 from tradewire.config import default_home, ensure_home, load_config
-from tradewire.errors import APIError, BotConfigError, OrderNotFound, ParseError, TradewireError
-from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
-from tradewire.trading.journal import Journal
+from tradewire.errors import (
+    APIError,
+    BotConfigError,
+    JournalError,
+    OrderNotFound,
+    ParseError,
+    TradewireError,
+)
+from tradewire.keys import KeyStore, Severity, audit_key, drop_env_password, mask_api_key
+from tradewire.trading.journal import Journal, bot_order_prefix, check_journal_covers
 from tradewire.trading.runner import Resumption, Runner, resume_journal
 from tradewire.trading.strategy import with_own_locks
-from tradewire.venues.binance import BinanceMarket, BinanceVenue
+from tradewire.venues.binance import BinanceMarket, BinanceVenue, order_from_response
 
 if TYPE_CHECKING:
     import argparse
@@ -139,6 +146,7 @@ async def _run(args: argparse.Namespace) -> int:
     symbol = (args.symbol or bot_config.symbol or "BTCUSDT").upper()
     store = KeyStore(home, backend=config.keys.backend)
     credentials = await asyncio.to_thread(store.get, key_name)
+    drop_env_password()  # unlocked: the store remembers it; child processes never see it
 
     _say(f"Auditing key {key_name} (API key {mask_api_key(credentials.api_key)}) on {rest_url}")
     audit = await audit_for_live(credentials, urls.rest_url)
@@ -190,6 +198,8 @@ async def _run(args: argparse.Namespace) -> int:
         watcher = store.watch(key_name, interval=args.key_check_interval, on_change=switch)
         await stack.enter_async_context(watcher)
         journal = stack.enter_context(Journal.for_bot(home, name))
+        working = [order_from_response(r) for r in await client.open_orders()]
+        check_journal_covers(journal, working, name)  # a lost or emptied journal: refuse
         rules = await venue.symbol_rules(symbol)
         resumption = await resume_journal(journal, venue, grace_ms=args.recv_window + 1000)
         if args.cancel_old_orders and resumption.open_orders:
@@ -233,13 +243,17 @@ async def _run(args: argparse.Namespace) -> int:
             resumption=resumption,
         )
         _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
-        result = await run_with_view(
-            runner,
-            title=f"{args.bot} {name} on {urls.rest_url}",
-            show_view=not args.no_view,
-            duration_s=args.duration,
-            stop=stop,
-        )
+        try:
+            result = await run_with_view(
+                runner,
+                title=f"{args.bot} {name} on {urls.rest_url}",
+                show_view=not args.no_view,
+                duration_s=args.duration,
+                stop=stop,
+            )
+        except JournalError:
+            await _report_working(client, symbol, name)
+            raise
         if runner.resumed is not None and runner.resumed.checked:
             _say(
                 f"resumed from the journal: {len(runner.resumed.updated)} orders checked on the "
@@ -259,6 +273,22 @@ async def _run(args: argparse.Namespace) -> int:
         )
         _say(f"report written to {paths[0]} and {paths[1]}")
     return 0
+
+
+async def _report_working(client: BinanceClient, symbol: str, bot: str) -> None:
+    """After a journal failure: say which of the bot's orders are still working."""
+    prefix = bot_order_prefix(bot)
+    with contextlib.suppress(TradewireError):
+        ids = [
+            r.client_order_id
+            for r in await client.open_orders(symbol)
+            if r.client_order_id.startswith(prefix)
+        ]
+        _say(
+            f"stopped: {len(ids)} order(s) of {bot} still working on {symbol}"
+            + (f" ({', '.join(ids)})" if ids else "")
+            + "; starting the bot again adopts them, or cancel them on the exchange"
+        )
 
 
 def _run_cli(args: argparse.Namespace) -> int:

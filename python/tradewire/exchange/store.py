@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
+import stat
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -63,11 +65,29 @@ def _load(body: str, decimals: frozenset[str]) -> dict[str, object]:
     return {k: Decimal(str(v)) if k in decimals else v for k, v in values.items()}
 
 
+def _owner_only(path: str) -> None:
+    """Create ``path`` with mode 0600, or take group and other access off an existing file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077 and hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        try:
+            if stat.S_IMODE(os.stat(path + suffix).st_mode) & 0o077:
+                os.chmod(path + suffix, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Store:
     """A SQLite database (a file, or ``:memory:``) that mirrors the engine as it changes."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        if path != ":memory:":
+            _owner_only(path)  # it holds the keys' secrets: mode 0600 before SQLite opens it
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         if path != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")

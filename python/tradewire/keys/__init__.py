@@ -17,7 +17,13 @@ from tradewire.errors import (
 )
 from tradewire.keys.audit import AuditResult, Finding, Severity, audit_key
 from tradewire.keys.secret import ApiCredentials, Secret, mask_api_key
-from tradewire.keys.store import KeyInfo, KeyStore, PasswordSource, password_from_env_or_terminal
+from tradewire.keys.store import (
+    KeyInfo,
+    KeyStore,
+    PasswordSource,
+    drop_env_password,
+    password_from_env_or_terminal,
+)
 from tradewire.keys.watch import KeyWatcher
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "Severity",
     "WrongPassword",
     "audit_key",
+    "drop_env_password",
     "mask_api_key",
     "password_from_env_or_terminal",
 ]

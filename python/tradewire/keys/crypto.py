@@ -1,4 +1,11 @@
-"""Password-based encryption of secrets: scrypt (n=2**15, r=8, p=1) and AES-256-GCM."""
+"""Password-based encryption of secrets: scrypt (N=2**17, r=8, p=1) and AES-256-GCM.
+
+N=2**17, r=8, p=1 is OWASP's minimum for scrypt (128 MiB; about 0.43 s to unlock on a 2-core
+2026 server). A key file may hold other parameters, but only within :data:`KDF_LIMITS` (a
+file is data an attacker may have written: unbounded parameters would let it freeze or crash
+the command that unlocks it); files with weaker parameters are still read, and re-keyed at
+their next write that unlocks them.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tradewire.errors import WrongPassword
 
-__all__ = ["CHECK_AAD", "KdfParams", "SealedBox", "derive_key"]
+__all__ = ["CHECK_AAD", "KDF_LIMITS", "KdfParams", "SealedBox", "derive_key"]
 
 CHECK_AAD = b"tradewire-keys/v1/password-check"
 _CHECK_PLAINTEXT = b"tradewire key file"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+"""The parameters of new key files (OWASP's minimum for scrypt)."""
+KDF_LIMITS = (
+    "scrypt with n a power of two from 2**14 to 2**18, r from 1 to 8, p from 1 to 2 and a salt "
+    "of 16 to 64 bytes (at most 256 MiB and a few seconds to unlock)"
+)
+"""The key derivation settings a key file may hold; others are refused unread."""
 
 
 @dataclass(frozen=True)
@@ -23,9 +37,9 @@ class KdfParams:
     """scrypt parameters and the file's random salt."""
 
     salt: bytes
-    n: int = 2**15
-    r: int = 8
-    p: int = 1
+    n: int = SCRYPT_N
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
 
     @classmethod
     def new(cls) -> KdfParams:
@@ -36,20 +50,34 @@ class KdfParams:
         """The JSON form kept in the key file."""
         return {"name": "scrypt", "n": self.n, "r": self.r, "p": self.p, "salt": _b64(self.salt)}
 
+    @property
+    def weak(self) -> bool:
+        """Cheaper to attack than new files' parameters: re-key at the next write."""
+        return self.n < SCRYPT_N or self.r < SCRYPT_R
+
     @classmethod
     def from_json(cls, data: object) -> KdfParams:
-        """Read the parameters back; ValueError if they are not scrypt's."""
+        """Read the parameters back; ValueError unless they are within :data:`KDF_LIMITS`."""
         if not isinstance(data, dict) or data.get("name") != "scrypt":
-            raise ValueError("unknown key derivation")
+            raise ValueError("unknown key derivation: expected " + KDF_LIMITS)
         n, r, p = data.get("n"), data.get("r"), data.get("p")
-        if not all(isinstance(v, int) and v > 0 for v in (n, r, p)):
-            raise ValueError("bad scrypt parameters")
-        assert isinstance(n, int)
-        assert isinstance(r, int)
-        assert isinstance(p, int)
-        if n < 2**14 or n > 2**20 or r > 32 or p > 16:
-            raise ValueError("scrypt parameters out of range")
-        return cls(salt=_unb64(data.get("salt")), n=n, r=r, p=p)
+        if not (
+            type(n) is int
+            and type(r) is int
+            and type(p) is int
+            and 2**14 <= n <= 2**18
+            and n & (n - 1) == 0
+            and 1 <= r <= 8
+            and 1 <= p <= 2
+        ):
+            raise ValueError(f"n={n!r}, r={r!r}, p={p!r} are outside {KDF_LIMITS}")
+        try:
+            salt = _unb64(data.get("salt"))
+        except ValueError:
+            raise ValueError(f"the salt is not base64 text; expected {KDF_LIMITS}") from None
+        if not 16 <= len(salt) <= 64:
+            raise ValueError(f"a salt of {len(salt)} bytes is outside {KDF_LIMITS}")
+        return cls(salt=salt, n=n, r=r, p=p)
 
 
 def derive_key(password: str, params: KdfParams) -> bytes:

@@ -34,7 +34,7 @@ from tradewire.errors import (
     KeyStoreError,
     KeyStoreLocked,
 )
-from tradewire.keys.crypto import KdfParams, SealedBox, derive_key
+from tradewire.keys.crypto import SCRYPT_N, KdfParams, SealedBox, derive_key
 from tradewire.keys.oskeyring import OsKeyring, usable_keyring
 from tradewire.keys.secret import ApiCredentials, Secret, key_type_name, mask_api_key
 
@@ -43,7 +43,13 @@ if TYPE_CHECKING:
 
     from tradewire.keys.watch import KeyWatcher, OnChange
 
-__all__ = ["KeyInfo", "KeyStore", "PasswordSource", "password_from_env_or_terminal"]
+__all__ = [
+    "KeyInfo",
+    "KeyStore",
+    "PasswordSource",
+    "drop_env_password",
+    "password_from_env_or_terminal",
+]
 
 PasswordSource = Callable[[bool], str]
 """Gives the key file password; its argument says whether the file is new (ask twice)."""
@@ -70,6 +76,15 @@ def password_from_env_or_terminal(new: bool) -> str:
         "the key file is encrypted with a password and none is available: set "
         "TRADEWIRE_PASSWORD, or run the command in a terminal to type it"
     )
+
+
+def drop_env_password() -> None:
+    """Remove ``TRADEWIRE_PASSWORD`` from this process's environment (once the store is unlocked).
+
+    A long-running bot then does not hand it to every child process, and code that dumps the
+    environment does not see it; the :class:`KeyStore` that was unlocked keeps what it needs.
+    """
+    os.environ.pop("TRADEWIRE_PASSWORD", None)
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class KeyStore:
         self._password = password or password_from_env_or_terminal
         self._keyring_choice = keyring
         self._box: tuple[bytes, SealedBox] | None = None
+        self._known_password: Secret | None = None
 
     def __repr__(self) -> str:
         return f"KeyStore({str(self.home)!r}, backend={self._backend!r})"
@@ -290,26 +306,65 @@ class KeyStore:
             if kr is not None:
                 kr.delete(str(entry.get("ref")))
 
+    def _ask_password(self, new: bool) -> str:
+        """The password: asked, or the one that last unlocked (or created) the file.
+
+        It is kept (hidden) to unlock the file again after another process re-keys it: the
+        environment variable may be gone by then (:func:`drop_env_password`).
+        """
+        if self._known_password is not None:
+            return self._known_password.reveal()
+        return self._password(new)
+
     def _sealed_box(self, doc: dict[str, Any], *, create: bool) -> SealedBox:
+        """The box that opens the file's secrets; ``create``: about to write one (seal it with
+        new parameters if the file has none, re-key the file if its parameters are weak)."""
         kdf = doc.get("kdf")
         if kdf is None:
             if not create:
                 raise KeyStoreError(f"{self.path} holds no encrypted secrets")
-            params = KdfParams.new()
-            box = SealedBox(derive_key(self._password(True), params))
-            doc["kdf"] = params.to_json()
-            doc["check"] = box.check_value()
-            self._box = (params.salt, box)
-            return box
+            return self._new_box(doc, self._ask_password(True))
         try:
             params = KdfParams.from_json(kdf)
         except ValueError as e:
-            raise KeyStoreError(f"{self.path}: unreadable key derivation settings ({e})") from None
+            raise KeyStoreError(
+                f"{self.path}: key derivation settings refused ({e}); nothing was derived. The "
+                "file was altered or written by another program: restore it, or remove it and "
+                "add the keys again"
+            ) from None
         if self._box is not None and self._box[0] == params.salt:
-            return self._box[1]
-        box = SealedBox(derive_key(self._password(False), params))
-        box.verify(doc.get("check"))
+            box = self._box[1]
+        else:
+            password = self._ask_password(False)
+            box = SealedBox(derive_key(password, params))
+            box.verify(doc.get("check"))
+            self._box = (params.salt, box)
+            self._known_password = Secret(password)
+        if create and params.weak:
+            box = self._rekey(doc, box)
+        return box
+
+    def _new_box(self, doc: dict[str, Any], password: str) -> SealedBox:
+        params = KdfParams.new()
+        box = SealedBox(derive_key(password, params))
+        doc["kdf"] = params.to_json()
+        doc["check"] = box.check_value()
         self._box = (params.salt, box)
+        self._known_password = Secret(password)
+        return box
+
+    def _rekey(self, doc: dict[str, Any], old: SealedBox) -> SealedBox:
+        """Seal every file-stored secret again under today's parameters (written by the caller)."""
+        plain = {
+            name: old.open(entry.get("sealed"), _aad(name, entry["version"], entry["api_key"]))
+            for name, entry in doc["keys"].items()
+            if entry.get("store") == "file"
+        }
+        box = self._new_box(doc, self._ask_password(False))
+        for name, secret in plain.items():
+            entry = doc["keys"][name]
+            entry["sealed"] = box.seal(secret, _aad(name, entry["version"], entry["api_key"]))
+        _log.info("key file %s re-keyed with scrypt n=%d", self.path, SCRYPT_N)
         return box
 
     # --- the file -----------------------------------------------------------------------------

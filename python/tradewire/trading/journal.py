@@ -13,6 +13,13 @@ client order id, so the bot carries on with no duplicate and no lost order::
 
 One SQLite file per bot (``HOME/journals/<bot>.sqlite3``), WAL mode with ``synchronous=FULL`` so
 a committed record survives a crash or power loss. Amounts are stored as exact decimal strings.
+
+Under damage it fails safe, in one line (:class:`~tradewire.errors.JournalError`, never a raw
+sqlite error): the file is created owner-only (0600); opening it runs ``PRAGMA
+integrity_check`` and reads every order back, so a damaged journal is refused at start; the
+first failed write (a full disk) stops the journal for good, so a bot sends no order it could
+not record. A missing or empty journal is only new if the venue holds none of the bot's
+orders: :func:`check_journal_covers`.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +48,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from tradewire.clock import Clock
+    from tradewire.model import Order
 
 __all__ = [
     "OPEN_STATES",
@@ -52,6 +62,8 @@ __all__ = [
     "OrderLookup",
     "OrderSnapshot",
     "ReconcileReport",
+    "bot_order_prefix",
+    "check_journal_covers",
     "new_client_order_id",
 ]
 
@@ -287,6 +299,107 @@ def _row_order(row: sqlite3.Row) -> JournaledOrder:
     )
 
 
+def _tighten(path: Path) -> None:
+    """Make an existing file owner-only (0600); a missing one is left alone."""
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+
+
+def _owner_only_file(path: Path) -> bool:
+    """Create ``path`` with mode 0600 before SQLite opens it, or tighten it; True if it is new.
+
+    New means missing or empty (0 bytes): SQLite takes both as a fresh database.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise JournalError(f"{path}: cannot open the journal ({e.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_IMODE(st.st_mode) & 0o077 and hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+        return st.st_size == 0
+    finally:
+        os.close(fd)
+
+
+def _damaged(path: Path, error: BaseException) -> str:
+    """The one-line message for a journal that cannot be read."""
+    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return (
+        f"{path} is damaged ({detail[:200]}): the bot cannot know its orders from it. Move it "
+        "aside and restore a backup; without one, cancel the bot's orders on the exchange "
+        "before starting again"
+    )
+
+
+def _check_integrity(db: sqlite3.Connection, path: Path) -> None:
+    """``PRAGMA integrity_check``: the b-trees, and every index against its table.
+
+    ``quick_check`` skips the index comparison, which is what notices most damage to the rows
+    themselves. Measured on a journal of 10,000 orders (3.7 MB): ``quick_check`` 7 ms,
+    ``integrity_check`` 14 ms, the whole open with :func:`_check_rows` about 0.1 s.
+    """
+    rows = db.execute("PRAGMA integrity_check(5)").fetchall()
+    problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
+    if problems:
+        raise JournalError(_damaged(path, ValueError(f"integrity check: {problems[0]}")))
+
+
+def _check_rows(db: sqlite3.Connection, path: Path) -> None:
+    """Every recorded order reads back as one: a known state, a side, exact amounts."""
+    try:
+        for row in db.execute("SELECT * FROM orders"):
+            order = _row_order(row)
+            if order.side not in ("BUY", "SELL") or not (
+                order.state in _RANK or order.state in TERMINAL_STATES
+            ):
+                raise ValueError(f"order {order.client_order_id!r} is not a valid record")
+            if not order.quantity.is_finite() or order.quantity <= 0:
+                raise ValueError(f"order {order.client_order_id!r} has no valid quantity")
+        for row in db.execute("SELECT price, quantity, commission FROM fills"):
+            for value in row:
+                if not Decimal(value).is_finite():
+                    raise ValueError("a fill has no valid amount")
+    except (ArithmeticError, TypeError, ValueError, KeyError, IndexError) as e:
+        raise JournalError(_damaged(path, e)) from None
+
+
+def bot_order_prefix(bot: str) -> str:
+    """The start of every client order id a bot named ``bot`` sends (its name cut to 12)."""
+    sample = new_client_order_id(bot[:12])  # as StrategyContext.place makes them
+    return sample[:-16]
+
+
+def check_journal_covers(journal: Journal, open_orders: Iterable[Order], bot: str) -> None:
+    """Refuse to start a bot whose journal does not know all its orders working on the venue.
+
+    ``open_orders`` is what the venue says is working; an order whose client order id carries
+    the bot's prefix (:func:`bot_order_prefix`) but is not in the journal would be tracked by
+    nothing: the journal was lost, emptied or replaced by an older copy.
+
+    Raises:
+        JournalError: such orders exist (named in the message, with what to do).
+    """
+    prefix = bot_order_prefix(bot)
+    stray = sorted(
+        o.client_order_id
+        for o in open_orders
+        if o.client_order_id.startswith(prefix) and journal.get(o.client_order_id) is None
+    )
+    if not stray:
+        return
+    state = "is new or empty" if journal.created else "does not know them"
+    shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+    raise JournalError(
+        f"not starting bot {bot}: the exchange holds {len(stray)} open orders with its client "
+        f"order id prefix {prefix!r} ({shown}) and its journal {journal.path} {state} (lost or "
+        "truncated?). Restore the journal from a backup, or cancel those orders on the "
+        "exchange, then start again"
+    )
+
+
 class Journal:
     """One bot's order journal (SQLite, WAL, durable commits); thread-safe."""
 
@@ -295,18 +408,35 @@ class Journal:
         self.clock: Clock = clock or WallClock()
         ensure_home(self.path.parent)
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        self._db.row_factory = sqlite3.Row
-        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            self._db.close()
-            raise JournalError(f"{self.path}: cannot use WAL mode (got {mode})")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._db.executescript(_PARAMS_SCHEMA)
+        self._failed: str | None = None
+        self.created = _owner_only_file(self.path)
+        """True if the file was missing or empty: nothing on record (see check_journal_covers)."""
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            db.row_factory = sqlite3.Row
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"{self.path}: cannot use WAL mode (got {mode})")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            if not self.created:
+                _check_integrity(db, self.path)
+            db.executescript(_SCHEMA)
+            db.executescript(_PARAMS_SCHEMA)
+            if not self.created:
+                _check_rows(db, self.path)
+        except (sqlite3.Error, ValueError, JournalError) as e:  # ValueError: undecodable text
+            if db is not None:
+                db.close()
+            if isinstance(e, JournalError):
+                raise
+            raise JournalError(_damaged(self.path, e)) from None
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode
+            _tighten(self.path.with_name(self.path.name + suffix))
+        self._db: sqlite3.Connection | None = db
 
     @classmethod
     def for_bot(cls, home: Path | str, bot: str, *, clock: Clock | None = None) -> Journal:
@@ -323,7 +453,8 @@ class Journal:
         """Close the database (every record is already committed)."""
         with self._lock:
             if self._db is not None:
-                self._db.close()
+                with contextlib.suppress(sqlite3.Error):  # e.g. after the disk filled up
+                    self._db.close()
                 self._db = None
 
     def __enter__(self) -> Journal:
@@ -339,17 +470,44 @@ class Journal:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction, under the journal's lock."""
+        """One durable transaction, under the journal's lock.
+
+        A failed write (disk full, I/O error) fails the journal: from then on every write
+        raises :class:`JournalError` at once, so a bot sends no order it could not record.
+        """
         with self._lock:
-            if self._db is None:
-                raise JournalError(f"{self.path}: the journal is closed")
-            self._db.execute("BEGIN IMMEDIATE")
+            db = self._open_db()
+            if self._failed is not None:
+                raise JournalError(self._failed)
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                self._failed = (
+                    f"{self.path}: the journal cannot be written ({e}): the bot stops and sends "
+                    "nothing more. Free disk space, then start it again: it adopts the orders "
+                    "it had sent"
+                )
+                raise JournalError(self._failed) from None
+
+    def _open_db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise JournalError(f"{self.path}: the journal is closed")
+        return self._db
+
+    @property
+    def failed(self) -> str | None:
+        """Why the journal stopped accepting writes (a write failed), or None."""
+        return self._failed
 
     def _event(self, db: sqlite3.Connection, cid: str, kind: str, **detail: Any) -> None:
         db.execute(
@@ -526,12 +684,14 @@ class Journal:
 
     def _select(self, where: str = "", params: Iterable[Any] = ()) -> list[JournaledOrder]:
         with self._lock:
-            if self._db is None:
-                raise JournalError(f"{self.path}: the journal is closed")
-            rows = self._db.execute(
-                f"SELECT * FROM orders {where} ORDER BY created_ms, rowid", tuple(params)
-            ).fetchall()
-        return [_row_order(r) for r in rows]
+            db = self._open_db()
+            try:
+                rows = db.execute(
+                    f"SELECT * FROM orders {where} ORDER BY created_ms, rowid", tuple(params)
+                ).fetchall()
+                return [_row_order(r) for r in rows]
+            except (sqlite3.Error, ArithmeticError, TypeError, KeyError, ValueError) as e:
+                raise JournalError(_damaged(self.path, e)) from None
 
     def get(self, client_order_id: str) -> JournaledOrder | None:
         """The order with that client order id, or None."""
@@ -565,14 +725,16 @@ class Journal:
     def fills(self, client_order_id: str | None = None) -> list[JournalFill]:
         """Recorded fills, oldest first (of one order, or all)."""
         with self._lock:
-            if self._db is None:
-                raise JournalError(f"{self.path}: the journal is closed")
+            db = self._open_db()
             query = "SELECT * FROM fills"
             params: tuple[str, ...] = ()
             if client_order_id is not None:
                 query += " WHERE client_order_id = ?"
                 params = (client_order_id,)
-            rows = self._db.execute(query + " ORDER BY time_ms, rowid", params).fetchall()
+            try:
+                rows = db.execute(query + " ORDER BY time_ms, rowid", params).fetchall()
+            except (sqlite3.Error, ValueError) as e:
+                raise JournalError(_damaged(self.path, e)) from None
         return [
             JournalFill(
                 trade_id=r["trade_id"],
