@@ -113,7 +113,7 @@ def _exchange_info(c: Call) -> object:
 def _symbol_list(raw: str) -> list[str]:
     try:
         names = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         raise ExchangeRejection(
             -1100,
             "Illegal characters found in parameter 'symbols'; legal range is "
@@ -413,6 +413,7 @@ def _cancel_all(c: Call) -> object:
     symbol = c.params.symbol()
     engine = c.core.engine
     engine.spec(symbol)
+    c.params.finish()
     orders = engine.open_orders(c.account, symbol)
     if not orders:
         raise ExchangeRejection(-2011, "Unknown order sent.")
