@@ -326,7 +326,6 @@ def fuzz_exchange() -> LocalExchange:
     )
 
 
-@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_fuzzed_websocket_api_frames_get_binance_errors_on_a_live_session() -> None:
     async with fuzz_exchange() as ex:

@@ -38,15 +38,17 @@ CLOSE_SHUTDOWN = 1001
 class WsApiConfig:
     """Limits of one WebSocket-API connection.
 
-    At most ``max_queued`` replies and events wait for a client to read them. While the queue is
-    full the session reads no further requests; if it stays full for ``send_timeout_s``, or a
-    user data event finds it full, the connection is closed with code 1008 (policy violation).
+    At most ``max_queued`` replies and events wait for a client to read them (4,096 leaves room
+    for the burst when one taker fills 200 orders of a symbol: two events per fill). While the
+    queue is full the session reads no further requests; if it stays full for
+    ``send_timeout_s``, or a user data event finds it full, the connection is closed with code
+    1008 (policy violation).
     A frame that cannot be written within ``send_timeout_s`` ends the connection too. The
     server pings every ``ping_interval_s`` and drops a connection that sent no pong for
     ``pong_timeout_s`` (Binance: 20 s and one minute).
     """
 
-    max_queued: int = 1000
+    max_queued: int = 4096
     send_timeout_s: float = 10.0
     ping_interval_s: float = 20.0
     pong_timeout_s: float = 60.0
