@@ -144,3 +144,22 @@ async def test_websocket_api_methods_refuse_unread_parameters(ex: LocalExchange)
         )
         quiet = json.loads(await ws.recv())
     assert quiet == {"id": 5, "status": 200, "result": {}}
+
+
+@pytest.mark.asyncio
+async def test_documented_optional_parameters_are_read(client: httpx.AsyncClient) -> None:
+    # with -1104 everywhere, a documented parameter the exchange ignored would now be refused
+    mini = await client.get("/api/v3/ticker/24hr?symbol=BTCUSDT&type=MINI")
+    assert mini.status_code == 200, mini.text
+    assert "priceChange" not in mini.json()
+    assert {"openPrice", "lastPrice", "volume", "count"} <= set(mini.json())
+    full = await client.get("/api/v3/ticker/24hr?symbol=BTCUSDT&type=FULL")
+    assert "priceChange" in full.json()
+    wrong = await client.get("/api/v3/ticker/24hr?symbol=BTCUSDT&type=TINY")
+    assert wrong.json() == {"code": -1139, "msg": "Invalid ticker type."}
+    info = await client.get(
+        "/api/v3/exchangeInfo?symbol=BTCUSDT&showPermissionSets=false&symbolStatus=TRADING"
+    )
+    assert info.status_code == 200, info.text
+    klines = await client.get("/api/v3/klines?symbol=BTCUSDT&interval=1m&timeZone=0&limit=5")
+    assert klines.status_code == 200, klines.text
