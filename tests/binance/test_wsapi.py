@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import secrets
 import time
 from decimal import Decimal
@@ -203,20 +202,8 @@ async def test_user_data_fill_cancel_and_deposit(ex: LocalExchange) -> None:
 
 
 def terminate_user_data(ex: LocalExchange) -> int:
-    """End every user data subscription server-side with ``eventStreamTerminated``.
-
-    The local exchange has no trigger for it (Binance sends it, e.g. when a logged-on session's
-    subscription ends), so this reaches into its session objects.
-    """
-    ended = 0
-    for session in list(ex.wsapi.sessions):
-        for sub_id, (account, subscriber) in list(session.subscriptions.items()):
-            del session.subscriptions[sub_id]
-            ex.userdata.unsubscribe(account, subscriber)
-            event = {"e": "eventStreamTerminated", "E": now_ms()}
-            session.outbox.put_nowait(json.dumps({"subscriptionId": sub_id, "event": event}))
-            ended += 1
-    return ended
+    """End every user data subscription server-side with ``eventStreamTerminated``."""
+    return ex.end_user_data_streams()
 
 
 def deposit_seen(events: list[Any], delta: str) -> bool:

@@ -11,5 +11,6 @@ http://127.0.0.1:... ws://127.0.0.1:... ws://127.0.0.1:.../ws-api/v3
 
 from tradewire.exchange.server import LocalExchange
 from tradewire.exchange.streams import StreamConfig
+from tradewire.exchange.wsapi import WsApiConfig
 
-__all__ = ["LocalExchange", "StreamConfig"]
+__all__ = ["LocalExchange", "StreamConfig", "WsApiConfig"]

@@ -8,12 +8,14 @@ from decimal import ROUND_DOWN, Decimal
 __all__ = ["ZERO", "floor_to_step", "fmt", "fmt_places", "is_multiple", "parse_amount"]
 
 ZERO = Decimal(0)
-_AMOUNT = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+# Binance's legal range for decimals, matched against the whole value: ASCII digits only, and no
+# trailing newline (``$`` alone would accept ``0.001\n``).
+_AMOUNT = re.compile(r"([0-9]{1,20})(\.[0-9]{1,20})?")
 
 
 def parse_amount(text: str) -> Decimal | None:
     """Parse a decimal parameter in Binance's legal range, or None when it is outside it."""
-    if not _AMOUNT.match(text):
+    if _AMOUNT.fullmatch(text) is None:
         return None
     return Decimal(text)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeRejection
+from tradewire.exchange.amounts import parse_amount
+from tradewire.exchange.params import parse_integer
 from tradewire.exchange.rejections import mandatory
 
 if TYPE_CHECKING:
@@ -55,22 +57,15 @@ def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: i
     """-1021 for a request from 1000 ms ahead of the server or older than recvWindow."""
     if not timestamp:
         raise mandatory("timestamp")
-    if not timestamp.isdigit():
-        raise ExchangeRejection(
-            -1100,
-            "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.",
-        )
+    sent = parse_integer("timestamp", timestamp)  # ASCII digits only: never int("²") or 5000 digits
     window = DEFAULT_RECV_WINDOW
     if recv_window is not None:
-        try:
-            window = Decimal(recv_window)
-        except InvalidOperation:
-            raise mandatory("recvWindow") from None
-        if not window.is_finite() or window <= 0 or window.as_tuple().exponent < -3:  # type: ignore[operator]
+        parsed = parse_amount(recv_window)
+        if parsed is None or parsed <= 0 or parsed.as_tuple().exponent < -3:  # type: ignore[operator]
             raise mandatory("recvWindow")
+        window = parsed
         if window > MAX_RECV_WINDOW:
             raise ExchangeRejection(-1131, "recvWindow must be less than 60000")
-    sent = int(timestamp)
     if sent >= server_ms + 1000:
         raise ExchangeRejection(
             -1021, "Timestamp for this request was 1000ms ahead of the server's time."

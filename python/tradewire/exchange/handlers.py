@@ -113,7 +113,7 @@ def _exchange_info(c: Call) -> object:
 def _symbol_list(raw: str) -> list[str]:
     try:
         names = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         raise ExchangeRejection(
             -1100,
             "Illegal characters found in parameter 'symbols'; legal range is "
@@ -236,9 +236,31 @@ def _price_ticker(c: Call) -> object:
     return bodies[0] if c.params.get("symbol") else bodies
 
 
+# ticker/24hr type=MINI: the FULL body without the change, average, close and book fields
+_MINI_FIELDS = (
+    "symbol",
+    "openPrice",
+    "highPrice",
+    "lowPrice",
+    "lastPrice",
+    "volume",
+    "quoteVolume",
+    "openTime",
+    "closeTime",
+    "firstId",
+    "lastId",
+    "count",
+)
+
+
 def _ticker_24hr(c: Call) -> object:
+    ticker_type = c.params.get("type") or "FULL"
+    if ticker_type not in ("FULL", "MINI"):
+        raise ExchangeRejection(-1139, "Invalid ticker type.")
     names = _symbols_param(c)
     bodies = [_day_body(c, s) for s in (names or c.core.engine.symbols())]
+    if ticker_type == "MINI":
+        bodies = [{k: body[k] for k in _MINI_FIELDS} for body in bodies]
     return bodies[0] if c.params.get("symbol") else bodies
 
 
@@ -413,6 +435,7 @@ def _cancel_all(c: Call) -> object:
     symbol = c.params.symbol()
     engine = c.core.engine
     engine.spec(symbol)
+    c.params.finish()
     orders = engine.open_orders(c.account, symbol)
     if not orders:
         raise ExchangeRejection(-2011, "Unknown order sent.")

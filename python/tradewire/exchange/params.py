@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
@@ -12,9 +13,22 @@ from tradewire.exchange.rejections import illegal_chars, mandatory
 if TYPE_CHECKING:
     from decimal import Decimal
 
-__all__ = ["Params", "parse_form"]
+__all__ = ["INTEGER_RANGE", "Params", "parse_form", "parse_integer"]
 
 SIGNATURE_PARAM = "signature"
+INTEGER_RANGE = "^[0-9]{1,20}$"
+_INTEGER = re.compile(r"[0-9]{1,20}")  # matched against the whole value, ASCII digits only
+_LONG_MAX = 2**63 - 1
+
+
+def parse_integer(name: str, value: str) -> int:
+    """An integer parameter: ASCII digits only (-1100), at most a signed 64-bit long (-1108)."""
+    if _INTEGER.fullmatch(value) is None:
+        raise illegal_chars(name, INTEGER_RANGE)
+    number = int(value)
+    if number > _LONG_MAX:
+        raise ExchangeRejection(-1108, f"Parameter '{name}' overflowed.")
+    return number
 
 
 def parse_form(raw: str) -> dict[str, str]:
@@ -68,21 +82,25 @@ class Params:
         return parsed
 
     def integer(self, name: str, low: int | None = None, high: int | None = None) -> int | None:
-        """An integer parameter: -1100 if not digits, -1130 outside [low, high]."""
+        """An integer parameter: -1100 if not ASCII digits, -1130 outside [low, high]."""
         value = self.get(name)
         if value is None:
             return None
-        body = value[1:] if value.startswith("-") else value
-        if not body.isdigit() or len(body) > 19:
-            raise illegal_chars(name, "^[0-9]{1,20}$")
-        number = int(value)
+        number = parse_integer(name, value)
         if (low is not None and number < low) or (high is not None and number > high):
             raise ExchangeRejection(-1130, f"Data sent for parameter '{name}' is not valid.")
         return number
 
     def finish(self, extra: tuple[str, ...] = ()) -> None:
-        """-1104 if parameters were sent that this endpoint never read."""
-        unread = set(self.values) - self.read - set(extra) - {SIGNATURE_PARAM}
+        """-1104 if parameters were sent that this endpoint never read.
+
+        Every endpoint ends with this (the REST and WebSocket-API front ends call it after each
+        handler, and handlers that change state call it before they do): a parameter nobody read
+        would otherwise let the same signed bytes be re-split into a request that means something
+        else.
+        """
+        self.read.update(extra)
+        unread = set(self.values) - self.read - {SIGNATURE_PARAM}
         if unread:
             sent = len(self.values) - (SIGNATURE_PARAM in self.values)
             raise ExchangeRejection(

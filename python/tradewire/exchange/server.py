@@ -23,7 +23,7 @@ from tradewire.exchange.store import Store
 from tradewire.exchange.streams import StreamConfig, StreamHub
 from tradewire.exchange.symbols import spec_for
 from tradewire.exchange.userdata import UserDataHub
-from tradewire.exchange.wsapi import WsApi
+from tradewire.exchange.wsapi import WsApi, WsApiConfig
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -52,6 +52,7 @@ class LocalExchange:
         replay: depthUpdate JSONL file(s) that drive the books instead of the synthetic market.
         market_interval_ms: Time between two steps of the market.
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
+        ws_api: WebSocket-API limits (unread replies queued, send timeout, pings).
         db: SQLite file keeping keys, balances, orders and fills (default: in memory).
 
     Tests wait on the exchange rather than sleep: :meth:`wait_for` takes any predicate and
@@ -75,6 +76,7 @@ class LocalExchange:
         replay: str | Path | Iterable[str | Path] | None = None,
         market_interval_ms: int = 100,
         streams: StreamConfig | None = None,
+        ws_api: WsApiConfig | None = None,
         db: str | Path | None = None,
     ) -> None:
         self.host = host
@@ -96,7 +98,7 @@ class LocalExchange:
         engine.subscribe(lambda _event: self._signal.changed())
         self.streams = StreamHub(self.core, streams or StreamConfig(), self._signal.changed)
         self.userdata = UserDataHub(engine, self._signal.changed)
-        self.wsapi = WsApi(self.core, self.userdata, self._signal.changed)
+        self.wsapi = WsApi(self.core, self.userdata, self._signal.changed, ws_api)
         self.market: SyntheticMarket | DepthReplay | None = None
         if replay is not None:
             self.market = DepthReplay(engine, replay)
@@ -249,10 +251,15 @@ class LocalExchange:
         return key.api_key
 
     def remove_key(self, api_key: str) -> None:
-        """Delete a key: requests signed with it are refused from now on (its account stays)."""
+        """Delete a key: requests signed with it are refused from now on (its account stays).
+
+        WebSocket-API sessions logged on with it are logged out, and the user data
+        subscriptions it opened end with ``eventStreamTerminated``.
+        """
         if self.core.keys.remove(api_key) is None:
             raise KeyError(f"no key {api_key!r} on this exchange")
         self.store.delete_key(api_key)
+        self.wsapi.end_key(api_key)
 
     def load_keys(self, path: str | Path) -> list[str]:
         """Register the keys listed in a JSON file; returns their API keys.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -23,9 +24,35 @@ if TYPE_CHECKING:
     from tradewire.exchange.keys import ApiKey
     from tradewire.exchange.userdata import Subscriber, UserDataHub
 
-__all__ = ["WsApi"]
+__all__ = ["WsApi", "WsApiConfig"]
 
 log = logging.getLogger(__name__)
+
+# Close codes (RFC 6455): 1008 policy violation (a client that stops reading or answering
+# pings), 1001 going away (the server shuts down).
+CLOSE_TOO_SLOW = 1008
+CLOSE_SHUTDOWN = 1001
+
+
+@dataclass(frozen=True)
+class WsApiConfig:
+    """Limits of one WebSocket-API connection.
+
+    At most ``max_queued`` replies and events wait for a client to read them (4,096 leaves room
+    for the burst when one taker fills 200 orders of a symbol: two events per fill). While the
+    queue is full the session reads no further requests; if it stays full for
+    ``send_timeout_s``, or a user data event finds it full, the connection is closed with code
+    1008 (policy violation).
+    A frame that cannot be written within ``send_timeout_s`` ends the connection too. The
+    server pings every ``ping_interval_s`` and drops a connection that sent no pong for
+    ``pong_timeout_s`` (Binance: 20 s and one minute).
+    """
+
+    max_queued: int = 4096
+    send_timeout_s: float = 10.0
+    ping_interval_s: float = 20.0
+    pong_timeout_s: float = 60.0
+
 
 METHODS: dict[str, Endpoint] = {
     "ping": ROUTES[("GET", "/api/v3/ping")],
@@ -60,13 +87,75 @@ _SESSION_METHODS = (
 _SESSION_WEIGHT = 2
 
 
-def _text(value: object) -> str:
-    """A JSON parameter value as the string that is signed and parsed."""
+def _return_rate_limits(params: Params) -> bool:
+    """The ``returnRateLimits`` parameter: whether the answer carries ``rateLimits``."""
+    value = params.get("returnRateLimits")
+    if value is None or value == "true":
+        return True
+    if value == "false":
+        return False
+    raise ExchangeRejection(-1130, "Data sent for parameter 'returnRateLimits' is not valid.")
+
+
+def _invalid_json(name: str | None = None) -> ExchangeRejection:
+    if name is None:
+        return ExchangeRejection(-1135, "Invalid JSON Request")
+    return ExchangeRejection(-1135, f"JSON sent for parameter '{name}' is not valid")
+
+
+def _reject_constant(_name: str) -> object:
+    raise ValueError("NaN and Infinity are not JSON")
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` is valid Unicode (a lone surrogate escape such as \\ud800 is not)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scalar_text(value: object) -> str | None:
+    """A scalar JSON value as the string that is signed and parsed; None if not a scalar."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
+    if isinstance(value, str):
+        return value if _is_text(value) else None
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return None
+
+
+def _text(name: str, value: object) -> str:
+    """A parameter value as the string that is signed and parsed (-1135 for nested JSON).
+
+    Binance's parameters are flat: scalars, or a list of scalars (``symbols``). A null is an
+    empty value.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            text = _scalar_text(item)
+            if text is None:
+                raise _invalid_json(name)
+            items.append(json.dumps(item) if isinstance(item, str) else text)
+        return "[" + ",".join(items) + "]"
+    text = _scalar_text(value)
+    if text is None:
+        raise _invalid_json(name)
+    return text
+
+
+def _request_id(raw: object) -> str | int | None:
+    """The request's ``id`` if it is one Binance allows: an integer, a string or null."""
+    if raw is None or (isinstance(raw, int) and not isinstance(raw, bool)):
+        return raw
+    if isinstance(raw, str) and _is_text(raw):
+        return raw
+    raise _invalid_json("id")
 
 
 def signing_payload(values: dict[str, str]) -> bytes:
@@ -75,25 +164,103 @@ def signing_payload(values: dict[str, str]) -> bytes:
     return "&".join(f"{k}={v}" for k, v in pairs).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class _Subscription:
+    account: int
+    api_key: str  # the key that subscribed: its removal ends the subscription
+    send: Subscriber
+
+
 @dataclass(eq=False)
 class _Session:
     ws: web.WebSocketResponse
     ip: str
     connected: int
+    config: WsApiConfig
+    transport: asyncio.Transport | None
     logged_on: ApiKey | None = None
     logged_on_at: int = 0
-    subscriptions: dict[int, tuple[int, Subscriber]] = field(default_factory=dict)
+    subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     next_subscription: int = 0
-    outbox: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    outbox: asyncio.Queue[str] = field(init=False)
+    last_pong: float = field(default_factory=time.monotonic)
+    closing: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.outbox = asyncio.Queue(self.config.max_queued)
+
+    def send(self, body: dict[str, object]) -> None:
+        """Queue an event; a client that lets ``max_queued`` messages pile up is disconnected."""
+        if self.closing is not None:
+            return
+        try:
+            self.outbox.put_nowait(json.dumps(body, separators=(",", ":")))
+        except asyncio.QueueFull:
+            self.close(CLOSE_TOO_SLOW, "Too many unread messages.")
+
+    async def reply(self, body: dict[str, object]) -> bool:
+        """Queue a reply, waiting while the queue is full (the session reads no more requests
+        meanwhile); False, and the connection closing, if it stays full ``send_timeout_s``.
+        """
+        if self.closing is not None:
+            return False
+        text = json.dumps(body, separators=(",", ":"))
+        try:
+            await asyncio.wait_for(self.outbox.put(text), self.config.send_timeout_s)
+        except TimeoutError:
+            self.close(CLOSE_TOO_SLOW, "Too many unread messages.")
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection with ``code`` (at most ``send_timeout_s``, then cut it)."""
+        if self.closing is None:
+            self.closing = asyncio.ensure_future(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            await asyncio.wait_for(
+                self.ws.close(code=code, message=reason.encode()), self.config.send_timeout_s
+            )
+        except (TimeoutError, ConnectionError, RuntimeError):
+            pass
+        finally:
+            self._abort()
+
+    def _abort(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()
 
     async def write(self) -> None:
-        """Send the session's replies and events in order."""
-        while True:
+        """Send the session's replies and events in order, each within ``send_timeout_s``."""
+        while not self.ws.closed:
             text = await self.outbox.get()
-            if text is None or self.ws.closed:
-                return
             try:
-                await self.ws.send_str(text)
+                await asyncio.wait_for(self.ws.send_str(text), self.config.send_timeout_s)
+            except TimeoutError:
+                self.close(CLOSE_TOO_SLOW, "Send timed out.")
+                return
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def ping(self) -> None:
+        """Ping every ``ping_interval_s``; drop the connection after ``pong_timeout_s`` silent."""
+        cfg = self.config
+        last_ping = time.monotonic()
+        while not self.ws.closed:
+            await asyncio.sleep(min(cfg.ping_interval_s, cfg.pong_timeout_s) / 4)
+            now = time.monotonic()
+            if now - self.last_pong > cfg.pong_timeout_s:
+                self.close(CLOSE_TOO_SLOW, "Pong timeout.")
+                return
+            if now - last_ping < cfg.ping_interval_s:
+                continue
+            last_ping = now
+            try:
+                await asyncio.wait_for(self.ws.ping(b""), cfg.send_timeout_s)
+            except TimeoutError:
+                self.close(CLOSE_TOO_SLOW, "Send timed out.")
+                return
             except (ConnectionError, RuntimeError):
                 return
 
@@ -109,9 +276,11 @@ class WsApi:
         core: ExchangeCore,
         userdata: UserDataHub,
         on_change: Callable[[], None] | None = None,
+        config: WsApiConfig | None = None,
     ) -> None:
         self.core = core
         self.userdata = userdata
+        self.config = config or WsApiConfig()
         self._sessions: set[_Session] = set()
         self._on_change = on_change or (lambda: None)
 
@@ -128,44 +297,85 @@ class WsApi:
         """
         ended = 0
         for session in list(self._sessions):
-            for sub_id, (account, subscriber) in list(session.subscriptions.items()):
-                del session.subscriptions[sub_id]
-                self.userdata.unsubscribe(account, subscriber)
-                event = {"e": "eventStreamTerminated", "E": self.core.now()}
-                body = {"subscriptionId": sub_id, "event": event}
-                session.outbox.put_nowait(json.dumps(body, separators=(",", ":")))
+            for sub_id in list(session.subscriptions):
+                self._terminate(session, sub_id)
                 ended += 1
         return ended
+
+    def end_key(self, api_key: str) -> int:
+        """End what a removed key holds: its logons and its user data subscriptions.
+
+        Sessions logged on with the key are logged out; each subscription it opened ends with
+        ``eventStreamTerminated``. Returns how many subscriptions ended.
+        """
+        ended = 0
+        for session in list(self._sessions):
+            if session.logged_on is not None and session.logged_on.api_key == api_key:
+                session.logged_on = None
+            for sub_id, sub in list(session.subscriptions.items()):
+                if sub.api_key == api_key:
+                    self._terminate(session, sub_id)
+                    ended += 1
+        return ended
+
+    def _terminate(self, session: _Session, sub_id: int) -> None:
+        sub = session.subscriptions.pop(sub_id)
+        self.userdata.unsubscribe(sub.account, sub.send)
+        event = {"e": "eventStreamTerminated", "E": self.core.now()}
+        session.send({"subscriptionId": sub_id, "event": event})
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the WebSocket API on ``app``."""
         app.router.add_get("/ws-api/v3", self._serve)
 
     async def close_all(self) -> None:
-        """Close every session."""
-        for session in list(self._sessions):
-            await session.ws.close()
+        """Close every session (code 1001; a client that does not answer is cut off)."""
+        sessions = list(self._sessions)
+        for session in sessions:
+            session.close(CLOSE_SHUTDOWN, "Server shutting down.")
+        await asyncio.gather(
+            *(s.closing for s in sessions if s.closing is not None), return_exceptions=True
+        )
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
         await ws.prepare(request)
-        session = _Session(ws, request.remote or "", self.core.now())
+        transport = request.transport
+        session = _Session(
+            ws,
+            request.remote or "",
+            self.core.now(),
+            self.config,
+            transport if isinstance(transport, asyncio.Transport) else None,
+        )
         self._sessions.add(session)
         self._on_change()
-        writer = asyncio.create_task(session.write())
+        tasks = (asyncio.create_task(session.write()), asyncio.create_task(session.ping()))
         try:
             async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                reply = await self._answer(session, msg.data)
-                session.outbox.put_nowait(json.dumps(reply, separators=(",", ":")))
+                if msg.type == WSMsgType.PING:
+                    await asyncio.wait_for(ws.pong(msg.data), self.config.send_timeout_s)
+                elif msg.type == WSMsgType.PONG:
+                    session.last_pong = time.monotonic()
+                elif msg.type == WSMsgType.TEXT and not await session.reply(
+                    await self._answer(session, msg.data)
+                ):
+                    break
+                if session.closing is not None:
+                    break
+        except (TimeoutError, ConnectionError, RuntimeError):
+            session.close(CLOSE_TOO_SLOW, "Send timed out.")
         finally:
             self._sessions.discard(session)
-            for account, subscriber in session.subscriptions.values():
-                self.userdata.unsubscribe(account, subscriber)
+            for sub in session.subscriptions.values():
+                self.userdata.unsubscribe(sub.account, sub.send)
+            session.subscriptions.clear()
             self._on_change()
-            session.outbox.put_nowait(None)
-            await writer
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if session.closing is not None:
+                await session.closing
         return ws
 
     def _rate_limits(self, ip: str, account: int | None, now: int) -> list[dict[str, object]]:
@@ -206,26 +416,31 @@ class WsApi:
         if self.core.faults.delay_ms:
             await asyncio.sleep(self.core.faults.delay_ms / 1000)
         now = self.core.now()
-        req_id: object = None
+        req_id: str | int | None = None
         order_account: int | None = None
+        with_limits = True
+        reply: dict[str, object]
         try:
             try:
-                request = json.loads(text, parse_float=Decimal)
-            except ValueError:
-                raise ExchangeRejection(-1135, "Invalid JSON Request") from None
+                request = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            except (ValueError, RecursionError):  # RecursionError: nested past the stack
+                raise _invalid_json() from None
             if not isinstance(request, dict):
-                raise ExchangeRejection(-1135, "Invalid JSON Request")
-            req_id = request.get("id")
+                raise _invalid_json()
+            req_id = _request_id(request.get("id"))
             method = request.get("method")
             raw_params = request.get("params", {})
             if not isinstance(raw_params, dict):
-                raise ExchangeRejection(-1135, "JSON sent for parameter 'params' is not valid")
-            params = Params({str(k): _text(v) for k, v in raw_params.items()})
+                raise _invalid_json("params")
+            params = Params({k: _text(k, v) for k, v in raw_params.items() if _is_text(k)})
+            if len(params.values) != len(raw_params):
+                raise _invalid_json("params")
+            with_limits = _return_rate_limits(params)
             if method in _SESSION_METHODS:
                 self.core.limiter.weigh(session.ip, _SESSION_WEIGHT, now)
                 result = self._session_method(session, str(method), params, now)
             else:
-                endpoint = METHODS.get(str(method)) if isinstance(method, str) else None
+                endpoint = METHODS.get(method) if isinstance(method, str) else None
                 if endpoint is None:
                     raise ExchangeRejection(
                         -1102,
@@ -237,14 +452,9 @@ class WsApi:
                     key = self._authenticate(session, params, PERMISSION[endpoint.security], now)
                 if endpoint.counts_order and key is not None:
                     order_account = key.account
-                params.read.add("apiKey")
                 result = endpoint.handler(Call(self.core, params, now, key))
-            return {
-                "id": req_id,
-                "status": 200,
-                "result": result,
-                "rateLimits": self._rate_limits(session.ip, order_account, now),
-            }
+            params.finish()  # -1104 on every method, as on every REST endpoint
+            reply = {"id": req_id, "status": 200, "result": result}
         except ExchangeThrottled as exc:
             if exc.status == 429:
                 self.core.metrics.responses_429 += 1
@@ -252,19 +462,9 @@ class WsApi:
                 self.core.metrics.responses_418 += 1
             error: dict[str, object] = exc.body()
             error["data"] = {"serverTime": now, "retryAfter": now + exc.retry_after_s * 1000}
-            return {
-                "id": req_id,
-                "status": exc.status,
-                "error": error,
-                "rateLimits": self._rate_limits(session.ip, order_account, now),
-            }
+            reply = {"id": req_id, "status": exc.status, "error": error}
         except ExchangeRejection as exc:
-            return {
-                "id": req_id,
-                "status": exc.status,
-                "error": exc.body(),
-                "rateLimits": self._rate_limits(session.ip, order_account, now),
-            }
+            reply = {"id": req_id, "status": exc.status, "error": exc.body()}
         except Exception:
             log.exception("unexpected error answering a WebSocket API request")
             return {
@@ -275,6 +475,9 @@ class WsApi:
                     "msg": "An unknown error occurred while processing the request.",
                 },
             }
+        if with_limits:
+            reply["rateLimits"] = self._rate_limits(session.ip, order_account, now)
+        return reply
 
     def _authenticate(
         self, session: _Session, params: Params, permission: str | None, now: int
@@ -287,7 +490,7 @@ class WsApi:
             key = check_key(self.core.keys, session.logged_on.api_key, session.ip, permission)
             check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
             return key
-        key = check_key(self.core.keys, params.values.get("apiKey"), session.ip, permission)
+        key = check_key(self.core.keys, params.get("apiKey"), session.ip, permission)
         check_signature(key, signing_payload(params.values), params.values.get(SIGNATURE_PARAM))
         check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
         return key
@@ -306,23 +509,30 @@ class WsApi:
             return self._session_status(session, now)
         if method == "userDataStream.subscribe.signature":
             key = self._authenticate(session, params, "reading", now)
-            return {"subscriptionId": self._subscribe(session, key.account)}
+            params.finish()
+            return {"subscriptionId": self._subscribe(session, key)}
         if method == "userDataStream.subscribe":
             if session.logged_on is None:
                 raise ExchangeRejection(
                     -2015, "Invalid API-key, IP, or permissions for action.", 401
                 )
-            return {"subscriptionId": self._subscribe(session, session.logged_on.account)}
+            # the logged-on key, checked again now: it may have been removed, or lack reading
+            key = check_key(self.core.keys, session.logged_on.api_key, session.ip, "reading")
+            params.finish()
+            return {"subscriptionId": self._subscribe(session, key)}
         sub_id = params.integer("subscriptionId", 0)
+        params.finish()
         targets = list(session.subscriptions) if sub_id is None else [sub_id]
         for target in targets:
             found = session.subscriptions.pop(target, None)
             if found is None:
                 raise ExchangeRejection(-2035, "User Data Stream subscription not active.")
-            self.userdata.unsubscribe(found[0], found[1])
+            self.userdata.unsubscribe(found.account, found.send)
         return {}
 
     def _session_status(self, session: _Session, now: int) -> dict[str, object]:
+        if session.logged_on is not None and self.core.keys.get(session.logged_on.api_key) is None:
+            session.logged_on = None  # the key was removed
         key = session.logged_on
         return {
             "apiKey": key.api_key if key else None,
@@ -333,14 +543,13 @@ class WsApi:
             "userDataStream": bool(session.subscriptions),
         }
 
-    def _subscribe(self, session: _Session, account: int) -> int:
+    def _subscribe(self, session: _Session, key: ApiKey) -> int:
         sub_id = session.next_subscription
         session.next_subscription += 1
 
         def send(event: dict[str, object]) -> None:
-            body = {"subscriptionId": sub_id, "event": event}
-            session.outbox.put_nowait(json.dumps(body, separators=(",", ":")))
+            session.send({"subscriptionId": sub_id, "event": event})
 
-        session.subscriptions[sub_id] = (account, send)
-        self.userdata.subscribe(account, send)
+        session.subscriptions[sub_id] = _Subscription(key.account, key.api_key, send)
+        self.userdata.subscribe(key.account, send)
         return sub_id
