@@ -172,9 +172,9 @@ async def test_subscribe_list_unsubscribe(live: LocalExchange) -> None:
 
 
 @pytest.mark.asyncio
-async def test_bad_stream_name_is_refused(live: LocalExchange) -> None:
+async def test_bad_stream_name_is_refused_on_combined_streams(live: LocalExchange) -> None:
     with pytest.raises(websockets.InvalidStatus):
-        async with websockets.connect(f"{live.stream_url}/ws/btcusdt@nonsense"):
+        async with websockets.connect(f"{live.stream_url}/stream?streams=btcusdt@nonsense"):
             pass
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeRejection
 from tradewire.exchange import marketdata
-from tradewire.exchange.amounts import ZERO, fmt
+from tradewire.exchange.amounts import fmt
 from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
 
 if TYPE_CHECKING:
@@ -184,16 +184,8 @@ def _klines(c: Call) -> object:
 def _avg_price(c: Call) -> object:
     symbol = c.params.symbol()
     c.core.engine.spec(symbol)
-    since = c.now - 5 * 60_000
-    recent = [t for t in c.core.engine.recent_trades(symbol) if t.time >= since]
-    if recent:
-        qty = sum((t.qty for t in recent), ZERO)
-        price = sum((t.qty * t.price for t in recent), ZERO) / qty
-        close = recent[-1].time
-    else:
-        price = c.core.engine.last_price(symbol) or c.core.engine.spec(symbol).start_price
-        close = c.now
-    return {"mins": 5, "price": fmt(price), "closeTime": close}
+    price, close = marketdata.average_price(c.core.engine, symbol, c.now)
+    return {"mins": marketdata.AVG_PRICE_MINS, "price": fmt(price), "closeTime": close}
 
 
 def _symbols_param(c: Call) -> list[str] | None:
@@ -266,38 +258,8 @@ def _ticker_24hr(c: Call) -> object:
 
 def _day_body(c: Call, symbol: str) -> dict[str, object]:
     """24 h rolling statistics of ``symbol`` from the tape, as ticker/24hr (FULL) shows them."""
-    engine = c.core.engine
-    since = c.now - 86_400_000
-    tape = [t for t in engine.recent_trades(symbol) if t.time >= since]
-    book = _book_ticker_body(c, symbol)
-    last = tape[-1].price if tape else (engine.last_price(symbol) or ZERO)
-    open_price = tape[0].price if tape else last
-    volume = sum((t.qty for t in tape), ZERO)
-    quote = sum((t.qty * t.price for t in tape), ZERO)
-    change = last - open_price
-    return {
-        "symbol": symbol,
-        "priceChange": fmt(change) if change >= 0 else "-" + fmt(-change),
-        "priceChangePercent": f"{(change / open_price * 100) if open_price else ZERO:.3f}",
-        "weightedAvgPrice": fmt(quote / volume if volume else ZERO),
-        "prevClosePrice": fmt(open_price),
-        "lastPrice": fmt(last),
-        "lastQty": fmt(tape[-1].qty if tape else ZERO),
-        "bidPrice": book["bidPrice"],
-        "bidQty": book["bidQty"],
-        "askPrice": book["askPrice"],
-        "askQty": book["askQty"],
-        "openPrice": fmt(open_price),
-        "highPrice": fmt(max((t.price for t in tape), default=ZERO)),
-        "lowPrice": fmt(min((t.price for t in tape), default=ZERO)),
-        "volume": fmt(volume),
-        "quoteVolume": fmt(quote),
-        "openTime": tape[0].time if tape else since,
-        "closeTime": c.now,
-        "firstId": tape[0].trade_id if tape else -1,
-        "lastId": tape[-1].trade_id if tape else -1,
-        "count": len(tape),
-    }
+    stats = marketdata.rolling_ticker(c.core.engine, symbol, c.now - 86_400_000, c.now)
+    return stats.rest_body(_book_ticker_body(c, symbol))
 
 
 def _ticker_weight(p: Params) -> int:

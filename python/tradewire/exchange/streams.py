@@ -1,4 +1,9 @@
-"""Market streams: /ws/<stream> and /stream?streams=, subscriptions, pings and the event fan-out."""
+"""Market streams: /ws/<stream> and /stream?streams=, subscriptions, pings and the event fan-out.
+
+Every connection has a bounded send queue: a client that stops reading is cut (its socket
+aborted, without waiting on the blocked writer) once its queue passes the bound or one send or
+ping takes longer than ``send_timeout_s``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -14,7 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 
 from tradewire.exchange import marketdata
-from tradewire.exchange.amounts import ZERO, fmt
+from tradewire.exchange.amounts import fmt
 from tradewire.exchange.events import AggTradePrinted, LevelChanged, TradePrinted
 from tradewire.exchange.stream_names import StreamName, parse_stream
 
@@ -29,12 +35,30 @@ __all__ = ["StreamConfig", "StreamHub"]
 
 log = logging.getLogger(__name__)
 MAX_STREAMS_PER_CONNECTION = 1024
-_SEND_QUEUE_LIMIT = 10_000
+_TICKER_KINDS = frozenset({"ticker", "miniTicker", "windowTicker", "avgPrice"})
+_MAX_CLOSED_KLINES = 60  # finals sent at once for one stream after a stalled timer
+_ZERO_TEXT = "0.00000000"
+_STRING_ID = re.compile(r"[0-9A-Za-z-]{1,36}")
 
 
 @dataclass(frozen=True)
 class StreamConfig:
-    """Timings of the stream server (Binance's defaults; tests shorten them)."""
+    """Timings and bounds of the stream server (Binance's defaults; tests shorten them).
+
+    Attributes:
+        ping_interval_s: Time between two server pings.
+        pong_timeout_s: A connection without a pong for this long is closed.
+        max_connection_s: A connection is closed at this age (24 h).
+        max_incoming_per_s: Messages a client may send per second (pings, pongs, requests).
+        fast_ms: Update speed of the ``@100ms`` depth streams.
+        slow_ms: Update speed of the other depth streams.
+        kline_ms: Update speed of the kline streams above 1s (Binance: 2000 ms).
+        kline_1s_ms: Update speed of the ``kline_1s`` streams (Binance: 1000 ms).
+        ticker_ms: Update speed of the ticker and average price streams.
+        send_queue_messages: Messages waiting to be sent on one connection before it is cut.
+        send_queue_bytes: Bytes waiting to be sent on one connection before it is cut.
+        send_timeout_s: A send, ping or close frame taking longer cuts the connection.
+    """
 
     ping_interval_s: float = 20.0
     pong_timeout_s: float = 60.0
@@ -42,18 +66,27 @@ class StreamConfig:
     max_incoming_per_s: int = 5
     fast_ms: int = 100
     slow_ms: int = 1000
-    kline_ms: int = 1000
+    kline_ms: int = 2000
+    kline_1s_ms: int = 1000
+    ticker_ms: int = 1000
+    send_queue_messages: int = 5000
+    send_queue_bytes: int = 2 * 2**20
+    send_timeout_s: float = 10.0
 
 
 def _valid_id(req_id: object) -> bool:
-    """Binance accepts a 64-bit signed integer, an alphanumeric string of up to 36, or null."""
+    """Binance accepts a 64-bit signed integer, an alphanumeric string of up to 36, or null.
+
+    The string may hold hyphens: a UUID (36 characters with its hyphens) is what Binance's own
+    SDKs send.
+    """
     if req_id is None:
         return True
     if isinstance(req_id, bool):
         return False
     if isinstance(req_id, int):
         return -(2**63) <= req_id < 2**63
-    return isinstance(req_id, str) and len(req_id) <= 36 and req_id.isalnum()
+    return isinstance(req_id, str) and _STRING_ID.fullmatch(req_id) is not None
 
 
 @dataclass(eq=False)
@@ -61,7 +94,11 @@ class _Conn:
     ws: web.WebSocketResponse
     combined: bool
     streams: dict[str, StreamName] = field(default_factory=dict)
-    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    queue: deque[str | None] = field(default_factory=deque)
+    queued_bytes: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    closing: bool = False  # a close is queued, or the connection was cut: send nothing more
+    cut: bool = False
     transport: asyncio.BaseTransport | None = None
     last_pong: float = field(default_factory=time.monotonic)
     last_ping: float = 0.0
@@ -99,7 +136,11 @@ class StreamHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_drop = time.monotonic()
         self._best: dict[str, tuple[object, object]] = {}
+        self._traded: set[str] = set()  # symbols that traded since the last ticker update
+        self._quoted: set[str] = set()  # symbols whose best bid or ask changed since then
+        self._kline_open: dict[bool, dict[str, int]] = {True: {}, False: {}}
         self._on_change = on_change or (lambda: None)
+        self.slow_consumers_cut = 0
         core.engine.subscribe(self.on_event)
 
     @property
@@ -107,14 +148,24 @@ class StreamHub:
         """How many stream connections are open."""
         return len(self._conns)
 
+    def queued(self) -> tuple[int, int]:
+        """(messages, bytes) waiting to be sent, over every connection."""
+        return (
+            sum(len(c.queue) for c in self._conns),
+            sum(c.queued_bytes for c in self._conns),
+        )
+
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the timers that flush depth, partial-book and kline streams."""
+        """Start the timers that flush depth, partial-book, kline and ticker streams."""
+        cfg = self.config
         self._tasks = [
-            asyncio.create_task(self._every(self.config.fast_ms, fast=True)),
-            asyncio.create_task(self._every(self.config.slow_ms, fast=False)),
-            asyncio.create_task(self._klines()),
+            asyncio.create_task(self._every(cfg.fast_ms, fast=True)),
+            asyncio.create_task(self._every(cfg.slow_ms, fast=False)),
+            asyncio.create_task(self._klines(cfg.kline_1s_ms, one_second=True)),
+            asyncio.create_task(self._klines(cfg.kline_ms, one_second=False)),
+            asyncio.create_task(self._tickers()),
         ]
 
     async def stop(self) -> None:
@@ -125,15 +176,14 @@ class StreamHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        for conn in list(self._conns):
-            await conn.ws.close()
+        await asyncio.gather(*(self._close_socket(conn) for conn in list(self._conns)))
 
     async def shutdown(self) -> None:
         """Send serverShutdown on every connection, then close them."""
         event = json.dumps({"e": "serverShutdown", "E": self.core.now()}, separators=(",", ":"))
         for conn in list(self._conns):
-            conn.queue.put_nowait(event)
-            conn.queue.put_nowait(None)
+            self._send(conn, event)
+            self._close(conn)
 
     def drop_all(self) -> None:
         """Cut every connection without a close frame (the drop_streams fault)."""
@@ -141,12 +191,62 @@ class StreamHub:
             if isinstance(conn.transport, asyncio.Transport):
                 conn.transport.abort()
 
+    # --- one connection's send queue -----------------------------------------------------------
+
+    def _send(self, conn: _Conn, text: str) -> None:
+        """Queue ``text`` for ``conn``; cut the connection if that passes its queue's bound."""
+        if conn.closing:
+            return
+        cfg = self.config
+        if (
+            len(conn.queue) >= cfg.send_queue_messages
+            or conn.queued_bytes + len(text) > cfg.send_queue_bytes
+        ):
+            self._cut(conn, "its send queue is full")
+            return
+        conn.queue.append(text)
+        conn.queued_bytes += len(text)
+        conn.ready.set()
+
+    def _close(self, conn: _Conn, *, drop_pending: bool = False) -> None:
+        """Close ``conn`` with a close frame once what is queued is sent (or dropped)."""
+        if conn.closing:
+            return
+        if drop_pending:
+            conn.queue.clear()
+            conn.queued_bytes = 0
+        conn.closing = True
+        conn.queue.append(None)
+        conn.ready.set()
+
+    def _cut(self, conn: _Conn, why: str) -> None:
+        """Abort a connection that fell behind: its queue is freed, its socket closed at once."""
+        if conn.cut:
+            return
+        log.info("stream connection cut: %s", why)
+        conn.closing = conn.cut = True
+        conn.queue.clear()
+        conn.queued_bytes = 0
+        conn.ready.set()
+        self.slow_consumers_cut += 1
+        if isinstance(conn.transport, asyncio.Transport):
+            conn.transport.abort()
+
+    async def _close_socket(self, conn: _Conn) -> None:
+        """Close the WebSocket, or abort the socket if the close frame cannot be sent in time."""
+        try:
+            await asyncio.wait_for(conn.ws.close(), self.config.send_timeout_s)
+        except asyncio.TimeoutError:  # not the builtin before Python 3.11
+            self._cut(conn, "the close frame could not be sent in time")
+        except (ConnectionError, RuntimeError):
+            return
+
     # --- publishing ----------------------------------------------------------------------------
 
     def _publish(self, name_match: str, payload: dict[str, object] | list[object]) -> None:
         raw: str | None = None
         for conn in self._conns:
-            if name_match not in conn.streams:
+            if conn.closing or name_match not in conn.streams:
                 continue
             if conn.combined:
                 text = json.dumps({"stream": name_match, "data": payload}, separators=(",", ":"))
@@ -154,13 +254,20 @@ class StreamHub:
                 if raw is None:
                     raw = json.dumps(payload, separators=(",", ":"))
                 text = raw
-            if conn.queue.qsize() > _SEND_QUEUE_LIMIT:
-                conn.queue.put_nowait(None)
-                continue
-            conn.queue.put_nowait(text)
+            self._send(conn, text)
 
     def _wanted(self, name: str) -> bool:
         return any(name in c.streams for c in self._conns)
+
+    def _subscribed(self, kinds: frozenset[str]) -> dict[str, StreamName]:
+        """The streams of these kinds that some open connection listens to, by name."""
+        return {
+            s.name: s
+            for c in self._conns
+            if not c.closing
+            for s in c.streams.values()
+            if s.kind in kinds
+        }
 
     def on_event(self, event: EngineEvent) -> None:
         """Turn an engine event into stream messages (depth changes are batched by the timers)."""
@@ -173,6 +280,7 @@ class StreamHub:
                 (diff.bids if event.side == "BUY" else diff.asks)[event.price] = event.total
             self._book_ticker(event.symbol, event.update_id)
         elif isinstance(event, TradePrinted):
+            self._traded.add(event.symbol)
             name = f"{event.symbol.lower()}@trade"
             if self._wanted(name):
                 t = event.trade
@@ -215,6 +323,7 @@ class StreamHub:
         if self._best.get(symbol) == best:
             return
         self._best[symbol] = best
+        self._quoted.add(symbol)
         name = f"{symbol.lower()}@bookTicker"
         if not self._wanted(name):
             return
@@ -224,10 +333,10 @@ class StreamHub:
             {
                 "u": update_id,
                 "s": symbol,
-                "b": fmt(bid[0]) if bid else "0.00000000",
-                "B": fmt(bid[1]) if bid else "0.00000000",
-                "a": fmt(ask[0]) if ask else "0.00000000",
-                "A": fmt(ask[1]) if ask else "0.00000000",
+                "b": fmt(bid[0]) if bid else _ZERO_TEXT,
+                "B": fmt(bid[1]) if bid else _ZERO_TEXT,
+                "a": fmt(ask[0]) if ask else _ZERO_TEXT,
+                "A": fmt(ask[1]) if ask else _ZERO_TEXT,
             },
         )
 
@@ -287,55 +396,144 @@ class StreamHub:
         elif not every:
             self._last_drop = now
 
-    async def _klines(self) -> None:
+    # --- klines --------------------------------------------------------------------------------
+
+    async def _klines(self, every_ms: int, *, one_second: bool) -> None:
+        """Send the kline streams of one update speed, on that speed's grid of server time.
+
+        Candle boundaries fall on the grid, so a candle's final update goes out as it closes.
+        """
         while True:
-            await asyncio.sleep(self.config.kline_ms / 1000)
+            await asyncio.sleep((every_ms - self.core.now() % every_ms + 1) / 1000)
             try:
-                self._send_klines()
+                self.send_klines(one_second=one_second)
             except Exception:
                 log.exception("kline flush failed")
 
-    def _send_klines(self) -> None:
-        wanted = {s for c in self._conns for s in c.streams.values() if s.kind == "kline"}
+    def send_klines(self, *, one_second: bool) -> None:
+        """One update of the kline streams of ``1s`` (or of every other interval).
+
+        Each stream gets its current candle with ``x: false``; when candles have closed since
+        its last update, it gets their final state with ``x: true`` instead, once per candle.
+        """
+        sent = self._kline_open[one_second]
+        wanted = {
+            name: s
+            for name, s in self._subscribed(frozenset({"kline"})).items()
+            if (s.interval == "1s") == one_second
+        }
+        for name in [n for n in sent if n not in wanted]:
+            del sent[name]
         listed = set(self.core.engine.symbols())
         now = self.core.now()
-        for stream in wanted:
+        for name, stream in wanted.items():
             if stream.symbol not in listed:
                 continue
-            start, end = marketdata.interval_start(stream.interval, now)
-            recent = self.core.engine.recent_trades(stream.symbol, since=start)
-            last = self.core.engine.last_price(stream.symbol) or ZERO
-            candle = marketdata.Candle(start, end, last, -1)
-            candle.last_id = -1
-            if recent:
-                candle = marketdata.candles(recent, stream.interval)[-1]
-            self._publish(
-                stream.name,
-                {
-                    "e": "kline",
-                    "E": now,
+            current = marketdata.interval_start(stream.interval, now)[0]
+            previous = sent.get(name)
+            sent[name] = current
+            if previous is None or previous >= current:
+                self._publish_kline(stream, current, now, closed=False)
+                continue
+            for _ in range(_MAX_CLOSED_KLINES):
+                if previous >= current:
+                    break
+                candle = self._publish_kline(stream, previous, now, closed=True)
+                previous = candle.close_time + 1
+
+    def _publish_kline(
+        self, stream: StreamName, open_time: int, now: int, *, closed: bool
+    ) -> marketdata.Candle:
+        candle = marketdata.candle_at(self.core.engine, stream.symbol, stream.interval, open_time)
+        self._publish(
+            stream.name,
+            {
+                "e": "kline",
+                "E": now,
+                "s": stream.symbol,
+                "k": {
+                    "t": candle.open_time,
+                    "T": candle.close_time,
                     "s": stream.symbol,
-                    "k": {
-                        "t": candle.open_time,
-                        "T": candle.close_time,
-                        "s": stream.symbol,
-                        "i": stream.interval,
-                        "f": candle.first_id,
-                        "L": candle.last_id,
-                        "o": fmt(candle.open),
-                        "c": fmt(candle.close),
-                        "h": fmt(candle.high),
-                        "l": fmt(candle.low),
-                        "v": fmt(candle.volume),
-                        "n": candle.count,
-                        "x": False,
-                        "q": fmt(candle.quote_volume),
-                        "V": fmt(candle.taker_base),
-                        "Q": fmt(candle.taker_quote),
-                        "B": "0",
-                    },
+                    "i": stream.interval,
+                    "f": candle.first_id,
+                    "L": candle.last_id,
+                    "o": fmt(candle.open),
+                    "c": fmt(candle.close),
+                    "h": fmt(candle.high),
+                    "l": fmt(candle.low),
+                    "v": fmt(candle.volume),
+                    "n": candle.count,
+                    "x": closed,
+                    "q": fmt(candle.quote_volume),
+                    "V": fmt(candle.taker_base),
+                    "Q": fmt(candle.taker_quote),
+                    "B": "0",
                 },
-            )
+            },
+        )
+        return candle
+
+    # --- tickers and average price -------------------------------------------------------------
+
+    async def _tickers(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.ticker_ms / 1000)
+            try:
+                self.send_tickers()
+            except Exception:
+                log.exception("ticker flush failed")
+
+    def send_tickers(self) -> None:
+        """One update of the ticker, rolling window ticker and average price streams.
+
+        A symbol's stream gets its statistics every update; an all-market array gets the
+        symbols that changed since the last update (traded, or for ``!ticker@arr`` also a new
+        best bid or ask), and nothing when none did.
+        """
+        traded, quoted = self._traded, self._quoted
+        self._traded, self._quoted = set(), set()
+        wanted = self._subscribed(_TICKER_KINDS)
+        if not wanted:
+            return
+        engine = self.core.engine
+        now = self.core.now()
+        stats: dict[tuple[str, str], marketdata.TickerStats] = {}
+
+        def window(symbol: str, size: str) -> marketdata.TickerStats:
+            key = (symbol, size)
+            if key not in stats:
+                start = now - 86_400_000 if size == "24h" else marketdata.window_open(size, now)
+                stats[key] = marketdata.rolling_ticker(engine, symbol, start, now)
+            return stats[key]
+
+        def payload(stream: StreamName, symbol: str) -> dict[str, object]:
+            if stream.kind == "avgPrice":
+                price, last_trade = marketdata.average_price(engine, symbol, now)
+                return {
+                    "e": "avgPrice",
+                    "E": now,
+                    "s": symbol,
+                    "i": f"{marketdata.AVG_PRICE_MINS}m",
+                    "w": fmt(price),
+                    "T": last_trade,
+                }
+            if stream.kind == "windowTicker":
+                return _window_ticker(window(symbol, stream.window), stream.window, now)
+            day = window(symbol, "24h")
+            if stream.kind == "miniTicker":
+                return _mini_ticker(day, now)
+            return _day_ticker(day, engine.best_bid_ask(symbol), now)
+
+        symbols = engine.symbols()
+        for name, stream in wanted.items():
+            if stream.every_symbol:
+                changed = traded | quoted if stream.kind == "ticker" else traded
+                bodies: list[object] = [payload(stream, s) for s in symbols if s in changed]
+                if bodies:
+                    self._publish(name, bodies)
+            elif stream.symbol in symbols:
+                self._publish(name, payload(stream, stream.symbol))
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -346,22 +544,30 @@ class StreamHub:
         app.router.add_get("/stream", self._combined)
 
     async def _raw(self, request: web.Request) -> web.StreamResponse:
+        """A raw connection: ``/ws/<stream>[/<stream>...]``.
+
+        A path segment that is not a stream name is no error (Binance accepts any, and ccxt.pro
+        connects to ``/ws/0``, ``/ws/1``, ... before it subscribes): it adds no stream.
+        """
         names = [n for n in request.match_info.get("streams", "").split("/") if n]
-        return await self._serve(request, names, combined=False)
+        streams = [p for p in map(parse_stream, names) if p is not None]
+        return await self._serve(request, streams, combined=False)
 
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         names = [n for n in request.query.get("streams", "").split("/") if n]
-        return await self._serve(request, names, combined=True)
+        streams = [parse_stream(n) for n in names]
+        if any(p is None for p in streams):
+            return web.Response(status=400, text="Invalid request")
+        return await self._serve(request, [p for p in streams if p is not None], combined=True)
 
     async def _serve(
-        self, request: web.Request, names: list[str], *, combined: bool
+        self, request: web.Request, streams: list[StreamName], *, combined: bool
     ) -> web.StreamResponse:
-        parsed = [parse_stream(n) for n in names]
-        if any(p is None for p in parsed) or len(parsed) > MAX_STREAMS_PER_CONNECTION:
+        if len(streams) > MAX_STREAMS_PER_CONNECTION:
             return web.Response(status=400, text="Invalid request")
         ws = web.WebSocketResponse(autoping=False, max_msg_size=4096)
         await ws.prepare(request)
-        conn = _Conn(ws, combined, {p.name: p for p in parsed if p is not None})
+        conn = _Conn(ws, combined, {p.name: p for p in streams})
         conn.transport = request.transport
         self._conns.add(conn)
         self.core.metrics.stream_connections += 1
@@ -374,21 +580,35 @@ class StreamHub:
             self._conns.discard(conn)
             self._on_change()
             pinger.cancel()
-            conn.queue.put_nowait(None)
+            self._close(conn)
+            done, _ = await asyncio.wait([writer], timeout=self.config.send_timeout_s)
+            if not done:
+                self._cut(conn, "its writer is stuck")
+                writer.cancel()
             await asyncio.gather(writer, pinger, return_exceptions=True)
-            await ws.close()
+            if not conn.cut:
+                await self._close_socket(conn)
         return ws
 
     async def _writer(self, conn: _Conn) -> None:
+        timeout = self.config.send_timeout_s
         try:
             while True:
-                text = await conn.queue.get()
+                while not conn.queue:
+                    if conn.cut:
+                        return
+                    conn.ready.clear()
+                    await conn.ready.wait()
+                text = conn.queue.popleft()
                 if text is None:
-                    await conn.ws.close()
+                    await self._close_socket(conn)
                     return
-                await conn.ws.send_str(text)
+                conn.queued_bytes -= len(text)
+                await asyncio.wait_for(conn.ws.send_str(text), timeout)
                 self.core.metrics.stream_messages += 1
                 self._on_change()
+        except asyncio.TimeoutError:  # not the builtin before Python 3.11
+            self._cut(conn, f"a send took longer than {timeout} s")
         except (ConnectionError, RuntimeError):
             return
 
@@ -396,22 +616,31 @@ class StreamHub:
         cfg = self.config
         opened = time.monotonic()
         try:
-            while not conn.ws.closed:
+            while not conn.closing:
                 await asyncio.sleep(min(cfg.ping_interval_s, cfg.pong_timeout_s / 4))
                 now = time.monotonic()
                 if now - conn.last_pong > cfg.pong_timeout_s or now - opened > cfg.max_connection_s:
-                    conn.queue.put_nowait(None)
+                    self._close(conn, drop_pending=True)
                     return
                 if now - conn.last_ping >= cfg.ping_interval_s:
                     conn.last_ping = now
-                    await conn.ws.ping(str(int(time.time() * 1000)).encode())
+                    payload = str(int(time.time() * 1000)).encode()
+                    await asyncio.wait_for(conn.ws.ping(payload), cfg.send_timeout_s)
+        except asyncio.TimeoutError:  # not the builtin before Python 3.11
+            self._cut(conn, f"a ping took longer than {cfg.send_timeout_s} s")
         except (ConnectionError, RuntimeError):
             return
 
     async def _reader(self, conn: _Conn) -> None:
         async for msg in conn.ws:
             if msg.type == WSMsgType.PING:
-                await conn.ws.pong(msg.data)
+                try:
+                    await asyncio.wait_for(conn.ws.pong(msg.data), self.config.send_timeout_s)
+                except asyncio.TimeoutError:  # not the builtin before Python 3.11
+                    self._cut(conn, f"a pong took longer than {self.config.send_timeout_s} s")
+                    return
+                except (ConnectionError, RuntimeError):
+                    return
                 if self._over_limit(conn):
                     return
                 continue
@@ -425,7 +654,7 @@ class StreamHub:
             if self._over_limit(conn):
                 return
             reply = self._control(conn, msg.data)
-            conn.queue.put_nowait(json.dumps(reply, separators=(",", ":")))
+            self._send(conn, json.dumps(reply, separators=(",", ":")))
 
     @staticmethod
     def _property(conn: _Conn, method: str, params: object, req_id: object) -> dict[str, object]:
@@ -493,3 +722,87 @@ class StreamHub:
             "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`",
             "id": req_id,
         }
+
+
+def _best_text(
+    best: tuple[tuple[Decimal, Decimal] | None, tuple[Decimal, Decimal] | None],
+) -> tuple[str, str, str, str]:
+    bid, ask = best
+    return (
+        fmt(bid[0]) if bid else _ZERO_TEXT,
+        fmt(bid[1]) if bid else _ZERO_TEXT,
+        fmt(ask[0]) if ask else _ZERO_TEXT,
+        fmt(ask[1]) if ask else _ZERO_TEXT,
+    )
+
+
+def _day_ticker(
+    t: marketdata.TickerStats,
+    best: tuple[tuple[Decimal, Decimal] | None, tuple[Decimal, Decimal] | None],
+    now: int,
+) -> dict[str, object]:
+    """A ``<symbol>@ticker`` event (24hrTicker), fields in the order the docs list them."""
+    bid, bid_qty, ask, ask_qty = _best_text(best)
+    return {
+        "e": "24hrTicker",
+        "E": now,
+        "s": t.symbol,
+        "p": t.price_change,
+        "P": t.price_change_percent,
+        "w": t.weighted_average,
+        "x": fmt(t.previous),
+        "c": fmt(t.last),
+        "Q": fmt(t.last_qty),
+        "b": bid,
+        "B": bid_qty,
+        "a": ask,
+        "A": ask_qty,
+        "o": fmt(t.open),
+        "h": fmt(t.high),
+        "l": fmt(t.low),
+        "v": fmt(t.volume),
+        "q": fmt(t.quote_volume),
+        "O": t.open_time,
+        "C": t.close_time,
+        "F": t.first_id,
+        "L": t.last_id,
+        "n": t.count,
+    }
+
+
+def _mini_ticker(t: marketdata.TickerStats, now: int) -> dict[str, object]:
+    """A ``<symbol>@miniTicker`` event (24hrMiniTicker)."""
+    return {
+        "e": "24hrMiniTicker",
+        "E": now,
+        "s": t.symbol,
+        "c": fmt(t.last),
+        "o": fmt(t.open),
+        "h": fmt(t.high),
+        "l": fmt(t.low),
+        "v": fmt(t.volume),
+        "q": fmt(t.quote_volume),
+    }
+
+
+def _window_ticker(t: marketdata.TickerStats, window: str, now: int) -> dict[str, object]:
+    """A ``<symbol>@ticker_<window>`` event (``1hTicker``, ``4hTicker``, ``1dTicker``)."""
+    return {
+        "e": f"{window}Ticker",
+        "E": now,
+        "s": t.symbol,
+        "p": t.price_change,
+        "P": t.price_change_percent,
+        "o": fmt(t.open),
+        "h": fmt(t.high),
+        "l": fmt(t.low),
+        "c": fmt(t.last),
+        "w": t.weighted_average,
+        "v": fmt(t.volume),
+        "q": fmt(t.quote_volume),
+        "O": t.open_time,
+        "C": t.close_time,
+        "F": t.first_id,
+        "L": t.last_id,
+        "n": t.count,
+    }
