@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,6 +112,8 @@ class LocalExchange:
         self._steps = 0
         self._market_task: asyncio.Task[None] | None = None
         self._relisten_task: asyncio.Task[None] | None = None
+        self._fault_rng = random.Random(f"faults:{seed}")
+        self.core.faults = Faults(rng=self._fault_rng)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
 
@@ -301,7 +304,11 @@ class LocalExchange:
         drop_streams_every_s: float = 0,
         refuse_connections: bool = False,
     ) -> None:
-        """Turn faults on (each argument) or all off (no arguments)."""
+        """Turn faults on (each argument) or all off (no arguments).
+
+        The random draws behind ``error_after_accept`` continue across calls (one sequence per
+        exchange, seeded from ``seed``), so setting faults again does not replay the same draws.
+        """
         was_refusing = self.core.faults.refuse_connections
         self.core.faults = Faults(
             clock_skew_ms=clock_skew_ms,
@@ -310,20 +317,36 @@ class LocalExchange:
             skip_sequence_every=skip_sequence_every,
             drop_streams_every_s=drop_streams_every_s,
             refuse_connections=refuse_connections,
+            rng=self._fault_rng,
         )
-        if refuse_connections and not was_refusing and self._site is not None:
-            server = self._site._server
-            if server is not None:
-                server.close()  # stop listening; open connections carry on
-        elif was_refusing and not refuse_connections and self._runner is not None:
+        if refuse_connections:
+            self._stop_listening()  # at once: open connections carry on
+        elif was_refusing and self._runner is not None and (
+            self._relisten_task is None or self._relisten_task.done()
+        ):
+            # One re-listen at a time: a quick off/on/off while it starts is settled by it.
             self._relisten_task = asyncio.ensure_future(self._relisten())
             self._relisten_task.add_done_callback(lambda _task: self._signal.changed())
         self._signal.changed()
 
+    def _listening(self) -> bool:
+        server = self._site._server if self._site is not None else None
+        return server is not None and server.is_serving()
+
+    def _stop_listening(self) -> None:
+        server = self._site._server if self._site is not None else None
+        if server is not None:
+            server.close()
+
     async def _relisten(self) -> None:
         assert self._runner is not None
-        self._site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
-        await self._site.start()
+        if self.core.faults.refuse_connections or self._listening():
+            return
+        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
+        await site.start()
+        self._site = site
+        if self.core.faults.refuse_connections:  # refused again while the socket opened
+            self._stop_listening()
 
     async def server_shutdown(self) -> None:
         """Send serverShutdown on every stream connection, then close them."""
