@@ -8,7 +8,6 @@ openOrders) is the judge.
 
 from __future__ import annotations
 
-import textwrap
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ import pytest
 
 from tradewire.bots.params import GridParams, grid_levels, params_from_record
 from tradewire.exchange import LocalExchange
-from tradewire.testing.command import TradewireCommand
+from tradewire.testing.command import TradewireCommand, crash_after_orders
 from tradewire.testing.local_exchange import LocalKey, add_local_key
 from tradewire.trading.journal import Journal
 from tradewire.venues.binance import rules_from_filters
@@ -27,25 +26,6 @@ if TYPE_CHECKING:
     from tradewire.model import SymbolRules
     from tradewire.trading.journal import BotParameters
 
-# Dies like a SIGKILL right after the exchange accepted the Nth order of this run, before the
-# bot could journal the answer.
-CRASH_AFTER_ORDERS = textwrap.dedent(
-    """
-    import os
-    crash_after = int(os.environ.get("TEST_CRASH_AFTER_ORDERS", "0"))
-    if crash_after:
-        from tradewire.venues.binance import BinanceVenue
-        real = BinanceVenue.place_order
-        placed = []
-        async def place_then_die(self, request):
-            order = await real(self, request)
-            placed.append(order)
-            if len(placed) >= crash_after:
-                os._exit(9)
-            return order
-        BinanceVenue.place_order = place_then_die
-    """
-)
 GRIDS = 6
 
 
@@ -85,14 +65,12 @@ async def test_a_restarted_grid_without_bounds_keeps_one_grid(tmp_path: Path) ->
         first: BotParameters | None = None
         # Killed after the 3rd, 2nd, 1st, 2nd order of a run (a run that needs fewer ends
         # on its own, keeping its orders), then one run to its end.
-        for crash_after in ("3", "2", "1", "2", "0"):
+        for crash_after in (3, 2, 1, 2, 0):
             ex.advance(300)  # the price moves between two starts
             starts.append(await _mid(key))
-            status, out, err = await cli.run(
-                *args, prelude=CRASH_AFTER_ORDERS, env=cli.env(TEST_CRASH_AFTER_ORDERS=crash_after)
-            )
+            status, out, err = await cli.run(*args, prelude=crash_after_orders(crash_after))
             assert status in (0, 9), (out, err)
-            if crash_after == "0":
+            if crash_after == 0:
                 assert status == 0, (out, err)
             if first is None:
                 first = _journaled(tmp_path)

@@ -7,39 +7,18 @@ bot as ``tradewire live grid`` in another; allOrders on the exchange is the judg
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from tradewire.testing.command import TradewireCommand
+from tradewire.testing.command import TradewireCommand, crash_after_orders
 from tradewire.testing.local_exchange import LocalKey
 from tradewire.trading.journal import Journal
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-# Dies like a SIGKILL right after the exchange accepted the Nth order, before the bot could
-# journal the answer.
-CRASH_AFTER_ORDERS = textwrap.dedent(
-    """
-    import os
-    crash_after = int(os.environ.get("TEST_CRASH_AFTER_ORDERS", "0"))
-    if crash_after:
-        from tradewire.venues.binance import BinanceVenue
-        real = BinanceVenue.place_order
-        placed = []
-        async def place_then_die(self, request):
-            order = await real(self, request)
-            placed.append(order)
-            if len(placed) >= crash_after:
-                os._exit(9)
-            return order
-        BinanceVenue.place_order = place_then_die
-    """
-)
 
 
 async def serve_exchange(
@@ -82,7 +61,7 @@ async def test_a_killed_bot_restarts_without_duplicate_or_lost_orders(tmp_path: 
 
         status, out, err = await cli.run(
             *args, "--duration", "30",
-            prelude=CRASH_AFTER_ORDERS, env=cli.env(TEST_CRASH_AFTER_ORDERS="4"),
+            prelude=crash_after_orders(4),
         )  # fmt: skip
         assert status == 9, (out, err)
         with Journal.for_bot(home, "grid1") as journal:

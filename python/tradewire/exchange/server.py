@@ -321,8 +321,10 @@ class LocalExchange:
         )
         if refuse_connections:
             self._stop_listening()  # at once: open connections carry on
-        elif was_refusing and self._runner is not None and (
-            self._relisten_task is None or self._relisten_task.done()
+        elif (
+            was_refusing
+            and self._runner is not None
+            and (self._relisten_task is None or self._relisten_task.done())
         ):
             # One re-listen at a time: a quick off/on/off while it starts is settled by it.
             self._relisten_task = asyncio.ensure_future(self._relisten())

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-__all__ = ["CommandResult", "TradewireCommand"]
+__all__ = ["CommandResult", "TradewireCommand", "crash_after_orders"]
 
 _MAIN = "import sys\nfrom tradewire.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
 
@@ -38,6 +38,27 @@ class CommandResult(NamedTuple):
     status: int
     out: str
     err: str
+
+
+def crash_after_orders(count: int) -> str:
+    """A ``prelude`` for :meth:`TradewireCommand.run`: the bot dies like a SIGKILL (``os._exit(9)``)
+    right after the exchange accepted its ``count``-th order of the run, before it could journal
+    the answer. ``0`` changes nothing.
+    """
+    if count <= 0:
+        return ""
+    return (
+        "import os\n"
+        "from tradewire.venues.binance import BinanceVenue\n"
+        "_real_place, _placed = BinanceVenue.place_order, []\n"
+        "async def _place_then_die(self, request):\n"
+        "    order = await _real_place(self, request)\n"
+        "    _placed.append(order)\n"
+        f"    if len(_placed) >= {count}:\n"
+        "        os._exit(9)\n"
+        "    return order\n"
+        "BinanceVenue.place_order = _place_then_die\n"
+    )
 
 
 class TradewireCommand:
