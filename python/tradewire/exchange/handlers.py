@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeRejection
-from tradewire.exchange import marketdata
+from tradewire.exchange import marketdata, order_lists, wallet
 from tradewire.exchange.amounts import fmt
 from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
 
@@ -504,5 +504,22 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ),
     ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(
         _api_restrictions, _fixed(1), "USER_DATA"
+    ),
+    # order lists, cancel-replace and amend: disabled on every symbol (see exchangeInfo)
+    **{
+        route: Endpoint(refuse, _fixed(1), "TRADE", counts_order=True)
+        for route, refuse in order_lists.REFUSED_PLACEMENTS.items()
+    },
+    ("DELETE", "/api/v3/orderList"): Endpoint(order_lists.cancel_order_list, _fixed(1), "TRADE"),
+    ("GET", "/api/v3/orderList"): Endpoint(order_lists.query_order_list, _fixed(4), "USER_DATA"),
+    ("GET", "/api/v3/allOrderList"): Endpoint(order_lists.all_order_lists, _fixed(20), "USER_DATA"),
+    ("GET", "/api/v3/openOrderList"): Endpoint(order_lists.all_order_lists, _fixed(6), "USER_DATA"),
+    # the wallet and margin catalogues clients read while loading markets
+    ("GET", "/sapi/v1/capital/config/getall"): Endpoint(wallet.all_coins, _fixed(10), "USER_DATA"),
+    ("GET", "/sapi/v1/asset/tradeFee"): Endpoint(wallet.trade_fee, _fixed(1), "USER_DATA"),
+    ("GET", "/sapi/v1/system/status"): Endpoint(wallet.system_status, _fixed(1)),
+    ("GET", "/sapi/v1/margin/allPairs"): Endpoint(wallet.no_pairs, _fixed(1), "USER_DATA"),
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): Endpoint(
+        wallet.no_pairs, _fixed(10), "USER_DATA"
     ),
 }

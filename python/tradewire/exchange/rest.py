@@ -81,7 +81,7 @@ def add_routes(app: web.Application, core: ExchangeCore) -> None:
             await asyncio.sleep(core.faults.delay_ms / 1000)
         endpoint = ROUTES.get((request.method, request.path))
         if endpoint is None:
-            return web.Response(status=404, text="")
+            return _unrouted(request)
         now = core.now()
         ip = request.remote or ""
         headers: dict[str, str] = {}
@@ -128,3 +128,37 @@ def add_routes(app: web.Application, core: ExchangeCore) -> None:
 
     for method, path in ROUTES:
         app.router.add_route(method, path, dispatch)
+    # Last, so that the stream and WebSocket API routes added after this one still match first:
+    # aiohttp tries a resource only when no more specific one matched the path and method.
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+
+
+_KNOWN_PATHS = frozenset(path for _method, path in ROUTES)
+
+
+def _unrouted(request: web.Request) -> web.Response:
+    """JSON for a path or method we do not serve, so clients see an API error, not a network one.
+
+    Binance answers unknown paths with an empty or HTML 404; clients then raise a network-level
+    error that bots retry. The local exchange answers ``{"code": -1020, ...}`` instead.
+    """
+    if request.path in _KNOWN_PATHS:
+        allowed = sorted(m for m, p in ROUTES if p == request.path)
+        response = _json(
+            {
+                "code": -1020,
+                "msg": f"This operation is not supported: {request.method} {request.path} "
+                f"(allowed: {', '.join(allowed)}).",
+            },
+            405,
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return _json(
+        {
+            "code": -1020,
+            "msg": f"This operation is not supported: {request.path} is not an endpoint of the "
+            "local exchange.",
+        },
+        404,
+    )

@@ -49,6 +49,7 @@ class SymbolSpec:
             "icebergAllowed": False,
             "ocoAllowed": False,
             "otoAllowed": False,
+            "opoAllowed": False,
             "quoteOrderQtyMarketAllowed": True,
             "allowTrailingStop": False,
             "cancelReplaceAllowed": False,
