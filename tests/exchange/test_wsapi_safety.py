@@ -144,9 +144,10 @@ def unread_exchange(config: WsApiConfig) -> LocalExchange:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_client_that_stops_reading_is_cut_off_with_a_close_frame() -> None:
-    async with unread_exchange(WsApiConfig(max_queued=20, send_timeout_s=1)) as ex:
+    async with unread_exchange(WsApiConfig(max_queued=20, send_timeout_s=3)) as ex:
         # max_queue=1: the client library stops reading the socket as well; no compression,
         # so the answers fill the socket buffers rather than deflate to a few bytes each
         async with websockets.connect(
