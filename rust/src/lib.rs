@@ -9,6 +9,7 @@ mod bindings;
 pub mod book;
 pub mod decimal;
 pub mod sign;
+pub mod sim;
 
 #[pyo3::pymodule]
 mod _core {
