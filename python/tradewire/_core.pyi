@@ -456,3 +456,22 @@ def ws_api_signature_payload(
     params: Mapping[str, ParamValue] | Iterable[tuple[str, ParamValue]],
 ) -> str:
     """The WebSocket API signing payload: params sorted by name, joined raw."""
+
+@final
+class Tape:
+    """A chunk of market events in time order, in columns (prices and quantities in 10^-8
+    units, times in microseconds since the epoch)."""
+
+    @staticmethod
+    def from_columns(
+        kind: list[int], time_us: list[int], price: list[int], qty: list[int]
+    ) -> Tape: ...
+    def __len__(self) -> int: ...
+    @property
+    def kind(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def time_us(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def price(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def qty(self) -> npt.NDArray[np.int64]: ...

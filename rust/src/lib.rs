@@ -25,6 +25,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::bindings::sign::{signed_query, ws_api_signature_payload, PySigner, PyVerifier};
+    #[pymodule_export]
+    use crate::bindings::sim::PyTape;
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
