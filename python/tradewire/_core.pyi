@@ -475,3 +475,33 @@ class Tape:
     def price(self) -> npt.NDArray[np.int64]: ...
     @property
     def qty(self) -> npt.NDArray[np.int64]: ...
+
+@final
+class SimEngine:
+    """The simulation engine: the tape in, the strategy's orders matched against it, and only
+    what the strategy asked for handed back."""
+
+    def __new__(
+        cls,
+        fill_model_name: str,
+        *,
+        order_latency_us: int = 0,
+        books: bool = True,
+        book_every_us: int = 0,
+        trades: bool = False,
+        timer_us: int = 0,
+    ) -> SimEngine: ...
+    def feed(self, tape: Tape) -> None:
+        """The next chunk of the tape (call when ``advance`` returned code 0)."""
+    def advance(self) -> tuple[int, int, int, int, int, bool]:
+        """Run until something is due: ``(code, time_us, order_id, price, qty, flag)``."""
+    def submit(self, order_id: int, buy: bool, price: int | None, qty: int) -> None:
+        """Submit an order now; it reaches the book after the order latency."""
+    def cancel(self, order_id: int) -> int | None:
+        """Cancel an order; its unfilled quantity, or None if it was not open."""
+    @property
+    def now_us(self) -> int: ...
+    @property
+    def events(self) -> int: ...
+    def best(self) -> tuple[int | None, int | None, int | None, int | None]: ...
+    def levels(self, n: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...

@@ -26,7 +26,7 @@ mod _core {
     #[pymodule_export]
     use crate::bindings::sign::{signed_query, ws_api_signature_payload, PySigner, PyVerifier};
     #[pymodule_export]
-    use crate::bindings::sim::PyTape;
+    use crate::bindings::sim::{PySimEngine, PyTape};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -4,6 +4,8 @@
 use numpy::{PyArray1, ToPyArray as _};
 use pyo3::prelude::*;
 
+use crate::bindings::errors::CoreError;
+use crate::sim::engine::{Engine, EngineConfig, FillModel, Level, Side, Step, SubmitError};
 use crate::sim::tape::Tape;
 
 /// A chunk of market events in time order, in columns (see `rust/src/sim/tape.rs`).
@@ -91,5 +93,135 @@ impl PyTape {
     #[getter]
     fn qty<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
         self.tape.qty.to_pyarray(py)
+    }
+}
+
+/// What `SimEngine.advance` hands back: `(code, time_us, order_id, price, qty, flag)`.
+type StepTuple = (u8, i64, u64, i64, i64, bool);
+
+/// The simulation engine (see `rust/src/sim/engine.rs`): the tape in, the strategy's orders
+/// matched against it, and only what the strategy asked for handed back.
+#[pyclass(name = "SimEngine", module = "tradewire._core", skip_from_py_object)]
+pub struct PySimEngine {
+    engine: Engine,
+}
+
+fn fill_model(name: &str) -> PyResult<FillModel> {
+    match name {
+        "touch" => Ok(FillModel::Touch),
+        "trade-through" => Ok(FillModel::TradeThrough),
+        "queue" => Ok(FillModel::Queue),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown fill model {name:?}: touch, trade-through or queue"
+        ))),
+    }
+}
+
+#[pymethods]
+impl PySimEngine {
+    #[new]
+    #[pyo3(signature = (fill_model_name, *, order_latency_us=0, books=true, book_every_us=0, trades=false, timer_us=0))]
+    fn new(
+        fill_model_name: &str,
+        order_latency_us: i64,
+        books: bool,
+        book_every_us: i64,
+        trades: bool,
+        timer_us: i64,
+    ) -> PyResult<Self> {
+        if order_latency_us < 0 || timer_us < 0 || book_every_us < 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "latency, timer and book cadence must not be negative",
+            ));
+        }
+        Ok(PySimEngine {
+            engine: Engine::new(EngineConfig {
+                fill_model: fill_model(fill_model_name)?,
+                order_latency_us,
+                book_every_us: books.then_some(book_every_us),
+                trades,
+                timer_us,
+            }),
+        })
+    }
+
+    /// The next chunk of the tape (call when `advance` returned code 0).
+    fn feed(&mut self, tape: &Bound<'_, PyTape>) -> PyResult<()> {
+        let tape = &tape.get().tape;
+        if let (Some(first), Some(last)) = (tape.time_us.first(), self.engine.last_fed_us()) {
+            if *first < last {
+                return Err(CoreError::Submit(SubmitError::TimeBackwards).into());
+            }
+        }
+        self.engine.feed(tape.clone());
+        Ok(())
+    }
+
+    /// Run until something is due: `(code, time_us, order_id, price, qty, flag)`. Codes: 0 the
+    /// tape is used up, 1 a fill (flag: maker), 2 a MARKET order expired, 3 a public trade
+    /// (flag: the buyer took), 4 the best prices changed, 5 the timer.
+    fn advance(&mut self) -> StepTuple {
+        match self.engine.advance() {
+            Step::NeedData => (0, self.engine.now_us(), 0, 0, 0, false),
+            Step::Fill {
+                id,
+                time_us,
+                price,
+                qty,
+                maker,
+            } => (1, time_us, id, price, qty, maker),
+            Step::Expired { id, time_us } => (2, time_us, id, 0, 0, false),
+            Step::Trade {
+                time_us,
+                price,
+                qty,
+                buyer_taker,
+            } => (3, time_us, 0, price, qty, buyer_taker),
+            Step::Book { time_us } => (4, time_us, 0, 0, 0, false),
+            Step::Timer { time_us } => (5, time_us, 0, 0, 0, false),
+        }
+    }
+
+    /// Submit an order now (market time); it reaches the book after the order latency.
+    #[pyo3(signature = (order_id, buy, price, qty))]
+    fn submit(&mut self, order_id: u64, buy: bool, price: Option<i64>, qty: i64) -> PyResult<()> {
+        let side = if buy { Side::Buy } else { Side::Sell };
+        self.engine
+            .submit(order_id, side, price, qty)
+            .map_err(|e| CoreError::Submit(e).into())
+    }
+
+    /// Cancel an order; its unfilled quantity, or None if it was not open.
+    fn cancel(&mut self, order_id: u64) -> Option<i64> {
+        self.engine.cancel(order_id)
+    }
+
+    /// Market time, in microseconds.
+    #[getter]
+    fn now_us(&self) -> i64 {
+        self.engine.now_us()
+    }
+
+    /// Tape rows processed.
+    #[getter]
+    fn events(&self) -> u64 {
+        self.engine.events()
+    }
+
+    /// `(bid_price, bid_qty, ask_price, ask_qty)` as the strategy sees them (None: no side).
+    fn best(&self) -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
+        let (b, a) = self.engine.best();
+        (
+            b.map(|x| x.0),
+            b.map(|x| x.1),
+            a.map(|x| x.0),
+            a.map(|x| x.1),
+        )
+    }
+
+    /// The top `n` levels of each side, best first.
+    #[pyo3(signature = (n=20))]
+    fn levels(&self, n: usize) -> (Vec<Level>, Vec<Level>) {
+        self.engine.levels(n)
     }
 }
