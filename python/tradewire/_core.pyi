@@ -499,6 +499,8 @@ class SimEngine:
         """Submit an order now; it reaches the book after the order latency."""
     def cancel(self, order_id: int) -> int | None:
         """Cancel an order; its unfilled quantity, or None if it was not open."""
+    def set_books(self, every_us: int | None) -> None:
+        """Book callbacks at most once per ``every_us`` (0: every change), or off (None)."""
     @property
     def now_us(self) -> int: ...
     @property

@@ -108,6 +108,14 @@ class Strategy:
     async def on_stop(self, ctx: StrategyContext) -> None:
         """Called once at the end of the run."""
 
+    def needs_book(self) -> bool:
+        """Whether ``on_book`` has work to do; asked once, after ``on_start``.
+
+        A backtest skips the book callbacks of a strategy that says no (they are most of its
+        Python calls); the book stays readable through the context either way.
+        """
+        return True
+
 
 @dataclass
 class RunLog:

@@ -191,6 +191,19 @@ impl PySimEngine {
             .map_err(|e| CoreError::Submit(e).into())
     }
 
+    /// Book callbacks on, at most one per `every_us` of market time (0: on every change of
+    /// the best prices), or off (None).
+    #[pyo3(signature = (every_us))]
+    fn set_books(&mut self, every_us: Option<i64>) -> PyResult<()> {
+        if every_us.is_some_and(|e| e < 0) {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "the book cadence must not be negative",
+            ));
+        }
+        self.engine.set_books(every_us);
+        Ok(())
+    }
+
     /// Cancel an order; its unfilled quantity, or None if it was not open.
     fn cancel(&mut self, order_id: u64) -> Option<i64> {
         self.engine.cancel(order_id)

@@ -188,6 +188,11 @@ impl Engine {
         self.now_us
     }
 
+    /// Turn book callbacks on (at the cadence set at construction, or on every change) or off.
+    pub fn set_books(&mut self, every_us: Option<i64>) {
+        self.cfg.book_every_us = every_us;
+    }
+
     /// Tape rows processed so far.
     #[must_use]
     pub fn events(&self) -> u64 {
@@ -442,12 +447,10 @@ impl Engine {
         }
     }
 
-    /// A print of `qty` at `price`: the strategy's takers of the same side take from it, then
-    /// its resting orders of the other side fill as the model says.
-    fn match_print(&mut self, t: i64, buyer_taker: bool, price: i64, qty: i64) {
-        let model = self.cfg.fill_model;
+    /// The strategy's takers of the aggressor's side join the print's sweep (there is no book
+    /// to walk); returns what is left of the print.
+    fn take_print(&mut self, t: i64, buyer_taker: bool, price: i64, qty: i64) -> i64 {
         let mut left = qty;
-        // Takers of the aggressor's side join the print's sweep (no book to walk).
         let taker_side = if buyer_taker { Side::Buy } else { Side::Sell };
         let mut filled_out: Vec<usize> = Vec::new();
         for (i, o) in self.working.iter_mut().enumerate() {
@@ -481,8 +484,32 @@ impl Engine {
             }
         }
         remove_indices(&mut self.working, &filled_out);
+        left
+    }
+
+    /// A print of `qty` at `price`: the strategy's takers of the same side take from it, then
+    /// its resting orders of the other side fill as the model says.
+    fn match_print(&mut self, t: i64, buyer_taker: bool, price: i64, qty: i64) {
+        let model = self.cfg.fill_model;
+        let mut left = if self.working.iter().any(|o| o.taking) {
+            self.take_print(t, buyer_taker, price, qty)
+        } else {
+            qty
+        };
         // Resting orders on the maker side: buys when the taker sold, sells when it bought.
         let maker_side = if buyer_taker { Side::Sell } else { Side::Buy };
+        let queue = model == FillModel::Queue;
+        let reachable = self.working.iter().any(|o| {
+            o.side == maker_side
+                && !o.taking
+                && o.price.is_some_and(|l| match maker_side {
+                    Side::Buy => price < l || (queue && price == l),
+                    Side::Sell => price > l || (queue && price == l),
+                })
+        });
+        if !reachable {
+            return;
+        }
         let mut order: Vec<usize> = (0..self.working.len())
             .filter(|&i| {
                 let o = &self.working[i];
