@@ -90,7 +90,11 @@ def _complete(coro: Coroutine[Any, Any, None]) -> None:
         coro.send(None)
     except StopIteration:
         return
-    coro.close()
+    except RuntimeError as e:
+        if "no running event loop" not in str(e):
+            raise
+    else:
+        coro.close()
     raise BacktestError(
         "a strategy callback waited on something outside the simulation (asyncio.sleep, a "
         "lock, the network): backtests run each callback to its end in market time"
