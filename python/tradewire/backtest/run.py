@@ -124,6 +124,7 @@ class _Driver:
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
+        self.start_ms: int | None = None
         self.start_mark: Decimal | None = None
         self._last_sample = -(1 << 62)
         self._book_key: tuple[int | None, ...] = ()
@@ -209,7 +210,8 @@ class _Driver:
                 elif code == _BOOK:
                     book = self.book_now()
                     if not self.started:
-                        self.start()
+                        if self.start_ms is None or now >= self.start_ms:
+                            self.start()
                     elif self.wants_book:
                         _complete(strategy.on_book(ctx, book))
                         self.dispatch()
@@ -255,6 +257,7 @@ def run_tapes(
     book_every_ms: int = 100,
     timer_interval_s: float = 1.0,
     sample_interval_ms: int = 1000,
+    start_ms: int | None = None,
     end_ms: int | None = None,
     bot: str = "backtest",
     raise_errors: bool = True,
@@ -264,7 +267,9 @@ def run_tapes(
     ``bnb_discount`` takes 25% off both fee rates (Binance's discount for paying fees in BNB;
     the fee is still counted in the asset received). ``order_latency_ms`` is the time from
     placing an order to the exchange acting on it. ``book_every_ms``: at most one book callback
-    per this much market time (0: on every change of the best prices).
+    per this much market time (0: on every change of the best prices). ``start_ms`` /
+    ``end_ms``: the strategy starts at the first book at or after ``start_ms`` (the data before
+    builds the book), and the run ends at the first event at or after ``end_ms``.
 
     A callback that raises ends the run at once; the result (report included) then carries
     the error, and with ``raise_errors`` (the default) a :class:`BacktestError` is raised from
@@ -304,6 +309,7 @@ def run_tapes(
         sample_interval_ms=sample_interval_ms,
         bot=bot,
     )
+    driver.start_ms = start_ms
     start_balances_now = exchange.balances_now()
     t0 = time.perf_counter()
     error: BaseException | None = None
