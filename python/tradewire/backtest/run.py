@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from tradewire._core import SimEngine
 from tradewire.errors import BacktestError
@@ -22,7 +22,7 @@ from tradewire.model import BookUpdate, MarketTrade
 from tradewire.trading.report import figures
 from tradewire.trading.runner import RunResult
 from tradewire.trading.strategy import Strategy, StrategyContext
-from tradewire.venues.simulated import SimulatedExchange, from_units
+from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Iterable, Mapping
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_tapes"]
 
-FillModel = Literal["touch", "trade-through", "queue"]
-FILL_MODELS: tuple[FillModel, ...] = ("touch", "trade-through", "queue")
 
 _NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER = range(6)
 
@@ -106,7 +104,7 @@ class _Driver:
         self,
         strategy: Strategy,
         engine: SimEngine,
-        exchange: SimulatedExchange,
+        exchange: PaperBroker,
         rules: SymbolRules,
         clock: _EngineClock,
         *,
@@ -134,11 +132,16 @@ class _Driver:
         best = self.engine.best()
         if best != self._book_key or self.ctx.book is None:
             bid, bid_qty, ask, ask_qty = best
+            tick, step = self.rules.tick_size, self.rules.step_size
             self._book_key = best
             self.ctx.book = BookUpdate(
                 self.rules.symbol,
-                () if bid is None or bid_qty is None else ((from_units(bid), from_units(bid_qty)),),
-                () if ask is None or ask_qty is None else ((from_units(ask), from_units(ask_qty)),),
+                ()
+                if bid is None or bid_qty is None
+                else ((from_units(bid, tick), from_units(bid_qty, step)),),
+                ()
+                if ask is None or ask_qty is None
+                else ((from_units(ask, tick), from_units(ask_qty, step)),),
                 time_ms=self.clock.now,
             )
         return self.ctx.book
@@ -204,7 +207,7 @@ class _Driver:
                     return "the end time was reached"
                 clock.now = now
                 if code == _FILL:
-                    exchange.on_fill(order_id, now, price, qty, flag)
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
                     self.book_now()
                     self.dispatch()
                 elif code == _BOOK:
@@ -219,8 +222,8 @@ class _Driver:
                     trade = MarketTrade(
                         self.rules.symbol,
                         "",
-                        from_units(price),
-                        from_units(qty),
+                        from_units(price, self.rules.tick_size),
+                        from_units(qty, self.rules.step_size),
                         now,
                         buyer_is_maker=not flag,
                     )
@@ -235,7 +238,7 @@ class _Driver:
                         _complete(strategy.on_timer(ctx))
                         self.dispatch()
                 elif code == _EXPIRED:
-                    exchange.on_expired(order_id, now)
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
                     self.dispatch()
                 if stop.is_set():
                     return ctx.stop_reason or "the strategy stopped"
@@ -296,8 +299,14 @@ def run_tapes(
         timer_us=round(timer_interval_s * 1_000_000) if _overrides(strategy, "on_timer") else 0,
     )
     clock = _EngineClock()
-    exchange = SimulatedExchange(
-        engine, rules, balances, maker_fee=maker, taker_fee=taker, clock=clock
+    exchange = PaperBroker(
+        rules,
+        balances,
+        maker_fee=maker,
+        taker_fee=taker,
+        clock=clock,
+        fill_model=fill_model,
+        engine=engine,
     )
     driver = _Driver(
         strategy,

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.backtest import default_rules, run_tapes
-from tradewire.backtest.run import FILL_MODELS
 from tradewire.cli.session import add_bot_commands, decimal_argument, resolve_params, strategy_for
 from tradewire.config import default_home, ensure_home
 from tradewire.errors import BacktestError
 from tradewire.model import Balance
 from tradewire.trading.report import write_report
-from tradewire.venues.simulated import from_units
+from tradewire.venues.paper import FILL_MODELS, from_units
 
 if TYPE_CHECKING:
     import argparse
@@ -85,7 +84,7 @@ def _first_price(tapes: Iterator[Tape]) -> tuple[Decimal, list[Tape]]:
         seen.append(tape)
         prices = tape.price[tape.price > 0]
         if len(prices):
-            return from_units(int(prices[0])), seen
+            return from_units(int(prices[0]), rules.tick_size), seen
     raise BacktestError("the data holds no price in the time range asked for")
 
 

@@ -157,29 +157,23 @@ impl PySimEngine {
         Ok(())
     }
 
+    /// Orders whose latency has passed reach the book now; returns the fills and expiries
+    /// that made (as `advance` returns them), leaving steps queued before in place.
+    fn settle(&mut self) -> Vec<StepTuple> {
+        let now = self.engine.now_us();
+        self.engine
+            .settle()
+            .into_iter()
+            .map(|s| step_tuple(s, now))
+            .collect()
+    }
+
     /// Run until something is due: `(code, time_us, order_id, price, qty, flag)`. Codes: 0 the
     /// tape is used up, 1 a fill (flag: maker), 2 a MARKET order expired, 3 a public trade
     /// (flag: the buyer took), 4 the best prices changed, 5 the timer.
     fn advance(&mut self) -> StepTuple {
-        match self.engine.advance() {
-            Step::NeedData => (0, self.engine.now_us(), 0, 0, 0, false),
-            Step::Fill {
-                id,
-                time_us,
-                price,
-                qty,
-                maker,
-            } => (1, time_us, id, price, qty, maker),
-            Step::Expired { id, time_us } => (2, time_us, id, 0, 0, false),
-            Step::Trade {
-                time_us,
-                price,
-                qty,
-                buyer_taker,
-            } => (3, time_us, 0, price, qty, buyer_taker),
-            Step::Book { time_us } => (4, time_us, 0, 0, 0, false),
-            Step::Timer { time_us } => (5, time_us, 0, 0, 0, false),
-        }
+        let step = self.engine.advance();
+        step_tuple(step, self.engine.now_us())
     }
 
     /// Submit an order now (market time); it reaches the book after the order latency.
@@ -236,5 +230,27 @@ impl PySimEngine {
     #[pyo3(signature = (n=20))]
     fn levels(&self, n: usize) -> (Vec<Level>, Vec<Level>) {
         self.engine.levels(n)
+    }
+}
+
+fn step_tuple(step: Step, now_us: i64) -> StepTuple {
+    match step {
+        Step::NeedData => (0, now_us, 0, 0, 0, false),
+        Step::Fill {
+            id,
+            time_us,
+            price,
+            qty,
+            maker,
+        } => (1, time_us, id, price, qty, maker),
+        Step::Expired { id, time_us } => (2, time_us, id, 0, 0, false),
+        Step::Trade {
+            time_us,
+            price,
+            qty,
+            buyer_taker,
+        } => (3, time_us, 0, price, qty, buyer_taker),
+        Step::Book { time_us } => (4, time_us, 0, 0, 0, false),
+        Step::Timer { time_us } => (5, time_us, 0, 0, 0, false),
     }
 }

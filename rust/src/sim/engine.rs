@@ -130,6 +130,10 @@ pub struct Engine {
     now_us: i64,
     bids: BTreeMap<i64, i64>,
     asks: BTreeMap<i64, i64>,
+    /// What the strategy's orders took from each level, kept off the level until the market
+    /// shows the level shrink or go, so one displayed quantity fills only once.
+    taken_bids: Taken,
+    taken_asks: Taken,
     /// The last buy and sell prints: the strategy's view of the market on a tape without a book.
     last_buy_print: Option<Level>,
     last_sell_print: Option<Level>,
@@ -156,6 +160,8 @@ impl Engine {
             now_us: 0,
             bids: BTreeMap::new(),
             asks: BTreeMap::new(),
+            taken_bids: Taken::default(),
+            taken_asks: Taken::default(),
             last_buy_print: None,
             last_sell_print: None,
             arriving: VecDeque::new(),
@@ -277,6 +283,14 @@ impl Engine {
         None
     }
 
+    /// Let orders whose latency has passed by now reach the book at once (with no latency, the
+    /// order just submitted), and hand back what that did; steps queued before are kept.
+    pub fn settle(&mut self) -> Vec<Step> {
+        let before = self.out.len();
+        self.arrive(self.now_us);
+        self.out.drain(before..).collect()
+    }
+
     /// Run until there is something to hand back.
     pub fn advance(&mut self) -> Step {
         loop {
@@ -301,12 +315,18 @@ impl Engine {
             let (kind, price, qty) = (self.tape.kind[i], self.tape.price[i], self.tape.qty[i]);
             match kind {
                 TRADE_BUY | TRADE_SELL => self.on_trade(t, kind == TRADE_BUY, price, qty),
-                BID => set_level(&mut self.bids, price, qty),
-                ASK => set_level(&mut self.asks, price, qty),
-                BOOK_END => self.on_book_end(t),
+                BID => set_level(&mut self.bids, &mut self.taken_bids, price, qty),
+                ASK => set_level(&mut self.asks, &mut self.taken_asks, price, qty),
+                BOOK_END => {
+                    self.taken_bids.stale.clear();
+                    self.taken_asks.stale.clear();
+                    self.on_book_end(t);
+                }
                 CLEAR => {
                     self.bids.clear();
                     self.asks.clear();
+                    self.taken_bids.stale = std::mem::take(&mut self.taken_bids.now);
+                    self.taken_asks.stale = std::mem::take(&mut self.taken_asks.now);
                 }
                 _ => {}
             }
@@ -362,9 +382,9 @@ impl Engine {
             return;
         }
         // Walk the book as taker, consuming the levels it takes.
-        let levels = match order.side {
-            Side::Buy => &mut self.asks,
-            Side::Sell => &mut self.bids,
+        let (levels, taken) = match order.side {
+            Side::Buy => (&mut self.asks, &mut self.taken_asks),
+            Side::Sell => (&mut self.bids, &mut self.taken_bids),
         };
         while order.remaining > 0 {
             let best = match order.side {
@@ -382,11 +402,7 @@ impl Engine {
             }
             let take = avail.min(order.remaining);
             order.remaining -= take;
-            if take == avail {
-                levels.remove(&price);
-            } else if let Some(q) = levels.get_mut(&price) {
-                *q -= take;
-            }
+            consume(levels, taken, price, take, avail);
             self.out.push_back(Step::Fill {
                 id: order.id,
                 time_us: t,
@@ -608,9 +624,9 @@ impl Engine {
             if o.taking {
                 continue;
             }
-            let levels = match o.side {
-                Side::Buy => &mut self.asks,
-                Side::Sell => &mut self.bids,
+            let (levels, taken) = match o.side {
+                Side::Buy => (&mut self.asks, &mut self.taken_asks),
+                Side::Sell => (&mut self.bids, &mut self.taken_bids),
             };
             loop {
                 if o.remaining == 0 {
@@ -633,11 +649,7 @@ impl Engine {
                     FillModel::TradeThrough | FillModel::Queue => o.remaining.min(avail),
                 };
                 o.remaining -= take;
-                if take >= avail {
-                    levels.remove(&price);
-                } else if let Some(q) = levels.get_mut(&price) {
-                    *q -= take;
-                }
+                consume(levels, taken, price, take, avail);
                 self.out.push_back(Step::Fill {
                     id: o.id,
                     time_us: t,
@@ -669,12 +681,45 @@ impl Engine {
     }
 }
 
-fn set_level(levels: &mut BTreeMap<i64, i64>, price: i64, qty: i64) {
+/// What the strategy took from one side's levels: `now` for the book as it stands, `stale`
+/// for the book before a snapshot, until the snapshot has set its levels again.
+#[derive(Debug, Default)]
+struct Taken {
+    now: BTreeMap<i64, i64>,
+    stale: BTreeMap<i64, i64>,
+}
+
+/// The market sets a level to `qty`: what the strategy took from it stays taken, up to `qty`
+/// (the level shrank: others took or cancelled the rest), and is gone with the level.
+fn set_level(levels: &mut BTreeMap<i64, i64>, taken: &mut Taken, price: i64, qty: i64) {
+    let was_taken = taken
+        .now
+        .remove(&price)
+        .or_else(|| taken.stale.remove(&price))
+        .unwrap_or(0);
     if qty <= 0 {
         levels.remove(&price);
-    } else {
-        levels.insert(price, qty);
+        return;
     }
+    let still = was_taken.min(qty);
+    if still > 0 {
+        taken.now.insert(price, still);
+    }
+    if qty > still {
+        levels.insert(price, qty - still);
+    } else {
+        levels.remove(&price);
+    }
+}
+
+/// The strategy takes `take` of the `avail` shown at `price`.
+fn consume(levels: &mut BTreeMap<i64, i64>, taken: &mut Taken, price: i64, take: i64, avail: i64) {
+    if take >= avail {
+        levels.remove(&price);
+    } else if let Some(q) = levels.get_mut(&price) {
+        *q -= take;
+    }
+    *taken.now.entry(price).or_insert(0) += take.min(avail);
 }
 
 /// Remove the elements at `indices` (sorted ascending), keeping the others' order.
@@ -858,6 +903,45 @@ mod tests {
             fills(&run(&mut e)),
             vec![(1, 102 * U, U / 4, false), (1, 103 * U, 3 * U / 4, false)]
         );
+    }
+
+    /// A crossing level shown again by the next snapshot does not fill twice; when it grows,
+    /// only the new quantity is offered.
+    #[test]
+    fn a_level_fills_once_across_snapshots() {
+        let snapshot = |t: i64, ask_qty: i64| {
+            trades(&[
+                (CLEAR, t, 0, 0),
+                (BID, t, 99 * U, U),
+                (ASK, t, 100 * U, ask_qty),
+                (BOOK_END, t, 0, 0),
+            ])
+        };
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(snapshot(1, 5 * U));
+        run(&mut e);
+        e.submit(1, Side::Sell, Some(101 * U), 5 * U).unwrap();
+        e.feed(trades(&[(TRADE_BUY, 2, 101 * U, U)])); // at the price: nothing
+        run(&mut e);
+        e.feed(trades(&[
+            (CLEAR, 3, 0, 0),
+            (BID, 3, 102 * U, U), // the bid jumps over the sell: 1 offered
+            (ASK, 3, 103 * U, U),
+            (BOOK_END, 3, 0, 0),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 101 * U, U, true)]);
+        e.feed(trades(&[
+            (CLEAR, 4, 0, 0),
+            (BID, 4, 102 * U, U), // the same 1 again: already taken
+            (ASK, 4, 103 * U, U),
+            (BOOK_END, 4, 0, 0),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![]);
+        e.feed(trades(&[
+            (BID, 5, 102 * U, 3 * U), // 2 more arrive
+            (BOOK_END, 5, 0, 0),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 101 * U, 2 * U, true)]);
     }
 
     /// Timers fire in market time, skipping ticks inside a gap.
