@@ -60,9 +60,13 @@ METHODS: dict[str, Endpoint] = {
     "exchangeInfo": ROUTES[("GET", "/api/v3/exchangeInfo")],
     "depth": ROUTES[("GET", "/api/v3/depth")],
     "trades.recent": ROUTES[("GET", "/api/v3/trades")],
+    "trades.historical": ROUTES[("GET", "/api/v3/historicalTrades")],
     "trades.aggregate": ROUTES[("GET", "/api/v3/aggTrades")],
     "klines": ROUTES[("GET", "/api/v3/klines")],
+    "uiKlines": ROUTES[("GET", "/api/v3/uiKlines")],
     "avgPrice": ROUTES[("GET", "/api/v3/avgPrice")],
+    "ticker": ROUTES[("GET", "/api/v3/ticker")],
+    "ticker.tradingDay": ROUTES[("GET", "/api/v3/ticker/tradingDay")],
     "ticker.book": ROUTES[("GET", "/api/v3/ticker/bookTicker")],
     "ticker.price": ROUTES[("GET", "/api/v3/ticker/price")],
     "ticker.24hr": ROUTES[("GET", "/api/v3/ticker/24hr")],
@@ -74,12 +78,18 @@ METHODS: dict[str, Endpoint] = {
     "openOrders.cancelAll": ROUTES[("DELETE", "/api/v3/openOrders")],
     "allOrders": ROUTES[("GET", "/api/v3/allOrders")],
     "account.status": ROUTES[("GET", "/api/v3/account")],
+    "account.commission": ROUTES[("GET", "/api/v3/account/commission")],
+    "account.rateLimits.orders": ROUTES[("GET", "/api/v3/rateLimit/order")],
     "myTrades": ROUTES[("GET", "/api/v3/myTrades")],
+    "myPreventedMatches": ROUTES[("GET", "/api/v3/myPreventedMatches")],
 }
+VERSION_PREFIX = "v3/"
+"""Method names may carry an explicit version (web-socket-api.md: ``v3/order.place``)."""
 _SESSION_METHODS = (
     "session.logon",
     "session.status",
     "session.logout",
+    "session.subscriptions",
     "userDataStream.subscribe",
     "userDataStream.subscribe.signature",
     "userDataStream.unsubscribe",
@@ -429,6 +439,8 @@ class WsApi:
                 raise _invalid_json()
             req_id = _request_id(request.get("id"))
             method = request.get("method")
+            if isinstance(method, str) and method.startswith(VERSION_PREFIX):
+                method = method[len(VERSION_PREFIX) :]
             raw_params = request.get("params", {})
             if not isinstance(raw_params, dict):
                 raise _invalid_json("params")
@@ -507,6 +519,9 @@ class WsApi:
         if method == "session.logout":
             session.logged_on = None
             return self._session_status(session, now)
+        if method == "session.subscriptions":
+            params.finish()
+            return [{"subscriptionId": sub_id} for sub_id in sorted(session.subscriptions)]
         if method == "userDataStream.subscribe.signature":
             key = self._authenticate(session, params, "reading", now)
             params.finish()
