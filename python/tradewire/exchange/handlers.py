@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tradewire.exchange.params import Params
 
 __all__ = [
+    "KEY_ONLY",
     "PERMISSION",
     "ROUTES",
     "STATUS_UNKNOWN",
@@ -34,6 +35,8 @@ __all__ = [
 
 ZERO_TEXT = "0.00000000"
 PERMISSION = {"USER_DATA": "reading", "TRADE": "spot"}
+KEY_ONLY = "USER_STREAM"
+"""The security type checked by the API key alone: no signature, no timestamp, any permission."""
 STATUS_UNKNOWN = ExchangeRejection(
     -1007,
     "Timeout waiting for response from backend server. Send status unknown; "
@@ -60,7 +63,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A route: its handler, weight rule and security type (NONE, USER_DATA or TRADE)."""
+    """A route: its handler, weight rule and security type (NONE, USER_STREAM, USER_DATA, TRADE)."""
 
     handler: Callable[[Call], object]
     weight: Callable[[Params], int]

@@ -14,11 +14,11 @@ from aiohttp import WSMsgType, web
 
 from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
-from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
+from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.keys import ApiKey
@@ -278,7 +278,8 @@ class _Session:
 class WsApi:
     """Serves /ws-api/v3 for ``core``, with user data from ``userdata``.
 
-    ``on_change`` (if given) is called when a session opens or closes.
+    ``on_change`` (if given) is called when a session opens or closes; ``extra`` adds methods
+    (the legacy listenKey ones, when they are served).
     """
 
     def __init__(
@@ -287,8 +288,10 @@ class WsApi:
         userdata: UserDataHub,
         on_change: Callable[[], None] | None = None,
         config: WsApiConfig | None = None,
+        extra: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self.core = core
+        self._methods = {**METHODS, **(extra or {})}
         self.userdata = userdata
         self.config = config or WsApiConfig()
         self._sessions: set[_Session] = set()
@@ -452,7 +455,7 @@ class WsApi:
                 self.core.limiter.weigh(session.ip, _SESSION_WEIGHT, now)
                 result = self._session_method(session, str(method), params, now)
             else:
-                endpoint = METHODS.get(method) if isinstance(method, str) else None
+                endpoint = self._methods.get(method) if isinstance(method, str) else None
                 if endpoint is None:
                     raise ExchangeRejection(
                         -1102,
@@ -460,7 +463,9 @@ class WsApi:
                     )
                 self.core.limiter.weigh(session.ip, endpoint.weight(params), now)
                 key = None
-                if endpoint.security != "NONE":
+                if endpoint.security == KEY_ONLY:
+                    key = check_key(self.core.keys, params.get("apiKey"), session.ip, None)
+                elif endpoint.security != "NONE":
                     key = self._authenticate(session, params, PERMISSION[endpoint.security], now)
                 if endpoint.counts_order and key is not None:
                     order_account = key.account
