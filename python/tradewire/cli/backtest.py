@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tradewire._core import Tape
+    from tradewire.rules import SymbolRules
 
 __all__ = ["register"]
 
@@ -77,7 +78,7 @@ def _tapes(args: argparse.Namespace) -> Iterator[Tape]:
             yield tape
 
 
-def _first_price(tapes: Iterator[Tape]) -> tuple[Decimal, list[Tape]]:
+def _first_price(tapes: Iterator[Tape], rules: SymbolRules) -> tuple[Decimal, list[Tape]]:
     """The first price in the data (to size the bot), and the tapes read to find it."""
     seen: list[Tape] = []
     for tape in tapes:
@@ -93,7 +94,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     try:
         rules = default_rules(args.symbol)
         tapes = _tapes(args)
-        price, head = _first_price(tapes)
+        price, head = _first_price(tapes, rules)
         held = {
             rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
             rules.base_asset: Balance(rules.base_asset, args.base_balance),
