@@ -49,6 +49,7 @@ __all__ = [
     "journaled_params",
     "mid_price",
     "resolve_params",
+    "run_failed",
     "run_with_view",
     "stop_on_signals",
     "strategy_for",
@@ -311,5 +312,15 @@ async def run_with_view(
 async def write_run_report(
     result: RunResult, out_dir: Path, extra: dict[str, Any]
 ) -> tuple[Path, Path]:
-    """``report.json`` and ``report.png`` of a run, written off the event loop."""
+    """``report.json`` and ``report.png`` of a run, written off the event loop (a run that
+    ended in an error has its report too, the error in it)."""
     return await asyncio.to_thread(write_report, result, out_dir, extra)
+
+
+def run_failed(result: RunResult, report: Path | None = None) -> str | None:
+    """The one-line message for a run that ended in an error (None if it did not)."""
+    if result.error is None:
+        return None
+    where = f" (report: {report})" if report is not None else ""
+    line = " ".join(str(result.error).split())  # one line, whatever the exception's message
+    return f"error: the run stopped: {line}{where}"
