@@ -493,6 +493,8 @@ class SimEngine:
     ) -> SimEngine: ...
     def feed(self, tape: Tape) -> None:
         """The next chunk of the tape (call when ``advance`` returned code 0)."""
+    def settle(self) -> list[tuple[int, int, int, int, int, bool]]:
+        """Orders whose latency has passed reach the book now; what that did."""
     def advance(self) -> tuple[int, int, int, int, int, bool]:
         """Run until something is due: ``(code, time_us, order_id, price, qty, flag)``."""
     def submit(self, order_id: int, buy: bool, price: int | None, qty: int) -> None:

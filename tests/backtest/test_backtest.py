@@ -157,11 +157,15 @@ def test_a_raising_callback_stops_the_run_and_keeps_the_report() -> None:
     with pytest.raises(BacktestError, match="bad strategy") as info:
         backtest(Boom(), [MARKET])
     result = info.value.result  # type: ignore[attr-defined]
-    assert result.report["error"] == "RuntimeError: bad strategy"
-    assert result.report["stop_reason"].startswith("error:")
+    assert result.report["error"] == {
+        "type": "RuntimeError",
+        "message": "bad strategy",
+        "callback": "on_order_update",
+    }
+    assert result.report["stop_reason"] == "error"
     assert result.run.ended_ms == 4000  # stopped at the first fill, not at the end of the data
     quiet = backtest(Boom(), [MARKET], raise_errors=False)
-    assert quiet.error == "RuntimeError: bad strategy"
+    assert quiet.error == "on_order_update raised RuntimeError: bad strategy"
 
 
 def test_a_callback_that_waits_is_an_error() -> None:

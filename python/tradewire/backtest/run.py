@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from tradewire._core import SimEngine
 from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.pnl import account_equity
 from tradewire.trading.report import figures
-from tradewire.trading.runner import RunResult
+from tradewire.trading.runner import RunFailure, RunResult
 from tradewire.trading.strategy import Strategy, StrategyContext
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from tradewire._core import Tape
     from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
+    from tradewire.trading.runner import StopReason
 
 __all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_tapes"]
 
@@ -122,6 +124,7 @@ class _Driver:
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
+        self.where: str | None = None
         self.start_ms: int | None = None
         self.start_mark: Decimal | None = None
         self._last_sample = -(1 << 62)
@@ -146,13 +149,19 @@ class _Driver:
             )
         return self.ctx.book
 
+    def _call(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run one strategy callback to its end, remembering which one runs (for errors)."""
+        self.where = name
+        _complete(coro)
+        self.where = None
+
     def dispatch(self) -> None:
         for update in self.exchange.take_updates():
             self._update(update)
 
     def _update(self, update: OrderUpdate) -> None:
         if self._apply(update) and self.started:
-            _complete(self.strategy.on_order_update(self.ctx, update))
+            self._call("on_order_update", self.strategy.on_order_update(self.ctx, update))
             self.dispatch()
 
     def _apply(self, update: OrderUpdate) -> bool:
@@ -172,7 +181,7 @@ class _Driver:
         self.started = True
         self.start_mark = ctx.mark_price
         ctx.run_log.started_ms = self.clock.now
-        _complete(self.strategy.on_start(ctx))
+        self._call("on_start", self.strategy.on_start(ctx))
         self.dispatch()
         self.wants_book = self.wants_book and self.strategy.needs_book()
         if not self.wants_book:
@@ -180,18 +189,23 @@ class _Driver:
         return True
 
     def sample(self, force: bool = False) -> None:
+        """Record price, equity and position at most every ``sample_interval_ms`` of market
+        time (the runner's definition: start balances at the mark plus the P&L)."""
         now = self.clock.now
         if not force and now - self._last_sample < self.sample_interval_ms:
             return
-        mark = self.ctx.mark_price
-        if mark is None:
+        ctx = self.ctx
+        mark = ctx.mark_price
+        start = ctx.start_balances
+        if mark is None or start is None:
             return
         self._last_sample = now
-        log = self.ctx.run_log
-        log.prices.append((now, mark))
-        log.equity.append((now, self.ctx.pnl().total))
+        pnl = ctx.pnl_tracker.snapshot(mark)
+        rules = self.rules
+        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
+        ctx.run_log.curve.add(now, mark, equity, pnl.position)
 
-    def run(self, tapes: Iterable[Tape], end_ms: int | None) -> str:
+    def run(self, tapes: Iterable[Tape], end_ms: int | None) -> tuple[StopReason, str | None]:
         """Feed every tape; returns why the run ended."""
         engine, exchange, ctx, strategy = self.engine, self.exchange, self.ctx, self.strategy
         clock = self.clock
@@ -204,7 +218,7 @@ class _Driver:
                     break
                 now = time_us // 1000
                 if end_ms is not None and now >= end_ms:
-                    return "the end time was reached"
+                    return "duration", "the end time of the backtest was reached"
                 clock.now = now
                 if code == _FILL:
                     exchange.apply_step(code, time_us, order_id, price, qty, flag)
@@ -216,7 +230,7 @@ class _Driver:
                         if self.start_ms is None or now >= self.start_ms:
                             self.start()
                     elif self.wants_book:
-                        _complete(strategy.on_book(ctx, book))
+                        self._call("on_book", strategy.on_book(ctx, book))
                         self.dispatch()
                 elif code == _TRADE:
                     trade = MarketTrade(
@@ -230,20 +244,20 @@ class _Driver:
                     ctx.last_trade = trade
                     if self.started:
                         self.book_now()
-                        _complete(strategy.on_trade(ctx, trade))
+                        self._call("on_trade", strategy.on_trade(ctx, trade))
                         self.dispatch()
                 elif code == _TIMER:
                     if self.started:
                         self.book_now()
-                        _complete(strategy.on_timer(ctx))
+                        self._call("on_timer", strategy.on_timer(ctx))
                         self.dispatch()
                 elif code == _EXPIRED:
                     exchange.apply_step(code, time_us, order_id, price, qty, flag)
                     self.dispatch()
                 if stop.is_set():
-                    return ctx.stop_reason or "the strategy stopped"
+                    return "strategy", ctx.stop_reason
                 self.sample()
-        return "the data ended"
+        return "market_ended", "the data ended"
 
 
 def run_tapes(
@@ -320,23 +334,25 @@ def run_tapes(
     )
     driver.start_ms = start_ms
     start_balances_now = exchange.balances_now()
+    driver.ctx.start_balances = start_balances_now
     t0 = time.perf_counter()
     error: BaseException | None = None
+    reason: StopReason
+    detail: str | None
     try:
-        reason = driver.run(tapes, end_ms)
+        reason, detail = driver.run(tapes, end_ms)
     except Exception as e:  # a strategy's error ends the run; the report still tells what happened
         error = e
-        reason = f"error: {type(e).__name__}: {e}"
+        reason, detail = "error", f"{type(e).__name__}: {e}"
     ctx = driver.ctx
     driver.book_now()  # the end mark is the book at the end of the data
     if driver.started and error is None:
-        _complete(strategy.on_stop(ctx))
+        driver._call("on_stop", strategy.on_stop(ctx))
         driver.dispatch()
     driver.sample(force=True)
     wall_s = time.perf_counter() - t0
     ctx.run_log.market_events = engine.events
-    if ctx.stop_reason is None:
-        ctx.stop_reason = reason
+    failure = None if error is None else RunFailure(type(error).__name__, str(error), driver.where)
     result = RunResult(
         mode="backtest",
         symbol=rules.symbol,
@@ -351,7 +367,9 @@ def run_tapes(
         pnl=ctx.pnl(),
         open_orders=ctx.open_orders(),
         log=ctx.run_log,
-        stop_reason=ctx.stop_reason,
+        stop_reason=reason,
+        stop_detail=detail,
+        error=failure,
     )
     extra: dict[str, Any] = {
         "fill_model": fill_model,
@@ -359,9 +377,7 @@ def run_tapes(
         "maker_fee": str(maker),
         "taker_fee": str(taker),
     }
-    error_text = None if error is None else f"{type(error).__name__}: {error}"
-    if error_text is not None:
-        extra["error"] = error_text
+    error_text = None if failure is None else str(failure)
     report = figures(result, extra)
     out = BacktestResult(
         report=report,
@@ -373,7 +389,7 @@ def run_tapes(
         error=error_text,
     )
     if error is not None and raise_errors:
-        failure = BacktestError(f"the run stopped at market time {clock.now} ms: {reason}")
-        failure.result = out  # type: ignore[attr-defined]
-        raise failure from error
+        raised = BacktestError(f"the run stopped at market time {clock.now} ms: {detail}")
+        raised.result = out  # type: ignore[attr-defined]
+        raise raised from error
     return out
