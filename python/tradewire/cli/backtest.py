@@ -1,4 +1,7 @@
-"""``tradewire backtest grid|dca --data FILE...``: what a bot would have done on past data.
+"""``tradewire backtest grid|dca|run --data FILE...``: what a bot would have done on past data.
+
+``run FILE.py:Class`` runs your own :class:`~tradewire.trading.strategy.Strategy` subclass
+(built with the ``--arg name=value`` given, as strings).
 
 The data files are read in the order given: Binance's public historical data (trades,
 aggTrades or klines CSV, zipped or not) or recorded streams (``tradewire record``). The bot runs
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.backtest import default_rules, run_tapes
+from tradewire.backtest.loading import load_strategy
 from tradewire.cli.session import add_bot_commands, decimal_argument, resolve_params, strategy_for
 from tradewire.config import default_home, ensure_home
 from tradewire.errors import BacktestError
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
 
     from tradewire._core import Tape
     from tradewire.rules import SymbolRules
+    from tradewire.trading.strategy import Strategy
 
 __all__ = ["register"]
 
@@ -38,7 +43,32 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     group = subparsers.add_parser(
         "backtest", help="run a bot over past market data files", description=__doc__
     )
-    add_bot_commands(group, _common, _run_cli)
+    bots = add_bot_commands(group, _common, _run_cli)
+    own = bots.add_parser("run", help="your own Strategy subclass, from FILE.py:Class")
+    own.add_argument("strategy", help="FILE.py:ClassName or module:ClassName")
+    own.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument for the class (a string; repeat for more)",
+    )
+    _common(own)
+    own.set_defaults(func=_run_cli)
+
+
+def _own_strategy(args: argparse.Namespace) -> Strategy:
+    kwargs: dict[str, str] = {}
+    for item in args.arg:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise BacktestError(f"--arg takes NAME=VALUE, not {item!r}")
+        kwargs[name] = value
+    cls = load_strategy(args.strategy)
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise BacktestError(f"{args.strategy}: {e}") from e
 
 
 def _time(text: str) -> int:
@@ -95,14 +125,17 @@ def _run_cli(args: argparse.Namespace) -> int:
         rules = default_rules(args.symbol)
         tapes = _tapes(args)
         price, head = _first_price(tapes, rules)
-        held = {
-            rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
-            rules.base_asset: Balance(rules.base_asset, args.base_balance),
-        }
-        if args.bot == "grid" and args.investment is None and args.quantity is None:
-            args.investment = min(args.quote_balance / 5, Decimal(1000))
-        params = resolve_params(args, rules, price, local_market=False)
-        strategy = strategy_for(params, rules, price, held)
+        if args.bot == "run":
+            strategy = _own_strategy(args)
+        else:
+            held = {
+                rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
+                rules.base_asset: Balance(rules.base_asset, args.base_balance),
+            }
+            if args.bot == "grid" and args.investment is None and args.quantity is None:
+                args.investment = min(args.quote_balance / 5, Decimal(1000))
+            params = resolve_params(args, rules, price, local_market=False)
+            strategy = strategy_for(params, rules, price, held)
 
         def all_tapes() -> Iterator[Tape]:
             yield from head
@@ -134,7 +167,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     out_dir: Path = args.out or home / "reports" / f"backtest-{args.bot}-{stamp}"
     extra = {
         **result.report,
-        "bot": args.bot,
+        "bot": args.strategy if args.bot == "run" else args.bot,
         "data": [str(p) for p in args.data],
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),

@@ -266,14 +266,18 @@ def add_bot_commands(
     group: argparse.ArgumentParser,
     mode_arguments: Callable[[argparse.ArgumentParser], None],
     run: Callable[[argparse.Namespace], int],
-) -> None:
-    """One subcommand per built-in bot under ``group``: the mode's options, then the bot's."""
+) -> argparse._SubParsersAction[Any]:
+    """One subcommand per built-in bot under ``group``: the mode's options, then the bot's.
+
+    Returns the subcommands, for a mode that offers more than the built-in bots.
+    """
     bots = group.add_subparsers(dest="bot", required=True)
     for name, help_text in BOTS:
         bot = bots.add_parser(name, help=help_text)
         mode_arguments(bot)
         add_bot_arguments(bot, name)
         bot.set_defaults(func=run)
+    return bots
 
 
 def stop_on_signals() -> asyncio.Event:
