@@ -124,6 +124,7 @@ class _Driver:
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
+        self._dispatching = False
         self.where: str | None = None
         self.start_ms: int | None = None
         self.start_mark: Decimal | None = None
@@ -156,13 +157,20 @@ class _Driver:
         self.where = None
 
     def dispatch(self) -> None:
-        for update in self.exchange.take_updates():
-            self._update(update)
-
-    def _update(self, update: OrderUpdate) -> None:
-        if self._apply(update) and self.started:
-            self._call("on_order_update", self.strategy.on_order_update(self.ctx, update))
-            self.dispatch()
+        """Hand the broker's updates to the strategy, in order; what its callbacks cause is
+        handed on after the batch (a loop, not a recursion: a strategy may chain fills)."""
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            while updates := self.exchange.take_updates():
+                for update in updates:
+                    if self._apply(update) and self.started:
+                        self._call(
+                            "on_order_update", self.strategy.on_order_update(self.ctx, update)
+                        )
+        finally:
+            self._dispatching = False
 
     def _apply(self, update: OrderUpdate) -> bool:
         result: list[bool] = []
