@@ -279,8 +279,9 @@ def _new_order(c: Call) -> object:
     req = read_order(c.params)
     resp_type = read_resp_type(c.params, req.type)
     c.params.finish(ORDER_PARAMS)
+    c.core.limiter.check_order(c.account, c.now)
+    placed = c.core.engine.place(c.account, req)  # a refused order is not counted
     c.core.limiter.count_order(c.account, c.now)
-    placed = c.core.engine.place(c.account, req)
     c.core.metrics.orders_placed += 1
     if c.core.faults.answer_503():
         raise STATUS_UNKNOWN
