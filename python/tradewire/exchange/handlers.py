@@ -302,6 +302,8 @@ def order_response(placed: Placed, resp_type: str) -> dict[str, object]:
     body = order.result_body(order.time)
     if resp_type == "FULL":
         body["fills"] = [f.order_fill_body() for f in placed.fills]
+        if placed.prevented:  # stp_faq.md's examples: beside fills, only when there were any
+            body["preventedMatches"] = [m.order_body() for m in placed.prevented]
     return body
 
 
@@ -367,7 +369,7 @@ def cancel_body(order: OrderRecord, cancel_id: str, now: int) -> dict[str, objec
         "timeInForce": order.time_in_force,
         "type": order.type,
         "side": order.side,
-        "selfTradePreventionMode": "NONE",
+        "selfTradePreventionMode": order.stp_mode,
     }
 
 
