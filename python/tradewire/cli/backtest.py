@@ -91,6 +91,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=_time, help="start (UTC ISO time or ms)")
     p.add_argument("--to", dest="end", type=_time, help="end (UTC ISO time or ms)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="order entry latency")
+    p.add_argument(
+        "--market-data-latency-ms",
+        type=float,
+        default=0.0,
+        help="how late the bot sees the market (adds to the latency of its reactions)",
+    )
     p.add_argument("--maker-fee", type=decimal_argument, default=Decimal("0.001"))
     p.add_argument("--taker-fee", type=decimal_argument, default=Decimal("0.001"))
     p.add_argument("--bnb-discount", action="store_true", help="25%% off fees (paid in BNB)")
@@ -173,6 +179,7 @@ def _run_cli(args: argparse.Namespace) -> int:
                 taker_fee=args.taker_fee,
                 bnb_discount=args.bnb_discount,
                 order_latency_ms=args.latency_ms,
+                market_data_latency_ms=args.market_data_latency_ms,
                 start_ms=args.start,
                 end_ms=args.end,
                 bot=args.bot,
