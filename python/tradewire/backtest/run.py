@@ -292,12 +292,13 @@ def run_tapes(
 
     ``bnb_discount`` takes 25% off both fee rates (Binance's discount for paying fees in BNB;
     the fee is still counted in the asset received). ``order_latency_ms`` is the time from
-    placing an order to the exchange acting on it; ``market_data_latency_ms`` the time market data
-    takes to reach the strategy: an order it places in reaction to an event reaches the book
-    ``market_data_latency_ms + order_latency_ms`` after that event. ``book_every_ms``: at most one book callback
-    per this much market time (0: on every change of the best prices). ``start_ms`` /
-    ``end_ms``: the strategy starts at the first book at or after ``start_ms`` (the data before
-    builds the book), and the run ends at the first event at or after ``end_ms``.
+    placing an order to the exchange acting on it; ``market_data_latency_ms`` the time market
+    data takes to reach the strategy: an order it places in reaction to an event reaches the
+    book ``market_data_latency_ms + order_latency_ms`` after that event. ``book_every_ms``: at
+    most one book callback per this much market time (0: on every change of the best prices).
+    ``start_ms`` / ``end_ms``: the strategy starts at the first book at or after ``start_ms``
+    (the data before builds the book), and the run ends at the first event at or after
+    ``end_ms``.
 
     A callback that raises ends the run at once; the result (report included) then carries
     the error, and with ``raise_errors`` (the default) a :class:`BacktestError` is raised from
