@@ -18,6 +18,7 @@ __all__ = [
     "BookNotSynced",
     "BotConfigError",
     "ConfigError",
+    "DataError",
     "DecimalError",
     "ExchangeRejection",
     "ExchangeThrottled",
@@ -74,6 +75,25 @@ class InvalidKey(TradewireError, ValueError):
 
 class DecimalError(TradewireError, ValueError):
     """A decimal is out of range, or an exact operation would lose digits."""
+
+
+class DataError(TradewireError, ValueError):
+    """A market-data file (a Binance CSV file, a recording) could not be read.
+
+    ``path``, ``line`` (from 1, in the decompressed file) and ``column`` say where, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
 
 
 class BookError(TradewireError):

@@ -10,6 +10,7 @@ use crate::binance::json::ParseError;
 use crate::book::BookError;
 use crate::decimal::DecError;
 use crate::sign::KeyError;
+use crate::sim::data_error::DataError;
 
 /// Declares the `tradewire.errors` classes the core raises: each is imported on first use and
 /// named by one [`PyClass`] variant, so the name and the imported class cannot drift apart.
@@ -55,6 +56,7 @@ python_classes!(
     BookNotSynced,
     BookError,
     SymbolMismatch,
+    DataError,
 );
 
 /// Errors of the core, each mapped to one `tradewire.errors` class.
@@ -64,6 +66,7 @@ pub enum CoreError {
     Key(KeyError),
     Decimal(DecError),
     Book(BookError),
+    Data(DataError),
 }
 
 impl CoreError {
@@ -80,6 +83,7 @@ impl CoreError {
                 BookError::Crossed => PyClass::BookError,
                 BookError::SymbolMismatch { .. } => PyClass::SymbolMismatch,
             },
+            CoreError::Data(_) => PyClass::DataError,
         }
     }
 }
@@ -91,6 +95,7 @@ impl std::fmt::Display for CoreError {
             CoreError::Key(e) => e.fmt(f),
             CoreError::Decimal(e) => e.fmt(f),
             CoreError::Book(e) => e.fmt(f),
+            CoreError::Data(e) => e.fmt(f),
         }
     }
 }
@@ -118,6 +123,12 @@ impl From<BookError> for CoreError {
     }
 }
 
+impl From<DataError> for CoreError {
+    fn from(e: DataError) -> Self {
+        CoreError::Data(e)
+    }
+}
+
 impl From<CoreError> for PyErr {
     #[cold]
     fn from(e: CoreError) -> PyErr {
@@ -129,6 +140,11 @@ impl From<CoreError> for PyErr {
             // SequenceGap(message, expected, got)
             CoreError::Book(BookError::Gap { expected, got }) => {
                 class.new_err((message, expected, got))
+            }
+            // DataError(message, path, line, column)
+            CoreError::Data(d) => {
+                let path = (!d.source.is_empty()).then(|| d.source.clone());
+                class.new_err((message, path, d.line, d.column.into_owned()))
             }
             CoreError::Key(_) | CoreError::Decimal(_) | CoreError::Book(_) => {
                 class.new_err(message)
@@ -196,6 +212,10 @@ mod tests {
                 }),
                 "SymbolMismatch",
             ),
+            (
+                CoreError::Data(DataError::new("f.csv", 3, "price", "not a decimal")),
+                "DataError",
+            ),
         ];
         all.extend(key_errors.map(|k| (CoreError::Key(k), "InvalidKey")));
         all.extend(dec_errors.map(|d| (CoreError::Decimal(d), "DecimalError")));
@@ -232,7 +252,8 @@ mod tests {
                 | BookError::NotSynced
                 | BookError::Crossed
                 | BookError::SymbolMismatch { .. },
-            ) => {}
+            )
+            | CoreError::Data(_) => {}
         }
     }
 
@@ -268,6 +289,10 @@ mod tests {
             .contains("def __init__(self, message: str, field: str | None = None, offset: int"));
         assert!(python_class_source("SequenceGap")
             .contains("def __init__(self, message: str, expected: int | None = None, got: int"));
+        let data = python_class_source("DataError").replace(char::is_whitespace, "");
+        assert!(data.contains(
+            "def__init__(self,message:str,path:str|None=None,line:int|None=None,column:str|None"
+        ));
     }
 
     #[test]
@@ -278,6 +303,7 @@ mod tests {
                 CoreError::Key(k) => k.to_string(),
                 CoreError::Decimal(d) => d.to_string(),
                 CoreError::Book(b) => b.to_string(),
+                CoreError::Data(d) => d.to_string(),
             };
             assert_eq!(e.to_string(), inner);
             assert!(!inner.is_empty());
