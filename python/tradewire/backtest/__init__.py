@@ -1,0 +1,1 @@
+"""Backtests: strategies run over recorded and historical market data in market time."""
