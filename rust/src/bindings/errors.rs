@@ -66,7 +66,7 @@ pub enum CoreError {
     Key(KeyError),
     Decimal(DecError),
     Book(BookError),
-    Data(DataError),
+    Data(Box<DataError>),
 }
 
 impl CoreError {
@@ -123,8 +123,8 @@ impl From<BookError> for CoreError {
     }
 }
 
-impl From<DataError> for CoreError {
-    fn from(e: DataError) -> Self {
+impl From<Box<DataError>> for CoreError {
+    fn from(e: Box<DataError>) -> Self {
         CoreError::Data(e)
     }
 }

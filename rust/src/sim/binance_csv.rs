@@ -166,38 +166,52 @@ impl CsvReader {
 
     /// Read `chunk`, whole lines (the last one may lack its newline), appending to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Tape) -> DataResult<()> {
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = next;
-            self.line += 1;
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                continue;
+        let mut pos = 0;
+        let len = chunk.len();
+        while pos < len {
+            let line_start = pos;
+            // One pass over the line: where each field starts and ends.
+            let mut cols: [&[u8]; MAX_COLUMNS] = [&[]; MAX_COLUMNS];
+            let mut n = 0;
+            let mut start = pos;
+            let mut i = pos;
+            while i < len {
+                let b = chunk[i];
+                if b == b'\n' {
+                    break;
+                }
+                if b == b',' {
+                    if n < MAX_COLUMNS {
+                        cols[n] = &chunk[start..i];
+                    }
+                    n += 1;
+                    start = i + 1;
+                }
+                i += 1;
             }
-            if self.line == 1 && !line[0].is_ascii_digit() {
+            let mut last = &chunk[start..i];
+            if let Some(stripped) = last.strip_suffix(b"\r") {
+                last = stripped;
+            }
+            if n < MAX_COLUMNS {
+                cols[n] = last;
+            }
+            n += 1;
+            pos = i + 1;
+            self.line += 1;
+            if n == 1 && last.is_empty() {
+                continue; // a blank line
+            }
+            if self.line == 1 && !chunk[line_start].is_ascii_digit() {
                 continue; // a header row (futures files have them)
             }
-            self.row(line, out)?;
+            self.row(&cols, n, out)?;
             self.rows += 1;
         }
         Ok(())
     }
 
-    fn row(&mut self, line: &[u8], out: &mut Tape) -> DataResult<()> {
-        let mut cols: [&[u8]; MAX_COLUMNS] = [&[]; MAX_COLUMNS];
-        let mut n = 0;
-        for field in line.split(|&b| b == b',') {
-            if n == MAX_COLUMNS {
-                n += 1;
-                break;
-            }
-            cols[n] = field;
-            n += 1;
-        }
+    fn row(&mut self, cols: &[&[u8]; MAX_COLUMNS], n: usize, out: &mut Tape) -> DataResult<()> {
         if !self.kind.accepts(n) {
             let want = match self.kind {
                 CsvKind::Trades => "7 (or 6)",
@@ -219,20 +233,20 @@ impl CsvReader {
         }
         match self.kind {
             CsvKind::Trades => {
-                let price = self.price(&cols, 1)?;
-                let qty = self.quantity(&cols, 2)?;
-                let time = self.time(&cols, 4)?;
-                let maker = self.boolean(&cols, 5)?;
+                let price = self.price(cols, 1)?;
+                let qty = self.quantity(cols, 2)?;
+                let time = self.time(cols, 4)?;
+                let maker = self.boolean(cols, 5)?;
                 out.push(if maker { TRADE_SELL } else { TRADE_BUY }, time, price, qty);
             }
             CsvKind::AggTrades => {
-                let price = self.price(&cols, 1)?;
-                let qty = self.quantity(&cols, 2)?;
-                let time = self.time(&cols, 5)?;
-                let maker = self.boolean(&cols, 6)?;
+                let price = self.price(cols, 1)?;
+                let qty = self.quantity(cols, 2)?;
+                let time = self.time(cols, 5)?;
+                let maker = self.boolean(cols, 6)?;
                 out.push(if maker { TRADE_SELL } else { TRADE_BUY }, time, price, qty);
             }
-            CsvKind::Klines => self.bar(&cols, out)?,
+            CsvKind::Klines => self.bar(cols, out)?,
         }
         Ok(())
     }
@@ -274,7 +288,8 @@ impl CsvReader {
 
     #[cold]
     #[inline(never)]
-    fn error(&self, column: impl ColumnRef, message: impl Into<String>) -> DataError {
+    #[allow(clippy::unnecessary_box_returns)] // DataResult's error is boxed
+    fn error(&self, column: impl ColumnRef, message: impl Into<String>) -> Box<DataError> {
         DataError::new(
             &self.source,
             self.line,

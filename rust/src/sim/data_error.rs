@@ -24,13 +24,13 @@ impl DataError {
         line: u64,
         column: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
-    ) -> Self {
-        DataError {
+    ) -> Box<Self> {
+        Box::new(DataError {
             source: source.to_owned(),
             line,
             column: column.into(),
             message: message.into(),
-        }
+        })
     }
 }
 
@@ -49,8 +49,8 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// The result of reading market data.
-pub type DataResult<T> = Result<T, DataError>;
+/// The result of reading market data (the error boxed: the `Ok` path stays small).
+pub type DataResult<T> = Result<T, Box<DataError>>;
 
 /// Times at or above this are microseconds; below, milliseconds (Binance's spot archive switched
 /// from milliseconds to microseconds on 2025-01-01; its streams send milliseconds).

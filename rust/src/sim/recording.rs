@@ -133,7 +133,8 @@ impl RecordingReader {
 
     #[cold]
     #[inline(never)]
-    fn error(&self, column: &str, message: impl Into<String>) -> DataError {
+    #[allow(clippy::unnecessary_box_returns)] // DataResult's error is boxed
+    fn error(&self, column: &str, message: impl Into<String>) -> Box<DataError> {
         DataError::new(
             &self.source,
             self.stats.lines,
@@ -144,7 +145,8 @@ impl RecordingReader {
 
     #[cold]
     #[inline(never)]
-    fn json_error(&self, e: &ParseError, at: usize) -> DataError {
+    #[allow(clippy::unnecessary_box_returns)] // DataResult's error is boxed
+    fn json_error(&self, e: &ParseError, at: usize) -> Box<DataError> {
         let column = if e.field.is_empty() {
             "json".to_owned()
         } else {
