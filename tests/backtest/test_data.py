@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradewire.backtest.data import (
     TRADE_BUY,
@@ -156,6 +158,54 @@ def test_a_bad_row_names_its_line_and_column(
     e = caught.value
     assert (e.line, e.column, e.path) == (3, column, str(path))
     assert needle in str(e) and f"line 3, column {column}" in str(e)
+
+
+_decimal_text = st.builds(
+    lambda whole, frac, digits: (
+        f"{whole}.{frac:0{digits}d}"[: len(str(whole)) + 1 + digits] if digits else str(whole)
+    ),
+    st.integers(0, 10**10),
+    st.integers(0, 10**8 - 1),
+    st.integers(0, 8),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _decimal_text,
+            _decimal_text,
+            st.integers(1, 10**6),
+            st.booleans(),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4000),
+)
+def test_trades_agree_with_a_decimal_reference(
+    tmp_path_factory: pytest.TempPathFactory,
+    trades: list[tuple[str, str, int, bool, bool]],
+    chunk_bytes: int,
+) -> None:
+    path = tmp_path_factory.mktemp("hypothesis") / "trades.csv"
+    time_ms = 1_700_000_000_000
+    lines = []
+    want = []
+    for i, (price, qty, step, maker, micro) in enumerate(trades):
+        time_ms += step
+        stamp = time_ms * 1000 + i % 1000 if micro else time_ms
+        lines.append(f"{i},{price},{qty},0,{stamp},{maker},True\n")
+        time_us = stamp if micro else stamp * 1000
+        want.append((TRADE_SELL if maker else TRADE_BUY, time_us, units(price), units(qty)))
+    path.write_text("".join(lines))
+    if any(p == 0 for _, _, p, _ in want):
+        with pytest.raises(DataError, match="a price of zero"):
+            rows(path, chunk_bytes=chunk_bytes)
+        return
+    assert rows(path, chunk_bytes=chunk_bytes) == want
 
 
 def test_unknown_and_mislabelled_files_are_refused(tmp_path: Path) -> None:
