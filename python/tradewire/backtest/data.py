@@ -10,7 +10,10 @@ Python object per row. Formats:
   skipped; a bar becomes four prints, open, high, low, close, at its close time.
 - ``"recording"``: ``<receive_ns> <json>`` lines of Binance's streams with their REST depth
   snapshot, as ``tradewire record`` writes them: the book (``CLEAR``, the snapshot's levels,
-  then each diff) and the trades, in the exchange's time.
+  then each diff) and the trades, in the exchange's time (``E``, ``T``). ``bookTicker`` frames
+  carry no exchange time and are skipped. Times never go backwards: a trade whose ``T`` precedes
+  the last diff's ``E`` (``depth@100ms`` sends a diff at the end of its window) is stamped at
+  that time; in the bundled BTCUSDT recording that is 22% of the trades, by 34 ms (median).
 
 A tape row is ``(kind, time_us, price, qty)``; prices and quantities are integers in units of
 10^-8 (:data:`UNIT`), times microseconds since the epoch, and the kinds are the constants below.
