@@ -225,6 +225,12 @@ def test_unknown_and_mislabelled_files_are_refused(tmp_path: Path) -> None:
     broken.write_bytes(broken.read_bytes()[:60])
     with pytest.raises(DataError, match="damaged"):
         rows(broken)
+    garbled = write(tmp_path / "garbled.csv.gz", TRADES_MS * 50, "gzip")
+    body = bytearray(garbled.read_bytes())
+    body[20:40] = bytes(20)  # inside the deflate stream
+    garbled.write_bytes(bytes(body))
+    with pytest.raises(DataError, match="damaged"):
+        rows(garbled)
 
 
 def test_an_explicit_format_overrides_detection(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import gzip
 import re
 import zipfile
+import zlib
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,7 @@ def _chunks(stream: IO[bytes] | gzip.GzipFile, path: Path, chunk_bytes: int) -> 
     while True:
         try:
             block = stream.read(chunk_bytes)
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise DataError(f"{path}: the file is damaged ({exc})", str(path)) from None
         if not block:
             break
