@@ -14,6 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradewire.backtest.data import (
+    ASK,
+    BID,
+    BOOK_END,
+    CLEAR,
     TRADE_BUY,
     TRADE_SELL,
     UNIT,
@@ -325,3 +329,24 @@ def test_a_gap_in_a_recording_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="sequence gap") as caught:
         rows(path)
     assert (caught.value.line, caught.value.column) == (next_diff, "U")  # 1-based, one removed
+
+
+def test_the_kinds_are_the_readers(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.jsonl"
+    path.write_text(
+        '1 {"stream":"btcusdt@depthSnapshot","data":{"lastUpdateId":5,'
+        '"bids":[["100.5","1"]],"asks":[["101","2"]]}}\n'
+        '2 {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,'
+        '"s":"BTCUSDT","U":6,"u":6,"b":[["100.5","0"]],"a":[]}}\n'
+        '3 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255300,"s":"BTCUSDT",'
+        '"t":1,"p":"101","q":"0.5","T":1723161255299,"m":false,"M":true}}\n'
+    )
+    assert rows(path) == [
+        (CLEAR, 1_723_161_255_208_000, 0, 0),
+        (BID, 1_723_161_255_208_000, units("100.5"), UNIT),
+        (ASK, 1_723_161_255_208_000, 101 * UNIT, 2 * UNIT),
+        (BOOK_END, 1_723_161_255_208_000, 0, 0),
+        (BID, 1_723_161_255_208_000, units("100.5"), 0),
+        (BOOK_END, 1_723_161_255_208_000, 0, 0),
+        (TRADE_BUY, 1_723_161_255_299_000, 101 * UNIT, units("0.5")),
+    ]
