@@ -509,3 +509,62 @@ class SimEngine:
     def events(self) -> int: ...
     def best(self) -> tuple[int | None, int | None, int | None, int | None]: ...
     def levels(self, n: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...
+
+@final
+class BinanceCsvReader:
+    """A reader of one of Binance's historical CSV files (``trades``, ``aggTrades``, ``klines``).
+
+    Feed it the file's bytes in order, in chunks of whole lines; each call returns the events of
+    its chunk. Times in milliseconds or microseconds become microseconds; prices and quantities
+    become exact integers in 10^-8 units; a header row is skipped; a bar becomes four prints
+    (open, high, low, close) at its close time.
+    """
+
+    def __new__(cls, kind: str, *, source: str | None = None) -> BinanceCsvReader:
+        """A reader of ``kind`` (``"trades"``, ``"aggTrades"`` or ``"klines"``).
+
+        ``source`` (the file's name) is put in error messages.
+
+        Raises:
+            ValueError: an unknown kind.
+        """
+    def feed(self, chunk: Bytes) -> Tape:
+        """The events of ``chunk``: whole lines (the file's last line may lack its newline).
+
+        Raises:
+            DataError: a bad row; the error names the line and the column.
+        """
+    @property
+    def kind(self) -> str:
+        """``"trades"``, ``"aggTrades"`` or ``"klines"``."""
+    @property
+    def lines(self) -> int:
+        """Lines read so far."""
+    @property
+    def rows(self) -> int:
+        """Data rows read so far (no header, no blank line)."""
+
+@final
+class RecordingReader:
+    """A reader of a recording of Binance streams (``<receive_ns> <json>`` lines), one symbol.
+
+    Keeps Binance's local-book procedure over the depth diffs and emits the book (``CLEAR``,
+    the snapshot, then each diff) and the trades in exchange time; ``bookTicker`` frames carry
+    no exchange time and are skipped.
+    """
+
+    def __new__(cls, symbol: str, *, source: str | None = None) -> RecordingReader:
+        """A reader keeping ``symbol``; ``source`` (the file's name) is put in error messages.
+
+        Raises:
+            ValueError: a symbol that is not letters and digits.
+        """
+    def feed(self, chunk: Bytes) -> Tape:
+        """The events of ``chunk``: whole lines (the file's last line may lack its newline).
+
+        Raises:
+            DataError: a bad line or a sequence gap; the error names the line.
+        """
+    def stats(self) -> dict[str, int]:
+        """Counts so far: lines, snapshots, diffs, stale_diffs, trades, book_tickers,
+        reconnects, skipped."""

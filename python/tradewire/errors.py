@@ -19,6 +19,7 @@ __all__ = [
     "BookNotSynced",
     "BotConfigError",
     "ConfigError",
+    "DataError",
     "DecimalError",
     "ExchangeRejection",
     "ExchangeThrottled",
@@ -80,6 +81,25 @@ class DecimalError(TradewireError, ValueError):
 class BacktestError(TradewireError, ValueError):
     """A backtest cannot run as asked: bad settings, unusable data, or an order the
     simulation engine refuses."""
+
+
+class DataError(TradewireError, ValueError):
+    """A market-data file (a Binance CSV file, a recording) could not be read.
+
+    ``path``, ``line`` (from 1, in the decompressed file) and ``column`` say where, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
 
 
 class BookError(TradewireError):

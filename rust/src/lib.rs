@@ -24,6 +24,8 @@ mod _core {
         PyPartialDepth, PyServerShutdown, PyStreamResponse, PyTrade, PyUnknownEvent,
     };
     #[pymodule_export]
+    use crate::bindings::readers::{PyBinanceCsvReader, PyRecordingReader};
+    #[pymodule_export]
     use crate::bindings::sign::{signed_query, ws_api_signature_payload, PySigner, PyVerifier};
     #[pymodule_export]
     use crate::bindings::sim::{PySimEngine, PyTape};

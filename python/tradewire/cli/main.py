@@ -14,6 +14,7 @@ from tradewire.cli.exchange import register as register_exchange
 from tradewire.cli.keys import register as register_keys
 from tradewire.cli.live import register as register_live
 from tradewire.cli.paper import register as register_paper
+from tradewire.cli.record import register as register_record
 from tradewire.cli.replay import register as register_replay
 from tradewire.errors import TradewireError
 
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     register_doctor(commands)
     register_exchange(commands)
     register_keys(commands)
+    register_record(commands)
     return parser
 
 

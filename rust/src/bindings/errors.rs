@@ -10,6 +10,7 @@ use crate::binance::json::ParseError;
 use crate::book::BookError;
 use crate::decimal::DecError;
 use crate::sign::KeyError;
+use crate::sim::data_error::DataError;
 use crate::sim::engine::SubmitError;
 
 /// Declares the `tradewire.errors` classes the core raises: each is imported on first use and
@@ -57,6 +58,7 @@ python_classes!(
     BookError,
     SymbolMismatch,
     BacktestError,
+    DataError,
 );
 
 /// Errors of the core, each mapped to one `tradewire.errors` class.
@@ -67,6 +69,7 @@ pub enum CoreError {
     Decimal(DecError),
     Book(BookError),
     Submit(SubmitError),
+    Data(Box<DataError>),
 }
 
 impl CoreError {
@@ -84,6 +87,7 @@ impl CoreError {
                 BookError::Crossed => PyClass::BookError,
                 BookError::SymbolMismatch { .. } => PyClass::SymbolMismatch,
             },
+            CoreError::Data(_) => PyClass::DataError,
         }
     }
 }
@@ -96,6 +100,7 @@ impl std::fmt::Display for CoreError {
             CoreError::Decimal(e) => e.fmt(f),
             CoreError::Book(e) => e.fmt(f),
             CoreError::Submit(e) => e.fmt(f),
+            CoreError::Data(e) => e.fmt(f),
         }
     }
 }
@@ -128,6 +133,12 @@ impl From<BookError> for CoreError {
     }
 }
 
+impl From<Box<DataError>> for CoreError {
+    fn from(e: Box<DataError>) -> Self {
+        CoreError::Data(e)
+    }
+}
+
 impl From<CoreError> for PyErr {
     #[cold]
     fn from(e: CoreError) -> PyErr {
@@ -144,6 +155,11 @@ impl From<CoreError> for PyErr {
             | CoreError::Decimal(_)
             | CoreError::Book(_)
             | CoreError::Submit(_) => class.new_err(message),
+            // DataError(message, path, line, column)
+            CoreError::Data(d) => {
+                let path = (!d.source.is_empty()).then(|| d.source.clone());
+                class.new_err((message, path, d.line, d.column.into_owned()))
+            }
         }
     }
 }
@@ -207,6 +223,10 @@ mod tests {
                 }),
                 "SymbolMismatch",
             ),
+            (
+                CoreError::Data(DataError::new("f.csv", 3, "price", "not a decimal")),
+                "DataError",
+            ),
         ];
         all.extend(key_errors.map(|k| (CoreError::Key(k), "InvalidKey")));
         all.extend(dec_errors.map(|d| (CoreError::Decimal(d), "DecimalError")));
@@ -258,7 +278,8 @@ mod tests {
                 | BookError::NotSynced
                 | BookError::Crossed
                 | BookError::SymbolMismatch { .. },
-            ) => {}
+            )
+            | CoreError::Data(_) => {}
         }
     }
 
@@ -294,6 +315,10 @@ mod tests {
             .contains("def __init__(self, message: str, field: str | None = None, offset: int"));
         assert!(python_class_source("SequenceGap")
             .contains("def __init__(self, message: str, expected: int | None = None, got: int"));
+        let data = python_class_source("DataError").replace(char::is_whitespace, "");
+        assert!(data.contains(
+            "def__init__(self,message:str,path:str|None=None,line:int|None=None,column:str|None"
+        ));
     }
 
     #[test]
@@ -305,6 +330,7 @@ mod tests {
                 CoreError::Decimal(d) => d.to_string(),
                 CoreError::Book(b) => b.to_string(),
                 CoreError::Submit(s) => s.to_string(),
+                CoreError::Data(d) => d.to_string(),
             };
             assert_eq!(e.to_string(), inner);
             assert!(!inner.is_empty());

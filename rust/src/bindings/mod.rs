@@ -4,5 +4,6 @@ pub mod decimal;
 pub mod errors;
 pub mod events;
 pub mod input;
+pub mod readers;
 pub mod sign;
 pub mod sim;
