@@ -13,11 +13,15 @@
 Strategies: ``noop`` (no callbacks) and ``grid`` (the grid bot, 20 lines one dollar apart
 around the start, so it trades all through the run). Both sides run the same fill model
 (``trade-through``) and fees. ``extra_info`` has the events per second and the fills.
+
+* ``backtest/day-of-trades``: a zipped Binance trades file of a day's size (2M rows), read and
+  run by ``backtest()``: unzip, the Rust CSV reader, the engine and the grid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +29,7 @@ import numpy as np
 import pytest
 
 from tradewire._core import Tape
-from tradewire.backtest import run_tapes
+from tradewire.backtest import backtest, run_tapes
 from tradewire.bots.grid import GridBot
 from tradewire.bots.params import GridParams
 from tradewire.model import BookUpdate, MarketTrade, SymbolRules
@@ -35,6 +39,7 @@ from tradewire.venues.paper import PaperBroker, from_units
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+    from pathlib import Path
 
     from tradewire.model import MarketEvent
 
@@ -164,3 +169,50 @@ def test_python_loop(benchmark: Any, columns: _Columns, strategy: str) -> None:
     benchmark.extra_info["fills"] = len(result.log.fills)
     if benchmark.stats is not None:
         benchmark.extra_info["events_per_s"] = round(PEER_TRADES / benchmark.stats.stats.mean)
+
+
+def _trades_zip(path: Path, rows: int) -> Path:
+    """A zipped Binance spot trades file of ``rows`` rows (a day of BTCUSDT is ~2M): the
+    swinging prices above, times in microseconds (as from 2025), 7 columns, no header."""
+    cols = _Columns(rows, seed=7)
+    prices = cols.price // (U // 100)
+    lines = [
+        f"{i},{p // 100}.{p % 100:02d}000000,0.{q // 1000:05d}000,0,{t},"
+        f"{'True' if k else 'False'},True\n"
+        for i, (p, q, t, k) in enumerate(
+            zip(
+                prices.tolist(),
+                cols.qty.tolist(),
+                cols.time_us.tolist(),
+                cols.kind.tolist(),
+                strict=True,
+            )
+        )
+    ]
+    target = path / "BTCUSDT-trades-2025-01-02.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("BTCUSDT-trades-2025-01-02.csv", "".join(lines))
+    return target
+
+
+def test_a_day_of_trades_from_a_zip(
+    benchmark: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``backtest(grid, ["BTCUSDT-trades-<day>.zip"])``: reading (unzip, parse in Rust) and the
+    run together, on a day's worth of trades (2M rows; 20,000 when only smoke-testing)."""
+    rows = 20_000 if benchmark.disabled else TRADES
+    data = _trades_zip(tmp_path_factory.mktemp("day"), rows)
+    results: list[Any] = []
+
+    def round_() -> None:
+        results.append(backtest(_grid(), [data], start_balances=BALANCES))
+
+    benchmark.group = "backtest/day-of-trades"
+    benchmark.extra_info.update(impl="tradewire-backtest", events_per_round=rows)
+    benchmark.pedantic(round_, rounds=3, iterations=1)
+    result = results[-1]
+    assert result.events == rows
+    assert len(result.fills) > rows // 2000
+    benchmark.extra_info["fills"] = len(result.fills)
+    if benchmark.stats is not None:
+        benchmark.extra_info["seconds"] = round(benchmark.stats.stats.mean, 2)
