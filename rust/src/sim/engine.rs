@@ -115,8 +115,9 @@ struct SimOrder {
     /// None: a MARKET order.
     price: Option<i64>,
     remaining: i64,
-    /// Quantity ahead of the order in its price level's queue (`Queue` model).
-    ahead: i64,
+    /// Quantity ahead of the order in its price level's queue (`Queue` model); None while the
+    /// book the engine holds does not reach the order's price (it joined a level nobody showed).
+    ahead: Option<i64>,
     /// True while the order takes liquidity (it arrived marketable on a tape without a book).
     taking: bool,
 }
@@ -264,7 +265,7 @@ impl Engine {
             side,
             price,
             remaining: qty,
-            ahead: 0,
+            ahead: None,
             taking: false,
         };
         let at = self.now_us.saturating_add(self.cfg.order_latency_us.max(0));
@@ -420,17 +421,14 @@ impl Engine {
                 time_us: t,
             }),
             Some(p) => {
-                let same = match order.side {
-                    Side::Buy => &self.bids,
-                    Side::Sell => &self.asks,
-                };
-                order.ahead = same.get(&p).copied().unwrap_or(0);
+                order.ahead = queue_ahead(order.side, p, &self.bids, &self.asks);
                 self.working.push(order);
             }
         }
     }
 
     fn on_trade(&mut self, t: i64, buyer_taker: bool, price: i64, qty: i64) {
+        self.clear_through(buyer_taker, price, qty);
         if buyer_taker {
             self.last_buy_print = Some((price, qty));
             if let Some((b, q)) = self.last_sell_print {
@@ -460,6 +458,36 @@ impl Engine {
                 qty,
                 buyer_taker,
             });
+        }
+    }
+
+    /// A trade at `price` proves the levels it went through are gone: a sell print at `p`
+    /// leaves no bid above `p` (and `qty` less at `p`), a buy print no ask below. The book the
+    /// engine holds lags the trades (depth comes every 100 ms); without this, a strategy could
+    /// sell into bids the market had already taken.
+    fn clear_through(&mut self, buyer_taker: bool, price: i64, qty: i64) {
+        let (levels, taken) = if buyer_taker {
+            (&mut self.asks, &mut self.taken_asks)
+        } else {
+            (&mut self.bids, &mut self.taken_bids)
+        };
+        if levels.is_empty() {
+            return;
+        }
+        let gone: Vec<i64> = if buyer_taker {
+            levels.range(..price).map(|(p, _)| *p).collect()
+        } else {
+            levels.range(price + 1..).map(|(p, _)| *p).collect()
+        };
+        for p in gone {
+            levels.remove(&p);
+            taken.now.remove(&p);
+        }
+        if let Some(q) = levels.get_mut(&price) {
+            *q -= qty.min(*q);
+            if *q == 0 {
+                levels.remove(&price);
+            }
         }
     }
 
@@ -554,14 +582,19 @@ impl Engine {
                     FillModel::TradeThrough | FillModel::Queue => o.remaining.min(left),
                 }
             } else if price == limit && model == FillModel::Queue && left > 0 {
-                // The print eats the queue ahead first.
-                let eaten = o.ahead.min(left);
-                o.ahead -= eaten;
-                left -= eaten;
-                if o.ahead > 0 {
-                    0
-                } else {
-                    o.remaining.min(left)
+                // The print eats the queue ahead first (an unknown queue: no fill).
+                match o.ahead {
+                    None => 0,
+                    Some(ahead) => {
+                        let eaten = ahead.min(left);
+                        o.ahead = Some(ahead - eaten);
+                        left -= eaten;
+                        if ahead > eaten {
+                            0
+                        } else {
+                            o.remaining.min(left)
+                        }
+                    }
                 }
             } else {
                 0
@@ -600,15 +633,17 @@ impl Engine {
             self.top = top;
             self.top_dirty = true;
         }
-        // A queue shrinks when its level does (cancels ahead of the order).
+        // A queue shrinks when its level does (cancels ahead of the order); an unknown queue
+        // is the level's size once the book reaches the order's price.
         if self.cfg.fill_model == FillModel::Queue {
             for o in &mut self.working {
                 if let Some(p) = o.price {
-                    let level = match o.side {
-                        Side::Buy => self.bids.get(&p),
-                        Side::Sell => self.asks.get(&p),
+                    let now = queue_ahead(o.side, p, &self.bids, &self.asks);
+                    o.ahead = match (o.ahead, now) {
+                        (Some(a), Some(n)) => Some(a.min(n)),
+                        (Some(a), None) => Some(a),
+                        (None, n) => n,
                     };
-                    o.ahead = o.ahead.min(level.copied().unwrap_or(0));
                 }
             }
         }
@@ -649,7 +684,10 @@ impl Engine {
                     FillModel::TradeThrough | FillModel::Queue => o.remaining.min(avail),
                 };
                 o.remaining -= take;
-                consume(levels, taken, price, take, avail);
+                if model != FillModel::Touch {
+                    // touch ignores sizes: the book stays as the market shows it
+                    consume(levels, taken, price, take, avail);
+                }
                 self.out.push_back(Step::Fill {
                     id: o.id,
                     time_us: t,
@@ -687,6 +725,31 @@ impl Engine {
 struct Taken {
     now: BTreeMap<i64, i64>,
     stale: BTreeMap<i64, i64>,
+}
+
+/// The queue at `price` on an order's side as the book shows it: the level's size, 0 for a price
+/// inside the range the book covers with no level, None beyond it (not shown: unknown).
+fn queue_ahead(
+    side: Side,
+    price: i64,
+    bids: &BTreeMap<i64, i64>,
+    asks: &BTreeMap<i64, i64>,
+) -> Option<i64> {
+    let same = match side {
+        Side::Buy => bids,
+        Side::Sell => asks,
+    };
+    if let Some(q) = same.get(&price) {
+        return Some(*q);
+    }
+    let covered = match side {
+        Side::Buy => bids.keys().next().is_some_and(|lowest| price > *lowest),
+        Side::Sell => asks
+            .keys()
+            .next_back()
+            .is_some_and(|highest| price < *highest),
+    };
+    covered.then_some(0)
 }
 
 /// The market sets a level to `qty`: what the strategy took from it stays taken, up to `qty`
@@ -865,6 +928,28 @@ mod tests {
         assert_eq!(fills(&run(&mut e)), vec![(1, 100 * U, U / 2, true)]);
     }
 
+    /// Queue: an order at a price the book does not reach has an unknown queue: prints at its
+    /// price do not fill it until the book shows the level (then it waits behind that).
+    #[test]
+    fn queue_unknown_until_the_level_shows() {
+        let mut e = Engine::new(cfg(FillModel::Queue));
+        e.feed(trades(&[
+            (CLEAR, 1, 0, 0),
+            (BID, 1, 100 * U, U),
+            (ASK, 1, 101 * U, U),
+            (BOOK_END, 1, 0, 0),
+        ]));
+        run(&mut e);
+        e.submit(1, Side::Buy, Some(95 * U), U).unwrap();
+        e.feed(trades(&[
+            (TRADE_SELL, 2, 95 * U, 2 * U), // at the price, queue unknown: nothing
+            (BID, 3, 95 * U, U),            // the level shows: 1 ahead
+            (BOOK_END, 3, 0, 0),
+            (TRADE_SELL, 4, 95 * U, 3 * U / 2), // 1 eats the queue, 0.5 fills
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 95 * U, U / 2, true)]);
+    }
+
     /// A MARKET order walks the book; what it cannot fill expires.
     #[test]
     fn market_walks_and_expires() {
@@ -942,6 +1027,30 @@ mod tests {
             (BOOK_END, 5, 0, 0),
         ]));
         assert_eq!(fills(&run(&mut e)), vec![(1, 101 * U, 2 * U, true)]);
+    }
+
+    /// Trades through stale levels take them off the book: a marketable order placed after a
+    /// sell print at 98 cannot sell into the 100 bid the print went through.
+    #[test]
+    fn prints_clear_the_levels_they_went_through() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[
+            (CLEAR, 1, 0, 0),
+            (BID, 1, 100 * U, U),
+            (BID, 1, 98 * U, 2 * U),
+            (BID, 1, 97 * U, U),
+            (ASK, 1, 101 * U, U),
+            (BOOK_END, 1, 0, 0),
+            (TRADE_SELL, 2, 98 * U, U / 2),
+        ]));
+        run(&mut e);
+        assert_eq!(e.best().0, Some((98 * U, 3 * U / 2)));
+        e.submit(1, Side::Sell, Some(97 * U), 2 * U).unwrap();
+        e.feed(trades(&[(TRADE_SELL, 3, 98 * U, U / 100)]));
+        assert_eq!(
+            fills(&run(&mut e)),
+            vec![(1, 98 * U, 3 * U / 2, false), (1, 97 * U, U / 2, false)]
+        );
     }
 
     /// Timers fire in market time, skipping ticks inside a gap.
