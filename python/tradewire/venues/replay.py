@@ -111,15 +111,37 @@ class TapeMarket:
 
     This is how the :class:`~tradewire.trading.runner.Runner` replays what a backtest reads,
     event by event (paper trading on recorded data, and the paper-vs-backtest parity check).
+    With ``speed`` the events come in wall time, market time compressed ``speed`` times (a demo
+    shows an hour in 30 s at 120); without, as fast as the runner takes them.
     ``tapes`` is read once per :meth:`events` call; pass a list to replay more than once.
     """
 
-    def __init__(self, tapes: Iterable[Tape], *, depth: int = 20) -> None:
+    def __init__(
+        self, tapes: Iterable[Tape], *, depth: int = 20, speed: float | None = None
+    ) -> None:
+        if speed is not None and not speed > 0:
+            raise ValueError(f"speed must be positive, got {speed}")
         self.tapes = tapes
         self.depth = depth
+        self.speed = speed
 
     def __repr__(self) -> str:
-        return f"TapeMarket(depth={self.depth})"
+        return f"TapeMarket(depth={self.depth}, speed={self.speed})"
+
+    async def _pace(self, time_ms: int, start: list[float]) -> None:
+        """With a speed, wait until ``time_ms`` of market time is due in wall time: market
+        time runs ``speed`` times faster than the wall clock from the first event on."""
+        speed = self.speed
+        if speed is None:
+            return
+        loop = asyncio.get_running_loop()
+        if not start:
+            start.extend((loop.time(), time_ms / 1000))
+            return
+        due = start[0] + (time_ms / 1000 - start[1]) / speed
+        delay = due - loop.time()
+        if delay > 0.001:
+            await asyncio.sleep(delay)
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
         """Book and trade events until the tapes end."""
@@ -127,6 +149,7 @@ class TapeMarket:
         asks: dict[int, int] = {}
         depth = self.depth
         n = 0
+        start: list[float] = []
 
         def dec(units: int) -> Decimal:
             return Decimal(units) * _UNIT
@@ -153,6 +176,7 @@ class TapeMarket:
                     asks.clear()
                     continue
                 if kind == _BOOK_END:
+                    await self._pace(time_ms, start)
                     top_bids = sorted(bids.items(), reverse=True)[:depth]
                     top_asks = sorted(asks.items())[:depth]
                     yield BookUpdate(
@@ -163,6 +187,7 @@ class TapeMarket:
                         received_ms=time_ms,
                     )
                 else:
+                    await self._pace(time_ms, start)
                     yield MarketTrade(
                         symbol,
                         "",
