@@ -456,3 +456,56 @@ def ws_api_signature_payload(
     params: Mapping[str, ParamValue] | Iterable[tuple[str, ParamValue]],
 ) -> str:
     """The WebSocket API signing payload: params sorted by name, joined raw."""
+
+@final
+class Tape:
+    """A chunk of market events in time order, in columns (prices and quantities in 10^-8
+    units, times in microseconds since the epoch)."""
+
+    @staticmethod
+    def from_columns(
+        kind: list[int], time_us: list[int], price: list[int], qty: list[int]
+    ) -> Tape: ...
+    def __len__(self) -> int: ...
+    @property
+    def kind(self) -> npt.NDArray[np.uint8]: ...
+    @property
+    def time_us(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def price(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def qty(self) -> npt.NDArray[np.int64]: ...
+
+@final
+class SimEngine:
+    """The simulation engine: the tape in, the strategy's orders matched against it, and only
+    what the strategy asked for handed back."""
+
+    def __new__(
+        cls,
+        fill_model_name: str,
+        *,
+        order_latency_us: int = 0,
+        books: bool = True,
+        book_every_us: int = 0,
+        trades: bool = False,
+        timer_us: int = 0,
+    ) -> SimEngine: ...
+    def feed(self, tape: Tape) -> None:
+        """The next chunk of the tape (call when ``advance`` returned code 0)."""
+    def settle(self) -> list[tuple[int, int, int, int, int, bool]]:
+        """Orders whose latency has passed reach the book now; what that did."""
+    def advance(self) -> tuple[int, int, int, int, int, bool]:
+        """Run until something is due: ``(code, time_us, order_id, price, qty, flag)``."""
+    def submit(self, order_id: int, buy: bool, price: int | None, qty: int) -> None:
+        """Submit an order now; it reaches the book after the order latency."""
+    def cancel(self, order_id: int) -> int | None:
+        """Cancel an order; its unfilled quantity, or None if it was not open."""
+    def set_books(self, every_us: int | None) -> None:
+        """Book callbacks at most once per ``every_us`` (0: every change), or off (None)."""
+    @property
+    def now_us(self) -> int: ...
+    @property
+    def events(self) -> int: ...
+    def best(self) -> tuple[int | None, int | None, int | None, int | None]: ...
+    def levels(self, n: int = 20) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]: ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BacktestError",
     "BookError",
     "BookNotSynced",
     "BotConfigError",
@@ -74,6 +75,11 @@ class InvalidKey(TradewireError, ValueError):
 
 class DecimalError(TradewireError, ValueError):
     """A decimal is out of range, or an exact operation would lose digits."""
+
+
+class BacktestError(TradewireError, ValueError):
+    """A backtest cannot run as asked: bad settings, unusable data, or an order the
+    simulation engine refuses."""
 
 
 class BookError(TradewireError):

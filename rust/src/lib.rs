@@ -9,6 +9,7 @@ mod bindings;
 pub mod book;
 pub mod decimal;
 pub mod sign;
+pub mod sim;
 
 #[pyo3::pymodule]
 mod _core {
@@ -24,6 +25,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::bindings::sign::{signed_query, ws_api_signature_payload, PySigner, PyVerifier};
+    #[pymodule_export]
+    use crate::bindings::sim::{PySimEngine, PyTape};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

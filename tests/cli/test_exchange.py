@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,25 @@ def test_register_adds_exchange_serve() -> None:
         "127.0.0.1",
     )
     assert callable(args.func)
+
+
+def test_legacy_listen_key_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    parser = argparse.ArgumentParser(prog="tradewire")
+    register(parser.add_subparsers(dest="command"))
+    built: list[dict[str, Any]] = []
+
+    class Recorder:
+        """Stands in for LocalExchange: records how ``serve`` builds it, then stops the run."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            built.append(kwargs)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("tradewire.cli.exchange.LocalExchange", Recorder)
+    for argv in (["exchange", "serve"], ["exchange", "serve", "--legacy-listen-key"]):
+        args = parser.parse_args(argv)
+        assert args.func(args) == 0
+    assert [b["legacy_listen_key"] for b in built] == [False, True]
 
 
 @pytest.mark.e2e

@@ -38,15 +38,32 @@ async def test_market_buy_walks_the_book_and_pays_fees_in_base() -> None:
 
 
 @pytest.mark.asyncio
-async def test_limit_rests_locks_funds_and_fills_when_the_book_crosses() -> None:
+async def test_limit_rests_locks_funds_and_fills_what_the_crossing_book_offers() -> None:
     broker = _broker()
     await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("2"), "b1", D("99.50")))
     assert broker.take_updates() == []
     bal = await broker.balances()
     assert (bal["USDT"].free, bal["USDT"].locked) == (D("801.0000"), D("199.0000"))
+    # The ask drops under the bid: 1 is offered at 99.40, so 1 of the 2 fills, at 99.50.
     moved = BookUpdate("BTCUSDT", ((D("99.00"), D(1)),), ((D("99.40"), D(1)),), time_ms=2)
     (update,) = broker.on_market(moved)
     assert update.fill is not None and update.fill.price == D("99.50") and update.fill.is_maker
+    assert (update.fill.quantity, update.order.status) == (D(1), "PARTIALLY_FILLED")
+    bal = await broker.balances()
+    assert bal["USDT"] == type(bal["USDT"])("USDT", D("801.0000"), D("99.50"))
+    assert bal["BTC"].free == D("5") + D("1") - D("0.001")
+    # The same book again offers the same 1 BTC: it was taken, nothing more fills.
+    assert broker.on_market(moved) == []
+
+
+@pytest.mark.asyncio
+async def test_touch_fills_in_full_when_the_book_reaches_the_price() -> None:
+    broker = PaperBroker(RULES, {"USDT": "1000", "BTC": "5"}, fill_model="touch")
+    broker.on_market(BOOK)
+    await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("2"), "b1", D("99.50")))
+    moved = BookUpdate("BTCUSDT", ((D("99.00"), D(1)),), ((D("99.50"), D(1)),), time_ms=2)
+    (update,) = broker.on_market(moved)
+    assert update.fill is not None and update.fill.quantity == D(2)
     bal = await broker.balances()
     assert bal["USDT"] == type(bal["USDT"])("USDT", D("801.0000"), D("0"))
     assert bal["BTC"].free == D("5") + D("2") - D("0.002")

@@ -140,6 +140,10 @@ class GridBot(Strategy):
             self.round_trips += 1
             await self._place(ctx, line - 1, "BUY", levels[line - 1])
 
+    def needs_book(self) -> bool:
+        """Only a stop-loss or take-profit watches the book."""
+        return self.params.stop_loss is not None or self.params.take_profit is not None
+
     async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
         """Stop on the stop-loss or take-profit price."""
         price = ctx.mark_price

@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="depthUpdate JSONL file to replay instead of the synthetic market (repeatable)",
     )
     serve.add_argument("--keys", default=None, help="JSON file of keys to register")
+    serve.add_argument(
+        "--legacy-listen-key",
+        action="store_true",
+        help="also serve the listenKey user data stream Binance retired (userDataStream)",
+    )
     serve.set_defaults(func=_serve)
 
 
@@ -52,6 +57,7 @@ async def _run(args: argparse.Namespace) -> None:
         port=args.port,
         db=args.db,
         replay=args.replay,
+        legacy_listen_key=args.legacy_listen_key,
     )
     async with exchange as ex:
         if args.keys:

@@ -33,6 +33,7 @@ from tradewire.cli.session import (
     journaled_params,
     mid_price,
     resolve_params,
+    run_failed,
     run_with_view,
     stop_on_signals,
     strategy_for,
@@ -243,17 +244,16 @@ async def _run(args: argparse.Namespace) -> int:
             resumption=resumption,
         )
         _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
-        try:
-            result = await run_with_view(
-                runner,
-                title=f"{args.bot} {name} on {urls.rest_url}",
-                show_view=not args.no_view,
-                duration_s=args.duration,
-                stop=stop,
-            )
-        except JournalError:
+        result = await run_with_view(
+            runner,
+            title=f"{args.bot} {name} on {urls.rest_url}",
+            show_view=not args.no_view,
+            duration_s=args.duration,
+            stop=stop,
+        )
+        if isinstance(runner.exception, JournalError):
             await _report_working(client, symbol, name)
-            raise
+            raise runner.exception
         if runner.resumed is not None and runner.resumed.checked:
             _say(
                 f"resumed from the journal: {len(runner.resumed.updated)} orders checked on the "
@@ -264,14 +264,20 @@ async def _run(args: argparse.Namespace) -> int:
             _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
     pnl = result.pnl
     _say(
-        f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, realized "
-        f"{pnl.realized}, fees {pnl.fees} {rules.quote_asset}"
+        f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, total P&L "
+        f"{pnl.total} (realized {pnl.realized}, fees {pnl.fees}) {rules.quote_asset}"
     )
+    report = None
     if args.out is not None:
         paths = await write_run_report(
             result, args.out, {"bot": args.bot, "name": name, "mode": "live"}
         )
+        report = paths[0]
         _say(f"report written to {paths[0]} and {paths[1]}")
+    failed = run_failed(result, report)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tradewire._core import __version__
+from tradewire.cli.backtest import register as register_backtest
 from tradewire.cli.doctor import register as register_doctor
 from tradewire.cli.exchange import register as register_exchange
 from tradewire.cli.keys import register as register_keys
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     register_replay(commands)
 
     register_paper(commands)
+    register_backtest(commands)
     register_live(commands)
     register_doctor(commands)
     register_exchange(commands)

@@ -23,6 +23,7 @@ from tradewire.cli.session import (
     journal_params,
     mid_price,
     resolve_params,
+    run_failed,
     run_with_view,
     stop_on_signals,
     strategy_for,
@@ -141,10 +142,15 @@ async def _run(args: argparse.Namespace) -> int:
     json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl
     print(
-        f"{len(result.log.fills)} fills, realized {pnl.realized:.6f}, unrealized "
-        f"{pnl.unrealized:.6f}, fees {pnl.fees:.6f} {rules.quote_asset}"
+        f"{len(result.log.fills)} fills, total P&L {pnl.total:.6f} {rules.quote_asset} "
+        f"(realized {pnl.realized:.6f} + unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); "
+        f"stopped: {result.stop_reason}"
     )
     print(f"report written to {json_path} and {png_path}")
+    failed = run_failed(result, json_path)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "journaled_params",
     "mid_price",
     "resolve_params",
+    "run_failed",
     "run_with_view",
     "stop_on_signals",
     "strategy_for",
@@ -265,14 +266,18 @@ def add_bot_commands(
     group: argparse.ArgumentParser,
     mode_arguments: Callable[[argparse.ArgumentParser], None],
     run: Callable[[argparse.Namespace], int],
-) -> None:
-    """One subcommand per built-in bot under ``group``: the mode's options, then the bot's."""
+) -> argparse._SubParsersAction[Any]:
+    """One subcommand per built-in bot under ``group``: the mode's options, then the bot's.
+
+    Returns the subcommands, for a mode that offers more than the built-in bots.
+    """
     bots = group.add_subparsers(dest="bot", required=True)
     for name, help_text in BOTS:
         bot = bots.add_parser(name, help=help_text)
         mode_arguments(bot)
         add_bot_arguments(bot, name)
         bot.set_defaults(func=run)
+    return bots
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -311,5 +316,15 @@ async def run_with_view(
 async def write_run_report(
     result: RunResult, out_dir: Path, extra: dict[str, Any]
 ) -> tuple[Path, Path]:
-    """``report.json`` and ``report.png`` of a run, written off the event loop."""
+    """``report.json`` and ``report.png`` of a run, written off the event loop (a run that
+    ended in an error has its report too, the error in it)."""
     return await asyncio.to_thread(write_report, result, out_dir, extra)
+
+
+def run_failed(result: RunResult, report: Path | None = None) -> str | None:
+    """The one-line message for a run that ended in an error (None if it did not)."""
+    if result.error is None:
+        return None
+    where = f" (report: {report})" if report is not None else ""
+    line = " ".join(str(result.error).split())  # one line, whatever the exception's message
+    return f"error: the run stopped: {line}{where}"

@@ -1,4 +1,7 @@
-"""The live terminal view: top of book, open orders, recent fills, PnL and API latency.
+"""The live terminal view: top of book, open orders, recent fills, PnL, equity, API latency.
+
+The P&L and equity are the report's (:mod:`tradewire.trading.report`): total = realized +
+unrealized - fees, equity = quote + base x mark.
 
 Plain ANSI escapes (no curses); :class:`LiveView` draws only when stdout is a terminal.
 """
@@ -33,9 +36,17 @@ def render(ctx: StrategyContext, *, title: str = "", color: bool = True, rows: i
     else:
         lines.append("book  (waiting for market data)")
     pnl = ctx.pnl()
+    equity = ctx.equity()
+    quote = ctx.rules.quote_asset
     lines.append(
-        f"pnl   realized {pnl.realized:.4f}  unrealized {pnl.unrealized:.4f}  "
-        f"fees {pnl.fees:.4f}  position {pnl.position} {ctx.rules.base_asset}"
+        f"pnl   total {pnl.total:.4f} {quote} = realized {pnl.realized:.4f} + unrealized "
+        f"{pnl.unrealized:.4f} - fees {pnl.fees:.4f}   position {pnl.position} "
+        f"{ctx.rules.base_asset}"
+    )
+    lines.append(
+        f"equity {'-' if equity is None else f'{equity:.4f}'} {quote} "
+        f"({quote} + {ctx.rules.base_asset} x mark)   grid profit {pnl.grid_profit:.4f}  "
+        f"trend {pnl.trend:.4f}"
     )
     lat = log.latencies_ms
     lat_text = (

@@ -14,6 +14,7 @@ from tradewire.exchange.ratelimit import Limits, RequestLimiter
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from tradewire.exchange.listen_keys import ListenKeys
     from tradewire.exchange.symbols import SymbolSpec
 
 __all__ = ["ExchangeCore", "Metrics"]
@@ -45,6 +46,7 @@ class ExchangeCore:
     faults: Faults = field(default_factory=Faults)
     metrics: Metrics = field(default_factory=Metrics)
     keys: KeyRegistry = field(default_factory=KeyRegistry)
+    listen_keys: ListenKeys | None = None  # the legacy listenKeys, when served
 
     def __post_init__(self) -> None:
         self.engine = ExchangeEngine(self.specs, self.now)

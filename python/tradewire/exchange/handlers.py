@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeRejection
 from tradewire.exchange import marketdata, order_lists, wallet
 from tradewire.exchange.amounts import fmt
 from tradewire.exchange.order_form import ORDER_PARAMS, read_order, read_resp_type
+from tradewire.exchange.rejections import bad_param
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,10 +19,11 @@ if TYPE_CHECKING:
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.engine import Placed
     from tradewire.exchange.keys import ApiKey
-    from tradewire.exchange.orders import OrderRecord
+    from tradewire.exchange.orders import OrderRecord, TapeTrade
     from tradewire.exchange.params import Params
 
 __all__ = [
+    "KEY_ONLY",
     "PERMISSION",
     "ROUTES",
     "STATUS_UNKNOWN",
@@ -32,6 +35,8 @@ __all__ = [
 
 ZERO_TEXT = "0.00000000"
 PERMISSION = {"USER_DATA": "reading", "TRADE": "spot"}
+KEY_ONLY = "USER_STREAM"
+"""The security type checked by the API key alone: no signature, no timestamp, any permission."""
 STATUS_UNKNOWN = ExchangeRejection(
     -1007,
     "Timeout waiting for response from backend server. Send status unknown; "
@@ -58,7 +63,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A route: its handler, weight rule and security type (NONE, USER_DATA or TRADE)."""
+    """A route: its handler, weight rule and security type (NONE, USER_STREAM, USER_DATA, TRADE)."""
 
     handler: Callable[[Call], object]
     weight: Callable[[Params], int]
@@ -99,15 +104,25 @@ def _exchange_info(c: Call) -> object:
         wanted = _symbol_list(c.params.require("symbols"))
     specs = [engine.spec(s) for s in wanted] if wanted else list(engine.specs())
     c.params.get("permissions")
-    c.params.get("showPermissionSets")
+    show_sets = _boolean(c.params, "showPermissionSets", default=True)
     c.params.get("symbolStatus")
     return {
         "timezone": "UTC",
         "serverTime": c.now,
         "rateLimits": c.core.limits.exchange_info(),
         "exchangeFilters": [],
-        "symbols": [s.exchange_info() for s in specs],
+        "symbols": [s.exchange_info(show_permission_sets=show_sets) for s in specs],
     }
+
+
+def _boolean(params: Params, name: str, *, default: bool) -> bool:
+    """A BOOLEAN parameter: ``true`` or ``false`` (absent: ``default``), else -1130."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if value not in ("true", "false"):
+        raise bad_param(name)
+    return value == "true"
 
 
 def _symbol_list(raw: str) -> list[str]:
@@ -144,6 +159,29 @@ def _trades(c: Call) -> object:
     limit = c.params.integer("limit", 1, 1000) or 500
     tape = c.core.engine.recent_trades(symbol, limit)
     return [t.rest_body() for t in tape]
+
+
+def _historical_trades(c: Call) -> object:
+    """GET /api/v3/historicalTrades: ``limit`` trades from ``fromId`` (default: the latest).
+
+    Served from the tape, which holds a symbol's last 100,000 trades: an older ``fromId`` starts
+    at the oldest trade still held.
+    """
+    p = c.params
+    symbol = p.symbol()
+    c.core.engine.spec(symbol)
+    limit = p.integer("limit", 1, 1000) or 500
+    from_id = p.integer("fromId", 0)
+    p.get("apiKey")  # sent by clients that still treat this as a MARKET_DATA request
+    if from_id is None:
+        return [t.rest_body() for t in c.core.engine.recent_trades(symbol, limit)]
+    tape = c.core.engine.recent_trades(symbol)
+    start = bisect_left(tape, from_id, key=_trade_id)
+    return [t.rest_body() for t in tape[start : start + limit]]
+
+
+def _trade_id(trade: TapeTrade) -> int:
+    return trade.trade_id
 
 
 def _agg_trades(c: Call) -> object:
@@ -270,6 +308,83 @@ def _ticker_weight(p: Params) -> int:
         return 80
     count = raw.count(",") + 1
     return 2 * count if count <= 20 else 40 if count <= 100 else 80
+
+
+_MAX_TICKER_SYMBOLS = 100
+_SYMBOL_STATUSES = ("TRADING", "HALT", "BREAK")
+
+
+def _window_weight(p: Params) -> int:
+    """ticker and ticker/tradingDay: 4 per symbol, at most 200 (more than 50 symbols)."""
+    raw = p.get("symbols")
+    count = 1 if raw is None or p.get("symbol") else raw.count(",") + 1
+    return min(4 * count, 200)
+
+
+def _window_symbols(c: Call) -> list[str]:
+    """``symbol`` or ``symbols`` (exactly one of them, at most 100 names), each listed."""
+    has_one, has_many = c.params.get("symbol") is not None, c.params.get("symbols") is not None
+    if has_one == has_many:
+        if has_one:
+            raise ExchangeRejection(-1128, "Combination of optional parameters invalid.")
+        raise ExchangeRejection(
+            -1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!"
+        )
+    names = [c.params.symbol()] if has_one else _symbol_list(c.params.require("symbols"))
+    if len(names) > _MAX_TICKER_SYMBOLS:
+        raise ExchangeRejection(
+            -1101,
+            f"Too many parameters; expected '{_MAX_TICKER_SYMBOLS}' and received '{len(names)}'.",
+        )
+    for name in names:
+        c.core.engine.spec(name)
+    status = c.params.get("symbolStatus")
+    if status is not None:
+        if status not in _SYMBOL_STATUSES:
+            raise bad_param("symbolStatus")
+        if status != "TRADING":  # every symbol of the local exchange is TRADING
+            if has_one:
+                raise ExchangeRejection(
+                    -1220, "The symbol's status does not match the requested symbolStatus."
+                )
+            return []
+    return names
+
+
+def _mini(params: Params) -> bool:
+    """The ``type`` parameter: FULL (the default) or MINI, else -1139."""
+    ticker_type = params.get("type") or "FULL"
+    if ticker_type not in ("FULL", "MINI"):
+        raise ExchangeRejection(-1139, "Invalid ticker type.")
+    return ticker_type == "MINI"
+
+
+def _rolling_window(c: Call) -> object:
+    """GET /api/v3/ticker: statistics over ``windowSize`` (default 1d), opening on a minute."""
+    size = marketdata.parse_window_size(c.params.get("windowSize") or "1d")
+    mini = _mini(c.params)
+    names = _window_symbols(c)
+    open_time = marketdata.window_open(size, c.now)
+    bodies = [
+        marketdata.rolling_ticker(c.core.engine, s, open_time, c.now).window_body(mini=mini)
+        for s in names
+    ]
+    return bodies[0] if c.params.get("symbol") else bodies
+
+
+def _trading_day(c: Call) -> object:
+    """GET /api/v3/ticker/tradingDay: statistics of the current day in ``timeZone`` (UTC)."""
+    offset = marketdata.parse_time_zone(c.params.get("timeZone"))
+    mini = _mini(c.params)
+    names = _window_symbols(c)
+    open_time, close_time = marketdata.trading_day(c.now, offset)
+    bodies = [
+        replace(
+            marketdata.rolling_ticker(c.core.engine, s, open_time, c.now), close_time=close_time
+        ).window_body(mini=mini)
+        for s in names
+    ]
+    return bodies[0] if c.params.get("symbol") else bodies
 
 
 # --- account and trading -----------------------------------------------------------------------
@@ -472,6 +587,78 @@ def _my_trades(c: Call) -> object:
     return [f.my_trade_body() for f in fills]
 
 
+def _commission(c: Call) -> object:
+    """GET /api/v3/account/commission: the account's rates; no special, tax or BNB discount."""
+    symbol = c.params.symbol()
+    c.core.engine.spec(symbol)
+    account = c.core.engine.account(c.account)
+    none = {"maker": ZERO_TEXT, "taker": ZERO_TEXT, "buyer": ZERO_TEXT, "seller": ZERO_TEXT}
+    return {
+        "symbol": symbol,
+        "standardCommission": {
+            "maker": fmt(account.maker_rate),
+            "taker": fmt(account.taker_rate),
+            "buyer": ZERO_TEXT,
+            "seller": ZERO_TEXT,
+        },
+        "specialCommission": dict(none),
+        "taxCommission": dict(none),
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": "BNB",
+            "discount": ZERO_TEXT,
+        },
+    }
+
+
+def _order_rate_limits(c: Call) -> object:
+    """GET /api/v3/rateLimit/order: the account's order counts in each ORDERS window."""
+    ten_s, day = c.core.limiter.order_counts(c.account, c.now)
+    limits = c.core.limits
+    return [
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": limits.orders_per_10s,
+            "count": ten_s,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "DAY",
+            "intervalNum": 1,
+            "limit": limits.orders_per_day,
+            "count": day,
+        },
+    ]
+
+
+def _prevented_matches(c: Call) -> object:
+    """GET /api/v3/myPreventedMatches: ``[]`` for each supported combination (-1128 otherwise).
+
+    Self-trade prevention here never expires an order, so there is no prevented match to show.
+    Supported (rest-api.md): symbol + preventedMatchId, symbol + orderId, symbol + orderId +
+    fromPreventedMatchId [+ limit].
+    """
+    p = c.params
+    symbol = p.symbol()
+    c.core.engine.spec(symbol)
+    match_id = p.integer("preventedMatchId", 0)
+    order_id = p.integer("orderId", 0)
+    from_id = p.integer("fromPreventedMatchId", 0)
+    limit = p.integer("limit", 1, 1000)
+    by_match = match_id is not None and order_id is None and from_id is None and limit is None
+    by_order = order_id is not None and match_id is None and (limit is None or from_id is not None)
+    if not (by_match or by_order):
+        raise ExchangeRejection(-1128, "Combination of optional parameters invalid.")
+    return []
+
+
+def _prevented_weight(p: Params) -> int:
+    return 20 if p.get("orderId") and not p.get("preventedMatchId") else 2
+
+
 def _api_restrictions(c: Call) -> object:
     assert c.key is not None
     return c.key.restrictions_body()
@@ -483,12 +670,16 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/exchangeInfo"): Endpoint(_exchange_info, _fixed(20)),
     ("GET", "/api/v3/depth"): Endpoint(_depth, _depth_weight),
     ("GET", "/api/v3/trades"): Endpoint(_trades, _fixed(25)),
+    ("GET", "/api/v3/historicalTrades"): Endpoint(_historical_trades, _fixed(25)),
     ("GET", "/api/v3/aggTrades"): Endpoint(_agg_trades, _fixed(4)),
     ("GET", "/api/v3/klines"): Endpoint(_klines, _fixed(2)),
+    ("GET", "/api/v3/uiKlines"): Endpoint(_klines, _fixed(2)),
     ("GET", "/api/v3/avgPrice"): Endpoint(_avg_price, _fixed(2)),
     ("GET", "/api/v3/ticker/bookTicker"): Endpoint(_book_ticker, _per_symbol(2, 4)),
     ("GET", "/api/v3/ticker/price"): Endpoint(_price_ticker, _per_symbol(2, 4)),
     ("GET", "/api/v3/ticker/24hr"): Endpoint(_ticker_24hr, _ticker_weight),
+    ("GET", "/api/v3/ticker"): Endpoint(_rolling_window, _window_weight),
+    ("GET", "/api/v3/ticker/tradingDay"): Endpoint(_trading_day, _window_weight),
     ("POST", "/api/v3/order"): Endpoint(_new_order, _fixed(1), "TRADE", counts_order=True),
     ("POST", "/api/v3/order/test"): Endpoint(
         _test_order, lambda p: 20 if p.get("computeCommissionRates") == "true" else 1, "TRADE"
@@ -501,6 +692,11 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/account"): Endpoint(_account, _fixed(20), "USER_DATA"),
     ("GET", "/api/v3/myTrades"): Endpoint(
         _my_trades, lambda p: 5 if p.get("orderId") else 20, "USER_DATA"
+    ),
+    ("GET", "/api/v3/account/commission"): Endpoint(_commission, _fixed(20), "USER_DATA"),
+    ("GET", "/api/v3/rateLimit/order"): Endpoint(_order_rate_limits, _fixed(40), "USER_DATA"),
+    ("GET", "/api/v3/myPreventedMatches"): Endpoint(
+        _prevented_matches, _prevented_weight, "USER_DATA"
     ),
     ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(
         _api_restrictions, _fixed(1), "USER_DATA"

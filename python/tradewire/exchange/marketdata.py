@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +34,10 @@ __all__ = [
     "candles",
     "interval_start",
     "kline_row",
+    "parse_time_zone",
+    "parse_window_size",
     "rolling_ticker",
+    "trading_day",
     "window_open",
 ]
 
@@ -59,6 +63,9 @@ INTERVALS: dict[str, int] = {
 _MONDAY_OFFSET = 3 * _D  # 1970-01-01 was a Thursday: weeks start on Monday
 WINDOWS: dict[str, int] = {"1h": _H, "4h": 4 * _H, "1d": _D}
 """Window sizes of the rolling window ticker streams (``<symbol>@ticker_<window>``)."""
+_WINDOW_SIZE = re.compile(r"([1-9][0-9]?)([mhd])")
+_WINDOW_UNITS = {"m": (_M, 59), "h": (_H, 23), "d": (_D, 7)}
+_TIME_ZONE = re.compile(r"([+-]?)([0-9]{1,2})(?::([0-9]{2}))?")
 AVG_PRICE_MINS = 5
 """Minutes of trades behind the average price (exchangeInfo's ``avgPriceMins``)."""
 
@@ -286,6 +293,30 @@ class TickerStats:
             "count": self.count,
         }
 
+    def window_body(self, *, mini: bool) -> dict[str, object]:
+        """GET /api/v3/ticker and ticker/tradingDay: FULL, or MINI without the change fields."""
+        body: dict[str, object] = {"symbol": self.symbol}
+        if not mini:
+            body["priceChange"] = self.price_change
+            body["priceChangePercent"] = self.price_change_percent
+            body["weightedAvgPrice"] = self.weighted_average
+        body.update(
+            {
+                "openPrice": fmt(self.open),
+                "highPrice": fmt(self.high),
+                "lowPrice": fmt(self.low),
+                "lastPrice": fmt(self.last),
+                "volume": fmt(self.volume),
+                "quoteVolume": fmt(self.quote_volume),
+                "openTime": self.open_time,
+                "closeTime": self.close_time,
+                "firstId": self.first_id,
+                "lastId": self.last_id,
+                "count": self.count,
+            }
+        )
+        return body
+
 
 def rolling_ticker(
     engine: ExchangeEngine, symbol: str, open_time: int, close_time: int
@@ -338,10 +369,46 @@ def rolling_ticker(
     )
 
 
-def window_open(window: str, now: int) -> int:
-    """Open time of a rolling window ticker: ``window`` before ``now``, down to the minute."""
-    start = now - WINDOWS[window]
+def window_open(window: str | int, now: int) -> int:
+    """Open time of a rolling window ticker: ``window`` before ``now``, down to the minute.
+
+    ``window`` is a stream's window name (``1h``, ``4h``, ``1d``) or a length in ms.
+    """
+    start = now - (WINDOWS[window] if isinstance(window, str) else window)
     return start - start % _M
+
+
+def parse_window_size(text: str) -> int:
+    """The length in ms of a ``windowSize`` (1m..59m, 1h..23h, 1d..7d), else -1130."""
+    m = _WINDOW_SIZE.fullmatch(text)
+    if m is not None:
+        unit, most = _WINDOW_UNITS[m[2]]
+        if int(m[1]) <= most:
+            return int(m[1]) * unit
+    raise ExchangeRejection(-1130, "Data sent for parameter 'windowSize' is not valid.")
+
+
+def parse_time_zone(text: str | None) -> int:
+    """A ``timeZone`` (``0``, ``8``, ``-1:00``, ``05:45``) as an offset in ms, else -1130.
+
+    The accepted range is -12:00 to +14:00, both included (rest-api.md).
+    """
+    if text is None:
+        return 0
+    m = _TIME_ZONE.fullmatch(text)
+    if m is not None:
+        minutes = int(m[3] or 0)
+        offset = (int(m[2]) * 60 + minutes) * (-1 if m[1] == "-" else 1)
+        if minutes < 60 and -12 * 60 <= offset <= 14 * 60:
+            return offset * _M
+    raise ExchangeRejection(-1130, "Data sent for parameter 'timeZone' is not valid.")
+
+
+def trading_day(now: int, offset_ms: int = 0) -> tuple[int, int]:
+    """(open, close) in UTC ms of the trading day holding ``now``, in a zone ``offset_ms`` east."""
+    local = now + offset_ms
+    start = local - local % _D - offset_ms
+    return start, start + _D - 1
 
 
 def average_price(engine: ExchangeEngine, symbol: str, now: int) -> tuple[Decimal, int]:

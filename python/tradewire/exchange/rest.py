@@ -11,10 +11,12 @@ from aiohttp import web
 
 from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
-from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
+from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params, parse_form
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.keys import ApiKey
 
@@ -36,12 +38,10 @@ def _authenticate(
     endpoint: Endpoint,
     now: int,
 ) -> ApiKey:
-    key = check_key(
-        core.keys,
-        request.headers.get("X-MBX-APIKEY"),
-        request.remote or "",
-        PERMISSION[endpoint.security],
-    )
+    api_key = request.headers.get("X-MBX-APIKEY")
+    if endpoint.security == KEY_ONLY:
+        return check_key(core.keys, api_key, request.remote or "", None)
+    key = check_key(core.keys, api_key, request.remote or "", PERMISSION[endpoint.security])
     payload = _without_signature(raw_query) + _without_signature(body)
     try:
         payload_bytes = payload.encode("ascii")
@@ -72,16 +72,21 @@ def _json(body: object, status: int = 200) -> web.Response:
     )
 
 
-def add_routes(app: web.Application, core: ExchangeCore) -> None:
-    """Serve every REST endpoint of ``core`` on ``app``."""
+def add_routes(
+    app: web.Application,
+    core: ExchangeCore,
+    extra: Mapping[tuple[str, str], Endpoint] | None = None,
+) -> None:
+    """Serve every REST endpoint of ``core`` on ``app``, and the optional ``extra`` ones."""
+    routes = {**ROUTES, **(extra or {})}
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         core.metrics.requests += 1
         if core.faults.delay_ms:
             await asyncio.sleep(core.faults.delay_ms / 1000)
-        endpoint = ROUTES.get((request.method, request.path))
+        endpoint = routes.get((request.method, request.path))
         if endpoint is None:
-            return _unrouted(request)
+            return _unrouted(request, routes)
         now = core.now()
         ip = request.remote or ""
         headers: dict[str, str] = {}
@@ -126,24 +131,21 @@ def add_routes(app: web.Application, core: ExchangeCore) -> None:
         response.headers.update(headers)
         return response
 
-    for method, path in ROUTES:
+    for method, path in routes:
         app.router.add_route(method, path, dispatch)
     # Last, so that the stream and WebSocket API routes added after this one still match first:
     # aiohttp tries a resource only when no more specific one matched the path and method.
     app.router.add_route("*", "/{tail:.*}", dispatch)
 
 
-_KNOWN_PATHS = frozenset(path for _method, path in ROUTES)
-
-
-def _unrouted(request: web.Request) -> web.Response:
+def _unrouted(request: web.Request, routes: Mapping[tuple[str, str], Endpoint]) -> web.Response:
     """JSON for a path or method we do not serve, so clients see an API error, not a network one.
 
     Binance answers unknown paths with an empty or HTML 404; clients then raise a network-level
     error that bots retry. The local exchange answers ``{"code": -1020, ...}`` instead.
     """
-    if request.path in _KNOWN_PATHS:
-        allowed = sorted(m for m, p in ROUTES if p == request.path)
+    allowed = sorted(m for m, p in routes if p == request.path)
+    if allowed:
         response = _json(
             {
                 "code": -1020,

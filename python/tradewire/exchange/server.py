@@ -16,6 +16,7 @@ from aiohttp import web
 from tradewire.exchange import rest
 from tradewire.exchange.core import ExchangeCore
 from tradewire.exchange.faults import Faults
+from tradewire.exchange.listen_keys import LISTEN_KEY_METHODS, LISTEN_KEY_ROUTES, ListenKeys
 from tradewire.exchange.marketmaker import SyntheticMarket
 from tradewire.exchange.ratelimit import Limits
 from tradewire.exchange.readiness import ChangeSignal
@@ -55,6 +56,10 @@ class LocalExchange:
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
         ws_api: WebSocket-API limits (unread replies queued, send timeout, pings).
         db: SQLite file keeping keys, balances, orders and fills (default: in memory).
+        legacy_listen_key: Also serve the listenKey user data stream Binance retired on
+            2026-02-20 (REST ``/api/v3/userDataStream``, ``/ws/<listenKey>``, WebSocket API
+            ``userDataStream.start``/``ping``/``stop``). Off by default, as on Binance: those
+            routes then answer as unknown ones.
 
     Tests wait on the exchange rather than sleep: :meth:`wait_for` takes any predicate and
     re-checks it on every change; :meth:`wait_for_steps`, :meth:`wait_for_stream_connections`,
@@ -79,6 +84,7 @@ class LocalExchange:
         streams: StreamConfig | None = None,
         ws_api: WsApiConfig | None = None,
         db: str | Path | None = None,
+        legacy_listen_key: bool = False,
     ) -> None:
         self.host = host
         self._port = port
@@ -99,7 +105,17 @@ class LocalExchange:
         engine.subscribe(lambda _event: self._signal.changed())
         self.streams = StreamHub(self.core, streams or StreamConfig(), self._signal.changed)
         self.userdata = UserDataHub(engine, self._signal.changed)
-        self.wsapi = WsApi(self.core, self.userdata, self._signal.changed, ws_api)
+        self.listen_keys: ListenKeys | None = None
+        if legacy_listen_key:
+            self.listen_keys = ListenKeys(self.userdata, self.core.now)
+            self.core.listen_keys = self.streams.listen_keys = self.listen_keys
+        self.wsapi = WsApi(
+            self.core,
+            self.userdata,
+            self._signal.changed,
+            ws_api,
+            LISTEN_KEY_METHODS if legacy_listen_key else None,
+        )
         self.market: SyntheticMarket | DepthReplay | None = None
         if replay is not None:
             self.market = DepthReplay(engine, replay)
@@ -121,13 +137,15 @@ class LocalExchange:
 
     def _app(self) -> web.Application:
         app = web.Application()
-        rest.add_routes(app, self.core)
+        rest.add_routes(app, self.core, LISTEN_KEY_ROUTES if self.listen_keys is not None else None)
         self.streams.add_routes(app)
         self.wsapi.add_routes(app)
         app.on_shutdown.append(self._on_shutdown)
         return app
 
     async def _on_shutdown(self, _app: web.Application) -> None:
+        if self.listen_keys is not None:
+            self.listen_keys.stop()
         await self.streams.stop()
         await self.wsapi.close_all()
 
@@ -257,12 +275,15 @@ class LocalExchange:
         """Delete a key: requests signed with it are refused from now on (its account stays).
 
         WebSocket-API sessions logged on with it are logged out, and the user data
-        subscriptions it opened end with ``eventStreamTerminated``.
+        subscriptions it opened end with ``eventStreamTerminated``; its legacy listenKeys end
+        and their streams get ``listenKeyExpired``.
         """
         if self.core.keys.remove(api_key) is None:
             raise KeyError(f"no key {api_key!r} on this exchange")
         self.store.delete_key(api_key)
         self.wsapi.end_key(api_key)
+        if self.listen_keys is not None:
+            self.listen_keys.end_key(api_key)
 
     def load_keys(self, path: str | Path) -> list[str]:
         """Register the keys listed in a JSON file; returns their API keys.

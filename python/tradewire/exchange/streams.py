@@ -25,11 +25,12 @@ from tradewire.exchange.events import AggTradePrinted, LevelChanged, TradePrinte
 from tradewire.exchange.stream_names import StreamName, parse_stream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from decimal import Decimal
 
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.events import EngineEvent
+    from tradewire.exchange.listen_keys import ListenKeys
 
 __all__ = ["StreamConfig", "StreamHub"]
 
@@ -141,6 +142,7 @@ class StreamHub:
         self._kline_open: dict[bool, dict[str, int]] = {True: {}, False: {}}
         self._on_change = on_change or (lambda: None)
         self.slow_consumers_cut = 0
+        self.listen_keys: ListenKeys | None = None  # set when legacy listenKeys are served
         core.engine.subscribe(self.on_event)
 
     @property
@@ -551,17 +553,48 @@ class StreamHub:
         """
         names = [n for n in request.match_info.get("streams", "").split("/") if n]
         streams = [p for p in map(parse_stream, names) if p is not None]
-        return await self._serve(request, streams, combined=False)
+        return await self._serve(request, streams, combined=False, listen_keys=names)
 
     async def _combined(self, request: web.Request) -> web.StreamResponse:
         names = [n for n in request.query.get("streams", "").split("/") if n]
         streams = [parse_stream(n) for n in names]
-        if any(p is None for p in streams):
+        if any(
+            p is None and not self._is_listen_key(n) for p, n in zip(streams, names, strict=True)
+        ):
             return web.Response(status=400, text="Invalid request")
-        return await self._serve(request, [p for p in streams if p is not None], combined=True)
+        return await self._serve(
+            request, [p for p in streams if p is not None], combined=True, listen_keys=names
+        )
+
+    def _is_listen_key(self, name: str) -> bool:
+        return self.listen_keys is not None and name in self.listen_keys
+
+    def _attach_listen_keys(self, conn: _Conn, names: Sequence[str]) -> list[Callable[[], None]]:
+        """Attach ``conn`` to the legacy listenKeys among ``names``; returns the detachers."""
+        if self.listen_keys is None:
+            return []
+        detachers = []
+        for name in names:
+
+            def sink(event: dict[str, object] | None, name: str = name) -> None:
+                if event is None:
+                    self._close(conn)
+                    return
+                payload = {"stream": name, "data": event} if conn.combined else event
+                self._send(conn, json.dumps(payload, separators=(",", ":")))
+
+            detach = self.listen_keys.attach(name, sink)
+            if detach is not None:
+                detachers.append(detach)
+        return detachers
 
     async def _serve(
-        self, request: web.Request, streams: list[StreamName], *, combined: bool
+        self,
+        request: web.Request,
+        streams: list[StreamName],
+        *,
+        combined: bool,
+        listen_keys: Sequence[str] = (),
     ) -> web.StreamResponse:
         if len(streams) > MAX_STREAMS_PER_CONNECTION:
             return web.Response(status=400, text="Invalid request")
@@ -571,12 +604,15 @@ class StreamHub:
         conn.transport = request.transport
         self._conns.add(conn)
         self.core.metrics.stream_connections += 1
+        detachers = self._attach_listen_keys(conn, listen_keys)
         self._on_change()
         writer = asyncio.create_task(self._writer(conn))
         pinger = asyncio.create_task(self._pinger(conn))
         try:
             await self._reader(conn)
         finally:
+            for detach in detachers:
+                detach()
             self._conns.discard(conn)
             self._on_change()
             pinger.cancel()

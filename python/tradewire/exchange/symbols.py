@@ -33,8 +33,12 @@ class SymbolSpec:
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
 
-    def exchange_info(self) -> dict[str, object]:
-        """This symbol as an entry of exchangeInfo's ``symbols``."""
+    def exchange_info(self, *, show_permission_sets: bool = True) -> dict[str, object]:
+        """This symbol as an entry of exchangeInfo's ``symbols``.
+
+        ``show_permission_sets=False`` (``showPermissionSets=false``) leaves ``permissionSets``
+        empty: the parameter controls whether the field's content is populated.
+        """
         return {
             "symbol": self.symbol,
             "status": "TRADING",
@@ -54,6 +58,7 @@ class SymbolSpec:
             "allowTrailingStop": False,
             "cancelReplaceAllowed": False,
             "amendAllowed": False,
+            "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": [
@@ -87,7 +92,7 @@ class SymbolSpec:
                 {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": self.max_num_algo_orders},
             ],
             "permissions": [],
-            "permissionSets": [["SPOT"]],
+            "permissionSets": [["SPOT"]] if show_permission_sets else [],
             "defaultSelfTradePreventionMode": "NONE",
             "allowedSelfTradePreventionModes": ["NONE"],
         }

@@ -14,11 +14,11 @@ from aiohttp import WSMsgType, web
 
 from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
-from tradewire.exchange.handlers import PERMISSION, ROUTES, Call, Endpoint
+from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from tradewire.exchange.core import ExchangeCore
     from tradewire.exchange.keys import ApiKey
@@ -60,9 +60,13 @@ METHODS: dict[str, Endpoint] = {
     "exchangeInfo": ROUTES[("GET", "/api/v3/exchangeInfo")],
     "depth": ROUTES[("GET", "/api/v3/depth")],
     "trades.recent": ROUTES[("GET", "/api/v3/trades")],
+    "trades.historical": ROUTES[("GET", "/api/v3/historicalTrades")],
     "trades.aggregate": ROUTES[("GET", "/api/v3/aggTrades")],
     "klines": ROUTES[("GET", "/api/v3/klines")],
+    "uiKlines": ROUTES[("GET", "/api/v3/uiKlines")],
     "avgPrice": ROUTES[("GET", "/api/v3/avgPrice")],
+    "ticker": ROUTES[("GET", "/api/v3/ticker")],
+    "ticker.tradingDay": ROUTES[("GET", "/api/v3/ticker/tradingDay")],
     "ticker.book": ROUTES[("GET", "/api/v3/ticker/bookTicker")],
     "ticker.price": ROUTES[("GET", "/api/v3/ticker/price")],
     "ticker.24hr": ROUTES[("GET", "/api/v3/ticker/24hr")],
@@ -74,12 +78,18 @@ METHODS: dict[str, Endpoint] = {
     "openOrders.cancelAll": ROUTES[("DELETE", "/api/v3/openOrders")],
     "allOrders": ROUTES[("GET", "/api/v3/allOrders")],
     "account.status": ROUTES[("GET", "/api/v3/account")],
+    "account.commission": ROUTES[("GET", "/api/v3/account/commission")],
+    "account.rateLimits.orders": ROUTES[("GET", "/api/v3/rateLimit/order")],
     "myTrades": ROUTES[("GET", "/api/v3/myTrades")],
+    "myPreventedMatches": ROUTES[("GET", "/api/v3/myPreventedMatches")],
 }
+VERSION_PREFIX = "v3/"
+"""Method names may carry an explicit version (web-socket-api.md: ``v3/order.place``)."""
 _SESSION_METHODS = (
     "session.logon",
     "session.status",
     "session.logout",
+    "session.subscriptions",
     "userDataStream.subscribe",
     "userDataStream.subscribe.signature",
     "userDataStream.unsubscribe",
@@ -268,7 +278,8 @@ class _Session:
 class WsApi:
     """Serves /ws-api/v3 for ``core``, with user data from ``userdata``.
 
-    ``on_change`` (if given) is called when a session opens or closes.
+    ``on_change`` (if given) is called when a session opens or closes; ``extra`` adds methods
+    (the legacy listenKey ones, when they are served).
     """
 
     def __init__(
@@ -277,8 +288,10 @@ class WsApi:
         userdata: UserDataHub,
         on_change: Callable[[], None] | None = None,
         config: WsApiConfig | None = None,
+        extra: Mapping[str, Endpoint] | None = None,
     ) -> None:
         self.core = core
+        self._methods = {**METHODS, **(extra or {})}
         self.userdata = userdata
         self.config = config or WsApiConfig()
         self._sessions: set[_Session] = set()
@@ -429,6 +442,8 @@ class WsApi:
                 raise _invalid_json()
             req_id = _request_id(request.get("id"))
             method = request.get("method")
+            if isinstance(method, str) and method.startswith(VERSION_PREFIX):
+                method = method[len(VERSION_PREFIX) :]
             raw_params = request.get("params", {})
             if not isinstance(raw_params, dict):
                 raise _invalid_json("params")
@@ -440,7 +455,7 @@ class WsApi:
                 self.core.limiter.weigh(session.ip, _SESSION_WEIGHT, now)
                 result = self._session_method(session, str(method), params, now)
             else:
-                endpoint = METHODS.get(method) if isinstance(method, str) else None
+                endpoint = self._methods.get(method) if isinstance(method, str) else None
                 if endpoint is None:
                     raise ExchangeRejection(
                         -1102,
@@ -448,7 +463,9 @@ class WsApi:
                     )
                 self.core.limiter.weigh(session.ip, endpoint.weight(params), now)
                 key = None
-                if endpoint.security != "NONE":
+                if endpoint.security == KEY_ONLY:
+                    key = check_key(self.core.keys, params.get("apiKey"), session.ip, None)
+                elif endpoint.security != "NONE":
                     key = self._authenticate(session, params, PERMISSION[endpoint.security], now)
                 if endpoint.counts_order and key is not None:
                     order_account = key.account
@@ -507,6 +524,9 @@ class WsApi:
         if method == "session.logout":
             session.logged_on = None
             return self._session_status(session, now)
+        if method == "session.subscriptions":
+            params.finish()
+            return [{"subscriptionId": sub_id} for sub_id in sorted(session.subscriptions)]
         if method == "userDataStream.subscribe.signature":
             key = self._authenticate(session, params, "reading", now)
             params.finish()

@@ -1,5 +1,20 @@
 """The end-of-run report: ``report.json`` (figures) and ``report.png`` (price, fills, equity).
 
+One report for every mode (read-only, paper, live, backtest): each is a function of the
+:class:`~tradewire.trading.runner.RunResult` alone, and every figure follows from one equity
+definition, **equity = quote + base x mark** of the account's balances (free plus locked, as
+the venue reports them), marked at the book's mid (else the last trade):
+
+- ``total_pnl = realized_pnl + unrealized_pnl - fees``, the equity change at the end price
+  (the start balances valued at the end price, against the end balances): equal to the last
+  digit when the balances moved only by the run's fills (``unexplained_equity_change`` is the
+  rest, e.g. a deposit or another bot on a live account);
+- ``equity_change = end_equity - start_equity = total_pnl + hold_pnl + unexplained_equity_change``,
+  where ``hold_pnl`` is what holding the start balances did (start base x the price move);
+- ``return_pct = total_pnl / start_equity``; ``grid_profit + trend_pnl = total_pnl``;
+- the PNG's equity curve and the live view's equity are the same quantity, sampled.
+
+Amounts are exact decimal strings in plain notation; percentages are rounded to 6 decimals.
 The chart needs matplotlib (drawn with its Agg backend, no display needed).
 """
 
@@ -7,36 +22,43 @@ from __future__ import annotations
 
 import json
 import statistics
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
+
+from tradewire.rules import format_amount
+from tradewire.trading.pnl import account_equity
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tradewire.model import Balance, Fill
     from tradewire.trading.runner import RunResult
 
 __all__ = ["figures", "write_chart", "write_report"]
 
 _ZERO = Decimal(0)
+_PCT = Decimal("1e-6")
+_CTX = Context(prec=80)
 
 
-def _equity(result: RunResult, balances: str, mark: Decimal | None) -> Decimal | None:
-    """Quote value of the symbol's two assets in ``balances`` ("start" or "end") at ``mark``."""
+def _amount(value: Decimal | None) -> str | None:
+    """Plain notation, no exponent, no trailing zeros (``0E-10`` is ``"0"``)."""
+    return None if value is None else format_amount(value)
+
+
+def _pct(part: Decimal | None, whole: Decimal | None) -> str | None:
+    if part is None or not whole:
+        return None
+    with localcontext(_CTX):
+        return format_amount((part * 100 / whole).quantize(_PCT))
+
+
+def _equity(
+    balances: dict[str, Balance], result: RunResult, mark: Decimal | None
+) -> Decimal | None:
     if mark is None:
         return None
-    held = result.start_balances if balances == "start" else result.end_balances
-    base = held.get(result.base_asset)
-    quote = held.get(result.quote_asset)
-    return (quote.total if quote else _ZERO) + (base.total if base else _ZERO) * mark
-
-
-def _drawdown(curve: list[Decimal]) -> Decimal:
-    peak: Decimal | None = None
-    worst = _ZERO
-    for value in curve:
-        peak = value if peak is None or value > peak else peak
-        worst = max(worst, peak - value)
-    return worst
+    return account_equity(balances, result.base_asset, result.quote_asset, mark)
 
 
 def _latency(samples: list[float]) -> dict[str, float | int | None]:
@@ -52,16 +74,71 @@ def _latency(samples: list[float]) -> dict[str, float | int | None]:
     }
 
 
+def _sides(fills: list[Fill]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    with localcontext(_CTX):
+        for side in ("BUY", "SELL"):
+            own = [f for f in fills if f.side == side]
+            out[side] = {
+                "fills": len(own),
+                "maker_fills": sum(1 for f in own if f.is_maker),
+                "quantity": format_amount(sum((f.quantity for f in own), _ZERO)),
+                "quote": format_amount(sum((f.price * f.quantity for f in own), _ZERO)),
+            }
+    return out
+
+
+def _fees_by_asset(fills: list[Fill]) -> dict[str, str]:
+    fees: dict[str, Decimal] = {}
+    with localcontext(_CTX):
+        for f in fills:
+            fees[f.commission_asset] = fees.get(f.commission_asset, _ZERO) + f.commission
+    return {asset: format_amount(amount) for asset, amount in sorted(fees.items())}
+
+
+def _exposure_pct(result: RunResult) -> str | None:
+    """Share of the run's time the strategy held a position (net base bought or sold since the
+    start, after base commissions), from the fills' times."""
+    start, end = result.started_ms, result.ended_ms
+    if end <= start:
+        return None
+    position = _ZERO
+    held_ms = 0
+    since = start
+    with localcontext(_CTX):
+        for f in result.log.fills:
+            at = min(max(f.time_ms, start), end)
+            if position != 0:
+                held_ms += at - since
+            since = at
+            fee = f.commission if f.commission_asset == result.base_asset else _ZERO
+            position += (f.quantity if f.side == "BUY" else -f.quantity) - fee
+        if position != 0:
+            held_ms += end - since
+    return _pct(Decimal(held_ms), Decimal(end - start))
+
+
 def figures(result: RunResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report's figures; every amount is an exact decimal string."""
+    """The report's figures (see the module docstring for how they fit together)."""
     pnl = result.pnl
-    start_equity = _equity(result, "start", result.start_mark)
-    end_equity = _equity(result, "end", result.end_mark)
-    # Equity at the end mark, both sides valued at the same price: the change is the PnL.
-    start_at_end_mark = _equity(result, "start", result.end_mark)
-    curve = [start_equity + v for _, v in result.log.equity] if start_equity is not None else []
-    fills = result.log.fills
-    buys = [f for f in fills if f.side == "BUY"]
+    log = result.log
+    fills = log.fills
+    curve = log.curve
+    start, end = result.start_balances, result.end_balances
+    start_equity = _equity(start, result, result.start_mark)
+    end_equity = _equity(end, result, result.end_mark)
+    start_at_end = _equity(start, result, result.end_mark)
+    change = change_at_end = hold = unexplained = None
+    with localcontext(_CTX):
+        if end_equity is not None and start_at_end is not None:
+            change_at_end = end_equity - start_at_end
+            unexplained = change_at_end - pnl.total
+        if start_equity is not None and end_equity is not None:
+            change = end_equity - start_equity
+            assert start_at_end is not None
+            hold = start_at_end - start_equity
+    error = result.error
+    buys = sum(1 for f in fills if f.side == "BUY")
     out: dict[str, Any] = {
         "mode": result.mode,
         "symbol": result.symbol,
@@ -69,41 +146,49 @@ def figures(result: RunResult, extra: dict[str, Any] | None = None) -> dict[str,
         "ended_ms": result.ended_ms,
         "duration_s": round((result.ended_ms - result.started_ms) / 1000, 3),
         "stop_reason": result.stop_reason,
-        "market_events": result.log.market_events,
+        "stop_detail": result.stop_detail,
+        "error": (
+            None
+            if error is None
+            else {"type": error.type, "message": error.message, "callback": error.callback}
+        ),
+        "market_events": log.market_events,
         "fills": len(fills),
-        "buy_fills": len(buys),
-        "sell_fills": len(fills) - len(buys),
-        "volume": str(pnl.volume),
-        "fees": str(pnl.fees),
-        "position": str(pnl.position),
-        "realized_pnl": str(pnl.realized),
-        "unrealized_pnl": str(pnl.unrealized),
-        "total_pnl": str(pnl.total),
-        "start_price": None if result.start_mark is None else str(result.start_mark),
-        "end_price": None if result.end_mark is None else str(result.end_mark),
-        "start_equity": None if start_equity is None else str(start_equity),
-        "end_equity": None if end_equity is None else str(end_equity),
-        "equity_change_at_end_price": (
-            None
-            if end_equity is None or start_at_end_mark is None
-            else str(end_equity - start_at_end_mark)
-        ),
-        "return_pct": (
-            None
-            if not start_equity or end_equity is None
-            else str(((end_equity - start_equity) / start_equity * 100).quantize(Decimal("1e-6")))
-        ),
-        "max_drawdown": str(_drawdown(curve)),
+        "buy_fills": buys,
+        "sell_fills": len(fills) - buys,
+        "fills_by_side": _sides(fills),
+        "volume": format_amount(pnl.volume),
+        "fees": format_amount(pnl.fees),
+        "fees_by_asset": _fees_by_asset(fills),
+        "position": format_amount(pnl.position),
+        "realized_pnl": format_amount(pnl.realized),
+        "unrealized_pnl": format_amount(pnl.unrealized),
+        "total_pnl": format_amount(pnl.total),
+        "grid_profit": format_amount(pnl.grid_profit),
+        "trend_pnl": format_amount(pnl.trend),
+        "return_pct": _pct(pnl.total, start_equity),
+        "start_price": _amount(result.start_mark),
+        "end_price": _amount(result.end_mark),
+        "start_equity": _amount(start_equity),
+        "end_equity": _amount(end_equity),
+        "equity_change": _amount(change),
+        "equity_change_at_end_price": _amount(change_at_end),
+        "hold_pnl": _amount(hold),
+        "unexplained_equity_change": _amount(unexplained),
+        "max_drawdown": format_amount(curve.max_drawdown),
+        "max_drawdown_pct": format_amount(curve.max_drawdown_pct.quantize(_PCT)),
+        "exposure_pct": _exposure_pct(result),
+        "equity_samples": curve.samples,
         "orders": {
-            "placed": result.log.orders_placed,
-            "canceled": result.log.orders_canceled,
-            "rejected": result.log.orders_rejected,
+            "placed": log.orders_placed,
+            "canceled": log.orders_canceled,
+            "rejected": log.orders_rejected,
             "open_at_end": len(result.open_orders),
         },
-        "api_latency": _latency(result.log.latencies_ms),
+        "api_latency": _latency(log.latencies_ms),
         "balances": {
-            "start": {a: str(b.total) for a, b in result.start_balances.items()},
-            "end": {a: str(b.total) for a, b in result.end_balances.items()},
+            "start": {a: format_amount(b.total) for a, b in start.items()},
+            "end": {a: format_amount(b.total) for a, b in end.items()},
         },
     }
     if extra:
@@ -119,16 +204,14 @@ def write_chart(result: RunResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     log = result.log
+    points = log.curve.points
     t0 = result.started_ms
+    times = [(t - t0) / 1000 for t, _, _, _ in points]
     fig, (ax_price, ax_eq) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     try:
-        if log.prices:
+        if points:
             ax_price.plot(
-                [(t - t0) / 1000 for t, _ in log.prices],
-                [float(p) for _, p in log.prices],
-                color="0.3",
-                linewidth=1,
-                label="mid price",
+                times, [float(p) for _, p, _, _ in points], color="0.3", linewidth=1, label="mark"
             )
         for side, marker, color in (("BUY", "^", "tab:green"), ("SELL", "v", "tab:red")):
             pts = [f for f in log.fills if f.side == side]
@@ -146,14 +229,19 @@ def write_chart(result: RunResult, path: Path) -> Path:
         ax_price.set_ylabel(result.quote_asset)
         ax_price.ticklabel_format(axis="y", useOffset=False, style="plain")
         ax_price.legend(loc="best", fontsize="small")
-        start = _equity(result, "start", result.start_mark) or _ZERO
-        if log.equity:
+        if points:
+            ax_eq.plot(times, [float(e) for _, _, e, _ in points], color="tab:blue", label="equity")
+            held = [
+                float(
+                    account_equity(result.start_balances, result.base_asset, result.quote_asset, m)
+                )
+                for _, m, _, _ in points
+            ]
             ax_eq.plot(
-                [(t - t0) / 1000 for t, _ in log.equity],
-                [float(start + v) for _, v in log.equity],
-                color="tab:blue",
+                times, held, color="0.5", linestyle="--", linewidth=1, label="start balances held"
             )
-        ax_eq.set_title("equity (start value + PnL, net of fees)")
+            ax_eq.legend(loc="best", fontsize="small")
+        ax_eq.set_title(f"equity ({result.quote_asset} + {result.base_asset} x mark, net of fees)")
         ax_eq.set_ylabel(result.quote_asset)
         ax_eq.set_xlabel("seconds")
         ax_eq.ticklabel_format(axis="y", useOffset=False, style="plain")

@@ -13,17 +13,18 @@ import collections
 import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from tradewire.clock import WallClock
-from tradewire.errors import ResumeError
+from tradewire.clock import MarketClock, WallClock
+from tradewire.errors import ConfigError, ResumeError
 from tradewire.model import BookUpdate
 from tradewire.trading.journal import JournalFill, OrderSnapshot, ReconcileReport
+from tradewire.trading.pnl import account_equity
 from tradewire.trading.strategy import RunLog, StrategyContext
 from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from tradewire.clock import Clock
     from tradewire.model import (
@@ -38,14 +39,39 @@ if TYPE_CHECKING:
     from tradewire.trading.strategy import Mode, Strategy
     from tradewire.venues.protocols import MarketSource, Venue
 
-__all__ = ["Resumption", "RunResult", "Runner", "resume_journal"]
+__all__ = ["Resumption", "RunFailure", "RunResult", "Runner", "StopReason", "resume_journal"]
 
 _ZERO = Decimal(0)
+
+StopReason = Literal["duration", "market_ended", "strategy", "interrupted", "error"]
+"""Why a run ended: its duration was reached, the market data ended, the strategy asked
+(``ctx.request_stop``), it was interrupted (the ``stop`` event: Ctrl-C, SIGTERM), or an error
+(a callback raised, or the market source failed)."""
+
+_PRIORITY: tuple[StopReason, ...] = ("strategy", "interrupted", "duration")
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """The error that ended a run: the exception's type and message, and where it was raised
+    (``on_timer``, ``on_book``, ... or None outside the strategy's callbacks)."""
+
+    type: str
+    message: str
+    callback: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.callback} raised " if self.callback else ""
+        return f"{where}{self.type}: {self.message}" if self.message else f"{where}{self.type}"
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """How a run went: what it saw and did, balances before and after, PnL at the end."""
+    """How a run went: what it saw and did, balances before and after, PnL at the end.
+
+    ``stop_detail`` says more about ``stop_reason`` (the strategy's own reason, or the error);
+    ``error`` is set when the run ended in one (``stop_reason == "error"``).
+    """
 
     mode: str
     symbol: str
@@ -60,7 +86,9 @@ class RunResult:
     pnl: PnL
     open_orders: list[Order]
     log: RunLog
-    stop_reason: str | None
+    stop_reason: StopReason
+    stop_detail: str | None = None
+    error: RunFailure | None = None
 
 
 class Runner:
@@ -90,6 +118,11 @@ class Runner:
         self.mode = mode
         self._simulated = venue if isinstance(venue, SimulatedVenue) else None
         self.clock: Clock = clock or WallClock()
+        if journal is not None and isinstance(self.clock, MarketClock):
+            raise ConfigError(
+                "a replay runs in market time and keeps no journal: pass journal=None "
+                "(the journal is for orders sent to a venue in real time)"
+            )
         self.ctx = StrategyContext(
             venue, rules, mode=mode, bot=bot, journal=journal, clock=self.clock
         )
@@ -102,9 +135,11 @@ class Runner:
         self._duration_ms: int | None = None
         self._turn = _Turn()
         self._started = False
-        self._last_sample = 0
-        self._start_equity: Decimal | None = None
+        self._last_sample: int | None = None
         self.start_mark: Decimal | None = None
+        self._timer_failed = False
+        self._failed_in: str | None = None
+        self.exception: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"Runner({self.strategy.name!r}, {self.rules.symbol!r}, mode={self.mode!r})"
@@ -122,54 +157,137 @@ class Runner:
         The duration is the clock's: wall time live and on paper, market time on a
         :class:`~tradewire.clock.MarketClock` (counted from the first event; the event that
         reaches its end is not delivered).
+
+        A callback that raises (or a market source that fails) ends the run at once: the result
+        says so (``stop_reason == "error"``, ``error``; the exception is kept in
+        :attr:`exception`), ``on_stop`` is not called, and on a simulated venue the strategy's
+        open orders are canceled. Errors before the run starts (resuming from the journal,
+        reading the balances) are raised.
         """
         ctx = self.ctx
         self._duration_ms = None if duration_s is None else round(duration_s * 1000)
         self.resumed = await self.resume()
         start_balances = await self.venue.balances()
+        ctx.start_balances = start_balances
         # Timers and waits first: they must be waiting before the first market event is read.
-        helpers = [asyncio.create_task(self._timer())]
+        tasks: dict[asyncio.Task[Any], StopReason | None] = {
+            asyncio.create_task(self._timer()): None
+        }
         if self.simulated is None:
-            helpers.append(asyncio.create_task(self._updates()))
-        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(ctx.stop_requested.wait())]
-        if duration_s is not None:
-            waiters.append(asyncio.create_task(self.clock.sleep(duration_s)))
+            tasks[asyncio.create_task(self._updates())] = None
+        tasks[asyncio.create_task(ctx.stop_requested.wait())] = "strategy"
         if stop is not None:
-            waiters.append(asyncio.create_task(stop.wait()))
-        waiters.append(asyncio.create_task(self._consume()))
+            tasks[asyncio.create_task(stop.wait())] = "interrupted"
+        if duration_s is not None:
+            tasks[asyncio.create_task(self.clock.sleep(duration_s))] = "duration"
+        consume = asyncio.create_task(self._consume(stop))
+        tasks[consume] = None
+        reason: StopReason | None = None
         try:
-            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+            pending = set(tasks)
+            while reason is None and pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                failed = [t for t in done if not t.cancelled() and t.exception() is not None]
+                if failed:
+                    self._fail(failed[0].exception())  # type: ignore[arg-type]
+                    reason = "error"
+                elif consume in done:
+                    reason = consume.result()
+                else:
+                    ended = {tasks[t] for t in done}
+                    for why in _PRIORITY:
+                        if why in ended:
+                            reason = why
+                            break
+                # A helper that ended on its own (an order-update stream closed) stops nothing.
         finally:
-            for task in waiters + helpers:
+            for task in tasks:
                 task.cancel()
-            for task in waiters + helpers:
-                with contextlib.suppress(asyncio.CancelledError):
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if reason is None:  # every task ended without a reason (cannot happen: consume has one)
+            reason = "market_ended"
         async with self._turn:
-            if self._started:
-                await self.strategy.on_stop(ctx)
-                await self._drain()
+            if self.exception is None and self._started:
+                try:
+                    await self._call("on_stop", self.strategy.on_stop(ctx))
+                    await self._drain()
+                except Exception as e:
+                    self._fail(e)
+                    reason = "error"
+            if self.exception is not None:
+                await self._cancel_after_error()
             self._sample(force=True)
-        mark = ctx.mark_price
+        if not self._started and not ctx.run_log.started_ms:
+            # The strategy never started and the clock had no time then (a market clock before
+            # its first event): count the run from its end, not from 1970.
+            ctx.run_log.started_ms = self.clock.now_ms()
+        failure = self._failure()
+        if reason == "strategy":
+            detail = ctx.stop_reason
+        elif reason == "interrupted":
+            detail = "the stop event was set (Ctrl-C or SIGTERM)"
+        elif failure is not None:
+            detail = str(failure)
+        else:
+            detail = None
         return RunResult(
             mode=self.mode,
             symbol=self.rules.symbol,
             base_asset=self.rules.base_asset,
             quote_asset=self.rules.quote_asset,
             started_ms=ctx.run_log.started_ms,
-            ended_ms=self.clock.now_ms(),
+            ended_ms=max(self.clock.now_ms(), ctx.run_log.started_ms),
             start_balances=start_balances,
             end_balances=await self.venue.balances(),
             start_mark=self.start_mark,
-            end_mark=mark,
+            end_mark=ctx.mark_price,
             pnl=ctx.pnl(),
             open_orders=ctx.open_orders(),
             log=ctx.run_log,
-            stop_reason=ctx.stop_reason,
+            stop_reason=reason,
+            stop_detail=detail,
+            error=failure,
         )
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.exception is None:
+            self.exception = exc
+            self.ctx.log(f"stopping on an error: {self._failure()}")
+
+    def _failure(self) -> RunFailure | None:
+        exc = self.exception
+        if exc is None:
+            return None
+        return RunFailure(type(exc).__name__, str(exc), self._failed_in)
+
+    async def _call(self, name: str, callback: Awaitable[None]) -> None:
+        """Await one strategy callback, noting its name if it raises (the first one wins)."""
+        try:
+            await callback
+        except Exception:
+            if self._failed_in is None:
+                self._failed_in = name
+            raise
+
+    async def _cancel_after_error(self) -> None:
+        """After an error, cancel the strategy's open orders on a simulated venue (nobody would
+        follow them); the updates go to the context only, not to the failed strategy."""
+        simulated = self.simulated
+        if simulated is None:
+            return
+        ctx = self.ctx
+        try:
+            canceled = await ctx.cancel_all()
+            while updates := simulated.take_updates():
+                for update in updates:
+                    await ctx.apply_update(update)
+        except Exception as e:  # the run already failed: say so, keep the first error
+            ctx.log(f"canceling the open orders after the error failed too: {e!r}")
+        else:
+            if canceled:
+                ctx.log(f"canceled {canceled} open orders after the error")
 
     async def resume(self) -> ReconcileReport | None:
         """Reconcile the journal with the venue by client order id; adopt the open orders.
@@ -202,23 +320,44 @@ class Runner:
             )
         return report
 
-    async def _consume(self) -> None:
+    async def _consume(self, stop: asyncio.Event | None) -> StopReason:
+        """Feed the market to the strategy; returns why it stopped feeding.
+
+        A replay may never suspend, so the stop conditions other tasks would notice (a timer
+        that failed, a stop asked for) are checked here too, after each event and after the
+        timers that ran before one.
+        """
         # The per-event path: no task, no protocol check, nothing converted that nobody reads.
         events = self.market.events(self.rules.symbol)
         clock = self.clock
         observe, turn, on_market = clock.observe, self._turn, self._on_market
+        asked = self.ctx.stop_requested
         end_ms: int | None = None
+
+        def halted() -> StopReason | None:
+            if self._timer_failed:
+                return "error"
+            if asked.is_set():
+                return "strategy"
+            if stop is not None and stop.is_set():
+                return "interrupted"
+            return None
+
         try:
             async for event in events:
                 if observe(event.time_ms):
                     await asyncio.sleep(0)  # timers due in market time run before this event
+                    if (why := halted()) is not None:
+                        return why
                 if self._duration_ms is not None:
                     if end_ms is None:
                         end_ms = clock.now_ms() + self._duration_ms
                     elif clock.now_ms() >= end_ms:
-                        return
+                        return "duration"
                 if turn.busy:  # a timer or an order update is being handled: wait for it
                     await turn.wait()
+                    if (why := halted()) is not None:
+                        return why
                 turn.busy = True
                 try:
                     await on_market(event)
@@ -226,6 +365,9 @@ class Runner:
                     turn.release()
                 if self._on_event is not None:
                     self._on_event(self.ctx)
+                if (why := halted()) is not None:
+                    return why
+            return "market_ended"
         finally:
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
@@ -244,10 +386,15 @@ class Runner:
                 await self._dispatch(update)
         if not self._started and not await self._start():
             return
-        if isinstance(event, BookUpdate):
-            await self.strategy.on_book(ctx, event)
-        else:
-            await self.strategy.on_trade(ctx, event)
+        try:
+            if isinstance(event, BookUpdate):
+                await self.strategy.on_book(ctx, event)
+            else:
+                await self.strategy.on_trade(ctx, event)
+        except Exception:
+            if self._failed_in is None:
+                self._failed_in = "on_book" if isinstance(event, BookUpdate) else "on_trade"
+            raise
         if simulated is not None:
             # What the callback's orders did on a simulated venue (inline: no coroutine per event).
             while updates := simulated.take_updates():
@@ -264,14 +411,20 @@ class Runner:
         self._started = True
         self.start_mark = ctx.mark_price
         ctx.run_log.started_ms = self.clock.now_ms()
-        await self.strategy.on_start(ctx)
+        self._sample(force=True)  # the equity the strategy starts from
+        await self._call("on_start", self.strategy.on_start(ctx))
         await ctx.cancel_unclaimed()  # no order of the last run works unfollowed
         await self._drain()
         return True
 
     async def _dispatch(self, update: OrderUpdate) -> None:
         if await self.ctx.apply_update(update) and self._started:
-            await self.strategy.on_order_update(self.ctx, update)
+            try:
+                await self.strategy.on_order_update(self.ctx, update)
+            except Exception:
+                if self._failed_in is None:
+                    self._failed_in = "on_order_update"
+                raise
 
     async def _drain(self) -> None:
         simulated = self.simulated
@@ -296,8 +449,12 @@ class Runner:
         while True:
             async with self._turn:
                 if self._started:
-                    await self.strategy.on_timer(self.ctx)
-                    await self._drain()
+                    try:
+                        await self._call("on_timer", self.strategy.on_timer(self.ctx))
+                        await self._drain()
+                    except Exception:
+                        self._timer_failed = True  # a replay that never suspends sees this
+                        raise
             now = clock.now_ms()
             next_ms += interval_ms
             while next_ms <= now:
@@ -305,17 +462,21 @@ class Runner:
             await clock.sleep((next_ms - now) / 1000)
 
     def _sample(self, *, force: bool = False) -> None:
-        """Record price and equity (start value + PnL) at most every ``sample_interval_ms``."""
+        """Record price, equity and position at most every ``sample_interval_ms`` of the clock."""
         ctx = self.ctx
         now = self.clock.now_ms()
-        if not force and now - self._last_sample < self.sample_interval_ms:
+        last = self._last_sample
+        if not force and last is not None and now - last < self.sample_interval_ms:
             return
         mark = ctx.mark_price
-        if mark is None:
+        start = ctx.start_balances
+        if mark is None or start is None:
             return
         self._last_sample = now
-        ctx.run_log.prices.append((now, mark))
-        ctx.run_log.equity.append((now, ctx.pnl().total))
+        pnl = ctx.pnl_tracker.snapshot(mark)
+        rules = self.rules
+        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
+        ctx.run_log.curve.add(now, mark, equity, pnl.position)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from tradewire.model import Balance as _Balance
 from tradewire.model import OrderRequest
 from tradewire.rules import new_client_order_id
 from tradewire.trading.journal import JournalFill, OrderIntent
-from tradewire.trading.pnl import PnL, PnLTracker
+from tradewire.trading.pnl import EquityCurve, PnL, PnLTracker, account_equity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -108,10 +108,22 @@ class Strategy:
     async def on_stop(self, ctx: StrategyContext) -> None:
         """Called once at the end of the run."""
 
+    def needs_book(self) -> bool:
+        """Whether ``on_book`` has work to do; asked once, after ``on_start``.
+
+        A backtest skips the book callbacks of a strategy that says no (they are most of its
+        Python calls); the book stays readable through the context either way.
+        """
+        return True
+
 
 @dataclass
 class RunLog:
-    """What a run saw and did, for the live view and the report."""
+    """What a run saw and did, for the live view and the report.
+
+    ``started_ms`` is when the strategy started, on the run's clock (market time in a replay);
+    ``curve`` holds the equity samples (:class:`~tradewire.trading.pnl.EquityCurve`).
+    """
 
     started_ms: int = 0
     fills: list[Fill] = field(default_factory=list)
@@ -119,8 +131,7 @@ class RunLog:
     orders_canceled: int = 0
     orders_rejected: int = 0
     latencies_ms: list[float] = field(default_factory=list)
-    prices: list[tuple[int, Decimal]] = field(default_factory=list)
-    equity: list[tuple[int, Decimal]] = field(default_factory=list)
+    curve: EquityCurve = field(default_factory=EquityCurve)
     messages: list[str] = field(default_factory=list)
     market_events: int = 0
 
@@ -156,6 +167,7 @@ class StrategyContext:
         self._adoptable: dict[str, Order] = {}
         self._stop = asyncio.Event()
         self.stop_reason: str | None = None
+        self.start_balances: dict[str, Balance] | None = None
 
     def __repr__(self) -> str:
         return f"StrategyContext({self.symbol!r}, mode={self.mode!r}, bot={self.bot!r})"
@@ -383,8 +395,24 @@ class StrategyContext:
         return self.pnl_tracker.position
 
     def pnl(self) -> PnL:
-        """Position and PnL (net of fees) at the current mark price."""
+        """Position and PnL at the current mark price (``total`` is net of fees)."""
         return self.pnl_tracker.snapshot(self.mark_price)
+
+    def equity(self) -> Decimal | None:
+        """The account's quote + base x mark now, in quote; None before a price or a start.
+
+        Computed from the balances the venue reported at the start (``start_balances``, set
+        by the runner) and the fills since, so it asks the venue nothing: it is the start
+        balances valued at the mark plus :attr:`PnL.total`.
+        """
+        mark = self.mark_price
+        start = self.start_balances
+        if mark is None or start is None:
+            return None
+        rules = self.rules
+        return account_equity(
+            start, rules.base_asset, rules.quote_asset, mark, self.pnl_tracker.snapshot(mark).total
+        )
 
     def log(self, message: str) -> None:
         """Log a line for this bot (kept for the live view, and sent to ``logging``)."""

@@ -1,19 +1,28 @@
-"""The paper broker: a :class:`~tradewire.venues.protocols.Venue` filling against market data.
+"""The paper broker: a simulated account whose orders the Rust simulation engine fills.
 
-Feed it the live or replayed market with :meth:`PaperBroker.on_market`; it answers the order
-updates that event caused. Fill model (exact, with ``Decimal``):
+:class:`PaperBroker` is a :class:`~tradewire.venues.protocols.Venue` (the one a strategy
+trades through live) with exact balances, locked funds, order states and fees; *whether, when,
+how much and at what price* an order fills is decided by :class:`tradewire._core.SimEngine`,
+the engine backtests run on, so paper trading and a backtest give the same fills on the same
+data. Fill models (``fill_model``):
 
-- a resting LIMIT order fills in full, at its own price as maker, when the book crosses it
-  (best ask <= a buy's price, best bid >= a sell's price) or a public trade goes through it
-  (a trade below a buy's price, above a sell's price);
-- a MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker;
-  a MARKET order the book cannot fill in full fills what it can and expires;
-- the commission (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset
-  received, rounded by :func:`tradewire.rules.commission`; funds are locked while an order rests.
+- ``trade-through`` (default): a resting LIMIT order fills only when a public trade goes
+  through its price, by at most that trade's quantity, or when the book crosses it, by at most
+  the crossing levels' quantity; at its own price, as maker;
+- ``queue``: as ``trade-through``, and trades *at* its price fill it once the quantity ahead of
+  it in the level (the level's size when it arrived, shrunk by trades and cancels) has traded;
+- ``touch``: the historical rule, kept for comparison: in full as soon as the book reaches its
+  price or a trade goes through it (it overstates fills).
 
-An order is rounded and checked by the symbol's rules (:meth:`SymbolRules.prepare
-<tradewire.rules.SymbolRules.prepare>`) exactly as the Binance client does it, so the same
-request gives the same order, or the same error, on paper and live.
+A MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker
+(a MARKET order the book cannot fill in full fills what it can and expires). The commission
+(``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset received, rounded by
+:func:`tradewire.rules.commission`; funds are locked while an order rests. An order is rounded
+and checked by the symbol's rules exactly as the Binance client does it, so the same request
+gives the same order, or the same error, on paper and live.
+
+Feed it the live or replayed market with :meth:`PaperBroker.on_market` (paper trading), or let
+:mod:`tradewire.backtest` feed its engine the tape directly.
 """
 
 from __future__ import annotations
@@ -21,27 +30,56 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from tradewire._core import SimEngine, Tape
 from tradewire.clock import WallClock
-from tradewire.errors import InsufficientFunds, InvalidOrder, OrderNotFound
-from tradewire.model import Balance, BookUpdate, Fill, MarketTrade, Order, OrderUpdate
+from tradewire.errors import BacktestError, InsufficientFunds, InvalidOrder, OrderNotFound
+from tradewire.model import Balance, BookUpdate, Fill, Order, OrderUpdate
 from tradewire.rules import commission as binance_commission
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     from tradewire.clock import Clock
-    from tradewire.model import MarketEvent, OrderRequest, Side, SymbolRules
+    from tradewire.model import MarketEvent, OrderRequest, SymbolRules
 
-__all__ = ["PaperBroker"]
+__all__ = ["FILL_MODELS", "FillModel", "PaperBroker", "from_units", "to_units"]
+
+FillModel = Literal["touch", "trade-through", "queue"]
+FILL_MODELS: tuple[FillModel, ...] = ("touch", "trade-through", "queue")
 
 _ZERO = Decimal(0)
 _ENDPOINT = "paper broker"
+_UNIT_PLACES = 8
+_FILL, _EXPIRED = 1, 2
+# Tape row kinds (rust/src/sim/tape.rs).
+_TRADE_BUY, _TRADE_SELL, _BID, _ASK, _BOOK_END, _CLEAR = range(6)
+_BOOK_DEPTH = 20
+
+
+def to_units(value: Decimal) -> int:
+    """``value`` in the engine's integer units of 10^-8 (exact, or an error)."""
+    scaled = value.scaleb(_UNIT_PLACES)
+    units = int(scaled)
+    if units != scaled:
+        raise BacktestError(f"{value} has more than {_UNIT_PLACES} decimals")
+    return units
+
+
+def from_units(units: int, step: Decimal | None = None) -> Decimal:
+    """An engine amount (10^-8 units) as an exact ``Decimal``: with ``step``'s decimals when
+    that is exact (``99.50`` for a 0.01 tick), else with 8."""
+    value = Decimal(units).scaleb(-_UNIT_PLACES)
+    if step is not None and step > 0:
+        short = value.quantize(step)
+        if short == value:
+            return short
+    return value
 
 
 class PaperBroker:
-    """A simulated account on one symbol whose orders fill against the market it is fed."""
+    """A simulated account on one symbol whose orders the simulation engine fills."""
 
     name = "paper"
 
@@ -53,10 +91,18 @@ class PaperBroker:
         maker_fee: Decimal | str = "0.001",
         taker_fee: Decimal | str = "0.001",
         clock: Clock | None = None,
+        fill_model: FillModel = "trade-through",
+        engine: SimEngine | None = None,
     ) -> None:
+        if fill_model not in FILL_MODELS:
+            raise BacktestError(
+                f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}"
+            )
         self.rules = rules
+        self.fill_model: FillModel = fill_model
         self.maker_fee = Decimal(maker_fee)
         self.taker_fee = Decimal(taker_fee)
+        self.engine = engine or SimEngine(fill_model, books=False)
         self._clock: Clock = clock or WallClock()
         self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}
         self._locked: dict[str, Decimal] = dict.fromkeys(self._free, _ZERO)
@@ -66,7 +112,10 @@ class PaperBroker:
         self._orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}  # insertion order = time priority
         self._order_locks: dict[str, Decimal] = {}
+        self._by_engine_id: dict[int, str] = {}
         self._book: BookUpdate | None = None
+        self._book_fed = True
+        self._fed_us = 0
         self._last_time_ms = 0
         self._next_order_id = 1
         self._next_trade_id = 1
@@ -74,7 +123,10 @@ class PaperBroker:
         self._wakeup = asyncio.Event()
 
     def __repr__(self) -> str:
-        return f"PaperBroker({self.rules.symbol!r}, open_orders={len(self._open)})"
+        return (
+            f"PaperBroker({self.rules.symbol!r}, fill_model={self.fill_model!r}, "
+            f"open_orders={len(self._open)})"
+        )
 
     # --- Venue ----------------------------------------------------------------------------------
 
@@ -96,25 +148,31 @@ class PaperBroker:
         return {a: Balance(a, self._free[a], self._locked[a]) for a in sorted(self._free)}
 
     async def place_order(self, request: OrderRequest) -> Order:
-        """Round and check by the rules, lock funds, take what crosses the book, rest the rest.
+        """Round and check by the rules, lock funds, and hand the order to the engine.
+
+        With no order latency the order meets the book at once (what crosses fills now, as
+        taker); with latency it is NEW when this returns and meets the book later, in market
+        time. Each fill arrives as an order update.
 
         Raises:
             InvalidOrder: the order breaks the symbol's rules (named), is a duplicate, or is a
-                MARKET order before any book.
+                MARKET order before any price.
             InsufficientFunds: the free balance cannot pay for it.
         """
         self._check_symbol(request.symbol)
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
-        book = self._book
+        self._feed_book()
+        bid, _, ask, _ = self.engine.best()
         reference = None
         if request.type == "MARKET":
-            if book is None or not (book.asks if request.side == "BUY" else book.bids):
+            best = ask if request.side == "BUY" else bid
+            if best is None:
                 raise InvalidOrder(
-                    "no market data yet: a market order needs a book to fill against",
+                    "no market data yet: a market order needs a price to fill against",
                     endpoint=_ENDPOINT,
                 )
-            reference = book.best_ask if request.side == "BUY" else book.best_bid
+            reference = from_units(best, self.rules.tick_size)
         prepared = self.rules.prepare(
             request.side,
             request.type,
@@ -123,6 +181,7 @@ class PaperBroker:
             reference_price=reference,
         )
         assert prepared.quantity is not None
+        engine_id = self._next_order_id
         order = Order(
             symbol=request.symbol,
             side=request.side,
@@ -131,25 +190,45 @@ class PaperBroker:
             client_order_id=request.client_order_id,
             status="NEW",
             price=prepared.price,
-            order_id=str(self._next_order_id),
+            order_id=str(engine_id),
             time_ms=self._now(),
         )
-        takes = self._walk(order) if book is not None else []
         if order.type == "MARKET":
-            self._place_market(order, takes)
+            assert reference is not None
+            if order.side == "BUY":
+                self._need(self.rules.quote_asset, reference * order.quantity)
+            else:
+                self._need(self.rules.base_asset, order.quantity)
         else:
-            self._place_limit(order, takes)
+            assert order.price is not None
+            if order.side == "BUY":
+                asset, amount = self.rules.quote_asset, order.price * order.quantity
+            else:
+                asset, amount = self.rules.base_asset, order.quantity
+            self._need(asset, amount)
+            self._free[asset] -= amount
+            self._locked[asset] += amount
+            self._order_locks[order.client_order_id] = amount
+            self._open[order.client_order_id] = order
+        self._orders[order.client_order_id] = order
+        price_units = None if order.price is None else to_units(order.price)
+        self.engine.submit(engine_id, order.side == "BUY", price_units, to_units(order.quantity))
+        self._by_engine_id[engine_id] = order.client_order_id
         self._next_order_id += 1
+        for step in self.engine.settle():
+            self.apply_step(*step)
         return self._orders[order.client_order_id]
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         """Cancel an open order and release its locked funds."""
         self._check_symbol(symbol)
-        order = self._open.pop(client_order_id, None)
-        if order is None:
+        order = self._open.get(client_order_id)
+        if order is None or self.engine.cancel(int(order.order_id or 0)) is None:
             raise OrderNotFound(
                 "Unknown order sent.", code=-2011, endpoint=_ENDPOINT, hint="It is not open."
             )
+        del self._open[client_order_id]
+        self._by_engine_id.pop(int(order.order_id or 0), None)
         self._release(order)
         done = replace(order, status="CANCELED", time_ms=self._now())
         self._orders[client_order_id] = done
@@ -174,30 +253,30 @@ class PaperBroker:
             self._wakeup.clear()
             await self._wakeup.wait()
 
+    def all_orders(self) -> list[Order]:
+        """Every order placed, in its last state, oldest first."""
+        return list(self._orders.values())
+
     # --- driving it -----------------------------------------------------------------------------
 
     def on_market(self, event: MarketEvent) -> list[OrderUpdate]:
-        """Apply one market event: fill what it crosses; returns every update made since."""
+        """Apply one market event: fill what it crosses; returns every update made since.
+
+        A book event gives the engine its top levels (fed only while orders rest, or when an
+        order is placed); a trade is fed as it is.
+        """
         if event.time_ms > self._last_time_ms:
             self._last_time_ms = event.time_ms
+        if event.symbol != self.rules.symbol:
+            return self.take_updates()
         if isinstance(event, BookUpdate):
-            if event.symbol == self.rules.symbol:
-                self._book = event
-                if not self._open:
-                    return self.take_updates()  # nothing rests: no price needs reading
-                bid, ask = event.best_bid, event.best_ask
-                self._fill_resting(
-                    lambda side, limit: (
-                        (ask is not None and ask <= limit)
-                        if side == "BUY"
-                        else (bid is not None and bid >= limit)
-                    )
-                )
-        elif isinstance(event, MarketTrade) and event.symbol == self.rules.symbol:
-            price = event.price
-            self._fill_resting(
-                lambda side, limit: price < limit if side == "BUY" else price > limit
-            )
+            self._book = event
+            self._book_fed = False
+            if self._open:
+                self._feed_book()
+        else:
+            kind = _TRADE_SELL if event.buyer_is_maker else _TRADE_BUY
+            self._feed([kind], [to_units(event.price)], [to_units(event.quantity)], event.time_ms)
         return self.take_updates()
 
     def take_updates(self) -> list[OrderUpdate]:
@@ -212,7 +291,59 @@ class PaperBroker:
         """The last book the broker saw."""
         return self._book
 
+    def apply_step(
+        self, code: int, time_us: int, order_id: int, price: int, qty: int, maker: bool
+    ) -> None:
+        """Apply what the engine did to one of the orders (a fill, an expiry); other steps are
+        the driver's."""
+        if code == _FILL:
+            self._last_time_ms = max(self._last_time_ms, time_us // 1000)
+            cid = self._by_engine_id[order_id]
+            order = self._orders[cid]
+            fill_price = (
+                order.price
+                if maker and order.price is not None
+                else from_units(price, self.rules.tick_size)
+            )
+            self._execute(order, fill_price, from_units(qty, self.rules.step_size), maker=maker)
+            if self._orders[cid].status == "FILLED":
+                del self._by_engine_id[order_id]
+        elif code == _EXPIRED:
+            self._last_time_ms = max(self._last_time_ms, time_us // 1000)
+            cid = self._by_engine_id.pop(order_id)
+            done = replace(self._orders[cid], status="EXPIRED", time_ms=self._now())
+            self._orders[cid] = done
+            self._emit(OrderUpdate(done))
+
     # --- internals ------------------------------------------------------------------------------
+
+    def _feed_book(self) -> None:
+        """Give the engine the last book seen, if it has not had it."""
+        book = self._book
+        if book is None or self._book_fed:
+            return
+        self._book_fed = True
+        kinds, prices, qtys = [_CLEAR], [0], [0]
+        for kind, levels in ((_BID, book.bids[:_BOOK_DEPTH]), (_ASK, book.asks[:_BOOK_DEPTH])):
+            for price, qty in levels:
+                kinds.append(kind)
+                prices.append(to_units(price))
+                qtys.append(to_units(qty))
+        kinds.append(_BOOK_END)
+        prices.append(0)
+        qtys.append(0)
+        self._feed(kinds, prices, qtys, book.time_ms)
+
+    def _feed(self, kinds: list[int], prices: list[int], qtys: list[int], time_ms: int) -> None:
+        """Feed rows at ``time_ms`` (never before the last fed) and apply what they did."""
+        self._fed_us = max(self._fed_us, time_ms * 1000)
+        engine = self.engine
+        engine.feed(Tape.from_columns(kinds, [self._fed_us] * len(kinds), prices, qtys))
+        while True:
+            step = engine.advance()
+            if step[0] == 0:
+                return
+            self.apply_step(*step)
 
     def _now(self) -> int:
         return self._last_time_ms or self._clock.now_ms()
@@ -229,24 +360,6 @@ class PaperBroker:
         self._pending.append(update)
         self._wakeup.set()
 
-    def _walk(self, order: Order) -> list[tuple[Decimal, Decimal]]:
-        """The (price, quantity) an order would take from the book now, best level first."""
-        assert self._book is not None
-        levels = self._book.asks if order.side == "BUY" else self._book.bids
-        takes: list[tuple[Decimal, Decimal]] = []
-        left = order.quantity
-        for price, qty in levels:
-            if left <= 0:
-                break
-            if order.price is not None and (
-                price > order.price if order.side == "BUY" else price < order.price
-            ):
-                break
-            take = min(qty, left)
-            takes.append((price, take))
-            left -= take
-        return takes
-
     def _need(self, asset: str, amount: Decimal) -> None:
         if self._free[asset] < amount:
             raise InsufficientFunds(
@@ -255,40 +368,6 @@ class PaperBroker:
                 code=-2010,
                 endpoint=_ENDPOINT,
             )
-
-    def _place_market(self, order: Order, takes: list[tuple[Decimal, Decimal]]) -> None:
-        base, quote = self.rules.base_asset, self.rules.quote_asset
-        if order.side == "BUY":
-            self._need(quote, sum((p * q for p, q in takes), _ZERO))
-        else:
-            self._need(base, sum((q for _, q in takes), _ZERO))
-        self._orders[order.client_order_id] = order
-        for price, qty in takes:
-            order = self._execute(order, price, qty, maker=False)
-        if order.executed_qty < order.quantity:
-            order = replace(order, status="EXPIRED")
-            self._orders[order.client_order_id] = order
-            self._emit(OrderUpdate(order))
-
-    def _place_limit(self, order: Order, takes: list[tuple[Decimal, Decimal]]) -> None:
-        assert order.price is not None
-        if order.side == "BUY":
-            asset, amount = self.rules.quote_asset, order.price * order.quantity
-        else:
-            asset, amount = self.rules.base_asset, order.quantity
-        self._need(asset, amount)
-        self._free[asset] -= amount
-        self._locked[asset] += amount
-        self._order_locks[order.client_order_id] = amount
-        self._orders[order.client_order_id] = order
-        self._open[order.client_order_id] = order
-        for price, qty in takes:
-            order = self._execute(order, price, qty, maker=False)
-
-    def _fill_resting(self, crosses: Callable[[Side, Decimal], bool]) -> None:
-        for order in list(self._open.values()):
-            if order.price is not None and crosses(order.side, order.price):
-                self._execute(order, order.price, order.remaining, maker=True)
 
     def _release(self, order: Order) -> None:
         """Return an order's still-locked funds to free."""

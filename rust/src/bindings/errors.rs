@@ -10,6 +10,7 @@ use crate::binance::json::ParseError;
 use crate::book::BookError;
 use crate::decimal::DecError;
 use crate::sign::KeyError;
+use crate::sim::engine::SubmitError;
 
 /// Declares the `tradewire.errors` classes the core raises: each is imported on first use and
 /// named by one [`PyClass`] variant, so the name and the imported class cannot drift apart.
@@ -55,6 +56,7 @@ python_classes!(
     BookNotSynced,
     BookError,
     SymbolMismatch,
+    BacktestError,
 );
 
 /// Errors of the core, each mapped to one `tradewire.errors` class.
@@ -64,6 +66,7 @@ pub enum CoreError {
     Key(KeyError),
     Decimal(DecError),
     Book(BookError),
+    Submit(SubmitError),
 }
 
 impl CoreError {
@@ -74,6 +77,7 @@ impl CoreError {
             CoreError::Parse(_) => PyClass::ParseError,
             CoreError::Key(_) => PyClass::InvalidKey,
             CoreError::Decimal(_) => PyClass::DecimalError,
+            CoreError::Submit(_) => PyClass::BacktestError,
             CoreError::Book(b) => match b {
                 BookError::Gap { .. } => PyClass::SequenceGap,
                 BookError::NotSynced => PyClass::BookNotSynced,
@@ -91,6 +95,7 @@ impl std::fmt::Display for CoreError {
             CoreError::Key(e) => e.fmt(f),
             CoreError::Decimal(e) => e.fmt(f),
             CoreError::Book(e) => e.fmt(f),
+            CoreError::Submit(e) => e.fmt(f),
         }
     }
 }
@@ -112,6 +117,11 @@ impl From<DecError> for CoreError {
         CoreError::Decimal(e)
     }
 }
+impl From<SubmitError> for CoreError {
+    fn from(e: SubmitError) -> Self {
+        CoreError::Submit(e)
+    }
+}
 impl From<BookError> for CoreError {
     fn from(e: BookError) -> Self {
         CoreError::Book(e)
@@ -130,9 +140,10 @@ impl From<CoreError> for PyErr {
             CoreError::Book(BookError::Gap { expected, got }) => {
                 class.new_err((message, expected, got))
             }
-            CoreError::Key(_) | CoreError::Decimal(_) | CoreError::Book(_) => {
-                class.new_err(message)
-            }
+            CoreError::Key(_)
+            | CoreError::Decimal(_)
+            | CoreError::Book(_)
+            | CoreError::Submit(_) => class.new_err(message),
         }
     }
 }
@@ -199,6 +210,15 @@ mod tests {
         ];
         all.extend(key_errors.map(|k| (CoreError::Key(k), "InvalidKey")));
         all.extend(dec_errors.map(|d| (CoreError::Decimal(d), "DecimalError")));
+        all.extend(
+            [
+                SubmitError::DuplicateId,
+                SubmitError::NonPositiveQuantity,
+                SubmitError::NonPositivePrice,
+                SubmitError::TimeBackwards,
+            ]
+            .map(|e| (CoreError::Submit(e), "BacktestError")),
+        );
         all
     }
 
@@ -207,6 +227,12 @@ mod tests {
     fn exhaustive(e: &CoreError) {
         match e {
             CoreError::Parse(_)
+            | CoreError::Submit(
+                SubmitError::DuplicateId
+                | SubmitError::NonPositiveQuantity
+                | SubmitError::NonPositivePrice
+                | SubmitError::TimeBackwards,
+            )
             | CoreError::Key(
                 KeyError::Empty
                 | KeyError::Whitespace
@@ -278,6 +304,7 @@ mod tests {
                 CoreError::Key(k) => k.to_string(),
                 CoreError::Decimal(d) => d.to_string(),
                 CoreError::Book(b) => b.to_string(),
+                CoreError::Submit(s) => s.to_string(),
             };
             assert_eq!(e.to_string(), inner);
             assert!(!inner.is_empty());

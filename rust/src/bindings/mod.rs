@@ -5,3 +5,4 @@ pub mod errors;
 pub mod events;
 pub mod input;
 pub mod sign;
+pub mod sim;

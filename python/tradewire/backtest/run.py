@@ -1,0 +1,395 @@
+"""Run a strategy over recorded or historical market data, in market time.
+
+The Rust engine (:class:`tradewire._core.SimEngine`) reads the tape and matches the strategy's
+orders; Python is called only for what the strategy can act on: its own order updates, the
+book (at a cadence, and only if the strategy overrides ``on_book``), public trades (only if it
+overrides ``on_trade``) and its timer, all in market time. The strategy is the same
+:class:`~tradewire.trading.strategy.Strategy` subclass that runs on paper and live; its
+callbacks run to completion at once (nothing in a backtest waits), so a callback that awaits
+something that really waits (``asyncio.sleep``, a network call) is an error.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tradewire._core import SimEngine
+from tradewire.errors import BacktestError
+from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.pnl import account_equity
+from tradewire.trading.report import figures
+from tradewire.trading.runner import RunFailure, RunResult
+from tradewire.trading.strategy import Strategy, StrategyContext
+from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterable, Mapping
+
+    from tradewire._core import Tape
+    from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
+    from tradewire.trading.runner import StopReason
+
+__all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_tapes"]
+
+
+_NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER = range(6)
+
+
+class _EngineClock:
+    """The run's clock: market time, moved by the driver (nothing in a backtest sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def now_ms(self) -> int:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        raise BacktestError(
+            "a strategy slept in a backtest: use on_timer (it runs in market time) instead"
+        )
+
+    def observe(self, time_ms: int) -> bool:
+        self.now = max(self.now, time_ms)
+        return False
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest did.
+
+    ``report`` is the report.json dict (the same keys as paper and live); ``fills`` every fill
+    of the strategy's orders; ``orders`` their last states; ``events`` the market events read;
+    ``wall_s`` the run's wall-clock time; ``run`` the full :class:`RunResult`.
+    """
+
+    report: dict[str, Any]
+    fills: list[Fill]
+    orders: list[Order]
+    events: int
+    wall_s: float
+    run: RunResult = field(repr=False)
+    error: str | None = None
+
+    @property
+    def events_per_s(self) -> float:
+        """Market events processed per wall-clock second."""
+        return self.events / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def _overrides(strategy: Strategy, name: str) -> bool:
+    return getattr(type(strategy), name) is not getattr(Strategy, name)
+
+
+def _complete(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a callback to its end now: in a backtest nothing it awaits may wait."""
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    except RuntimeError as e:
+        if "no running event loop" not in str(e):
+            raise
+    else:
+        coro.close()
+    raise BacktestError(
+        "a strategy callback waited on something outside the simulation (asyncio.sleep, a "
+        "lock, the network): backtests run each callback to its end in market time"
+    )
+
+
+class _Driver:
+    def __init__(
+        self,
+        strategy: Strategy,
+        engine: SimEngine,
+        exchange: PaperBroker,
+        rules: SymbolRules,
+        clock: _EngineClock,
+        *,
+        book_every_us: int,
+        sample_interval_ms: int,
+        bot: str,
+    ) -> None:
+        self.strategy = strategy
+        self.engine = engine
+        self.exchange = exchange
+        self.rules = rules
+        self.clock = clock
+        self.ctx = StrategyContext(exchange, rules, mode="paper", bot=bot, clock=clock)
+        self.book_every_us = book_every_us
+        self.wants_book = _overrides(strategy, "on_book")
+        self.sample_interval_ms = sample_interval_ms
+        self.started = False
+        self.where: str | None = None
+        self.start_ms: int | None = None
+        self.start_mark: Decimal | None = None
+        self._last_sample = -(1 << 62)
+        self._book_key: tuple[int | None, ...] = ()
+
+    def book_now(self) -> BookUpdate:
+        """The book as the strategy sees it now (top level; the engine holds the rest)."""
+        best = self.engine.best()
+        if best != self._book_key or self.ctx.book is None:
+            bid, bid_qty, ask, ask_qty = best
+            tick, step = self.rules.tick_size, self.rules.step_size
+            self._book_key = best
+            self.ctx.book = BookUpdate(
+                self.rules.symbol,
+                ()
+                if bid is None or bid_qty is None
+                else ((from_units(bid, tick), from_units(bid_qty, step)),),
+                ()
+                if ask is None or ask_qty is None
+                else ((from_units(ask, tick), from_units(ask_qty, step)),),
+                time_ms=self.clock.now,
+            )
+        return self.ctx.book
+
+    def _call(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run one strategy callback to its end, remembering which one runs (for errors)."""
+        self.where = name
+        _complete(coro)
+        self.where = None
+
+    def dispatch(self) -> None:
+        for update in self.exchange.take_updates():
+            self._update(update)
+
+    def _update(self, update: OrderUpdate) -> None:
+        if self._apply(update) and self.started:
+            self._call("on_order_update", self.strategy.on_order_update(self.ctx, update))
+            self.dispatch()
+
+    def _apply(self, update: OrderUpdate) -> bool:
+        result: list[bool] = []
+
+        async def apply() -> None:
+            result.append(await self.ctx.apply_update(update))
+
+        _complete(apply())
+        return result[0]
+
+    def start(self) -> bool:
+        ctx = self.ctx
+        book = self.book_now()
+        if book.mid is None:
+            return False
+        self.started = True
+        self.start_mark = ctx.mark_price
+        ctx.run_log.started_ms = self.clock.now
+        self._call("on_start", self.strategy.on_start(ctx))
+        self.dispatch()
+        self.wants_book = self.wants_book and self.strategy.needs_book()
+        if not self.wants_book:
+            self.engine.set_books(None)  # the book is read when a callback runs, not pushed
+        return True
+
+    def sample(self, force: bool = False) -> None:
+        """Record price, equity and position at most every ``sample_interval_ms`` of market
+        time (the runner's definition: start balances at the mark plus the P&L)."""
+        now = self.clock.now
+        if not force and now - self._last_sample < self.sample_interval_ms:
+            return
+        ctx = self.ctx
+        mark = ctx.mark_price
+        start = ctx.start_balances
+        if mark is None or start is None:
+            return
+        self._last_sample = now
+        pnl = ctx.pnl_tracker.snapshot(mark)
+        rules = self.rules
+        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
+        ctx.run_log.curve.add(now, mark, equity, pnl.position)
+
+    def run(self, tapes: Iterable[Tape], end_ms: int | None) -> tuple[StopReason, str | None]:
+        """Feed every tape; returns why the run ended."""
+        engine, exchange, ctx, strategy = self.engine, self.exchange, self.ctx, self.strategy
+        clock = self.clock
+        stop = ctx.stop_requested
+        for tape in tapes:
+            engine.feed(tape)
+            while True:
+                code, time_us, order_id, price, qty, flag = engine.advance()
+                if code == _NEED_DATA:
+                    break
+                now = time_us // 1000
+                if end_ms is not None and now >= end_ms:
+                    return "duration", "the end time of the backtest was reached"
+                clock.now = now
+                if code == _FILL:
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                    self.book_now()
+                    self.dispatch()
+                elif code == _BOOK:
+                    book = self.book_now()
+                    if not self.started:
+                        if self.start_ms is None or now >= self.start_ms:
+                            self.start()
+                    elif self.wants_book:
+                        self._call("on_book", strategy.on_book(ctx, book))
+                        self.dispatch()
+                elif code == _TRADE:
+                    trade = MarketTrade(
+                        self.rules.symbol,
+                        "",
+                        from_units(price, self.rules.tick_size),
+                        from_units(qty, self.rules.step_size),
+                        now,
+                        buyer_is_maker=not flag,
+                    )
+                    ctx.last_trade = trade
+                    if self.started:
+                        self.book_now()
+                        self._call("on_trade", strategy.on_trade(ctx, trade))
+                        self.dispatch()
+                elif code == _TIMER:
+                    if self.started:
+                        self.book_now()
+                        self._call("on_timer", strategy.on_timer(ctx))
+                        self.dispatch()
+                elif code == _EXPIRED:
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                    self.dispatch()
+                if stop.is_set():
+                    return "strategy", ctx.stop_reason
+                self.sample()
+        return "market_ended", "the data ended"
+
+
+def run_tapes(
+    strategy: Strategy,
+    tapes: Iterable[Tape],
+    rules: SymbolRules,
+    *,
+    fill_model: FillModel = "trade-through",
+    start_balances: Mapping[str, Decimal | str] | None = None,
+    maker_fee: Decimal | str = "0.001",
+    taker_fee: Decimal | str = "0.001",
+    bnb_discount: bool = False,
+    order_latency_ms: float = 0.0,
+    book_every_ms: int = 100,
+    timer_interval_s: float = 1.0,
+    sample_interval_ms: int = 1000,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    bot: str = "backtest",
+    raise_errors: bool = True,
+) -> BacktestResult:
+    """Run ``strategy`` over ``tapes`` (chunks of market events, in time order).
+
+    ``bnb_discount`` takes 25% off both fee rates (Binance's discount for paying fees in BNB;
+    the fee is still counted in the asset received). ``order_latency_ms`` is the time from
+    placing an order to the exchange acting on it. ``book_every_ms``: at most one book callback
+    per this much market time (0: on every change of the best prices). ``start_ms`` /
+    ``end_ms``: the strategy starts at the first book at or after ``start_ms`` (the data before
+    builds the book), and the run ends at the first event at or after ``end_ms``.
+
+    A callback that raises ends the run at once; the result (report included) then carries
+    the error, and with ``raise_errors`` (the default) a :class:`BacktestError` is raised from
+    it with the result as its ``result`` attribute.
+
+    Raises:
+        BacktestError: bad settings, data out of time order, a callback that waits or raises.
+    """
+    if fill_model not in FILL_MODELS:
+        raise BacktestError(f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}")
+    if order_latency_ms < 0 or book_every_ms < 0 or timer_interval_s <= 0:
+        raise BacktestError("latency and book cadence must be >= 0, the timer interval > 0")
+    maker, taker = Decimal(maker_fee), Decimal(taker_fee)
+    if bnb_discount:
+        maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
+    balances = dict(start_balances or {rules.quote_asset: "10000"})
+    wants_trades = _overrides(strategy, "on_trade")
+    engine = SimEngine(
+        fill_model,
+        order_latency_us=round(order_latency_ms * 1000),
+        books=True,
+        book_every_us=book_every_ms * 1000,
+        trades=wants_trades,
+        timer_us=round(timer_interval_s * 1_000_000) if _overrides(strategy, "on_timer") else 0,
+    )
+    clock = _EngineClock()
+    exchange = PaperBroker(
+        rules,
+        balances,
+        maker_fee=maker,
+        taker_fee=taker,
+        clock=clock,
+        fill_model=fill_model,
+        engine=engine,
+    )
+    driver = _Driver(
+        strategy,
+        engine,
+        exchange,
+        rules,
+        clock,
+        book_every_us=book_every_ms * 1000,
+        sample_interval_ms=sample_interval_ms,
+        bot=bot,
+    )
+    driver.start_ms = start_ms
+    start_balances_now = exchange.balances_now()
+    driver.ctx.start_balances = start_balances_now
+    t0 = time.perf_counter()
+    error: BaseException | None = None
+    reason: StopReason
+    detail: str | None
+    try:
+        reason, detail = driver.run(tapes, end_ms)
+    except Exception as e:  # a strategy's error ends the run; the report still tells what happened
+        error = e
+        reason, detail = "error", f"{type(e).__name__}: {e}"
+    ctx = driver.ctx
+    driver.book_now()  # the end mark is the book at the end of the data
+    if driver.started and error is None:
+        driver._call("on_stop", strategy.on_stop(ctx))
+        driver.dispatch()
+    driver.sample(force=True)
+    wall_s = time.perf_counter() - t0
+    ctx.run_log.market_events = engine.events
+    failure = None if error is None else RunFailure(type(error).__name__, str(error), driver.where)
+    result = RunResult(
+        mode="backtest",
+        symbol=rules.symbol,
+        base_asset=rules.base_asset,
+        quote_asset=rules.quote_asset,
+        started_ms=ctx.run_log.started_ms,
+        ended_ms=clock.now,
+        start_balances=start_balances_now,
+        end_balances=exchange.balances_now(),
+        start_mark=driver.start_mark,
+        end_mark=ctx.mark_price,
+        pnl=ctx.pnl(),
+        open_orders=ctx.open_orders(),
+        log=ctx.run_log,
+        stop_reason=reason,
+        stop_detail=detail,
+        error=failure,
+    )
+    extra: dict[str, Any] = {
+        "fill_model": fill_model,
+        "order_latency_ms": order_latency_ms,
+        "maker_fee": str(maker),
+        "taker_fee": str(taker),
+    }
+    error_text = None if failure is None else str(failure)
+    report = figures(result, extra)
+    out = BacktestResult(
+        report=report,
+        fills=list(ctx.run_log.fills),
+        orders=exchange.all_orders(),
+        events=engine.events,
+        wall_s=wall_s,
+        run=result,
+        error=error_text,
+    )
+    if error is not None and raise_errors:
+        raised = BacktestError(f"the run stopped at market time {clock.now} ms: {detail}")
+        raised.result = out  # type: ignore[attr-defined]
+        raise raised from error
+    return out

@@ -1,0 +1,256 @@
+//! `tradewire._core.Tape`: a chunk of market events in columns, handed between the readers and
+//! the simulation engine without a Python object per row.
+
+use numpy::{PyArray1, ToPyArray as _};
+use pyo3::prelude::*;
+
+use crate::bindings::errors::CoreError;
+use crate::sim::engine::{Engine, EngineConfig, FillModel, Level, Side, Step, SubmitError};
+use crate::sim::tape::Tape;
+
+/// A chunk of market events in time order, in columns (see `rust/src/sim/tape.rs`).
+///
+/// Made by the readers in `tradewire.backtest.data`; read by the backtest engine. Prices and
+/// quantities are integers in units of 10^-8; times are microseconds since the epoch.
+#[pyclass(frozen, name = "Tape", module = "tradewire._core", skip_from_py_object)]
+pub struct PyTape {
+    pub(crate) tape: Tape,
+}
+
+impl PyTape {
+    #[must_use]
+    pub fn new(tape: Tape) -> Self {
+        PyTape { tape }
+    }
+}
+
+#[pymethods]
+impl PyTape {
+    /// Build a tape from four equal-length columns (for tests and custom readers).
+    #[staticmethod]
+    fn from_columns(
+        kind: Vec<u8>,
+        time_us: Vec<i64>,
+        price: Vec<i64>,
+        qty: Vec<i64>,
+    ) -> PyResult<Self> {
+        let n = kind.len();
+        if time_us.len() != n || price.len() != n || qty.len() != n {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "kind, time_us, price and qty must have the same length",
+            ));
+        }
+        if let Some(k) = kind.iter().find(|k| **k > crate::sim::tape::CLEAR) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown event kind {k} (0..=5)"
+            )));
+        }
+        if time_us.windows(2).any(|w| w[1] < w[0]) {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "time_us must not go backwards",
+            ));
+        }
+        Ok(PyTape {
+            tape: Tape {
+                kind,
+                time_us,
+                price,
+                qty,
+            },
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.tape.len()
+    }
+
+    fn __repr__(&self) -> String {
+        match (self.tape.time_us.first(), self.tape.time_us.last()) {
+            (Some(a), Some(b)) => format!("Tape({} events, {a}..{b} us)", self.tape.len()),
+            _ => "Tape(0 events)".to_owned(),
+        }
+    }
+
+    /// The event kinds (see the constants in `tradewire.backtest.data`).
+    #[getter]
+    fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u8>> {
+        self.tape.kind.to_pyarray(py)
+    }
+
+    /// Event times, microseconds since the epoch.
+    #[getter]
+    fn time_us<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.tape.time_us.to_pyarray(py)
+    }
+
+    /// Prices in units of 10^-8.
+    #[getter]
+    fn price<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.tape.price.to_pyarray(py)
+    }
+
+    /// Quantities in units of 10^-8.
+    #[getter]
+    fn qty<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.tape.qty.to_pyarray(py)
+    }
+}
+
+/// What `SimEngine.advance` hands back: `(code, time_us, order_id, price, qty, flag)`.
+type StepTuple = (u8, i64, u64, i64, i64, bool);
+
+/// The simulation engine (see `rust/src/sim/engine.rs`): the tape in, the strategy's orders
+/// matched against it, and only what the strategy asked for handed back.
+#[pyclass(name = "SimEngine", module = "tradewire._core", skip_from_py_object)]
+pub struct PySimEngine {
+    engine: Engine,
+}
+
+fn fill_model(name: &str) -> PyResult<FillModel> {
+    match name {
+        "touch" => Ok(FillModel::Touch),
+        "trade-through" => Ok(FillModel::TradeThrough),
+        "queue" => Ok(FillModel::Queue),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown fill model {name:?}: touch, trade-through or queue"
+        ))),
+    }
+}
+
+#[pymethods]
+impl PySimEngine {
+    #[new]
+    #[pyo3(signature = (fill_model_name, *, order_latency_us=0, books=true, book_every_us=0, trades=false, timer_us=0))]
+    fn new(
+        fill_model_name: &str,
+        order_latency_us: i64,
+        books: bool,
+        book_every_us: i64,
+        trades: bool,
+        timer_us: i64,
+    ) -> PyResult<Self> {
+        if order_latency_us < 0 || timer_us < 0 || book_every_us < 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "latency, timer and book cadence must not be negative",
+            ));
+        }
+        Ok(PySimEngine {
+            engine: Engine::new(EngineConfig {
+                fill_model: fill_model(fill_model_name)?,
+                order_latency_us,
+                book_every_us: books.then_some(book_every_us),
+                trades,
+                timer_us,
+            }),
+        })
+    }
+
+    /// The next chunk of the tape (call when `advance` returned code 0).
+    fn feed(&mut self, tape: &Bound<'_, PyTape>) -> PyResult<()> {
+        let tape = &tape.get().tape;
+        if let (Some(first), Some(last)) = (tape.time_us.first(), self.engine.last_fed_us()) {
+            if *first < last {
+                return Err(CoreError::Submit(SubmitError::TimeBackwards).into());
+            }
+        }
+        self.engine.feed(tape.clone());
+        Ok(())
+    }
+
+    /// Orders whose latency has passed reach the book now; returns the fills and expiries
+    /// that made (as `advance` returns them), leaving steps queued before in place.
+    fn settle(&mut self) -> Vec<StepTuple> {
+        let now = self.engine.now_us();
+        self.engine
+            .settle()
+            .into_iter()
+            .map(|s| step_tuple(s, now))
+            .collect()
+    }
+
+    /// Run until something is due: `(code, time_us, order_id, price, qty, flag)`. Codes: 0 the
+    /// tape is used up, 1 a fill (flag: maker), 2 a MARKET order expired, 3 a public trade
+    /// (flag: the buyer took), 4 the best prices changed, 5 the timer.
+    fn advance(&mut self) -> StepTuple {
+        let step = self.engine.advance();
+        step_tuple(step, self.engine.now_us())
+    }
+
+    /// Submit an order now (market time); it reaches the book after the order latency.
+    #[pyo3(signature = (order_id, buy, price, qty))]
+    fn submit(&mut self, order_id: u64, buy: bool, price: Option<i64>, qty: i64) -> PyResult<()> {
+        let side = if buy { Side::Buy } else { Side::Sell };
+        self.engine
+            .submit(order_id, side, price, qty)
+            .map_err(|e| CoreError::Submit(e).into())
+    }
+
+    /// Book callbacks on, at most one per `every_us` of market time (0: on every change of
+    /// the best prices), or off (None).
+    #[pyo3(signature = (every_us))]
+    fn set_books(&mut self, every_us: Option<i64>) -> PyResult<()> {
+        if every_us.is_some_and(|e| e < 0) {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "the book cadence must not be negative",
+            ));
+        }
+        self.engine.set_books(every_us);
+        Ok(())
+    }
+
+    /// Cancel an order; its unfilled quantity, or None if it was not open.
+    fn cancel(&mut self, order_id: u64) -> Option<i64> {
+        self.engine.cancel(order_id)
+    }
+
+    /// Market time, in microseconds.
+    #[getter]
+    fn now_us(&self) -> i64 {
+        self.engine.now_us()
+    }
+
+    /// Tape rows processed.
+    #[getter]
+    fn events(&self) -> u64 {
+        self.engine.events()
+    }
+
+    /// `(bid_price, bid_qty, ask_price, ask_qty)` as the strategy sees them (None: no side).
+    fn best(&self) -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
+        let (b, a) = self.engine.best();
+        (
+            b.map(|x| x.0),
+            b.map(|x| x.1),
+            a.map(|x| x.0),
+            a.map(|x| x.1),
+        )
+    }
+
+    /// The top `n` levels of each side, best first.
+    #[pyo3(signature = (n=20))]
+    fn levels(&self, n: usize) -> (Vec<Level>, Vec<Level>) {
+        self.engine.levels(n)
+    }
+}
+
+fn step_tuple(step: Step, now_us: i64) -> StepTuple {
+    match step {
+        Step::NeedData => (0, now_us, 0, 0, 0, false),
+        Step::Fill {
+            id,
+            time_us,
+            price,
+            qty,
+            maker,
+        } => (1, time_us, id, price, qty, maker),
+        Step::Expired { id, time_us } => (2, time_us, id, 0, 0, false),
+        Step::Trade {
+            time_us,
+            price,
+            qty,
+            buyer_taker,
+        } => (3, time_us, 0, price, qty, buyer_taker),
+        Step::Book { time_us } => (4, time_us, 0, 0, 0, false),
+        Step::Timer { time_us } => (5, time_us, 0, 0, 0, false),
+    }
+}

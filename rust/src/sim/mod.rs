@@ -1,0 +1,4 @@
+//! The simulation engine behind backtests and paper trading: a tape of market events in, the
+//! strategy's orders matched against it with a chosen fill model, fills out.
+pub mod engine;
+pub mod tape;
