@@ -452,10 +452,7 @@ async def test_ws_api_signed_requests_with_an_hmac_key(market: LocalExchange) ->
     assert [t.order_id for t in trades] == [taken.order_id]
 
 
-# --- what is still missing (issue 10, items 8 and 9) --------------------------------------------
-
-ITEM_8 = "issue 10 item 8: read endpoint not served yet"
-
+# --- reads a bot makes besides orders, and time units ------------------------------------------
 
 # Each: what the SDK returns, and what it must equal (read from the exchange itself).
 REST_READS = [
@@ -500,7 +497,6 @@ REST_READS = [
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("call", "expected"), REST_READS)
-@pytest.mark.xfail(raises=sdk_errors.NotFoundError, reason=ITEM_8, strict=True)
 async def test_rest_reads_a_bot_makes(
     market: LocalExchange, call: Callable[[Any], Any], expected: Callable[[LocalExchange], Any]
 ) -> None:
@@ -532,7 +528,6 @@ async def test_rest_reads_a_bot_makes(
         ),
     ],
 )
-@pytest.mark.xfail(raises=AssertionError, reason=ITEM_8, strict=True)
 async def test_ws_api_reads_a_bot_makes(
     market: LocalExchange, call: Callable[[Any], Any], holds: Callable[[Any], bool]
 ) -> None:

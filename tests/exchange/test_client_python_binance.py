@@ -378,9 +378,7 @@ async def test_user_socket_receives_the_order_events(
     assert {e["e"] for e in events} == {"executionReport", "outboundAccountPosition"}
 
 
-# --- what is still missing (issue 10, items 8 and 9) --------------------------------------------
-
-ITEM_8 = "issue 10 item 8: read endpoint not served yet"
+# --- reads a bot makes besides orders, and time units ------------------------------------------
 
 
 async def _historical_ids(client: Any, ex: LocalExchange) -> tuple[list[int], list[int]]:
@@ -407,7 +405,6 @@ async def _order_count(client: Any, ex: LocalExchange) -> tuple[Any, Any]:
         pytest.param(_order_count, id="rateLimit/order"),
     ],
 )
-@pytest.mark.xfail(raises=exceptions.BinanceAPIException, reason=ITEM_8, strict=True)
 async def test_rest_reads_a_bot_makes(
     market: LocalExchange, read: Callable[[Any, LocalExchange], Awaitable[tuple[Any, Any]]]
 ) -> None:
