@@ -329,18 +329,12 @@ async def test_ws_api_places_and_cancels(market: LocalExchange) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.xfail(
-    raises=TypeError,
-    reason="issue 10 item 10: no legacy_listen_key option yet to serve the retired listenKey",
-    strict=True,
-)
 async def test_user_data_over_a_listen_key() -> None:
     """binance-connector's only user-data path: a REST listenKey, then ``/ws/<listenKey>``.
 
     Binance retired listenKeys; the local exchange offers them only when asked.
     """
-    options: dict[str, Any] = {"legacy_listen_key": True}
-    async with LocalExchange(symbols=(SYMBOL,), market="none", **options) as ex:
+    async with LocalExchange(symbols=(SYMBOL,), market="none", legacy_listen_key=True) as ex:
         api_key, auth = _fund(ex, "hmac", {"USDT": "1000"})
         client = spot.Spot(api_key, base_url=ex.rest_url, timeout=10, **auth)
         inbox = Inbox()
