@@ -54,9 +54,10 @@ async def market() -> AsyncIterator[LocalExchange]:
 def quick_close(monkeypatch: pytest.MonkeyPatch) -> None:
     """python-binance's WebSocket read loop notices a close only at its next receive or after
     ``ReconnectingWebsocket.TIMEOUT`` (10 s); a connection idle at the end of a test (the
-    WebSocket API's, or a stream of a paused market) would take the whole 10 s to close. A 1 s
-    tick changes nothing on the wire."""
-    monkeypatch.setattr(reconnecting.ReconnectingWebsocket, "TIMEOUT", 1.0)
+    WebSocket API's, or a stream of a paused market) would take the whole 10 s to close. 2 s
+    changes nothing on the wire; it is also the WebSocket API's reply timeout, ample for a
+    local server."""
+    monkeypatch.setattr(reconnecting.ReconnectingWebsocket, "TIMEOUT", 2.0)
 
 
 def _ed25519_pair() -> tuple[str, str]:
