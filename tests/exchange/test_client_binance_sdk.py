@@ -139,13 +139,14 @@ async def test_rest_market_data_agrees_with_the_exchange(market: LocalExchange) 
     market.pause()  # one book and one tape for every call below
     api = _client(market).rest_api
     interval = rest_models.KlinesIntervalEnum["INTERVAL_1m"]
+    trading = rest_models.DepthSymbolStatusEnum.TRADING  # only books of tradable symbols
 
     def read() -> dict[str, Any]:
         return {
             "ping": api.ping().data(),
             "time": api.time().data().server_time,
             "info": api.exchange_info(symbol=SYMBOL).data(),
-            "depth": api.depth(SYMBOL, limit=5).data(),
+            "depth": api.depth(SYMBOL, limit=5, symbol_status=trading).data(),
             "trades": api.get_trades(SYMBOL, limit=3).data(),
             "klines": api.klines(SYMBOL, interval, limit=2).data(),
             "ticker": api.ticker24hr(symbol=SYMBOL).data().actual_instance,
