@@ -1,9 +1,10 @@
 """Backtests: market events per second through the simulation engine, beside the Python loop.
 
-* ``backtest/<strategy>``: ``TRADES`` public trades (swinging six dollars each way every 40,000
-  trades, with a tick of noise; 25 trades a second of market time) as tapes, through :func:`tradewire.backtest.run_tapes`: the
-  Rust engine reads the tape and matches the orders, and Python is called only for the
-  strategy's own order updates (fills) and what it subscribed to.
+* ``backtest/<strategy>``: ``TRADES`` public trades (swinging six dollars each way every
+  40,000 trades, with a tick of noise; 25 trades a second of market time) as tapes, through
+  :func:`tradewire.backtest.run_tapes`: the Rust engine reads the tape and matches the
+  orders, and Python is called only for the strategy's own order updates (fills) and what it
+  subscribed to.
 * ``python-loop/<strategy>``: the same trades as :class:`~tradewire.model.MarketTrade` events
   through the :class:`~tradewire.trading.runner.Runner` and the paper broker, the loop paper
   trading runs (a Python call per event). Fewer events (``PEER_TRADES``): per event, it is the

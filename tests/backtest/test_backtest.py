@@ -125,6 +125,9 @@ def test_latency_keeps_an_order_off_earlier_prints() -> None:
     )
     slow = backtest(BuyAt("0.1", "99"), [market], order_latency_ms=1500)
     assert [(f.quantity, f.time_ms) for f in slow.fills] == [(Decimal("0.02"), 4000)]
+    late = backtest(BuyAt("0.1", "99"), [market], order_latency_ms=500, market_data_latency_ms=1000)
+    assert [(f.quantity, f.time_ms) for f in late.fills] == [(Decimal("0.02"), 4000)]
+    assert late.report["market_data_latency_ms"] == 1000
     fast = backtest(BuyAt("0.1", "99"), [market])
     assert [(f.quantity, f.time_ms) for f in fast.fills] == [
         (Decimal("0.1"), 3000),

@@ -124,6 +124,7 @@ class _Driver:
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
+        self._dispatching = False
         self.where: str | None = None
         self.start_ms: int | None = None
         self.start_mark: Decimal | None = None
@@ -156,13 +157,20 @@ class _Driver:
         self.where = None
 
     def dispatch(self) -> None:
-        for update in self.exchange.take_updates():
-            self._update(update)
-
-    def _update(self, update: OrderUpdate) -> None:
-        if self._apply(update) and self.started:
-            self._call("on_order_update", self.strategy.on_order_update(self.ctx, update))
-            self.dispatch()
+        """Hand the broker's updates to the strategy, in order; what its callbacks cause is
+        handed on after the batch (a loop, not a recursion: a strategy may chain fills)."""
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            while updates := self.exchange.take_updates():
+                for update in updates:
+                    if self._apply(update) and self.started:
+                        self._call(
+                            "on_order_update", self.strategy.on_order_update(self.ctx, update)
+                        )
+        finally:
+            self._dispatching = False
 
     def _apply(self, update: OrderUpdate) -> bool:
         result: list[bool] = []
@@ -271,6 +279,7 @@ def run_tapes(
     taker_fee: Decimal | str = "0.001",
     bnb_discount: bool = False,
     order_latency_ms: float = 0.0,
+    market_data_latency_ms: float = 0.0,
     book_every_ms: int = 100,
     timer_interval_s: float = 1.0,
     sample_interval_ms: int = 1000,
@@ -283,7 +292,9 @@ def run_tapes(
 
     ``bnb_discount`` takes 25% off both fee rates (Binance's discount for paying fees in BNB;
     the fee is still counted in the asset received). ``order_latency_ms`` is the time from
-    placing an order to the exchange acting on it. ``book_every_ms``: at most one book callback
+    placing an order to the exchange acting on it; ``market_data_latency_ms`` the time market data
+    takes to reach the strategy: an order it places in reaction to an event reaches the book
+    ``market_data_latency_ms + order_latency_ms`` after that event. ``book_every_ms``: at most one book callback
     per this much market time (0: on every change of the best prices). ``start_ms`` /
     ``end_ms``: the strategy starts at the first book at or after ``start_ms`` (the data before
     builds the book), and the run ends at the first event at or after ``end_ms``.
@@ -297,8 +308,8 @@ def run_tapes(
     """
     if fill_model not in FILL_MODELS:
         raise BacktestError(f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}")
-    if order_latency_ms < 0 or book_every_ms < 0 or timer_interval_s <= 0:
-        raise BacktestError("latency and book cadence must be >= 0, the timer interval > 0")
+    if min(order_latency_ms, market_data_latency_ms, book_every_ms) < 0 or timer_interval_s <= 0:
+        raise BacktestError("latencies and book cadence must be >= 0, the timer interval > 0")
     maker, taker = Decimal(maker_fee), Decimal(taker_fee)
     if bnb_discount:
         maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
@@ -306,7 +317,7 @@ def run_tapes(
     wants_trades = _overrides(strategy, "on_trade")
     engine = SimEngine(
         fill_model,
-        order_latency_us=round(order_latency_ms * 1000),
+        order_latency_us=round((order_latency_ms + market_data_latency_ms) * 1000),
         books=True,
         book_every_us=book_every_ms * 1000,
         trades=wants_trades,
@@ -374,6 +385,7 @@ def run_tapes(
     extra: dict[str, Any] = {
         "fill_model": fill_model,
         "order_latency_ms": order_latency_ms,
+        "market_data_latency_ms": market_data_latency_ms,
         "maker_fee": str(maker),
         "taker_fee": str(taker),
     }

@@ -18,6 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
 from tradewire.backtest import default_rules, run_tapes
 from tradewire.backtest.loading import load_strategy
 from tradewire.cli.session import add_bot_commands, decimal_argument, resolve_params, strategy_for
@@ -88,6 +91,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=_time, help="start (UTC ISO time or ms)")
     p.add_argument("--to", dest="end", type=_time, help="end (UTC ISO time or ms)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="order entry latency")
+    p.add_argument(
+        "--market-data-latency-ms",
+        type=float,
+        default=0.0,
+        help="how late the bot sees the market (adds to the latency of its reactions)",
+    )
     p.add_argument("--maker-fee", type=decimal_argument, default=Decimal("0.001"))
     p.add_argument("--taker-fee", type=decimal_argument, default=Decimal("0.001"))
     p.add_argument("--bnb-discount", action="store_true", help="25%% off fees (paid in BNB)")
@@ -96,11 +105,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
 
 
-def _tapes(args: argparse.Namespace) -> Iterator[Tape]:
+def _tapes(args: argparse.Namespace, progress: Progress | None = None) -> Iterator[Tape]:
     from tradewire.backtest.data import read_tape
 
     for path in args.data:
+        task = None if progress is None else progress.add_task(path.name, total=None, market="")
         for tape in read_tape(path, args.symbol):
+            if progress is not None and task is not None and len(tape):
+                when = dt.datetime.fromtimestamp(int(tape.time_us[-1]) / 1e6, dt.timezone.utc)
+                progress.update(task, advance=len(tape), market=f"{when:%Y-%m-%d %H:%M:%S}")
+
             if args.start is not None:
                 times = tape.time_us
                 if len(times) == 0 or times[-1] < args.start * 1000:
@@ -123,7 +137,17 @@ def _run_cli(args: argparse.Namespace) -> int:
     """Entry point of ``tradewire backtest grid|dca``."""
     try:
         rules = default_rules(args.symbol)
-        tapes = _tapes(args)
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,.0f} events"),
+            TextColumn("market time {task.fields[market]}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        )
+        tapes = _tapes(args, progress)
         price, head = _first_price(tapes, rules)
         if args.bot == "run":
             strategy = _own_strategy(args)
@@ -141,24 +165,26 @@ def _run_cli(args: argparse.Namespace) -> int:
             yield from head
             yield from tapes
 
-        result = run_tapes(
-            strategy,
-            all_tapes(),
-            rules,
-            fill_model=args.fill_model,
-            start_balances={
-                rules.quote_asset: args.quote_balance,
-                rules.base_asset: args.base_balance,
-            },
-            maker_fee=args.maker_fee,
-            taker_fee=args.taker_fee,
-            bnb_discount=args.bnb_discount,
-            order_latency_ms=args.latency_ms,
-            start_ms=args.start,
-            end_ms=args.end,
-            bot=args.bot,
-            raise_errors=False,
-        )
+        with progress:
+            result = run_tapes(
+                strategy,
+                all_tapes(),
+                rules,
+                fill_model=args.fill_model,
+                start_balances={
+                    rules.quote_asset: args.quote_balance,
+                    rules.base_asset: args.base_balance,
+                },
+                maker_fee=args.maker_fee,
+                taker_fee=args.taker_fee,
+                bnb_discount=args.bnb_discount,
+                order_latency_ms=args.latency_ms,
+                market_data_latency_ms=args.market_data_latency_ms,
+                start_ms=args.start,
+                end_ms=args.end,
+                bot=args.bot,
+                raise_errors=False,
+            )
     except BacktestError as e:
         print(f"tradewire backtest: {e}", file=sys.stderr)
         return 2

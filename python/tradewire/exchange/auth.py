@@ -10,6 +10,7 @@ from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import parse_amount
 from tradewire.exchange.params import parse_integer
 from tradewire.exchange.rejections import mandatory
+from tradewire.exchange.timeunit import is_microseconds
 
 if TYPE_CHECKING:
     from tradewire.exchange.keys import ApiKey, KeyRegistry
@@ -54,10 +55,17 @@ def check_signature(key: ApiKey, payload: bytes, signature: str | None) -> None:
 
 
 def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
-    """-1021 for a request from 1000 ms ahead of the server or older than recvWindow."""
+    """-1021 for a request from 1000 ms ahead of the server or older than recvWindow.
+
+    rest-api.md, "Timing security": ``timestamp`` is "the current timestamp either in
+    milliseconds or microseconds"; ``recvWindow`` "may only be specified in milliseconds" and
+    "supports up to three decimal places of precision (e.g., 6000.346) so that microseconds may
+    be specified". The comparison is made in microseconds.
+    """
     if not timestamp:
         raise mandatory("timestamp")
     sent = parse_integer("timestamp", timestamp)  # ASCII digits only: never int("²") or 5000 digits
+    sent_us = sent if is_microseconds(sent) else sent * 1000
     window = DEFAULT_RECV_WINDOW
     if recv_window is not None:
         parsed = parse_amount(recv_window)
@@ -66,9 +74,10 @@ def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: i
         window = parsed
         if window > MAX_RECV_WINDOW:
             raise ExchangeRejection(-1131, "recvWindow must be less than 60000")
-    if sent >= server_ms + 1000:
+    server_us = server_ms * 1000
+    if sent_us >= server_us + 1_000_000:
         raise ExchangeRejection(
             -1021, "Timestamp for this request was 1000ms ahead of the server's time."
         )
-    if server_ms - sent > window:
+    if server_us - sent_us > window * 1000:
         raise ExchangeRejection(-1021, "Timestamp for this request is outside of the recvWindow.")

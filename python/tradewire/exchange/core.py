@@ -51,6 +51,7 @@ class ExchangeCore:
     def __post_init__(self) -> None:
         self.engine = ExchangeEngine(self.specs, self.now)
         self.limiter = RequestLimiter(self.limits)
+        self.engine.subscribe(self.limiter.on_event)  # filled orders leave the order count
 
     def now(self) -> int:
         """Server time in ms (with the clock-skew fault applied)."""

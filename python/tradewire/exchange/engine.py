@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from tradewire.exchange.events import EngineEvent, Listener
     from tradewire.exchange.ledger import AccountView, LedgerBalance
-    from tradewire.exchange.orders import AccountFill, OrderRecord, TapeTrade
+    from tradewire.exchange.orders import AccountFill, OrderRecord, PreventedMatch, TapeTrade
     from tradewire.exchange.symbols import SymbolSpec
 
 __all__ = ["BookDepth", "ExchangeEngine", "IdCounters", "NewOrder", "Placed"]
@@ -38,10 +38,12 @@ __all__ = ["BookDepth", "ExchangeEngine", "IdCounters", "NewOrder", "Placed"]
 
 @dataclass(frozen=True)
 class Placed:
-    """A placed order (a copy, as it was right after placement) and the fills it produced."""
+    """A placed order (a copy, as it was right after placement), the fills it produced and the
+    trades with the account's own orders that self-trade prevention stopped."""
 
     order: OrderRecord
     fills: tuple[AccountFill, ...]
+    prevented: tuple[PreventedMatch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,8 @@ class ExchangeEngine:
 
     def place(self, account_id: int, req: NewOrder) -> Placed:
         """Validate, lock funds, match and rest an order; ExchangeRejection if refused."""
-        order, fills = self._matcher.place(account_id, req)
-        return Placed(order.copy(), tuple(fills))
+        order, fills, prevented = self._matcher.place(account_id, req)
+        return Placed(order.copy(), tuple(fills), tuple(prevented))
 
     def cancel(
         self,
@@ -206,6 +208,10 @@ class ExchangeEngine:
     def all_orders(self, account_id: int, symbol: str) -> list[OrderRecord]:
         """Every order an account placed on ``symbol``, oldest first."""
         return [o.copy() for o in self._matcher.all_orders(account_id, symbol)]
+
+    def prevented_matches(self, account_id: int, symbol: str) -> list[PreventedMatch]:
+        """An account's matches on ``symbol`` that self-trade prevention stopped, oldest first."""
+        return self._matcher.prevented_matches(account_id, symbol)
 
     # --- market data ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from tradewire.exchange.orders import AccountFill, OrderRecord, TapeTrade
+    from tradewire.exchange.orders import AccountFill, OrderRecord, PreventedMatch, TapeTrade
 
 __all__ = [
     "AggTradePrinted",
@@ -60,7 +60,9 @@ class AggTradePrinted:
 class OrderChanged:
     """An account's order changed: ``exec_type`` is Binance's execution type (NEW, TRADE, ...).
 
-    ``order`` is a copy of the order as it was right after the change.
+    ``order`` is a copy of the order as it was right after the change; ``execution_id`` numbers
+    the changes of a symbol's orders in order (executionReport's ``I``). A TRADE_PREVENTION
+    change names its ``prevented`` match and the quantity it took off this order.
     """
 
     order: OrderRecord
@@ -69,6 +71,9 @@ class OrderChanged:
     fill: AccountFill | None = None
     last_qty: Decimal | None = None
     cancel_client_id: str | None = None
+    execution_id: int = 0
+    prevented: PreventedMatch | None = None
+    last_prevented: Decimal | None = None
 
 
 @dataclass(frozen=True)

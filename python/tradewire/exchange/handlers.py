@@ -411,8 +411,9 @@ def _new_order(c: Call) -> object:
     req = read_order(c.params)
     resp_type = read_resp_type(c.params, req.type)
     c.params.finish(ORDER_PARAMS)
+    c.core.limiter.check_order(c.account, c.now)
+    placed = c.core.engine.place(c.account, req)  # a refused order is not counted
     c.core.limiter.count_order(c.account, c.now)
-    placed = c.core.engine.place(c.account, req)
     c.core.metrics.orders_placed += 1
     if c.core.faults.answer_503():
         raise STATUS_UNKNOWN
@@ -433,6 +434,8 @@ def order_response(placed: Placed, resp_type: str) -> dict[str, object]:
     body = order.result_body(order.time)
     if resp_type == "FULL":
         body["fills"] = [f.order_fill_body() for f in placed.fills]
+        if placed.prevented:  # stp_faq.md's examples: beside fills, only when there were any
+            body["preventedMatches"] = [m.order_body() for m in placed.prevented]
     return body
 
 
@@ -498,7 +501,7 @@ def cancel_body(order: OrderRecord, cancel_id: str, now: int) -> dict[str, objec
         "timeInForce": order.time_in_force,
         "type": order.type,
         "side": order.side,
-        "selfTradePreventionMode": "NONE",
+        "selfTradePreventionMode": order.stp_mode,
     }
 
 
@@ -652,11 +655,10 @@ def _order_rate_limits(c: Call) -> object:
 
 
 def _prevented_matches(c: Call) -> object:
-    """GET /api/v3/myPreventedMatches: ``[]`` for each supported combination (-1128 otherwise).
+    """GET /api/v3/myPreventedMatches: the account's matches self-trade prevention stopped.
 
-    Self-trade prevention here never expires an order, so there is no prevented match to show.
-    Supported (rest-api.md): symbol + preventedMatchId, symbol + orderId, symbol + orderId +
-    fromPreventedMatchId [+ limit].
+    Supported combinations (rest-api.md): symbol + preventedMatchId, symbol + orderId, and
+    symbol + orderId + fromPreventedMatchId [+ limit] (default 500); others get -1128.
     """
     p = c.params
     symbol = p.symbol()
@@ -669,7 +671,16 @@ def _prevented_matches(c: Call) -> object:
     by_order = order_id is not None and match_id is None and (limit is None or from_id is not None)
     if not (by_match or by_order):
         raise ExchangeRejection(-1128, "Combination of optional parameters invalid.")
-    return []
+    matches = c.core.engine.prevented_matches(c.account, symbol)
+    if by_match:
+        return [m.query_body() for m in matches if m.prevented_match_id == match_id]
+    chosen = [
+        m
+        for m in matches
+        if order_id in (m.taker_order_id, m.maker_order_id)
+        and (from_id is None or m.prevented_match_id >= from_id)
+    ]
+    return [m.query_body() for m in chosen[: limit or 500]]
 
 
 def _prevented_weight(p: Params) -> int:

@@ -22,7 +22,7 @@ from tradewire.exchange.events import (
     TradePrinted,
 )
 from tradewire.exchange.order_index import OrderIndex
-from tradewire.exchange.orders import MARKET_ACCOUNT, OrderRecord, TapeTrade
+from tradewire.exchange.orders import MARKET_ACCOUNT, OrderRecord, PreventedMatch, TapeTrade
 from tradewire.exchange.rejections import new_order_rejected
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["STOP_TYPES", "TRADE_HISTORY", "IdCounters", "Matcher", "NewOrder"]
 
 STOP_TYPES = frozenset({"STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+STP_NOT_ALLOWED = "This symbol does not allow the specified self-trade prevention mode."
 TRADE_HISTORY = 100_000
 """Trades kept on each symbol's tape."""
 
@@ -54,6 +55,7 @@ class NewOrder:
     stop_price: Decimal | None = None
     time_in_force: str | None = None
     client_order_id: str | None = None
+    stp_mode: str | None = None  # None: the symbol's defaultSelfTradePreventionMode
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ class Matcher:
         self._next_trade_id: dict[str, int] = {}
         self._next_agg_id: dict[str, int] = {}
         self._agg_key: dict[str, tuple[int, Decimal]] = {}
+        self._next_execution_id: dict[str, int] = {}
+        self._next_prevented_id: dict[str, int] = {}
+        self._prevented: dict[str, deque[PreventedMatch]] = {}
         self._client_seq = 0
         for symbol in self._specs:
             self._add_book(symbol)
@@ -119,6 +124,9 @@ class Matcher:
         self._next_order_id[symbol] = 1
         self._next_trade_id[symbol] = 1
         self._next_agg_id[symbol] = 1
+        self._next_execution_id[symbol] = 1
+        self._next_prevented_id[symbol] = 0  # stp_faq.md's examples number them from 0
+        self._prevented[symbol] = deque(maxlen=TRADE_HISTORY)
 
     # --- symbols, counters and restore ---------------------------------------------------------
 
@@ -146,7 +154,17 @@ class Matcher:
         self._next_agg_id[symbol] = counters.next_agg_id
 
     def restore_order(self, order: OrderRecord) -> None:
-        """Put back a saved order (open ones onto the book or the stop list, in call order)."""
+        """Put back a saved order (open ones onto the book or the stop list, in call order).
+
+        Execution and prevented match ids carry on after the highest an order saw.
+        """
+        symbol = order.symbol
+        self._next_execution_id[symbol] = max(
+            self._next_execution_id[symbol], order.execution_id + 1
+        )
+        self._next_prevented_id[symbol] = max(
+            self._next_prevented_id[symbol], order.prevented_match_id + 1
+        )
         self._index.record(order)
         if not order.is_open:
             return
@@ -189,11 +207,17 @@ class Matcher:
         """Every order an account placed on ``symbol``, in the order they were recorded."""
         return self._index.all_orders(account, symbol)
 
+    def prevented_matches(self, account: int, symbol: str) -> list[PreventedMatch]:
+        """An account's prevented matches on ``symbol`` (the last 100,000), oldest first."""
+        return [m for m in self._prevented[symbol] if m.account == account]
+
     # --- placing -------------------------------------------------------------------------------
 
     def validate(self, account: int, req: NewOrder) -> SymbolSpec:
         """Apply the symbol's filters and order rules to ``req`` (what order/test checks)."""
         spec = self.spec(req.symbol)
+        if req.stp_mode is not None and req.stp_mode not in spec.allowed_stp_modes:
+            raise ExchangeRejection(-1013, STP_NOT_ALLOWED)  # stp_faq.md
         if req.price is not None:
             filters.check_price(spec, req.price)
         if req.stop_price is not None:
@@ -234,8 +258,13 @@ class Matcher:
             return (bid[0] + ask[0]) / 2
         return self._last_price.get(symbol)
 
-    def place(self, account_id: int, req: NewOrder) -> tuple[OrderRecord, list[AccountFill]]:
-        """Validate, lock funds, match and rest an account's order, announcing every change."""
+    def place(
+        self, account_id: int, req: NewOrder
+    ) -> tuple[OrderRecord, list[AccountFill], list[PreventedMatch]]:
+        """Validate, lock funds, match and rest an account's order, announcing every change.
+
+        Returns the order, its fills and the matches self-trade prevention stopped.
+        """
         spec = self.validate(account_id, req)
         client_id = req.client_order_id or self.new_client_id()
         if self._index.has_open_client_id(account_id, req.symbol, client_id):
@@ -259,6 +288,7 @@ class Matcher:
             orig_quote_qty=req.quote_qty if req.quote_qty is not None else ZERO,
             time=now,
             update_time=now,
+            stp_mode=req.stp_mode or spec.default_stp_mode,
         )
         if order.type == "MARKET" and order.orig_quote_qty:
             order.orig_qty = self._market_fill_plan(spec, order)[0]
@@ -266,18 +296,20 @@ class Matcher:
             self._lock_for(spec, order)
         self._next_order_id[req.symbol] += 1
         self._index.record(order)
+        if order.type not in STOP_TYPES:
+            order.working_time = now  # working from its NEW event on, MARKET orders too
         if account_id != MARKET_ACCOUNT:
             self._index.opened(order)
-            self._emit(OrderChanged(order.copy(), "NEW", now))
+            self._announce(order, "NEW", now)
         fills: list[AccountFill] = []
+        prevented: list[PreventedMatch] = []
         if order.type in STOP_TYPES:
             self._stops[order.symbol].append(order)
         else:
-            order.working_time = now
-            fills = self._execute(spec, order, now)
+            fills = self._execute(spec, order, now, prevented=prevented)
         self._publish(account_id, now)
         self._run_stops(spec, now)
-        return order, fills
+        return order, fills, prevented
 
     def submit_own(
         self, symbol: str, side: str, price: Decimal | None, qty: Decimal, now: int
@@ -361,14 +393,23 @@ class Matcher:
         return total
 
     def _execute(
-        self, spec: SymbolSpec, order: OrderRecord, now: int, *, cancel_own: bool = False
+        self,
+        spec: SymbolSpec,
+        order: OrderRecord,
+        now: int,
+        *,
+        cancel_own: bool = False,
+        prevented: list[PreventedMatch] | None = None,
     ) -> list[AccountFill]:
         """Match ``order`` as a taker, then rest, expire or finish it by its time in force.
 
         With ``cancel_own``, the market's own quotes that the order crosses are pulled instead of
-        traded with (the market moved through them).
+        traded with (the market moved through them). A maker of the taker's own account is
+        handled by the taker's self-trade prevention mode (appended to ``prevented``).
         """
         fills: list[AccountFill] = []
+        if prevented is None:
+            prevented = []
         limit = None if order.type == "MARKET" else order.price
         if order.time_in_force == "FOK" and self._fillable(order) < order.remaining:
             self._finish(order, "EXPIRED", now)
@@ -381,6 +422,18 @@ class Matcher:
             if cancel_own and maker.account == MARKET_ACCOUNT:
                 self._withdraw(maker, now)
                 continue
+            if (
+                maker.account == order.account
+                and order.account != MARKET_ACCOUNT
+                and order.stp_mode != "NONE"
+            ):
+                if agg:
+                    self._emit_agg(order.symbol, agg)
+                    agg = []
+                prevented.append(self._prevent(order, maker, now))
+                if not order.is_open:
+                    break
+                continue
             qty = min(order.remaining, maker.remaining)
             trade = self._trade(spec, order, maker, qty, now, fills)
             if agg and agg[-1].price != trade.price:
@@ -389,7 +442,9 @@ class Matcher:
             agg.append(trade)
         if agg:
             self._emit_agg(order.symbol, agg)
-        if order.remaining <= 0 and order.executed_qty > 0:
+        if order.status == "EXPIRED_IN_MATCH":
+            pass  # self-trade prevention ended it
+        elif order.remaining <= 0 and order.executed_qty > 0:
             self._finish(order, "FILLED", now)
         elif order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
             self._finish(order, "EXPIRED", now)
@@ -398,6 +453,91 @@ class Matcher:
             if order.account != MARKET_ACCOUNT:
                 self._relock(order)
         return fills
+
+    def _prevent(self, taker: OrderRecord, maker: OrderRecord, now: int) -> PreventedMatch:
+        """Stop a self-trade by the taker's mode (stp_faq.md: "What happens when STP is triggered").
+
+        EXPIRE_TAKER expires the taker's remaining quantity, EXPIRE_MAKER the maker's,
+        EXPIRE_BOTH both; DECREMENT takes the quantity that would have traded off both, and
+        expires whichever has nothing left. An expired order ends EXPIRED_IN_MATCH.
+        """
+        symbol, mode = taker.symbol, taker.stp_mode
+        qty = min(taker.remaining, maker.remaining)
+        taker_qty = maker_qty = None
+        if mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+            taker_qty = taker.remaining
+        if mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            maker_qty = maker.remaining
+        if mode == "DECREMENT":
+            taker_qty = maker_qty = qty
+        match = PreventedMatch(
+            symbol=symbol,
+            prevented_match_id=self._next_prevented_id[symbol],
+            taker_order_id=taker.order_id,
+            maker_order_id=maker.order_id,
+            account=taker.account,
+            mode=mode,
+            price=maker.price,
+            qty=qty,
+            taker_qty=taker_qty,
+            maker_qty=maker_qty,
+            time=now,
+        )
+        self._next_prevented_id[symbol] += 1
+        self._prevented[symbol].append(match)
+        if maker_qty is not None:
+            maker.prevented_qty += maker_qty
+            maker.prevented_match_id = match.prevented_match_id
+            maker.update_time = now
+            self._books[symbol].executed(maker, maker_qty)  # the level loses it, as if traded
+            if maker.remaining == 0:
+                self._finish(maker, "EXPIRED_IN_MATCH", now, prevented=match, last=maker_qty)
+            else:
+                self._relock(maker)
+                self._announce(
+                    maker, "TRADE_PREVENTION", now, prevented=match, last_prevented=maker_qty
+                )
+        if taker_qty is not None:
+            taker.prevented_qty += taker_qty
+            taker.prevented_match_id = match.prevented_match_id
+            taker.update_time = now
+            if taker.remaining == 0:
+                self._finish(taker, "EXPIRED_IN_MATCH", now, prevented=match, last=taker_qty)
+            else:
+                self._announce(
+                    taker, "TRADE_PREVENTION", now, prevented=match, last_prevented=taker_qty
+                )
+        return match
+
+    def _announce(
+        self,
+        order: OrderRecord,
+        exec_type: str,
+        now: int,
+        *,
+        fill: AccountFill | None = None,
+        last_qty: Decimal | None = None,
+        cancel_client_id: str | None = None,
+        prevented: PreventedMatch | None = None,
+        last_prevented: Decimal | None = None,
+    ) -> None:
+        """Emit an account order's change with the symbol's next execution id."""
+        execution_id = self._next_execution_id[order.symbol]
+        self._next_execution_id[order.symbol] += 1
+        order.execution_id = execution_id
+        self._emit(
+            OrderChanged(
+                order.copy(),
+                exec_type,
+                now,
+                fill,
+                last_qty,
+                cancel_client_id,
+                execution_id,
+                prevented,
+                last_prevented,
+            )
+        )
 
     def _relock(self, order: OrderRecord) -> None:
         """Unlock what a resting order no longer needs after trading better than its limit."""
@@ -451,7 +591,7 @@ class Matcher:
             fill = self._ledger.settle(spec, order, is_maker, price, qty, trade_id, now)
             if order is taker:
                 fills.append(fill)
-            self._emit(OrderChanged(order.copy(), "TRADE", now, fill, qty))
+            self._announce(order, "TRADE", now, fill=fill, last_qty=qty)
         self._tape[symbol].append(trade)
         self._last_price[symbol] = price
         self._emit(TradePrinted(symbol, trade))
@@ -474,9 +614,20 @@ class Matcher:
         )
 
     def _finish(
-        self, order: OrderRecord, status: str, now: int, cancel_client_id: str | None = None
+        self,
+        order: OrderRecord,
+        status: str,
+        now: int,
+        cancel_client_id: str | None = None,
+        *,
+        prevented: PreventedMatch | None = None,
+        last: Decimal | None = None,
     ) -> None:
-        """End an order that is not on the book: unlock what it holds and announce it."""
+        """End an order that is not on the book: unlock what it holds and announce it.
+
+        An order ended by self-trade prevention (``prevented``) is announced as
+        TRADE_PREVENTION, with ``last`` the quantity that match expired.
+        """
         order.status = status
         order.update_time = now
         self._closed(order)
@@ -485,8 +636,10 @@ class Matcher:
         if order.locked:
             self._ledger.unlock(order.account, order.locked_asset, order.locked)
             order.locked = ZERO
-        if status != "FILLED":  # a fill was already reported by its TRADE update
-            self._emit(OrderChanged(order.copy(), status, now, cancel_client_id=cancel_client_id))
+        if prevented is not None:
+            self._announce(order, "TRADE_PREVENTION", now, prevented=prevented, last_prevented=last)
+        elif status != "FILLED":  # a fill was already reported by its TRADE update
+            self._announce(order, status, now, cancel_client_id=cancel_client_id)
 
     def _closed(self, order: OrderRecord) -> None:
         """Drop a closed order from the open indexes (the market's own: tell the market maker)."""

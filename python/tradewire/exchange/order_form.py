@@ -21,7 +21,9 @@ UNSUPPORTED_TYPES = {
 }
 TIFS = ("GTC", "IOC", "FOK")
 RESP_TYPES = ("ACK", "RESULT", "FULL")
-ORDER_PARAMS = ("recvWindow", "timestamp", "selfTradePreventionMode", "strategyId", "strategyType")
+ORDER_PARAMS = ("recvWindow", "timestamp", "strategyId", "strategyType")
+# enums.md, "STP Modes"; whether a symbol allows one is its exchangeInfo's to say (-1013)
+STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER")
 # Spot's legal range, as Binance's -1100 answer states it (a dot is refused, unlike on futures).
 _CLIENT_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -58,6 +60,11 @@ def read_order(p: Params) -> NewOrder:
             -1100,
             "Illegal characters found in parameter 'newClientOrderId'; legal range is "
             "'^[a-zA-Z0-9-_]{1,36}$'.",
+        )
+    stp_mode = p.get("selfTradePreventionMode")
+    if stp_mode is not None and stp_mode not in STP_MODES:
+        raise ExchangeRejection(
+            -1130, "Data sent for parameter 'selfTradePreventionMode' is not valid."
         )
     if p.get("icebergQty") is not None:
         raise ExchangeRejection(-2010, "Iceberg orders are not supported for this symbol.")
@@ -100,6 +107,7 @@ def read_order(p: Params) -> NewOrder:
         stop_price=stop_price,
         time_in_force=tif,
         client_order_id=client_id,
+        stp_mode=stp_mode,
     )
 
 

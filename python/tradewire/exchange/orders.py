@@ -11,7 +11,7 @@ from tradewire.exchange.amounts import ZERO, fmt
 if TYPE_CHECKING:
     from decimal import Decimal
 
-__all__ = ["MARKET_ACCOUNT", "AccountFill", "OrderRecord", "TapeTrade"]
+__all__ = ["MARKET_ACCOUNT", "AccountFill", "OrderRecord", "PreventedMatch", "TapeTrade"]
 
 MARKET_ACCOUNT = 0
 """The account id of the exchange's own liquidity (the synthetic or replayed market)."""
@@ -46,6 +46,10 @@ class OrderRecord:
     working_time: int = -1
     locked: Decimal = ZERO
     locked_asset: str = ""
+    stp_mode: str = "NONE"
+    prevented_qty: Decimal = ZERO
+    prevented_match_id: int = -1  # the last prevented match this order was in
+    execution_id: int = 0  # the id of its last executionReport
 
     def copy(self) -> OrderRecord:
         """A detached copy (what leaves the engine)."""
@@ -53,8 +57,12 @@ class OrderRecord:
 
     @property
     def remaining(self) -> Decimal:
-        """Quantity not yet executed."""
-        return self.orig_qty - self.executed_qty
+        """Quantity available for further execution: neither executed nor prevented by STP.
+
+        stp_faq.md: "original order quantity - executed quantity - prevented quantity = quantity
+        available for further execution".
+        """
+        return self.orig_qty - self.executed_qty - self.prevented_qty
 
     @property
     def is_open(self) -> bool:
@@ -88,7 +96,17 @@ class OrderRecord:
             "isWorking": self.is_working,
             "workingTime": self.working_time,
             "origQuoteOrderQty": fmt(self.orig_quote_qty),
-            "selfTradePreventionMode": "NONE",
+            "selfTradePreventionMode": self.stp_mode,
+            **self._prevented_fields(),
+        }
+
+    def _prevented_fields(self) -> dict[str, object]:
+        """``preventedMatchId`` and ``preventedQuantity`` once STP prevented some of the order."""
+        if self.prevented_match_id < 0:
+            return {}
+        return {
+            "preventedMatchId": self.prevented_match_id,
+            "preventedQuantity": fmt(self.prevented_qty),
         }
 
     def result_body(self, transact_time: int) -> dict[str, object]:
@@ -112,7 +130,61 @@ class OrderRecord:
         if self.stop_price:
             body["stopPrice"] = fmt(self.stop_price)
         body["workingTime"] = self.working_time
-        body["selfTradePreventionMode"] = "NONE"
+        body["selfTradePreventionMode"] = self.stp_mode
+        if self.prevented_qty:
+            body["preventedQuantity"] = fmt(self.prevented_qty)
+        return body
+
+
+@dataclass(frozen=True)
+class PreventedMatch:
+    """A trade that self-trade prevention stopped (stp_faq.md, "What is a Prevented Match?").
+
+    ``taker_qty`` and ``maker_qty`` are the quantities it expired (or, for DECREMENT, took off)
+    of each order; None for an order the mode left alone.
+    """
+
+    symbol: str
+    prevented_match_id: int
+    taker_order_id: int
+    maker_order_id: int
+    account: int
+    mode: str
+    price: Decimal
+    qty: Decimal  # what would have traded
+    taker_qty: Decimal | None
+    maker_qty: Decimal | None
+    time: int
+
+    def order_body(self) -> dict[str, object]:
+        """The match as an element of a FULL order response's ``preventedMatches``."""
+        body: dict[str, object] = {
+            "preventedMatchId": self.prevented_match_id,
+            "makerOrderId": self.maker_order_id,
+            "price": fmt(self.price),
+        }
+        if self.taker_qty is not None:
+            body["takerPreventedQuantity"] = fmt(self.taker_qty)
+        if self.maker_qty is not None:
+            body["makerPreventedQuantity"] = fmt(self.maker_qty)
+        return body
+
+    def query_body(self) -> dict[str, object]:
+        """The match as GET /api/v3/myPreventedMatches lists it."""
+        body: dict[str, object] = {
+            "symbol": self.symbol,
+            "preventedMatchId": self.prevented_match_id,
+            "takerOrderId": self.taker_order_id,
+            "makerOrderId": self.maker_order_id,
+            "tradeGroupId": -1,
+            "selfTradePreventionMode": self.mode,
+            "price": fmt(self.price),
+        }
+        if self.taker_qty is not None:
+            body["takerPreventedQuantity"] = fmt(self.taker_qty)
+        if self.maker_qty is not None:
+            body["makerPreventedQuantity"] = fmt(self.maker_qty)
+        body["transactTime"] = self.time
         return body
 
 

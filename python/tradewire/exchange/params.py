@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import parse_amount
 from tradewire.exchange.rejections import illegal_chars, mandatory
+from tradewire.exchange.timeunit import is_microseconds
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -19,6 +20,9 @@ SIGNATURE_PARAM = "signature"
 INTEGER_RANGE = "^[0-9]{1,20}$"
 _INTEGER = re.compile(r"[0-9]{1,20}")  # matched against the whole value, ASCII digits only
 _LONG_MAX = 2**63 - 1
+# rest-api.md: "Timestamp parameters (e.g. startTime, endTime, timestamp) can be passed in
+# milliseconds or microseconds"; the handlers compare them with millisecond times.
+_TIME_RANGE_PARAMS = frozenset({"startTime", "endTime"})
 
 
 def parse_integer(name: str, value: str) -> int:
@@ -87,6 +91,9 @@ class Params:
         if value is None:
             return None
         number = parse_integer(name, value)
+        if name in _TIME_RANGE_PARAMS and is_microseconds(number):
+            # to ms, keeping the range's edge inside it: a start rounds up, an end down
+            number = -(-number // 1000) if name == "startTime" else number // 1000
         if (low is not None and number < low) or (high is not None and number > high):
             raise ExchangeRejection(-1130, f"Data sent for parameter '{name}' is not valid.")
         return number

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tradewire.errors import ExchangeThrottled
+from tradewire.exchange.events import OrderChanged
+
+if TYPE_CHECKING:
+    from tradewire.exchange.events import EngineEvent
 
 __all__ = ["Limits", "RequestLimiter"]
 
@@ -78,6 +83,45 @@ class _Window:
 
 
 @dataclass
+class _OrderWindow(_Window):
+    """An order count that filled orders are taken off again, each once.
+
+    order_count_decrement.md: "When any order is filled for the first time (partially or fully),
+    the order count will be decremented by 1 for the current 10-second and 24-hour order count
+    windows", and the decrement is asynchronous: "orders that immediately fill (such as a MARKET
+    order that takes immediately) will return the order count at the time of order placement".
+    So a decrement counts for reads after the millisecond of its fill, never below zero.
+    """
+
+    taken: int = 0  # fills in this window already taken off
+    pending: list[int] = field(default_factory=list)  # times of fills not yet taken off
+
+    def _settle(self, now: int) -> None:
+        """Take off the fills of this window that happened before ``now``."""
+        start = now - now % self.length_ms
+        if start != self.start:
+            self.start, self.count, self.taken = start, 0, 0
+        keep = []
+        for t in self.pending:
+            if t >= now:
+                keep.append(t)
+            elif t >= start and self.taken < self.count:  # never below zero
+                self.taken += 1
+        self.pending = keep
+
+    def add(self, amount: int, now: int) -> int:
+        self._settle(now)
+        return super().add(amount, now)
+
+    def filled(self, now: int) -> None:
+        self.pending.append(now)
+
+    def current(self, now: int) -> int:
+        self._settle(now)
+        return self.count - self.taken
+
+
+@dataclass
 class _IpState:
     weight: _Window = field(default_factory=lambda: _Window(MINUTE_MS))
     violations: int = 0
@@ -86,8 +130,8 @@ class _IpState:
 
 @dataclass
 class _AccountState:
-    ten_s: _Window = field(default_factory=lambda: _Window(TEN_S_MS))
-    day: _Window = field(default_factory=lambda: _Window(DAY_MS))
+    ten_s: _OrderWindow = field(default_factory=lambda: _OrderWindow(TEN_S_MS))
+    day: _OrderWindow = field(default_factory=lambda: _OrderWindow(DAY_MS))
 
 
 class RequestLimiter:
@@ -135,9 +179,11 @@ class RequestLimiter:
         state = self._ips.get(ip)
         return 0 if state is None else state.weight.current(now)
 
-    def count_order(self, account: int, now: int) -> None:
-        """Count one new order for ``account``, or -1015 (429) past the 10 s or daily limit."""
-        state = self._accounts.setdefault(account, _AccountState())
+    def check_order(self, account: int, now: int) -> None:
+        """-1015 (429) if ``account`` is at its 10 s or daily order limit; counts nothing."""
+        state = self._accounts.get(account)
+        if state is None:
+            return
         for window, limit, label in (
             (state.ten_s, self.limits.orders_per_10s, "10 SECOND"),
             (state.day, self.limits.orders_per_day, "1 DAY"),
@@ -149,8 +195,26 @@ class RequestLimiter:
                     429,
                     window.retry_after_s(now),
                 )
+
+    def count_order(self, account: int, now: int) -> None:
+        """Count one order the engine accepted (call :meth:`check_order` before placing it).
+
+        Only accepted orders count: an order refused by a filter (-1013) "didn't reach the
+        Matching Engine" (errors.md) and is not an unfilled order (order_count_decrement.md).
+        """
+        state = self._accounts.setdefault(account, _AccountState())
         state.ten_s.add(1, now)
         state.day.add(1, now)
+
+    def on_event(self, event: EngineEvent) -> None:
+        """Take an order off its account's counts at its first fill (an engine listener)."""
+        if not isinstance(event, OrderChanged) or event.exec_type != "TRADE":
+            return
+        if event.last_qty is None or event.order.executed_qty != event.last_qty:
+            return  # not the first fill
+        state = self._accounts.setdefault(event.order.account, _AccountState())
+        state.ten_s.filled(event.time)
+        state.day.filled(event.time)
 
     def order_counts(self, account: int, now: int) -> tuple[int, int]:
         """(orders in the current 10 s, orders today) for ``account``."""

@@ -13,6 +13,7 @@ from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
 from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params, parse_form
+from tradewire.exchange.timeunit import in_unit, read_time_unit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -96,6 +97,7 @@ def add_routes(
             values = parse_form(body)
             values.update(parse_form(raw_query))  # the query string wins over the body
             params = Params(values)
+            time_scale = read_time_unit(request.headers.get("X-MBX-TIME-UNIT"))  # else -1194
             try:
                 core.limiter.weigh(ip, endpoint.weight(params), now)
             finally:
@@ -112,7 +114,7 @@ def add_routes(
                     ten_s, day = core.limiter.order_counts(key.account, now)
                     headers["X-MBX-ORDER-COUNT-10S"] = str(ten_s)
                     headers["X-MBX-ORDER-COUNT-1D"] = str(day)
-            response = _json(result)
+            response = _json(in_unit(result, time_scale))
         except ExchangeThrottled as exc:
             if exc.status == 429:
                 core.metrics.responses_429 += 1

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 __all__ = ["Store"]
 
 _ORDER_DECIMALS = frozenset(
-    {"price", "orig_qty", "stop_price", "orig_quote_qty", "executed_qty", "cum_quote", "locked"}
+    {
+        "price",
+        "orig_qty",
+        "stop_price",
+        "orig_quote_qty",
+        "executed_qty",
+        "cum_quote",
+        "locked",
+        "prevented_qty",
+    }
 )
 _FILL_DECIMALS = frozenset({"price", "qty", "commission"})
 _SCHEMA = """

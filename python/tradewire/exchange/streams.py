@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
+from tradewire.errors import ExchangeRejection
 from tradewire.exchange import marketdata
 from tradewire.exchange.amounts import fmt
 from tradewire.exchange.events import AggTradePrinted, LevelChanged, TradePrinted
 from tradewire.exchange.stream_names import StreamName, parse_stream
+from tradewire.exchange.timeunit import MILLISECOND, event_in_unit, read_time_unit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -104,6 +106,7 @@ class _Conn:
     last_pong: float = field(default_factory=time.monotonic)
     last_ping: float = 0.0
     incoming: deque[float] = field(default_factory=deque)
+    time_scale: int = MILLISECOND  # the connection URL's timeUnit
     listen_keys: dict[str, Callable[[], None]] = field(default_factory=dict)  # key -> detach
 
 
@@ -251,8 +254,13 @@ class StreamHub:
         for conn in self._conns:
             if conn.closing or name_match not in conn.streams:
                 continue
+            data = payload
+            if conn.time_scale != MILLISECOND:
+                data = event_in_unit(payload, conn.time_scale)
             if conn.combined:
-                text = json.dumps({"stream": name_match, "data": payload}, separators=(",", ":"))
+                text = json.dumps({"stream": name_match, "data": data}, separators=(",", ":"))
+            elif data is not payload:
+                text = json.dumps(data, separators=(",", ":"))
             else:
                 if raw is None:
                     raw = json.dumps(payload, separators=(",", ":"))
@@ -599,9 +607,13 @@ class StreamHub:
     ) -> web.StreamResponse:
         if len(streams) > MAX_STREAMS_PER_CONNECTION:
             return web.Response(status=400, text="Invalid request")
+        try:
+            time_scale = read_time_unit(request.query.get("timeUnit"))
+        except ExchangeRejection as exc:
+            return web.json_response(exc.body(), status=exc.status)
         ws = web.WebSocketResponse(autoping=False, max_msg_size=4096)
         await ws.prepare(request)
-        conn = _Conn(ws, combined, {p.name: p for p in streams})
+        conn = _Conn(ws, combined, {p.name: p for p in streams}, time_scale=time_scale)
         conn.transport = request.transport
         self._conns.add(conn)
         self.core.metrics.stream_connections += 1

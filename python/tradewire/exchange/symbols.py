@@ -32,6 +32,14 @@ class SymbolSpec:
     max_notional: Decimal = Decimal("9000000")
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
+    # what Binance's BTCUSDT lists today (stp_faq.md, "How do I know which symbol uses STP?")
+    default_stp_mode: str = "EXPIRE_MAKER"
+    allowed_stp_modes: tuple[str, ...] = (
+        "EXPIRE_TAKER",
+        "EXPIRE_MAKER",
+        "EXPIRE_BOTH",
+        "DECREMENT",
+    )
 
     def exchange_info(self, *, show_permission_sets: bool = True) -> dict[str, object]:
         """This symbol as an entry of exchangeInfo's ``symbols``.
@@ -93,8 +101,8 @@ class SymbolSpec:
             ],
             "permissions": [],
             "permissionSets": [["SPOT"]] if show_permission_sets else [],
-            "defaultSelfTradePreventionMode": "NONE",
-            "allowedSelfTradePreventionModes": ["NONE"],
+            "defaultSelfTradePreventionMode": self.default_stp_mode,
+            "allowedSelfTradePreventionModes": list(self.allowed_stp_modes),
         }
 
 

@@ -19,9 +19,16 @@ Subscriber = Callable[[dict[str, object]], None]
 
 
 def execution_report(update: OrderChanged) -> dict[str, object]:
-    """An OrderChanged event as Binance's executionReport."""
-    order, fill = update.order, update.fill
-    return {
+    """An OrderChanged event as Binance's executionReport (user-data-stream.md, "Order Update").
+
+    Fields in the documented order. ``I`` is the change's execution id (increasing per symbol,
+    as Binance's are); ``W`` appears once the order works on the book (a MARKET order from its
+    NEW event on, a stop order only once triggered: "Appears when the order is working on the
+    book"); the STP fields (``v``, ``U``, ``A``, ``B``, ``pl``, ``pL``, ``pY``) on the
+    TRADE_PREVENTION changes of "orders that expired due to STP".
+    """
+    order, fill, prevented = update.order, update.fill, update.prevented
+    report: dict[str, object] = {
         "e": "executionReport",
         "E": update.time,
         "s": order.symbol,
@@ -46,17 +53,41 @@ def execution_report(update: OrderChanged) -> dict[str, object]:
         "N": fill.commission_asset if fill else None,
         "T": update.time,
         "t": fill.trade_id if fill else -1,
-        "I": 0,
-        "w": order.is_open and order.is_working,
-        "m": fill.is_maker if fill else False,
-        "M": False,
-        "O": order.time,
-        "Z": fmt(order.cum_quote),
-        "Y": fmt(fill.price * fill.qty) if fill else "0.00000000",
-        "Q": fmt(order.orig_quote_qty),
-        "W": order.working_time,
-        "V": "NONE",
     }
+    if prevented is not None:
+        report["v"] = prevented.prevented_match_id
+    report.update(
+        {
+            "I": update.execution_id,
+            "w": order.is_open and order.is_working,
+            "m": fill.is_maker if fill else False,
+            "M": False,
+            "O": order.time,
+            "Z": fmt(order.cum_quote),
+            "Y": fmt(fill.price * fill.qty) if fill else "0.00000000",
+            "Q": fmt(order.orig_quote_qty),
+        }
+    )
+    if order.is_working:
+        report["W"] = order.working_time
+    report["V"] = order.stp_mode
+    if prevented is not None:
+        counter = (
+            prevented.maker_order_id
+            if prevented.taker_order_id == order.order_id
+            else prevented.taker_order_id
+        )
+        report.update(
+            {
+                "U": counter,
+                "A": fmt(order.prevented_qty),
+                "B": fmt(update.last_prevented or prevented.qty),
+                "pl": fmt(prevented.qty),
+                "pL": fmt(prevented.price),
+                "pY": fmt(prevented.qty * prevented.price),
+            }
+        )
+    return report
 
 
 class UserDataHub:

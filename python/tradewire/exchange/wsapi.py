@@ -16,6 +16,7 @@ from tradewire.errors import ExchangeRejection, ExchangeThrottled
 from tradewire.exchange.auth import check_key, check_signature, check_timestamp
 from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
+from tradewire.exchange.timeunit import MILLISECOND, event_in_unit, in_unit, read_time_unit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -195,6 +196,7 @@ class _Session:
     outbox: asyncio.Queue[str] = field(init=False)
     last_pong: float = field(default_factory=time.monotonic)
     closing: asyncio.Task[None] | None = None
+    time_scale: int = MILLISECOND  # the connection URL's timeUnit
 
     def __post_init__(self) -> None:
         self.outbox = asyncio.Queue(self.config.max_queued)
@@ -203,6 +205,8 @@ class _Session:
         """Queue an event; a client that lets ``max_queued`` messages pile up is disconnected."""
         if self.closing is not None:
             return
+        if self.time_scale != MILLISECOND and "event" in body:
+            body = {**body, "event": event_in_unit(body["event"], self.time_scale)}
         try:
             self.outbox.put_nowait(json.dumps(body, separators=(",", ":")))
         except asyncio.QueueFull:
@@ -351,6 +355,10 @@ class WsApi:
         )
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
+        try:
+            time_scale = read_time_unit(request.query.get("timeUnit"))
+        except ExchangeRejection as exc:
+            return web.json_response(exc.body(), status=exc.status)
         ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
         await ws.prepare(request)
         transport = request.transport
@@ -360,6 +368,7 @@ class WsApi:
             self.core.now(),
             self.config,
             transport if isinstance(transport, asyncio.Transport) else None,
+            time_scale=time_scale,
         )
         self._sessions.add(session)
         self._on_change()
@@ -371,7 +380,7 @@ class WsApi:
                 elif msg.type == WSMsgType.PONG:
                     session.last_pong = time.monotonic()
                 elif msg.type == WSMsgType.TEXT and not await session.reply(
-                    await self._answer(session, msg.data)
+                    in_unit(await self._answer(session, msg.data), session.time_scale)
                 ):
                     break
                 if session.closing is not None:
