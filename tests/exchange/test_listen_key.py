@@ -197,6 +197,37 @@ async def test_a_combined_stream_wraps_the_events(
 
 
 @pytest.mark.asyncio
+async def test_a_listen_key_subscribed_on_a_ws_connection(
+    ex: LocalExchange, client: httpx.AsyncClient, alice: Any
+) -> None:
+    """binance-connector's user_data() connects to ``/ws`` and SUBSCRIBEs the listenKey."""
+    listen_key = await start(client, alice.api_key)
+
+    async def ask(ws: Any, request_id: int, method: str, params: list[str]) -> Any:
+        await ws.send(json.dumps({"method": method, "params": params, "id": request_id}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    async with websockets.connect(f"{ex.stream_url}/ws") as ws:
+        subscribed = await ask(ws, 1, "SUBSCRIBE", [listen_key])
+        listed = await ask(ws, 2, "LIST_SUBSCRIPTIONS", [])
+        await ex.wait_for_user_data(alice.api_key)
+        placed = await alice.order(**LIMIT_BUY)
+        report = await next_event(ws, "executionReport")
+        await next_event(ws, "outboundAccountPosition")
+        unsubscribed = await ask(ws, 3, "UNSUBSCRIBE", [listen_key])
+        await ex.wait_for_user_data(alice.api_key, subscriptions=0)
+        ex.deposit(alice.api_key, "USDT", "1")  # no longer on this connection
+        after = await ask(ws, 4, "LIST_SUBSCRIPTIONS", [])
+        unknown = await ask(ws, 5, "SUBSCRIBE", ["x" * 60])
+    assert subscribed == {"result": None, "id": 1}
+    assert listed == {"result": [listen_key], "id": 2}
+    assert (report["e"], report["i"], report["x"]) == ("executionReport", placed["orderId"], "NEW")
+    assert unsubscribed == {"result": None, "id": 3}
+    assert after == {"result": [], "id": 4}  # and no balanceUpdate came before it
+    assert unknown["code"] == 2  # a string that is neither a stream nor an active listenKey
+
+
+@pytest.mark.asyncio
 async def test_an_expired_key_sends_listen_key_expired_and_closes(
     ex: LocalExchange, client: httpx.AsyncClient, alice: Any
 ) -> None:

@@ -161,6 +161,27 @@ async def test_rolling_window_ticker_refuses_bad_parameters(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v3/depth", "/api/v3/ticker/price", "/api/v3/ticker/bookTicker", "/api/v3/ticker/24hr"],
+)
+async def test_market_data_reads_symbol_status(client: httpx.AsyncClient, path: str) -> None:
+    """binance-sdk-spot sends symbolStatus on these four (Binance documents it): never -1104."""
+    one = f"{path}?symbol=BTCUSDT"
+    plain = await client.get(one)
+    trading = await client.get(f"{one}&symbolStatus=TRADING")
+    assert (plain.status_code, trading.status_code) == (200, 200), trading.text
+    assert list(trading.json()) == list(plain.json())  # the same shape, filtered by nothing
+    assert (await error(client, f"{one}&symbolStatus=HALT"))[1] == -1220
+    assert (await error(client, f"{one}&symbolStatus=OPEN"))[1] == -1130
+    if path != "/api/v3/depth":  # the others also answer for several symbols
+        halted = await client.get(f"{path}?symbolStatus=BREAK")
+        listed = await client.get(f"{path}?symbolStatus=TRADING")
+        assert (halted.status_code, halted.json()) == (200, [])
+        assert [row["symbol"] for row in listed.json()] == ["BTCUSDT", "ETHUSDT"]
+
+
+@pytest.mark.asyncio
 async def test_window_tickers_weigh_4_per_symbol_up_to_200(client: httpx.AsyncClient) -> None:
     names = json.dumps([f"S{i}USDT" for i in range(60)], separators=(",", ":"))
     many, cost = await costed(client, "/api/v3/ticker", {"symbols": names})

@@ -144,6 +144,7 @@ def _symbol_list(raw: str) -> list[str]:
 def _depth(c: Call) -> object:
     symbol = c.params.symbol()
     c.core.engine.spec(symbol)
+    _status_matches(c, single=True)
     limit = min(c.params.integer("limit", 1) or 100, 5000)
     depth = c.core.engine.depth(symbol, limit)
     return {
@@ -241,6 +242,8 @@ def _symbols_param(c: Call) -> list[str] | None:
 
 def _book_ticker(c: Call) -> object:
     names = _symbols_param(c)
+    if not _status_matches(c, single=bool(c.params.get("symbol"))):
+        return []
     bodies = [_book_ticker_body(c, s) for s in (names or c.core.engine.symbols())]
     return bodies[0] if c.params.get("symbol") else bodies
 
@@ -258,6 +261,8 @@ def _book_ticker_body(c: Call, symbol: str) -> dict[str, object]:
 
 def _price_ticker(c: Call) -> object:
     names = _symbols_param(c)
+    if not _status_matches(c, single=bool(c.params.get("symbol"))):
+        return []
     engine = c.core.engine
     bodies = [
         {"symbol": s, "price": fmt(engine.last_price(s) or engine.spec(s).start_price)}
@@ -288,6 +293,8 @@ def _ticker_24hr(c: Call) -> object:
     if ticker_type not in ("FULL", "MINI"):
         raise ExchangeRejection(-1139, "Invalid ticker type.")
     names = _symbols_param(c)
+    if not _status_matches(c, single=bool(c.params.get("symbol"))):
+        return []
     bodies = [_day_body(c, s) for s in (names or c.core.engine.symbols())]
     if ticker_type == "MINI":
         bodies = [{k: body[k] for k in _MINI_FIELDS} for body in bodies]
@@ -338,17 +345,27 @@ def _window_symbols(c: Call) -> list[str]:
         )
     for name in names:
         c.core.engine.spec(name)
+    return names if _status_matches(c, single=has_one) else []
+
+
+def _status_matches(c: Call, *, single: bool) -> bool:
+    """The ``symbolStatus`` filter of the market data endpoints (every local symbol is TRADING).
+
+    False when the symbols asked for are all filtered out; for a ``single`` symbol a mismatch is
+    -1220 instead, as the docs of depth, ticker/price, ticker/bookTicker and ticker/24hr say.
+    """
     status = c.params.get("symbolStatus")
-    if status is not None:
-        if status not in _SYMBOL_STATUSES:
-            raise bad_param("symbolStatus")
-        if status != "TRADING":  # every symbol of the local exchange is TRADING
-            if has_one:
-                raise ExchangeRejection(
-                    -1220, "The symbol's status does not match the requested symbolStatus."
-                )
-            return []
-    return names
+    if status is None:
+        return True
+    if status not in _SYMBOL_STATUSES:
+        raise bad_param("symbolStatus")
+    if status == "TRADING":
+        return True
+    if single:
+        raise ExchangeRejection(
+            -1220, "The symbol's status does not match the requested symbolStatus."
+        )
+    return False
 
 
 def _mini(params: Params) -> bool:

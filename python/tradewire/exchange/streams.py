@@ -107,6 +107,7 @@ class _Conn:
     last_ping: float = 0.0
     incoming: deque[float] = field(default_factory=deque)
     time_scale: int = MILLISECOND  # the connection URL's timeUnit
+    listen_keys: dict[str, Callable[[], None]] = field(default_factory=dict)  # key -> detach
 
 
 @dataclass
@@ -577,12 +578,13 @@ class StreamHub:
     def _is_listen_key(self, name: str) -> bool:
         return self.listen_keys is not None and name in self.listen_keys
 
-    def _attach_listen_keys(self, conn: _Conn, names: Sequence[str]) -> list[Callable[[], None]]:
-        """Attach ``conn`` to the legacy listenKeys among ``names``; returns the detachers."""
+    def _attach_listen_keys(self, conn: _Conn, names: Sequence[str]) -> None:
+        """Attach ``conn`` to the active legacy listenKeys among ``names`` (not yet attached)."""
         if self.listen_keys is None:
-            return []
-        detachers = []
+            return
         for name in names:
+            if name in conn.listen_keys:
+                continue
 
             def sink(event: dict[str, object] | None, name: str = name) -> None:
                 if event is None:
@@ -593,8 +595,7 @@ class StreamHub:
 
             detach = self.listen_keys.attach(name, sink)
             if detach is not None:
-                detachers.append(detach)
-        return detachers
+                conn.listen_keys[name] = detach
 
     async def _serve(
         self,
@@ -616,14 +617,14 @@ class StreamHub:
         conn.transport = request.transport
         self._conns.add(conn)
         self.core.metrics.stream_connections += 1
-        detachers = self._attach_listen_keys(conn, listen_keys)
+        self._attach_listen_keys(conn, listen_keys)
         self._on_change()
         writer = asyncio.create_task(self._writer(conn))
         pinger = asyncio.create_task(self._pinger(conn))
         try:
             await self._reader(conn)
         finally:
-            for detach in detachers:
+            for detach in conn.listen_keys.values():
                 detach()
             self._conns.discard(conn)
             self._on_change()
@@ -748,7 +749,9 @@ class StreamHub:
                     "msg": "Invalid request: params must be an array of strings",
                     "id": req_id,
                 }
-            parsed = [parse_stream(p) for p in params]
+            # A legacy listenKey is a stream name too (binance-connector's user_data() sends one).
+            keys = [n for n in params if parse_stream(n) is None and self._is_listen_key(n)]
+            parsed = [parse_stream(p) for p in params if p not in keys]
             if any(p is None for p in parsed):
                 return {"code": 2, "msg": "Invalid request: invalid stream name", "id": req_id}
             for p in parsed:
@@ -759,11 +762,18 @@ class StreamHub:
                     conn.streams[p.name] = p
                 else:
                     conn.streams.pop(p.name, None)
+            if method == "SUBSCRIBE":
+                self._attach_listen_keys(conn, keys)
+            else:
+                for key in keys:
+                    detach = conn.listen_keys.pop(key, None)
+                    if detach is not None:
+                        detach()
             return {"result": None, "id": req_id}
         if method is None:
             return {"code": 2, "msg": "Invalid request: missing field `method`", "id": req_id}
         if method == "LIST_SUBSCRIPTIONS":
-            return {"result": list(conn.streams), "id": req_id}
+            return {"result": [*conn.streams, *conn.listen_keys], "id": req_id}
         return {
             "code": 2,
             "msg": f"Invalid request: unknown variant `{method}`, expected one of `SUBSCRIBE`, "
