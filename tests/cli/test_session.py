@@ -6,7 +6,8 @@ import argparse
 from dataclasses import replace
 from decimal import Decimal as D
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -23,6 +24,7 @@ from tradewire.bots.params import (
     params_record,
 )
 from tradewire.cli.session import (
+    account_fees,
     add_bot_arguments,
     apply_account_defaults,
     bot_warnings,
@@ -35,7 +37,7 @@ from tradewire.cli.session import (
     resolve_params,
     strategy_for,
 )
-from tradewire.errors import BotConfigError, TradewireError
+from tradewire.errors import APIError, BotConfigError, TradewireError
 from tradewire.exchange import LocalExchange
 from tradewire.model import Balance, Order, SymbolRules
 from tradewire.trading.journal import BotParameters, Journal
@@ -284,3 +286,26 @@ def test_help_shows_every_default(mode: str, capsys: pytest.CaptureFixture[str])
             assert "(default: 1, or 2.5 round-trip fees if more)" in text
         if mode != "live":
             assert "(default: BTCUSDT)" in text and "(default: 10000 USDT" in text
+
+
+class _Account:
+    """A client whose ``account()`` answers as ``GET /api/v3/account`` would, or fails."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    async def account(self, *, omit_zero_balances: bool = False) -> object:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.asyncio
+async def test_live_fees_are_the_accounts_commission_else_binances_default() -> None:
+    rates = SimpleNamespace(maker=D("0.00075"), taker=D("0.00090"))
+    told = SimpleNamespace(commission_rates=rates, maker_commission=10, taker_commission=10)
+    assert await account_fees(cast("BinanceClient", _Account(told))) == (D("0.00075"), D("0.0009"))
+    older = SimpleNamespace(commission_rates=None, maker_commission=8, taker_commission=9)
+    assert await account_fees(cast("BinanceClient", _Account(older))) == (D("0.0008"), D("0.0009"))
+    refused = _Account(APIError("Invalid API-key, IP, or permissions for action.", code=-2015))
+    assert await account_fees(cast("BinanceClient", refused)) == (D("0.001"), D("0.001"))
