@@ -115,7 +115,9 @@ class NoOp(Strategy):
 
 def _grid() -> Strategy:
     return GridBot(
-        GridParams(Decimal(64990), Decimal(65010), 20, quantity_per_grid=Decimal("0.001"))
+        GridParams(
+            Decimal(64990), Decimal(65010), 20, quantity_per_grid=Decimal("0.001"), force=True
+        )
     )
 
 

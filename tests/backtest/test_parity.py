@@ -73,7 +73,9 @@ def _market(steps: int) -> list[Tape]:
 
 def _grid() -> GridBot:
     return GridBot(
-        GridParams(Decimal(64960), Decimal(65040), 16, quantity_per_grid=Decimal("0.01"))
+        GridParams(
+            Decimal(64960), Decimal(65040), 16, quantity_per_grid=Decimal("0.01"), force=True
+        )
     )
 
 

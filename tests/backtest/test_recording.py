@@ -56,7 +56,9 @@ def _trades_only(tapes: list[Tape]) -> list[Tape]:
 def _grid() -> GridBot:
     # 61,500-62,100 over 30 lines ($20 apart): the six minutes cross several lines.
     return GridBot(
-        GridParams(Decimal(61500), Decimal(62100), 30, quantity_per_grid=Decimal("0.002"))
+        GridParams(
+            Decimal(61500), Decimal(62100), 30, quantity_per_grid=Decimal("0.002"), force=True
+        )
     )
 
 

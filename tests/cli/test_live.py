@@ -6,6 +6,7 @@ tests/trading/test_restart.py (the runner resuming from its journal).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -82,12 +83,15 @@ async def test_a_short_live_grid_run_journals_and_cancels_its_orders(tmp_path: P
         status, out, err = await cli.run(
             "live", "grid", "--name", "g1", "--lower", "64990", "--upper", "65010",
             "--grids", "4", "--quantity", "0.0001", "--duration", "1.5", "--no-view",
-            "--out", str(tmp_path / "report"),
+            "--out", str(tmp_path / "report"), "--force",
         )  # fmt: skip
         assert status == 0, err
         assert "WARNING  This key has no IP whitelist" in out
         assert "Starting grid bot g1 on BTCUSDT" in out
-        assert (tmp_path / "report" / "report.json").exists()
+        # 5 USDT steps against the account's 0.1% commission: forced, and warned about.
+        [warning] = json.loads((tmp_path / "report" / "report.json").read_text())["warnings"]
+        assert warning.startswith("grid step 5.00 USDT") and "costs 0.2% = 130 USDT" in warning
+        assert f"warning: {warning}" in err
         with Journal.for_bot(tmp_path, "g1") as journal:
             orders = journal.orders()
         assert len(orders) >= 4 and not journal_open(orders)

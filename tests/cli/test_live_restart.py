@@ -95,7 +95,7 @@ async def test_a_restarted_grid_without_bounds_keeps_one_grid(tmp_path: Path) ->
         assert first is not None and _journaled(tmp_path) == first
         params = params_from_record(first.kind, first.params)
         assert isinstance(params, GridParams) and params.grid_number == GRIDS
-        # Centred on the price at the first start (1% each side), not on a later one.
+        # Centred on the price at the first start, not on a later one.
         assert abs((params.lower_price + params.upper_price) / 2 - starts[0]) < 1
         first_lines = set(grid_levels(params, rules))
         prices = [Decimal(r["price"]) for r in open_rows]

@@ -40,7 +40,7 @@ async def test_rotating_the_key_of_a_running_bot(tmp_path: Path, ex: LocalExchan
             "live", "grid", "--key", "bot1",
             "--rest-url", ex.rest_url, "--lower", "29990", "--upper", "30010",
             "--grids", "4", "--quantity", "0.001", "--key-check-interval", "0.2",
-            "--duration", "60", "--no-view",
+            "--duration", "60", "--no-view", "--force",  # 5 USDT steps: under the fees
         )  # fmt: skip
         assert bot.stdout is not None and bot.stderr is not None
         lines: list[str] = []

@@ -15,12 +15,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+# 10 grids over 0.60 USDT around the local market's 65,000: steps of 0.06 USDT, which fill on
+# its small moves but cannot pay the 0.2% a round trip costs.
+NARROW = ("--lower", "64999.70", "--upper", "65000.30")
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_paper_grid_writes_a_consistent_report(tmp_path: Path) -> None:
     out = tmp_path / "run"
     done = TradewireCommand(tmp_path / "home").run_sync(
-        "paper", "grid", "--duration", "8", "--out", str(out)
+        "paper", "grid", *NARROW, "--force", "--duration", "8", "--out", str(out)
     )
     assert done.status == 0, done.err
     assert "\x1b[" not in done.out  # no live view when stdout is not a terminal
@@ -35,15 +40,49 @@ def test_paper_grid_writes_a_consistent_report(tmp_path: Path) -> None:
     assert fig["stop_reason"] == "duration" and fig["error"] is None
     assert fig["orders"]["placed"] >= fig["fills"]
     assert str(out / "report.json") in done.out
+    # Forced past the fee check: the warning is on the terminal and in the report.
+    [warning] = fig["warnings"]
+    assert warning.startswith("grid step 0.06 USDT") and "costs 0.2% = 130 USDT per BTC" in warning
+    assert f"warning: {warning}" in done.err
+
+
+@pytest.mark.e2e
+def test_a_grid_that_cannot_pay_its_fees_is_refused_in_numbers(tmp_path: Path) -> None:
+    done = TradewireCommand(tmp_path).run_sync("paper", "grid", *NARROW, "--duration", "5")
+    assert done.status == 1
+    [line] = [x for x in done.err.splitlines() if x.startswith("error:")]
+    assert line.startswith("error: grid step 0.06 USDT (from 65000.24 to 65000.30) is 0.0000923%")
+    assert "costs 0.2% = 130 USDT per BTC there" in line and "--force" in line
+    assert not (tmp_path / "reports").exists()  # nothing ran
 
 
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_without_out_it_says_where_it_wrote(tmp_path: Path) -> None:
+    # The main command's defaults: 10 lines 0.5% apart, which clear the fees, on 0.1 BTC.
     done = TradewireCommand(tmp_path).run_sync("paper", "grid", "--duration", "2")
     assert done.status == 0, done.err
     reports = list((tmp_path / "reports").glob("paper-grid-*/report.json"))
     assert len(reports) == 1 and str(reports[0]) in done.out
+    fig = json.loads(reports[0].read_text())
+    assert fig["warnings"] == [] and "warning" not in done.err
+    assert fig["balances"]["start"] == {"BTC": "0.1", "USDT": "10000"}
+    assert fig["orders"]["placed"] == 10
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_paper_balances_are_in_the_symbols_own_assets(tmp_path: Path) -> None:
+    out = tmp_path / "eth"
+    done = TradewireCommand(tmp_path / "home").run_sync(
+        "paper", "grid", "--symbol", "ETHBTC", "--duration", "1", "--out", str(out)
+    )
+    assert done.status == 0, done.err
+    fig = json.loads((out / "report.json").read_text())
+    # 0.2 BTC (10,000 USDT's worth by the symbol's minimum order value) and 2.4 ETH, worth
+    # 0.13 BTC at the local market's 0.054: the grid trades ETH against BTC, with no USDT.
+    assert fig["balances"]["start"] == {"BTC": "0.2", "ETH": "2.4"}
+    assert fig["warnings"] == [] and fig["orders"]["placed"] == 10
 
 
 @pytest.mark.e2e
@@ -66,6 +105,7 @@ def test_paper_dca_opens_a_deal_and_reports(tmp_path: Path) -> None:
     fig = json.loads((out / "report.json").read_text())
     assert fig["bot"] == "dca"
     assert fig["fills"] >= 1  # the base order is a market buy
+    assert fig["warnings"] == []  # the default take profit (1%) clears the 0.2% round trip
     assert D(fig["equity_change_at_end_price"]) == D(fig["total_pnl"])
 
 

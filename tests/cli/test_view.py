@@ -21,7 +21,9 @@ RULES = SymbolRules("BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.0000
 @pytest.mark.asyncio
 async def test_the_view_shows_the_reports_total_and_equity() -> None:
     broker = PaperBroker(RULES, {"USDT": "10000", "BTC": "1"})
-    bot = GridBot(GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001")))
+    bot = GridBot(
+        GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001"), force=True)
+    )
     runner = Runner(
         bot, broker, ReplayMarket(SyntheticDepthStream(seed=3), 1500), RULES, mode="paper"
     )

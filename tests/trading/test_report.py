@@ -40,7 +40,9 @@ def _amounts(fig: dict[str, Any]) -> list[str]:
 @pytest.mark.asyncio
 async def test_a_grid_run_with_fills_both_ways_agrees_to_the_last_digit(tmp_path: Path) -> None:
     broker = PaperBroker(RULES, {"USDT": "10000", "BTC": "1"})
-    bot = GridBot(GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001")))
+    bot = GridBot(
+        GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001"), force=True)
+    )
     result = await Runner(
         bot, broker, ReplayMarket(SyntheticDepthStream(seed=3), 1500), RULES, mode="paper"
     ).run()

@@ -201,7 +201,9 @@ async def test_a_replay_reports_in_market_time_without_reading_the_wall_clock(
 ) -> None:
     market, clock, times = _replay(3_000)
     broker = PaperBroker(RULES, {"USDT": "10000", "BTC": "1"}, clock=clock)
-    bot = GridBot(GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001")))
+    bot = GridBot(
+        GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001"), force=True)
+    )
     runner = Runner(bot, broker, market, RULES, mode="paper", clock=clock)
 
     def no_wall_clock() -> int:

@@ -6,6 +6,10 @@ price. After every filled buy the take-profit sell is re-placed at the deal's av
 (fees included) plus ``take_profit`` percent, for all the deal holds. When it fills the deal is
 closed, the remaining safety orders canceled, and a new deal starts until ``max_deals``. A price
 ``stop_loss`` percent below the base order's price cancels everything and sells the deal.
+
+A take profit that cannot pay the deal's round trip (the base order's taker fee and the take
+profit's maker fee) is refused when the bot starts (:func:`~tradewire.bots.params.check_fees`),
+unless ``force``: it then runs, with the warning in the log and in :attr:`DcaBot.warnings`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tradewire.bots.params import check_funds, dca_ladder
+from tradewire.bots.params import check_fees, check_funds, dca_ladder, venue_fees
 from tradewire.errors import BotConfigError
 from tradewire.trading.strategy import Strategy
 
@@ -35,12 +39,26 @@ def funds_needed(params: DcaParams, rules: SymbolRules, price: Decimal) -> Decim
 
 
 class DcaBot(Strategy):
-    """A long DCA bot with safety orders (3Commas-style parameters)."""
+    """A long DCA bot with safety orders (3Commas-style parameters).
+
+    ``maker_fee`` and ``taker_fee`` are the rates its fee check counts with (fractions:
+    ``0.001`` is 0.1%); left out, they are the venue's (a paper broker's), else Binance's 0.1%.
+    """
 
     name = "dca"
 
-    def __init__(self, params: DcaParams) -> None:
+    def __init__(
+        self,
+        params: DcaParams,
+        *,
+        maker_fee: Decimal | None = None,
+        taker_fee: Decimal | None = None,
+    ) -> None:
         self.params = params
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.warnings: list[str] = []
+        """Why the parameters may lose money (set when forced past the fee check)."""
         self.deals_done = 0
         self.base_price: Decimal | None = None
         self._base_cid: str | None = None
@@ -50,10 +68,14 @@ class DcaBot(Strategy):
         self._cost = _ZERO  # quote the deal spent
 
     async def on_start(self, ctx: StrategyContext) -> None:
-        """Check the ladder and funds at the current price, then open the first deal."""
+        """Check the fees, ladder and funds at the current price, then open the first deal."""
         price = ctx.book.best_ask if ctx.book is not None else None
         if price is None:
             raise BotConfigError("no ask in the book: cannot size the base order")
+        maker, taker = venue_fees(ctx.venue, self.maker_fee, self.taker_fee)
+        self.warnings = check_fees(self.params, ctx.rules, price, maker_fee=maker, taker_fee=taker)
+        for warning in self.warnings:
+            ctx.log(f"warning: {warning}")
         check_funds(
             await ctx.balances(), ctx.rules, funds_needed(self.params, ctx.rules, price), _ZERO
         )

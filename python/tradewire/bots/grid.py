@@ -5,6 +5,10 @@ line i fills, a sell goes on line i + 1; when a sell on line i fills, a buy goes
 so each round trip earns one grid step on ``quantity`` (less fees). A price at or below
 ``stop_loss``, or at or above ``take_profit``, cancels the grid, sells what the bot bought
 (``sell_on_stop``) and stops.
+
+A grid whose step cannot pay the round trip's two maker fees is refused when it starts
+(:func:`~tradewire.bots.params.check_fees`), unless ``force``: it then runs, with the warning
+in the log and in :attr:`GridBot.warnings`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tradewire.bots.params import check_funds, grid_levels, grid_quantity
+from tradewire.bots.params import (
+    check_fees,
+    check_funds,
+    grid_levels,
+    grid_quantity,
+    venue_fees,
+)
 from tradewire.errors import BotConfigError
 from tradewire.trading.strategy import Strategy
 
@@ -78,12 +88,26 @@ class GridPlan:
 
 
 class GridBot(Strategy):
-    """A spot grid bot (arithmetic or geometric lines)."""
+    """A spot grid bot (arithmetic or geometric lines).
+
+    ``maker_fee`` and ``taker_fee`` are the rates its fee check counts with (fractions:
+    ``0.001`` is 0.1%); left out, they are the venue's (a paper broker's), else Binance's 0.1%.
+    """
 
     name = "grid"
 
-    def __init__(self, params: GridParams) -> None:
+    def __init__(
+        self,
+        params: GridParams,
+        *,
+        maker_fee: Decimal | None = None,
+        taker_fee: Decimal | None = None,
+    ) -> None:
         self.params = params
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.warnings: list[str] = []
+        """Why the parameters may lose money (set when forced past the fee check)."""
         self.plan: GridPlan | None = None
         self._line: dict[str, int] = {}  # open order -> grid line
         self.round_trips = 0
@@ -98,17 +122,16 @@ class GridBot(Strategy):
         price = ctx.mark_price
         assert price is not None
         plan = GridPlan(self.params, ctx.rules, price, kept=ctx.unclaimed)
+        maker, taker = venue_fees(ctx.venue, self.maker_fee, self.taker_fee)
+        self.warnings = check_fees(self.params, ctx.rules, price, maker_fee=maker, taker_fee=taker)
         plan.check(await ctx.balances(), ctx.rules)
         self.plan = plan
         ctx.log(
             f"grid {plan.levels[0]}..{plan.levels[-1]}, {len(plan.levels) - 1} grids, "
             f"{plan.quantity} per grid, start {price}"
         )
-        step = plan.levels[1] - plan.levels[0]
-        if step < plan.levels[0] * Decimal("0.002"):
-            ctx.log(
-                f"warning: grid step {step} is under 0.2% of the price: fees may exceed profits"
-            )
+        for warning in self.warnings:
+            ctx.log(f"warning: {warning}")
         missing: list[tuple[int, Side, Decimal]] = []
         for line, side, line_price in plan.orders:
             kept = ctx.claim(side, plan.quantity, line_price)

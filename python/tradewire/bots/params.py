@@ -24,19 +24,34 @@ if TYPE_CHECKING:
     from tradewire.model import Balance, SymbolRules
 
 __all__ = [
+    "BINANCE_FEE",
+    "DEFAULT_FEE_MULTIPLE",
     "DcaParams",
     "GridParams",
     "SafetyOrder",
+    "check_fees",
     "check_funds",
     "dca_ladder",
+    "default_grid_step",
+    "default_take_profit",
     "grid_levels",
     "grid_quantity",
     "params_from_record",
     "params_record",
+    "venue_fees",
 ]
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
+
+BINANCE_FEE = Decimal("0.001")
+"""Binance spot's default commission rate, maker and taker (0.1%), when the run knows no other."""
+
+DEFAULT_FEE_MULTIPLE = Decimal("2.5")
+"""How many round-trip fees the default grid step and DCA take profit are at least worth."""
+
+_MIN_GRID_STEP = Decimal("0.005")  # 0.5% of the price
+_MIN_TAKE_PROFIT = Decimal(1)  # percent
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,8 @@ class GridParams:
     stop_loss: Decimal | None = None
     take_profit: Decimal | None = None
     sell_on_stop: bool = True
+    force: bool = False
+    """Run even if a grid step cannot pay the round-trip fee (warning, :func:`check_fees`)."""
 
     def __post_init__(self) -> None:
         for name in ("lower_price", "upper_price", "investment", "quantity_per_grid"):
@@ -156,6 +173,8 @@ class DcaParams:
     safety_order_volume_scale: Decimal = Decimal(1)
     stop_loss: Decimal | None = None
     max_deals: int = 1
+    force: bool = False
+    """Run even if the take profit cannot pay the round-trip fee (with a warning)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -230,6 +249,124 @@ def dca_ladder(params: DcaParams, rules: SymbolRules, base_price: Decimal) -> li
     return orders
 
 
+def default_grid_step(maker_fee: Decimal) -> Decimal:
+    """The default grid step, as a fraction of the price: 0.5%, or 2.5 round trips if more.
+
+    A round trip (a buy, then a sell one line up) pays the maker fee twice; with Binance's 0.1%
+    that is 0.2%, so the 0.5% step is 2.5 of them.
+    """
+    return max(_MIN_GRID_STEP, DEFAULT_FEE_MULTIPLE * 2 * maker_fee)
+
+
+def default_take_profit(maker_fee: Decimal, taker_fee: Decimal) -> Decimal:
+    """The default DCA take profit, in percent: 1%, or 2.5 round trips if more.
+
+    A deal's round trip is its market base order (taker) and its limit take profit (maker):
+    0.2% with Binance's 0.1% fees, so the 1% take profit is 5 of them.
+    """
+    return max(_MIN_TAKE_PROFIT, DEFAULT_FEE_MULTIPLE * (maker_fee + taker_fee) * _HUNDRED)
+
+
+def venue_fees(
+    venue: object, maker_fee: Decimal | None = None, taker_fee: Decimal | None = None
+) -> tuple[Decimal, Decimal]:
+    """The maker and taker rates a bot counts with: those given, else the venue's own (a paper
+    broker's ``maker_fee`` and ``taker_fee``), else Binance's default :data:`BINANCE_FEE`."""
+    rates = []
+    for given, name in ((maker_fee, "maker_fee"), (taker_fee, "taker_fee")):
+        told = getattr(venue, name, None)
+        if given is not None:
+            rates.append(to_decimal(given, name, error=BotConfigError))
+        elif isinstance(told, Decimal):
+            rates.append(told)
+        else:
+            rates.append(BINANCE_FEE)
+    for rate, name in zip(rates, ("maker_fee", "taker_fee"), strict=True):
+        if not _ZERO <= rate < 1:
+            raise BotConfigError(f"{name} is a fraction from 0 to 1 (0.001 is 0.1%), not {rate}")
+    return rates[0], rates[1]
+
+
+def _sig(value: Decimal, digits: int = 2) -> str:
+    """``value`` to ``digits`` significant digits, in plain notation (``0.000092``, ``130``)."""
+    if value == 0:
+        return "0"
+    return format(value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1)).normalize(), "f")
+
+
+def _pct(fraction: Decimal) -> str:
+    return f"{_sig(fraction * _HUNDRED, 3)}%"
+
+
+def check_fees(
+    params: GridParams | DcaParams,
+    rules: SymbolRules,
+    price: Decimal,
+    *,
+    maker_fee: Decimal,
+    taker_fee: Decimal,
+) -> list[str]:
+    """Refuse parameters that cannot make money after fees; the warnings of forced ones.
+
+    A grid's round trip buys on one line and sells on the next, both as maker: it loses unless
+    the step is more than the two fees, ``step > maker_fee x (buy price + sell price)``, checked
+    on the narrowest pair of lines relative to their price (the top pair of an arithmetic grid).
+    A DCA deal buys at market (taker) and takes profit with a limit sell (maker): its take
+    profit must be more than ``taker_fee + maker_fee``.
+
+    Returns:
+        An empty list when the parameters clear the fees; with ``params.force``, the warning
+        (the same text the refusal would have).
+
+    Raises:
+        BotConfigError: the parameters cannot make money after fees and ``params.force`` is
+            not set; the message gives the step or take profit and the fees, in numbers.
+    """
+    quote, base = rules.quote_asset, rules.base_asset
+    if isinstance(params, GridParams):
+        levels = grid_levels(params, rules)
+        with localcontext() as c:
+            c.prec = 34
+            low, high = min(pairwise(levels), key=lambda ab: (ab[1] - ab[0]) / (ab[1] + ab[0]))
+            step = high - low
+            cost = maker_fee * (low + high)
+            if step > cost:
+                return []
+            trip = 2 * maker_fee
+            best = default_grid_step(maker_fee)
+            problem = (
+                f"grid step {step} {quote} (from {low} to {high}) is {_pct(step / low)} of the "
+                f"price; a round trip (a buy and a sell, each paying the maker fee "
+                f"{_pct(maker_fee)}) costs {_pct(trip)} = {_sig(cost, 3)} {quote} per {base} "
+                f"there, so every round trip loses money after fees"
+            )
+            how = (
+                f"widen the range or use fewer grids (the default step is {_pct(best)} = "
+                f"{_sig(best * price, 3)} {quote} at {price}), or pass --force (force=True) to "
+                "run anyway"
+            )
+    else:
+        trip = maker_fee + taker_fee
+        tp = params.take_profit / _HUNDRED
+        if tp > trip:
+            return []
+        best = default_take_profit(maker_fee, taker_fee)
+        problem = (
+            f"take profit {_sig(params.take_profit, 3)}% is not above the round-trip fee "
+            f"{_pct(trip)} (the market base order pays the taker fee {_pct(taker_fee)}, the "
+            f"take profit the maker fee {_pct(maker_fee)}): at {price} the take profit is "
+            f"{_sig(tp * price, 3)} {quote} per {base} and the fees {_sig(trip * price, 3)} "
+            f"{quote}, so a deal cannot make money after fees"
+        )
+        how = (
+            f"raise the take profit above {_pct(trip)} (the default is {_sig(best, 3)}%), or pass "
+            "--force (force=True) to run anyway"
+        )
+    if not params.force:
+        raise BotConfigError(f"{problem}: {how}")
+    return [f"{problem} (running anyway: forced)"]
+
+
 def params_record(params: GridParams | DcaParams) -> dict[str, str | int | bool | None]:
     """``params`` as plain values to store: amounts as exact decimal strings (``"0.001"``)."""
     out: dict[str, str | int | bool | None] = {}
@@ -258,8 +395,9 @@ def params_from_record(kind: str, values: Mapping[str, object]) -> GridParams | 
     for name in ("grid_number", "max_safety_orders", "max_deals"):
         if name in values and type(values[name]) is not int:
             raise BotConfigError(f"{name} must be a whole number, not {values[name]!r}")
-    if "sell_on_stop" in values and not isinstance(values["sell_on_stop"], bool):
-        raise BotConfigError(f"sell_on_stop must be true or false, not {values['sell_on_stop']!r}")
+    for name in ("sell_on_stop", "force"):
+        if name in values and not isinstance(values[name], bool):
+            raise BotConfigError(f"{name} must be true or false, not {values[name]!r}")
     try:
         return cls(**values)  # type: ignore[arg-type]
     except TypeError as e:  # a required field is missing

@@ -23,7 +23,16 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tradewire.backtest import default_rules, run_tapes
 from tradewire.backtest.loading import load_strategy
-from tradewire.cli.session import add_bot_commands, decimal_argument, resolve_params, strategy_for
+from tradewire.cli.session import (
+    BotHelpFormatter,
+    add_bot_commands,
+    apply_account_defaults,
+    bot_warnings,
+    decimal_argument,
+    resolve_params,
+    say_warnings,
+    strategy_for,
+)
 from tradewire.config import default_home, ensure_home
 from tradewire.errors import BacktestError
 from tradewire.model import Balance
@@ -47,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "backtest", help="run a bot over past market data files", description=__doc__
     )
     bots = add_bot_commands(group, _common, _run_cli)
-    own = bots.add_parser("run", help="your own Strategy subclass, from FILE.py:Class")
+    own = bots.add_parser(
+        "run",
+        help="your own Strategy subclass, from FILE.py:Class",
+        formatter_class=BotHelpFormatter,
+    )
     own.add_argument("strategy", help="FILE.py:ClassName or module:ClassName")
     own.add_argument(
         "--arg",
@@ -86,10 +99,16 @@ def _time(text: str) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, nargs="+", required=True, help="data files, in order")
-    p.add_argument("--symbol", default="BTCUSDT")
-    p.add_argument("--fill-model", choices=FILL_MODELS, default="trade-through")
-    p.add_argument("--from", dest="start", type=_time, help="start (UTC ISO time or ms)")
-    p.add_argument("--to", dest="end", type=_time, help="end (UTC ISO time or ms)")
+    p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
+    p.add_argument(
+        "--fill-model", choices=FILL_MODELS, default="trade-through", help="when orders fill"
+    )
+    p.add_argument(
+        "--from", dest="start", type=_time, help="start (UTC ISO time or ms; default: the data's)"
+    )
+    p.add_argument(
+        "--to", dest="end", type=_time, help="end (UTC ISO time or ms; default: the data's)"
+    )
     p.add_argument("--latency-ms", type=float, default=0.0, help="order entry latency")
     p.add_argument(
         "--market-data-latency-ms",
@@ -97,11 +116,23 @@ def _common(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="how late the bot sees the market (adds to the latency of its reactions)",
     )
-    p.add_argument("--maker-fee", type=decimal_argument, default=Decimal("0.001"))
-    p.add_argument("--taker-fee", type=decimal_argument, default=Decimal("0.001"))
+    p.add_argument(
+        "--maker-fee", type=decimal_argument, default=Decimal("0.001"), help="0.001 is 0.1%%"
+    )
+    p.add_argument(
+        "--taker-fee", type=decimal_argument, default=Decimal("0.001"), help="0.001 is 0.1%%"
+    )
     p.add_argument("--bnb-discount", action="store_true", help="25%% off fees (paid in BNB)")
-    p.add_argument("--quote-balance", type=decimal_argument, default=Decimal(10_000))
-    p.add_argument("--base-balance", type=decimal_argument, default=Decimal("0.1"))
+    p.add_argument(
+        "--quote-balance",
+        type=decimal_argument,
+        help="the account's quote (default: 10000 USDT, or the same in other quotes)",
+    )
+    p.add_argument(
+        "--base-balance",
+        type=decimal_argument,
+        help="the account's base (default: worth 6500 USDT or the same at the first price)",
+    )
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
 
 
@@ -149,6 +180,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         )
         tapes = _tapes(args, progress)
         price, head = _first_price(tapes, rules)
+        apply_account_defaults(args, rules, price)
         if args.bot == "run":
             strategy = _own_strategy(args)
         else:
@@ -156,10 +188,13 @@ def _run_cli(args: argparse.Namespace) -> int:
                 rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
                 rules.base_asset: Balance(rules.base_asset, args.base_balance),
             }
-            if args.bot == "grid" and args.investment is None and args.quantity is None:
-                args.investment = min(args.quote_balance / 5, Decimal(1000))
-            params = resolve_params(args, rules, price, local_market=False)
-            strategy = strategy_for(params, rules, price, held)
+            discount = Decimal("0.75") if args.bnb_discount else Decimal(1)
+            maker, taker = args.maker_fee * discount, args.taker_fee * discount
+            params = resolve_params(
+                args, rules, price, local_market=False, maker_fee=maker, taker_fee=taker
+            )
+            strategy = strategy_for(params, rules, price, held, maker_fee=maker, taker_fee=taker)
+            say_warnings(strategy)
 
         def all_tapes() -> Iterator[Tape]:
             yield from head
@@ -197,6 +232,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         "data": [str(p) for p in args.data],
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),
+        "warnings": bot_warnings(strategy),
     }
     json_path, png_path = write_report(result.run, out_dir, extra)
     pnl = result.run.pnl

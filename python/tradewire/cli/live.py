@@ -27,6 +27,7 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.keys import key_restrictions
 from tradewire.cli.session import (
+    account_fees,
     add_bot_commands,
     describe_params,
     journal_params,
@@ -35,6 +36,7 @@ from tradewire.cli.session import (
     resolve_params,
     run_failed,
     run_with_view,
+    say_warnings,
     stop_on_signals,
     strategy_for,
     write_run_report,
@@ -75,7 +77,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _live_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--name", help="the bot's name: its journal and [bots.NAME] config section")
+    p.add_argument(
+        "--name",
+        help="the bot's name: its journal and [bots.NAME] config section (default: live-grid "
+        "or live-dca)",
+    )
     p.add_argument("--key", help="the key store name to sign with (default: the bot's key)")
     p.add_argument("--symbol", help="default: the bot's config, else BTCUSDT")
     p.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE.rest_url})")
@@ -96,7 +102,11 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="cancel the orders the bot's last run left open, then start with these options",
     )
-    p.add_argument("--out", type=Path, help="write report.json and report.png to this folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="write report.json and report.png to this folder (default: no report files)",
+    )
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
 
 
@@ -216,14 +226,17 @@ async def _run(args: argparse.Namespace) -> int:
                 f"{len(own)} orders of the last run are open: rebuilding the {args.bot} bot "
                 f"from its journal ({describe_params(params)})"
             )
-        else:
-            if args.bot == "grid" and args.investment is None and args.quantity is None:
-                raise TradewireError(
-                    "live grid: give --investment (quote) or --quantity (per grid)"
-                )
-            params = resolve_params(args, rules, price, local_market=False)
+        elif args.bot == "grid" and args.investment is None and args.quantity is None:
+            raise TradewireError("live grid: give --investment (quote) or --quantity (per grid)")
+        maker, taker = await account_fees(client)
+        if params is None:
+            params = resolve_params(
+                args, rules, price, local_market=False, maker_fee=maker, taker_fee=taker
+            )
         try:
-            strategy = strategy_for(params, rules, price, balances)
+            strategy = strategy_for(
+                params, rules, price, balances, maker_fee=maker, taker_fee=taker
+            )
         except BotConfigError as e:
             if not own:
                 raise
@@ -243,6 +256,7 @@ async def _run(args: argparse.Namespace) -> int:
             reconcile_grace_ms=args.recv_window + 1000,
             resumption=resumption,
         )
+        warnings = say_warnings(strategy)
         _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
         result = await run_with_view(
             runner,
@@ -270,7 +284,9 @@ async def _run(args: argparse.Namespace) -> int:
     report = None
     if args.out is not None:
         paths = await write_run_report(
-            result, args.out, {"bot": args.bot, "name": name, "mode": "live"}
+            result,
+            args.out,
+            {"bot": args.bot, "name": name, "mode": "live", "warnings": warnings},
         )
         report = paths[0]
         _say(f"report written to {paths[0]} and {paths[1]}")

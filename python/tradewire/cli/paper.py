@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +18,15 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
     add_bot_commands,
+    apply_account_defaults,
+    bot_warnings,
     decimal_argument,
     journal_params,
     mid_price,
     resolve_params,
     run_failed,
     run_with_view,
+    say_warnings,
     stop_on_signals,
     strategy_for,
     write_run_report,
@@ -38,6 +40,7 @@ from tradewire.venues.paper import PaperBroker
 if TYPE_CHECKING:
     import argparse
     from collections.abc import AsyncIterator
+    from decimal import Decimal
 
     from tradewire.bots.params import DcaParams, GridParams
     from tradewire.model import SymbolRules
@@ -59,10 +62,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
-    p.add_argument("--symbol", default="BTCUSDT")
-    p.add_argument("--exchange", choices=("local", "binance"), default="local")
-    p.add_argument("--quote-balance", type=decimal_argument, default=Decimal(10_000))
-    p.add_argument("--base-balance", type=decimal_argument, default=Decimal("0.1"))
+    p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
+    p.add_argument("--exchange", choices=("local", "binance"), default="local", help="whose market")
+    p.add_argument(
+        "--quote-balance",
+        type=decimal_argument,
+        help="the paper account's quote (default: 10000 USDT, or the same in other quotes)",
+    )
+    p.add_argument(
+        "--base-balance",
+        type=decimal_argument,
+        help="the paper account's base (default: worth 6500 USDT or the same at the start price)",
+    )
     p.add_argument("--seed", type=int, default=1, help="local market seed")
     p.add_argument("--market-interval-ms", type=int, default=20, help="local market step")
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
@@ -82,19 +93,22 @@ async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
 
 
 def _strategy(
-    args: argparse.Namespace, rules: SymbolRules, price: Decimal
+    args: argparse.Namespace, rules: SymbolRules, price: Decimal, broker: PaperBroker
 ) -> tuple[GridParams | DcaParams, Strategy]:
-    """The bot with the user's parameters, defaults sized to the market; checked up front."""
+    """The bot with the user's parameters, defaults sized to the market and the broker's fees;
+    checked up front."""
     from tradewire.model import Balance
 
     held = {
         rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
         rules.base_asset: Balance(rules.base_asset, args.base_balance),
     }
-    if args.bot == "grid" and args.investment is None and args.quantity is None:
-        args.investment = min(args.quote_balance / 5, Decimal(1000))
-    params = resolve_params(args, rules, price, local_market=args.exchange == "local")
-    return params, strategy_for(params, rules, price, held)
+    maker, taker = broker.maker_fee, broker.taker_fee
+    local = args.exchange == "local"
+    params = resolve_params(
+        args, rules, price, local_market=local, maker_fee=maker, taker_fee=taker
+    )
+    return params, strategy_for(params, rules, price, held, maker_fee=maker, taker_fee=taker)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -109,11 +123,13 @@ async def _run(args: argparse.Namespace) -> int:
         )
         rules = rules_from_filters(await client.filters(args.symbol))
         price = await mid_price(client, args.symbol)
-        params, strategy = _strategy(args, rules, price)
+        apply_account_defaults(args, rules, price)
         broker = PaperBroker(
             rules,
             {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
         )
+        params, strategy = _strategy(args, rules, price, broker)
+        say_warnings(strategy)
         market = BinanceMarket(client)
         with Journal.for_bot(home, f"paper-{args.bot}") as journal:
             # What this run traded with (a paper run starts afresh: nothing is resumed).
@@ -138,6 +154,7 @@ async def _run(args: argparse.Namespace) -> int:
             "max": lag[-1] if lag else None,
         },
         "journal": str(journal.path),
+        "warnings": bot_warnings(strategy),
     }
     json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl

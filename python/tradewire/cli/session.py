@@ -4,6 +4,12 @@ Both commands take the same bot parameters (:func:`add_bot_arguments`), build an
 bot the same way (:func:`build_strategy`), stop on Ctrl-C or SIGTERM (:func:`stop_on_signals`),
 size from the same mid price (:func:`mid_price`) and run with the same live view and report
 (:func:`run_with_view`, :func:`write_run_report`); they differ only in the venue they run on.
+
+Parameters that cannot make money after fees (a grid step or DCA take profit under the
+round-trip fee at the run's rates) are refused before anything starts, unless ``--force``: the
+warning is then printed (:func:`say_warnings`), logged by the bot, and written to report.json
+(``warnings``). Paper and backtest accounts default to the symbol's own assets
+(:func:`apply_account_defaults`).
 """
 
 from __future__ import annotations
@@ -12,20 +18,26 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from decimal import Decimal
+import sys
+from dataclasses import replace
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from tradewire.bots.dca import DcaBot, funds_needed
 from tradewire.bots.grid import GridBot, GridPlan
 from tradewire.bots.params import (
+    BINANCE_FEE,
     DcaParams,
     GridParams,
+    check_fees,
     check_funds,
+    default_grid_step,
+    default_take_profit,
     params_from_record,
     params_record,
 )
 from tradewire.cli.view import LiveView
-from tradewire.errors import TradewireError
+from tradewire.errors import BotConfigError, TradewireError
 from tradewire.trading.report import write_report
 
 if TYPE_CHECKING:
@@ -40,17 +52,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOTS",
+    "BotHelpFormatter",
+    "account_fees",
     "add_bot_arguments",
     "add_bot_commands",
+    "apply_account_defaults",
+    "bot_warnings",
     "build_strategy",
     "decimal_argument",
+    "default_balances",
     "describe_params",
     "journal_params",
     "journaled_params",
     "mid_price",
+    "quote_unit",
     "resolve_params",
     "run_failed",
     "run_with_view",
+    "say_warnings",
     "stop_on_signals",
     "strategy_for",
     "write_run_report",
@@ -65,35 +84,95 @@ def decimal_argument(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
 
 
+class BotHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with every default: the value of options that have one; options whose default
+    depends on the market (None here) or on/off flags say theirs in their own help text."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.help is None:
+            return action.help
+        if "(default" in action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
     """The grid (``bot="grid"``) or DCA bot's parameters, as ``paper`` and ``live`` take them.
 
     Options left out are None here (their defaults come from :func:`resolve_params`), so a
     restart can tell what the user passed from what the journal holds.
     """
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the parameters cannot make money after fees (the warning is printed, "
+        "logged and written to report.json; default: refuse them)",
+    )
     if bot == "grid":
         p.add_argument(
-            "--lower", type=decimal_argument, help="lower price (default: below the price)"
+            "--lower",
+            type=decimal_argument,
+            help="lower price (default: the price less half the grids' default steps)",
         )
         p.add_argument(
-            "--upper", type=decimal_argument, help="upper price (default: above the price)"
+            "--upper",
+            type=decimal_argument,
+            help="upper price (default: the price plus half the grids' default steps; a "
+            "default step is 0.5%% of the price, or 2.5 round-trip fees if more)",
         )
-        p.add_argument("--grids", type=int, help="number of grids (default 10)")
-        p.add_argument("--spacing", choices=("arithmetic", "geometric"), help="default arithmetic")
-        p.add_argument("--investment", type=decimal_argument, help="quote to spread over the grid")
-        p.add_argument("--quantity", type=decimal_argument, help="base quantity per grid (instead)")
-        p.add_argument("--stop-loss", type=decimal_argument, help="stop below this price")
-        p.add_argument("--take-profit", type=decimal_argument, help="stop above this price")
+        p.add_argument("--grids", type=int, help="number of grids (default: 10)")
+        p.add_argument(
+            "--spacing",
+            choices=("arithmetic", "geometric"),
+            help="grid lines (default: arithmetic)",
+        )
+        p.add_argument(
+            "--investment",
+            type=decimal_argument,
+            help="quote to spread over the grid (default on paper: a fifth of the quote "
+            "balance, at most 1000 USDT or the same in other quotes)",
+        )
+        p.add_argument(
+            "--quantity",
+            type=decimal_argument,
+            help="base quantity per grid, instead of --investment (default: none)",
+        )
+        p.add_argument(
+            "--stop-loss", type=decimal_argument, help="stop below this price (default: none)"
+        )
+        p.add_argument(
+            "--take-profit", type=decimal_argument, help="stop above this price (default: none)"
+        )
         return
-    p.add_argument("--base-order", type=decimal_argument, help="quote (default 100)")
-    p.add_argument("--safety-order", type=decimal_argument, help="quote (default 100)")
-    p.add_argument("--max-safety-orders", type=int, help="default 5")
-    p.add_argument("--deviation", type=decimal_argument, help="percent to the first safety order")
-    p.add_argument("--step-scale", type=decimal_argument, help="default 1")
-    p.add_argument("--volume-scale", type=decimal_argument, help="default 1")
-    p.add_argument("--take-profit", type=decimal_argument, help="percent above the average price")
-    p.add_argument("--stop-loss", type=decimal_argument, help="percent below the base order price")
-    p.add_argument("--deals", type=int, help="deals before stopping (default 1000)")
+    p.add_argument(
+        "--base-order",
+        type=decimal_argument,
+        help="quote (default: 100 USDT, or the same in other quotes)",
+    )
+    p.add_argument(
+        "--safety-order",
+        type=decimal_argument,
+        help="quote (default: 100 USDT, or the same in other quotes)",
+    )
+    p.add_argument("--max-safety-orders", type=int, help="(default: 5)")
+    p.add_argument(
+        "--deviation",
+        type=decimal_argument,
+        help="percent to the first safety order (default: 1; 5 ticks on the local exchange)",
+    )
+    p.add_argument("--step-scale", type=decimal_argument, help="(default: 1)")
+    p.add_argument("--volume-scale", type=decimal_argument, help="(default: 1)")
+    p.add_argument(
+        "--take-profit",
+        type=decimal_argument,
+        help="percent above the average price (default: 1, or 2.5 round-trip fees if more)",
+    )
+    p.add_argument(
+        "--stop-loss",
+        type=decimal_argument,
+        help="percent below the base order price (default: none)",
+    )
+    p.add_argument("--deals", type=int, help="deals before stopping (default: 1000)")
 
 
 # Each bot option (its argparse dest, its flag) and the parameter it sets.
@@ -128,39 +207,112 @@ def _given(args: argparse.Namespace, dest: str, default: Any) -> Any:
 
 
 def resolve_params(
-    args: argparse.Namespace, rules: SymbolRules, price: Decimal, *, local_market: bool
+    args: argparse.Namespace,
+    rules: SymbolRules,
+    price: Decimal,
+    *,
+    local_market: bool,
+    maker_fee: Decimal = BINANCE_FEE,
+    taker_fee: Decimal = BINANCE_FEE,
 ) -> GridParams | DcaParams:
     """The bot's parameters from ``args``, the defaults filled in for the market at ``price``.
 
-    Without a range the grid spans 30 ticks each side of ``price`` on the local market and 1%
-    on Binance; the DCA deviation is 5 ticks or 1%.
+    Without a range the grid's lines are one default step apart
+    (:func:`~tradewire.bots.params.default_grid_step`: 0.5% of the price, or 2.5 round trips
+    at ``maker_fee`` if more), half of them below the price and half above. The DCA take profit
+    defaults to 1%, or 2.5 round trips if more; its deviation to 1% (5 ticks on the local
+    market, whose moves are small).
     """
+    force = bool(getattr(args, "force", False))
+    unit = quote_unit(rules)
     if args.bot == "grid":
-        width = rules.tick_size * 30 if local_market else price / 100
+        grids = _given(args, "grids", 10)
+        mode = _given(args, "spacing", "arithmetic")
+        lower, upper = args.lower, args.upper
+        if lower is None or upper is None:
+            lower, upper = _default_range(price, grids, mode, default_grid_step(maker_fee))
+            lower = args.lower or rules.round_price(lower, "BUY")
+            upper = args.upper or rules.round_price(upper, "SELL")
         return GridParams(
-            lower_price=args.lower or rules.round_price(price - width, "BUY"),
-            upper_price=args.upper or rules.round_price(price + width, "SELL"),
-            grid_number=_given(args, "grids", 10),
-            grid_mode=_given(args, "spacing", "arithmetic"),
+            lower_price=lower,
+            upper_price=upper,
+            grid_number=grids,
+            grid_mode=mode,
             investment=args.investment,
             quantity_per_grid=args.quantity,
             stop_loss=args.stop_loss,
             take_profit=args.take_profit,
+            force=force,
         )
     deviation = args.deviation or (
         rules.tick_size * 5 / price * 100 if local_market else Decimal(1)
     )
     return DcaParams(
-        base_order_size=_given(args, "base_order", Decimal(100)),
-        safety_order_size=_given(args, "safety_order", Decimal(100)),
+        base_order_size=_given(args, "base_order", 100 * unit),
+        safety_order_size=_given(args, "safety_order", 100 * unit),
         max_safety_orders=_given(args, "max_safety_orders", 5),
         price_deviation=deviation,
-        take_profit=args.take_profit or deviation,
+        take_profit=args.take_profit or default_take_profit(maker_fee, taker_fee),
         safety_order_step_scale=_given(args, "step_scale", Decimal(1)),
         safety_order_volume_scale=_given(args, "volume_scale", Decimal(1)),
         stop_loss=args.stop_loss,
         max_deals=_given(args, "deals", 1000),
+        force=force,
     )
+
+
+def _default_range(price: Decimal, grids: int, mode: str, step: Decimal) -> tuple[Decimal, Decimal]:
+    """Lines ``step`` (a fraction of the price) apart, half the grids below ``price``."""
+    half = Decimal(grids) / 2
+    with localcontext() as c:
+        c.prec = 34
+        if mode == "geometric":
+            ratio = (1 + step) ** half
+            return price / ratio, price * ratio
+        if step * half >= 1:
+            raise BotConfigError(
+                f"{grids} grids of the default step ({step * 100}% of the price) reach below "
+                "zero: give --lower and --upper, or fewer grids"
+            )
+        return price * (1 - step * half), price * (1 + step * half)
+
+
+def quote_unit(rules: SymbolRules) -> Decimal:
+    """What plays the part of one USDT in the defaults, in the symbol's quote asset.
+
+    Binance sets a symbol's minimum order value (NOTIONAL) at about the same worth in every
+    quote asset: 5 USDT, 0.0001 BTC. The defaults are written for USDT pairs (a 10,000 USDT
+    account, 100 USDT DCA orders) and scaled by ``min_notional / 5`` for the others; a symbol
+    without a minimum counts its quote as USDT.
+    """
+    return rules.min_notional / 5 if rules.min_notional > 0 else Decimal(1)
+
+
+def default_balances(rules: SymbolRules, price: Decimal) -> tuple[Decimal, Decimal]:
+    """The paper account's default (quote, base) balances, in the symbol's own assets.
+
+    10,000 USDT (or the same in the quote asset, :func:`quote_unit`) and base worth 6,500 of
+    them at ``price`` (0.1 BTC at 65,000 on BTCUSDT), to 2 significant digits on the step.
+    """
+    unit = quote_unit(rules)
+    quote = 10_000 * unit
+    with localcontext() as c:
+        c.prec = 34
+        worth = 6_500 * unit / price
+        base = worth.quantize(Decimal(1).scaleb(worth.adjusted() - 1), ROUND_HALF_EVEN)
+    return quote, rules.floor_quantity(base)
+
+
+def apply_account_defaults(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> None:
+    """Fill in a paper or backtest run's balances (:func:`default_balances`) and the grid's
+    investment (a fifth of the quote balance, at most 1,000 USDT or the same) left out."""
+    quote, base = default_balances(rules, price)
+    if args.quote_balance is None:
+        args.quote_balance = quote
+    if args.base_balance is None:
+        args.base_balance = base
+    if args.bot == "grid" and args.investment is None and args.quantity is None:
+        args.investment = min(args.quote_balance / 5, 1000 * quote_unit(rules))
 
 
 def strategy_for(
@@ -168,13 +320,54 @@ def strategy_for(
     rules: SymbolRules,
     price: Decimal,
     balances: dict[str, Balance],
-) -> Strategy:
-    """The bot that runs ``params``, once its starting orders are known to be funded."""
+    *,
+    maker_fee: Decimal = BINANCE_FEE,
+    taker_fee: Decimal = BINANCE_FEE,
+) -> GridBot | DcaBot:
+    """The bot that runs ``params``, once it is known to clear the fees at the run's rates
+    (or to be forced past them: :attr:`~tradewire.bots.grid.GridBot.warnings` says so) and its
+    starting orders to be funded."""
+    bot: GridBot | DcaBot
     if isinstance(params, GridParams):
-        GridPlan(params, rules, price).check(balances, rules)
-        return GridBot(params)
-    check_funds(balances, rules, funds_needed(params, rules, price), Decimal(0))
-    return DcaBot(params)
+        plan = GridPlan(params, rules, price)
+        warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
+        plan.check(balances, rules)
+        bot = GridBot(params, maker_fee=maker_fee, taker_fee=taker_fee)
+    else:
+        warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
+        check_funds(balances, rules, funds_needed(params, rules, price), Decimal(0))
+        bot = DcaBot(params, maker_fee=maker_fee, taker_fee=taker_fee)
+    bot.warnings = warnings
+    return bot
+
+
+def bot_warnings(strategy: Strategy) -> list[str]:
+    """The warnings a built-in bot carries (forced past the fee check); none for others."""
+    return list(strategy.warnings) if isinstance(strategy, (GridBot, DcaBot)) else []
+
+
+def say_warnings(strategy: Strategy) -> list[str]:
+    """Print the bot's warnings to stderr (``warning: ...``); returns them for the report."""
+    warnings = bot_warnings(strategy)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    return warnings
+
+
+async def account_fees(client: BinanceClient) -> tuple[Decimal, Decimal]:
+    """The account's maker and taker commission rates, or Binance's default 0.1% if the
+    exchange does not say (an error, or an answer without them)."""
+    try:
+        account = await client.account(omit_zero_balances=True)
+    except TradewireError:
+        return BINANCE_FEE, BINANCE_FEE
+    rates = account.commission_rates
+    if rates is not None:
+        return rates.maker, rates.taker
+    return (
+        Decimal(account.maker_commission) / 10_000,
+        Decimal(account.taker_commission) / 10_000,
+    )
 
 
 def build_strategy(
@@ -184,14 +377,15 @@ def build_strategy(
     balances: dict[str, Balance],
     *,
     local_market: bool,
-) -> Strategy:
-    """The grid or DCA bot from ``args`` (``add_bot_arguments``), checked against ``balances``.
-
-    Without a range the grid spans 30 ticks each side of ``price`` on the local market and 1%
-    on Binance; the DCA deviation is 5 ticks or 1%.
-    """
-    params = resolve_params(args, rules, price, local_market=local_market)
-    return strategy_for(params, rules, price, balances)
+    maker_fee: Decimal = BINANCE_FEE,
+    taker_fee: Decimal = BINANCE_FEE,
+) -> GridBot | DcaBot:
+    """The grid or DCA bot from ``args`` (``add_bot_arguments``), checked against the fees and
+    ``balances`` (defaults as :func:`resolve_params` fills them)."""
+    params = resolve_params(
+        args, rules, price, local_market=local_market, maker_fee=maker_fee, taker_fee=taker_fee
+    )
+    return strategy_for(params, rules, price, balances, maker_fee=maker_fee, taker_fee=taker_fee)
 
 
 def describe_params(params: GridParams | DcaParams) -> str:
@@ -240,6 +434,8 @@ def journaled_params(
         journaled = getattr(params, field_name)
         if value is not None and value != journaled:
             differs.append(f"{flag} {value} (journaled: {journaled})")
+    if getattr(args, "force", False) and not params.force:
+        params = replace(params, force=True)
     if differs:
         raise TradewireError(
             f"bot {name} has {len(open_orders)} orders open from its last run, placed with "
@@ -273,7 +469,7 @@ def add_bot_commands(
     """
     bots = group.add_subparsers(dest="bot", required=True)
     for name, help_text in BOTS:
-        bot = bots.add_parser(name, help=help_text)
+        bot = bots.add_parser(name, help=help_text, formatter_class=BotHelpFormatter)
         mode_arguments(bot)
         add_bot_arguments(bot, name)
         bot.set_defaults(func=run)
