@@ -120,7 +120,10 @@ def synth_tapes(
     start: datetime | None = None,
     chunk_seconds: float = _CHUNK_S,
 ) -> Iterator[Tape]:
-    """Yield ``hours`` of a synthetic ``symbol`` market as tapes, about a minute each.
+    """``hours`` of a synthetic ``symbol`` market as tapes, about a minute each.
+
+    The settings are checked at once (not on the first tape); the market is generated as the
+    tapes are taken.
 
     Args:
         symbol: A symbol with built-in rules and a typical price (:data:`TYPICAL_PRICES`).
@@ -163,5 +166,9 @@ def synth_tapes(
     )
     end_us = start_us + max(1, round(hours * 3600 * _US))
     step_us = max(100_000, round(chunk_seconds * _US))
+    return _chunks(market, end_us, step_us)
+
+
+def _chunks(market: SynthMarket, end_us: int, step_us: int) -> Iterator[Tape]:
     while market.now_us < end_us:
         yield market.generate(min(end_us, market.now_us + step_us))
