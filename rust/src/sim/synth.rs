@@ -451,7 +451,7 @@ impl SynthMarket {
 
     /// Occupancy of a tick `d` ticks behind the touch: denser near it, sparse beyond.
     fn occupied(&self, d: i64) -> f64 {
-        let near = 0.15 * (-(d as f64) / 30.0).exp();
+        let near = 0.05 * (-(d as f64) / 30.0).exp();
         (self.occupancy + near).min(1.0)
     }
 
