@@ -56,6 +56,8 @@ _UNIT = 100_000_000
 #: Tape units per second, and how much market one chunk holds.
 _US = 1_000_000
 _CHUNK_S = 60.0
+#: Ten years of market time: more is a mistake, not a backtest.
+_MAX_HOURS = 87_600
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,8 @@ def synth_tapes(
     Raises:
         BacktestError: An unknown symbol or a setting out of range.
     """
-    if not (math.isfinite(hours) and hours > 0):
-        raise BacktestError(f"hours must be positive, got {hours}")
+    if not (math.isfinite(hours) and 0 < hours <= _MAX_HOURS):
+        raise BacktestError(f"hours must be positive and at most {_MAX_HOURS:,}, got {hours}")
     if not (math.isfinite(chunk_seconds) and chunk_seconds > 0):
         raise BacktestError(f"chunk_seconds must be positive, got {chunk_seconds}")
     if not 0 <= seed < 2**64:
