@@ -568,3 +568,57 @@ class RecordingReader:
     def stats(self) -> dict[str, int]:
         """Counts so far: lines, snapshots, diffs, stale_diffs, trades, book_tickers,
         reconnects, skipped."""
+
+@final
+class SynthMarket:
+    """A seeded synthetic market calibrated to Binance spot BTCUSDT (docs/market.md).
+
+    Prices and quantities are in units of 10^-8, times in microseconds since the epoch, rates
+    per second, volatility and drift annualised. The defaults are BTCUSDT's.
+
+    Raises:
+        BacktestError: A setting out of range.
+    """
+
+    def __new__(
+        cls,
+        *,
+        seed: int,
+        start_us: int = 1_704_067_200_000_000,
+        tick: int = 1_000_000,
+        step: int = 1_000,
+        start_price: int = 6_500_000_000_000,
+        size_scale: float = 1.0,
+        vol: float = 0.5,
+        drift: float = 0.0,
+        vol_of_vol: float = 0.7,
+        vol_reversion_s: float = 7_200.0,
+        tail_dof: float = 4.0,
+        jumps_per_day: float = 4.0,
+        jump_size: float = 0.004,
+        range_half_life_s: float = 0.0,
+        taker_rate: float = 8.0,
+        branching_fast: float = 0.4,
+        branching_slow: float = 0.3,
+        informed: float = 0.65,
+    ) -> SynthMarket: ...
+    def generate(self, until_us: int) -> Tape:
+        """The market up to ``until_us`` (whole 100 ms windows, at least one) as a tape."""
+    @property
+    def now_us(self) -> int:
+        """The end of the market generated so far (the start before the first call)."""
+    @property
+    def seed(self) -> int:
+        """The seed the market was made from."""
+
+@final
+class RecordingWriter:
+    """Writes tapes as a recording of Binance streams for one symbol, the format
+    ``tradewire.backtest.data.read_tape`` reads back into the same tape."""
+
+    def __new__(cls, symbol: str) -> RecordingWriter: ...
+    def write(self, tape: Tape) -> bytes:
+        """The lines of the next chunk of the tape."""
+    @property
+    def lines(self) -> int:
+        """Lines written so far."""

@@ -29,6 +29,8 @@ mod _core {
     use crate::bindings::sign::{signed_query, ws_api_signature_payload, PySigner, PyVerifier};
     #[pymodule_export]
     use crate::bindings::sim::{PySimEngine, PyTape};
+    #[pymodule_export]
+    use crate::bindings::synth::{PyRecordingWriter, PySynthMarket};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

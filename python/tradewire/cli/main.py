@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tradewire._core import __version__
 from tradewire.cli.backtest import register as register_backtest
+from tradewire.cli.data import register as register_data
 from tradewire.cli.doctor import register as register_doctor
 from tradewire.cli.exchange import register as register_exchange
 from tradewire.cli.keys import register as register_keys
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     register_exchange(commands)
     register_keys(commands)
     register_record(commands)
+    register_data(commands)
     return parser
 
 

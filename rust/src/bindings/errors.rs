@@ -12,6 +12,7 @@ use crate::decimal::DecError;
 use crate::sign::KeyError;
 use crate::sim::data_error::DataError;
 use crate::sim::engine::SubmitError;
+use crate::sim::synth::SynthError;
 
 /// Declares the `tradewire.errors` classes the core raises: each is imported on first use and
 /// named by one [`PyClass`] variant, so the name and the imported class cannot drift apart.
@@ -70,6 +71,7 @@ pub enum CoreError {
     Book(BookError),
     Submit(SubmitError),
     Data(Box<DataError>),
+    Synth(SynthError),
 }
 
 impl CoreError {
@@ -80,7 +82,7 @@ impl CoreError {
             CoreError::Parse(_) => PyClass::ParseError,
             CoreError::Key(_) => PyClass::InvalidKey,
             CoreError::Decimal(_) => PyClass::DecimalError,
-            CoreError::Submit(_) => PyClass::BacktestError,
+            CoreError::Submit(_) | CoreError::Synth(_) => PyClass::BacktestError,
             CoreError::Book(b) => match b {
                 BookError::Gap { .. } => PyClass::SequenceGap,
                 BookError::NotSynced => PyClass::BookNotSynced,
@@ -101,6 +103,7 @@ impl std::fmt::Display for CoreError {
             CoreError::Book(e) => e.fmt(f),
             CoreError::Submit(e) => e.fmt(f),
             CoreError::Data(e) => e.fmt(f),
+            CoreError::Synth(e) => e.fmt(f),
         }
     }
 }
@@ -133,6 +136,12 @@ impl From<BookError> for CoreError {
     }
 }
 
+impl From<SynthError> for CoreError {
+    fn from(e: SynthError) -> Self {
+        CoreError::Synth(e)
+    }
+}
+
 impl From<Box<DataError>> for CoreError {
     fn from(e: Box<DataError>) -> Self {
         CoreError::Data(e)
@@ -154,7 +163,8 @@ impl From<CoreError> for PyErr {
             CoreError::Key(_)
             | CoreError::Decimal(_)
             | CoreError::Book(_)
-            | CoreError::Submit(_) => class.new_err(message),
+            | CoreError::Submit(_)
+            | CoreError::Synth(_) => class.new_err(message),
             // DataError(message, path, line, column)
             CoreError::Data(d) => {
                 let path = (!d.source.is_empty()).then(|| d.source.clone());
@@ -239,6 +249,10 @@ mod tests {
             ]
             .map(|e| (CoreError::Submit(e), "BacktestError")),
         );
+        all.push((
+            CoreError::Synth(SynthError::Setting("vol", "positive")),
+            "BacktestError",
+        ));
         all
     }
 
@@ -279,7 +293,8 @@ mod tests {
                 | BookError::Crossed
                 | BookError::SymbolMismatch { .. },
             )
-            | CoreError::Data(_) => {}
+            | CoreError::Data(_)
+            | CoreError::Synth(SynthError::Setting(..)) => {}
         }
     }
 
@@ -331,6 +346,7 @@ mod tests {
                 CoreError::Book(b) => b.to_string(),
                 CoreError::Submit(s) => s.to_string(),
                 CoreError::Data(d) => d.to_string(),
+                CoreError::Synth(e) => e.to_string(),
             };
             assert_eq!(e.to_string(), inner);
             assert!(!inner.is_empty());

@@ -7,3 +7,4 @@ pub mod input;
 pub mod readers;
 pub mod sign;
 pub mod sim;
+pub mod synth;

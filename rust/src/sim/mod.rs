@@ -4,4 +4,5 @@ pub mod binance_csv;
 pub mod data_error;
 pub mod engine;
 pub mod recording;
+pub mod synth;
 pub mod tape;

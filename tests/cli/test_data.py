@@ -1,0 +1,81 @@
+"""``tradewire data synth``: the synthetic market written as a recording the backtests read."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tradewire.backtest.data import read_tape
+from tradewire.backtest.synth import synth_tapes
+from tradewire.cli.main import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+    from tradewire._core import Tape
+
+
+def _columns(tapes: list[Tape]) -> list[list[int]]:
+    return [
+        np.concatenate([t.kind for t in tapes]).tolist(),
+        np.concatenate([t.time_us for t in tapes]).tolist(),
+        np.concatenate([t.price for t in tapes]).tolist(),
+        np.concatenate([t.qty for t in tapes]).tolist(),
+    ]
+
+
+def test_synth_writes_a_recording_that_reads_back_as_the_generated_market(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "btc.jsonl.gz"
+    argv = ["data", "synth", "--hours", "0.02", "--seed", "77", "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "seed 77\n"
+    assert "rows/s" in captured.err and "x real time" in captured.err
+    first = out.read_bytes()
+    assert gzip.decompress(first).startswith(b'1704067200000000000 {"stream":"btcusdt@depth')
+    back = list(read_tape(out, "BTCUSDT"))
+    assert _columns(back) == _columns(list(synth_tapes("BTCUSDT", 0.02, seed=77)))
+    # The same seed writes the same bytes (gzip header included).
+    assert main(argv) == 0
+    assert out.read_bytes() == first
+
+
+def test_synth_without_a_seed_prints_the_one_it_drew(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "eth.jsonl"
+    argv = ["data", "synth", "--symbol", "ethusdt", "--hours", "0.005", "--out", str(out)]
+    argv += ["--vol", "0.8", "--range-day", "--start", "2025-01-02T03:04:05Z"]
+    assert main(argv) == 0
+    seed = int(capsys.readouterr().out.removeprefix("seed "))
+    assert out.read_bytes().startswith(b'1735787045000000000 {"stream":"ethusdt@depthSnapshot"')
+    again = list(
+        synth_tapes(
+            "ETHUSDT",
+            0.005,
+            seed,
+            vol=0.8,
+            range_day=True,
+            start=datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        )
+    )
+    assert _columns(list(read_tape(out, "ETHUSDT"))) == _columns(again)
+
+
+def test_an_unknown_symbol_is_an_error_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.jsonl"
+    assert main(["data", "synth", "--symbol", "NOPEUSDT", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "no synthetic market for 'NOPEUSDT'" in err
+    assert not out.exists()
+    assert main(["data", "synth", "--start-price", "abc", "--out", str(out)]) == 1
+    assert "--start-price: not a number" in capsys.readouterr().err
