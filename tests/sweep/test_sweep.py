@@ -5,6 +5,8 @@ local process pool gives."""
 from __future__ import annotations
 
 import pickle
+import socket
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,3 +172,18 @@ def test_a_local_ray_gives_exactly_the_figures_of_the_local_pool(
     assert on_ray.points[-1].error is not None
     assert sum(p.fills or 0 for p in on_ray.points) > 0
     assert on_ray.executor["executor"] == "ray"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [("nonsense", "auto, HOST:PORT or ray://HOST:PORT"), ("127.0.0.1:{port}", "nothing answers")],
+)
+def test_a_ray_address_where_nothing_listens_is_refused_at_once(address: str, message: str) -> None:
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(SweepError, match=message):
+        run_sweep(_task(), grid_points(SPACE), RayExecutor(address.format(port=port)))
+    assert time.monotonic() - started < 10  # Ray alone would retry for minutes

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -110,9 +111,10 @@ def _ray_point(task: SweepTask, index: int, params: Params, data: list[Any]) -> 
 class RayExecutor:
     """Ray core tasks, one per point, each asking for one CPU.
 
-    With ``address`` (``"auto"``, ``host:6379`` or ``ray://host:10001``) it joins that
-    cluster; without, it starts a local Ray of ``workers`` CPUs (default: the CPU count) and
-    stops it at the end. A Ray already initialised in this process is used as it is.
+    With ``address`` (``"auto"``, ``host:6379`` or ``ray://host:10001``; default the
+    ``RAY_ADDRESS`` environment variable) it joins that cluster; without, it starts a local
+    Ray of ``workers`` CPUs (default: the CPU count) and stops it at the end. A Ray already
+    initialised in this process is used as it is.
     """
 
     name = "ray"
@@ -136,15 +138,21 @@ class RayExecutor:
                 "the ray executor needs Ray: pip install 'tradewire[ray]' (or ray)"
             ) from None
         started = False
+        address = self.address or os.environ.get("RAY_ADDRESS")
         if not ray.is_initialized():
-            if self.address:
-                ray.init(address=self.address, log_to_driver=False)
-            else:
-                ray.init(
-                    num_cpus=self.workers or _default_workers(),
-                    include_dashboard=False,
-                    log_to_driver=False,
-                )
+            try:
+                if address:
+                    _check_reachable(address)
+                    ray.init(address=address, log_to_driver=False)
+                else:
+                    ray.init(
+                        num_cpus=self.workers or _default_workers(),
+                        include_dashboard=False,
+                        log_to_driver=False,
+                    )
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                where = f"join the Ray cluster at {address}" if address else "start a local Ray"
+                raise SweepError(f"cannot {where}: {e}") from e
             started = True
         try:
             shared = ray.put(read_columns(task))
@@ -161,6 +169,41 @@ class RayExecutor:
         finally:
             if started:
                 ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a ``host:port`` (or ``ray://host:port``) where nothing listens: Ray
+    itself keeps retrying such an address for minutes.
+
+    Raises:
+        SweepError: a malformed address, or no answer within 5 s.
+    """
+    if address == "local":
+        return
+    if address == "auto":  # the cluster `ray start` last started here, as Ray finds it
+        try:
+            from ray._private.services import get_ray_address_from_environment
+
+            found = get_ray_address_from_environment("auto", None)
+        except (ImportError, AttributeError):  # a Ray that finds it another way: let it
+            return
+        except ConnectionError as e:
+            raise SweepError(f"no Ray cluster runs on this machine ({e})") from None
+        if not isinstance(found, str) or found == "auto":
+            return
+        address = found
+    where = address.removeprefix("ray://")
+    host, sep, port = where.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SweepError(f"a Ray address is auto, HOST:PORT or ray://HOST:PORT, not {address!r}")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+            pass
+    except OSError as e:
+        raise SweepError(
+            f"nothing answers at {where} ({e}): is the cluster's head running there "
+            "(ray start --head)?"
+        ) from None
 
 
 def executor(name: str, *, workers: int | None = None, ray_address: str | None = None) -> Executor:

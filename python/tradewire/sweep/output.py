@@ -90,7 +90,13 @@ def write_heatmap(result: SweepResult, path: Path, metric: str, names: Sequence[
         grid[row, col] = better(grid[row, col], float(value))
     fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(xs) + 2), max(2.5, 0.6 * len(ys) + 1.5)))
     shown = np.ma.masked_invalid(grid)
-    image = ax.imshow(shown, cmap="RdYlGn" if OBJECTIVES[metric] == "max" else "RdYlGn_r")
+    norm = None
+    if shown.count() and shown.min() < 0 < shown.max():  # gains green, losses red
+        from matplotlib.colors import TwoSlopeNorm
+
+        norm = TwoSlopeNorm(vcenter=0.0, vmin=float(shown.min()), vmax=float(shown.max()))
+    cmap = "RdYlGn" if OBJECTIVES[metric] == "max" else "RdYlGn_r"
+    image = ax.imshow(shown, cmap=cmap, norm=norm)
     ax.set_xticks(range(len(xs)), [str(x) for x in xs])
     ax.set_xlabel(x_name)
     if y_name:
