@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import socket
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -187,3 +188,9 @@ def test_a_ray_address_where_nothing_listens_is_refused_at_once(address: str, me
     with pytest.raises(SweepError, match=message):
         run_sweep(_task(), grid_points(SPACE), RayExecutor(address.format(port=port)))
     assert time.monotonic() - started < 10  # Ray alone would retry for minutes
+
+
+def test_the_ray_executor_without_ray_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray gives
+    with pytest.raises(SweepError, match=r"pip install 'tradewire\[ray\]'"):
+        run_sweep(_task(), grid_points(SPACE), RayExecutor())

@@ -12,6 +12,7 @@ give the same figures for the same points.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import socket
@@ -89,6 +90,21 @@ class LocalExecutor:
                     future.cancel()
 
 
+def _ray() -> Any:
+    """The ``ray`` module, imported only when the Ray executor runs (an optional extra; typed
+    loosely so that the package type-checks without it).
+
+    Raises:
+        SweepError: Ray is not installed.
+    """
+    try:
+        return importlib.import_module("ray")
+    except ImportError:
+        raise SweepError(
+            "the ray executor needs Ray: pip install 'tradewire[ray]' (or ray)"
+        ) from None
+
+
 #: Tapes built in this Ray worker process, by the object they were built from.
 _shared_tapes: dict[str, list[Tape]] = {}
 
@@ -96,8 +112,7 @@ _shared_tapes: dict[str, list[Tape]] = {}
 def _ray_point(task: SweepTask, index: int, params: Params, data: list[Any]) -> PointResult:
     """A Ray task: one point, on the tapes of the shared columns (``data[0]``, an ObjectRef
     passed inside a list so that Ray hands over the reference, not the value)."""
-    import ray
-
+    ray = _ray()
     ref = data[0]
     key = ref.hex()
     tapes = _shared_tapes.get(key)
@@ -131,12 +146,7 @@ class RayExecutor:
 
     def run(self, task: SweepTask, points: Sequence[Params]) -> Iterator[PointResult]:
         """Share the data once, then run the points as Ray tasks."""
-        try:
-            import ray
-        except ImportError:
-            raise SweepError(
-                "the ray executor needs Ray: pip install 'tradewire[ray]' (or ray)"
-            ) from None
+        ray = _ray()
         started = False
         address = self.address or os.environ.get("RAY_ADDRESS")
         if not ray.is_initialized():
@@ -182,9 +192,8 @@ def _check_reachable(address: str) -> None:
         return
     if address == "auto":  # the cluster `ray start` last started here, as Ray finds it
         try:
-            from ray._private.services import get_ray_address_from_environment
-
-            found = get_ray_address_from_environment("auto", None)
+            services = importlib.import_module("ray._private.services")
+            found = services.get_ray_address_from_environment("auto", None)
         except (ImportError, AttributeError):  # a Ray that finds it another way: let it
             return
         except ConnectionError as e:
