@@ -46,6 +46,7 @@ __all__ = [
     "ResumeError",
     "SequenceGap",
     "StreamOverflow",
+    "SweepError",
     "SymbolMismatch",
     "TradewireError",
     "UnknownOrder",
@@ -81,6 +82,10 @@ class DecimalError(TradewireError, ValueError):
 class BacktestError(TradewireError, ValueError):
     """A backtest cannot run as asked: bad settings, unusable data, or an order the
     simulation engine refuses."""
+
+
+class SweepError(TradewireError, ValueError):
+    """A parameter sweep cannot run as asked: a bad ``--param``, executor or setting."""
 
 
 class DataError(TradewireError, ValueError):

@@ -17,6 +17,7 @@ from tradewire.cli.live import register as register_live
 from tradewire.cli.paper import register as register_paper
 from tradewire.cli.record import register as register_record
 from tradewire.cli.replay import register as register_replay
+from tradewire.cli.sweep import register as register_sweep
 from tradewire.errors import TradewireError
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     register_paper(commands)
     register_backtest(commands)
+    register_sweep(commands)
     register_live(commands)
     register_doctor(commands)
     register_exchange(commands)
