@@ -98,7 +98,13 @@ def _time(text: str) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, nargs="+", required=True, help="data files, in order")
+    p.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="data files, in order ('sample': six real minutes of BTCUSDT shipped with tradewire)",
+    )
     p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
     p.add_argument(
         "--fill-model", choices=FILL_MODELS, default="trade-through", help="when orders fill"
@@ -138,8 +144,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _tapes(args: argparse.Namespace, progress: Progress | None = None) -> Iterator[Tape]:
     from tradewire.backtest.data import read_tape
+    from tradewire.backtest.samples import SAMPLE_NAME, sample_path
 
-    for path in args.data:
+    for given in args.data:
+        path = sample_path() if str(given) == SAMPLE_NAME else given
         task = None if progress is None else progress.add_task(path.name, total=None, market="")
         for tape in read_tape(path, args.symbol):
             if progress is not None and task is not None and len(tape):

@@ -35,13 +35,14 @@ from tradewire.config import default_home, ensure_home
 from tradewire.trading.journal import Journal
 from tradewire.trading.runner import Runner
 from tradewire.venues.binance import BinanceMarket, rules_from_filters
-from tradewire.venues.paper import PaperBroker
+from tradewire.venues.paper import PaperBroker, from_units
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
     from decimal import Decimal
 
+    from tradewire._core import Tape
     from tradewire.bots.params import DcaParams, GridParams
     from tradewire.model import SymbolRules
     from tradewire.trading.strategy import Strategy
@@ -77,6 +78,19 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="local market seed")
     p.add_argument("--market-interval-ms", type=int, default=20, help="local market step")
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="trade on a recorded market instead: a recording (tradewire record, tradewire data "
+        "synth) or a Binance trades/aggTrades/klines file; 'sample' is six real minutes of "
+        "BTCUSDT shipped with tradewire",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --replay: market time runs this many times faster than the clock",
+    )
 
 
 @contextlib.asynccontextmanager
@@ -111,10 +125,90 @@ def _strategy(
     return params, strategy_for(params, rules, price, held, maker_fee=maker, taker_fee=taker)
 
 
+def _replay_path(name: str) -> Path:
+    from tradewire.backtest.samples import SAMPLE_NAME, sample_path
+
+    return sample_path() if name == SAMPLE_NAME else Path(name)
+
+
+async def _run_replay(args: argparse.Namespace, out_dir: Path) -> int:
+    """Paper trading on a recorded market, in market time ``--speed`` times the clock's."""
+    from tradewire.backtest import default_rules
+    from tradewire.backtest.data import read_tape
+    from tradewire.clock import MarketClock
+    from tradewire.venues.replay import TapeMarket
+
+    if not args.speed > 0:
+        print("tradewire paper: --speed must be positive", file=sys.stderr)
+        return 2
+    path = _replay_path(args.replay)
+    rules = default_rules(args.symbol)
+    tapes = read_tape(path, rules.symbol)
+    head = next(tapes, None)
+    prices = [] if head is None else [int(p) for p in head.price[head.price > 0][:1]]
+    if not prices:
+        print(f"tradewire paper: {path} holds no {rules.symbol} prices", file=sys.stderr)
+        return 2
+    price = from_units(prices[0], rules.tick_size)
+
+    def all_tapes() -> Iterator[Tape]:
+        assert head is not None
+        yield head
+        yield from tapes
+
+    apply_account_defaults(args, rules, price)
+    broker = PaperBroker(
+        rules, {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance}
+    )
+    _, strategy = _strategy(args, rules, price, broker)
+    say_warnings(strategy)
+    runner = Runner(
+        strategy,
+        broker,
+        TapeMarket(all_tapes(), speed=args.speed),
+        rules,
+        mode="paper",
+        bot=args.bot,
+        clock=MarketClock(),
+    )
+    result = await run_with_view(
+        runner,
+        title=f"{args.bot} on {path.name} at {args.speed:g}x",
+        show_view=not args.no_view,
+        # --duration is wall time: the market covers --speed times as much
+        duration_s=None if args.duration is None else args.duration * args.speed,
+        stop=stop_on_signals(),
+    )
+    market_s = (result.ended_ms - result.started_ms) / 1000
+    if result.stop_reason == "market_ended":
+        print(f"the recording ended after {market_s:.0f} s of market time")
+    extra = {
+        "bot": args.bot,
+        "exchange": "replay",
+        "replay": str(path),
+        "speed": args.speed,
+        "warnings": bot_warnings(strategy),
+    }
+    json_path, png_path = await write_run_report(result, out_dir, extra)
+    pnl = result.pnl
+    print(
+        f"{len(result.log.fills)} fills in {market_s:.0f} s of market time, total P&L "
+        f"{pnl.total:.6f} {rules.quote_asset} (fees {pnl.fees:.6f}); stopped: {result.stop_reason}"
+    )
+    print(f"report written to {json_path} and {png_path}")
+    failed = run_failed(result, json_path)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _run(args: argparse.Namespace) -> int:
     home = ensure_home(default_home())
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     out_dir: Path = args.out or home / "reports" / f"paper-{args.bot}-{stamp}"
+    if args.replay is not None:
+        return await _run_replay(args, out_dir)
     stop = stop_on_signals()
     async with contextlib.AsyncExitStack() as stack:
         rest_url, stream_url = await stack.enter_async_context(_urls(args))

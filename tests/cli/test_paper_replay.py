@@ -1,0 +1,66 @@
+"""``tradewire paper ... --replay FILE --speed N``: paper trading on a recorded market, in market
+time compressed N times, saying when the data ends; the shipped sample plays as the recording."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tradewire.backtest.samples import sample_path
+from tradewire.cli.main import main
+
+RECORDING = (
+    Path(__file__).parents[1] / "data" / "market" / "binance-spot-btcusdt-2024-08-08T2354Z.jsonl.gz"
+)
+NARROW = ("--lower", "61500", "--upper", "62100", "--grids", "30", "--quantity", "0.002", "--force")
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADEWIRE_HOME", str(tmp_path / "home"))
+
+
+def test_the_shipped_sample_is_the_recording() -> None:
+    assert sample_path().read_bytes() == RECORDING.read_bytes()
+
+
+@pytest.mark.slow
+def test_a_replay_runs_in_compressed_market_time_and_says_when_it_ends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = time.monotonic()
+    argv = ["paper", "grid", "--replay", "sample", "--speed", "200", "--no-view", *NARROW]
+    assert main([*argv, "--out", str(tmp_path / "paper")]) == 0
+    wall = time.monotonic() - start
+    out = capsys.readouterr().out
+    assert "the recording ended after 346 s of market time" in out
+    paper = json.loads((tmp_path / "paper" / "report.json").read_text())
+    assert paper["stop_reason"] == "market_ended" and paper["speed"] == 200
+    # 346 s of market at 200x is at least 1.7 s of wall time
+    assert wall >= 346 / 200
+    # the same bot on the same data as a backtest: the same fills and P&L
+    assert (
+        main(["backtest", "grid", "--data", "sample", *NARROW, "--out", str(tmp_path / "bt")]) == 0
+    )
+    backtest = json.loads((tmp_path / "bt" / "report.json").read_text())
+    assert paper["fills"] == backtest["fills"] > 10
+    assert paper["total_pnl"] == backtest["total_pnl"]
+
+
+def test_a_replay_stops_at_the_duration_in_wall_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["paper", "grid", "--replay", str(RECORDING), "--speed", "100", "--duration", "0.5"]
+    assert main([*argv, "--no-view", *NARROW, "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["stop_reason"] == "duration"
+    assert 45 <= report["duration_s"] <= 55  # 0.5 s of wall time at 100x: 50 s of market
+
+
+def test_bad_replays_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["paper", "grid", "--replay", "sample", "--no-view", "--out", str(tmp_path)]
+    assert main([*argv, "--speed", "0"]) == 2
+    assert "--speed must be positive" in capsys.readouterr().err
