@@ -29,6 +29,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
     serve.add_argument(
+        "--market",
+        choices=("synthetic", "calibrated", "none"),
+        default="synthetic",
+        help="the market's own flow: a small random walk (synthetic), the market backtests use, "
+        "calibrated to BTCUSDT (calibrated: docs/market.md), or none (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--market-speed",
+        type=float,
+        default=1.0,
+        help="with --market calibrated: market time runs this many times faster than the clock",
+    )
+    serve.add_argument(
         "--replay",
         action="append",
         default=None,
@@ -57,6 +70,8 @@ async def _run(args: argparse.Namespace) -> None:
         port=args.port,
         db=args.db,
         replay=args.replay,
+        market=args.market,
+        market_speed=args.market_speed,
         legacy_listen_key=args.legacy_listen_key,
     )
     async with exchange as ex:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from tradewire.exchange import rest
+from tradewire.exchange.calibrated import CalibratedMarket
 from tradewire.exchange.core import ExchangeCore
 from tradewire.exchange.faults import Faults
 from tradewire.exchange.listen_keys import LISTEN_KEY_METHODS, LISTEN_KEY_ROUTES, ListenKeys
@@ -50,7 +51,12 @@ class LocalExchange:
         ban_after_violations: Requests past a 429 in the same window before the 418 ban.
         ban_ms: Length of a 418 ban.
         host: Address to listen on; ``port``: 0 for an ephemeral port.
-        market: ``"synthetic"`` (the default) or ``"none"`` (books hold only accounts' orders).
+        market: ``"synthetic"`` (the default: a small seeded random walk, quick and calm, for
+            tests), ``"calibrated"`` (the synthetic market backtests use, calibrated to
+            BTCUSDT: docs/market.md), or ``"none"`` (books hold only accounts' orders).
+        market_speed: With ``"calibrated"``: market time runs this many times faster than the
+            clock (a demo shows an hour in 30 s at 120).
+        market_vol: With ``"calibrated"``: the annualised volatility (0.5 by default).
         replay: depthUpdate JSONL file(s) that drive the books instead of the synthetic market.
         market_interval_ms: Time between two steps of the market.
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
@@ -81,6 +87,8 @@ class LocalExchange:
         market: str = "synthetic",
         replay: str | Path | Iterable[str | Path] | None = None,
         market_interval_ms: int = 100,
+        market_speed: float = 1.0,
+        market_vol: float = 0.5,
         streams: StreamConfig | None = None,
         ws_api: WsApiConfig | None = None,
         db: str | Path | None = None,
@@ -116,13 +124,21 @@ class LocalExchange:
             ws_api,
             LISTEN_KEY_METHODS if legacy_listen_key else None,
         )
-        self.market: SyntheticMarket | DepthReplay | None = None
+        self.market: SyntheticMarket | CalibratedMarket | DepthReplay | None = None
         if replay is not None:
             self.market = DepthReplay(engine, replay)
         elif market == "synthetic":
             self.market = SyntheticMarket(engine, seed)
+        elif market == "calibrated":
+            self.market = CalibratedMarket(
+                engine,
+                seed,
+                interval_ms=market_interval_ms,
+                speed=market_speed,
+                vol=market_vol,
+            )
         elif market != "none":
-            raise ValueError("market is 'synthetic' or 'none' (or give replay=PATH)")
+            raise ValueError("market is 'synthetic', 'calibrated' or 'none' (or give replay=PATH)")
         self.market_interval_ms = market_interval_ms
         self._paused = False
         self._steps = 0
