@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tradewire.exchange import LocalExchange, StreamConfig
+from tradewire.testing.local_exchange import client_key
 from tradewire.testing.waiting import eventually
 
 if TYPE_CHECKING:
@@ -66,31 +64,6 @@ def rest(market: LocalExchange) -> Iterator[Callable[..., Any]]:
     yield make
     for client in made:
         client.session.close()
-
-
-def _ed25519_pair() -> tuple[str, str]:
-    """A fresh Ed25519 key: (private PEM for the client, public PEM for the exchange)."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def _fund(ex: LocalExchange, kind: str, balances: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """A new account with ``balances`` and a key of ``kind``: (API key, the client's options)."""
-    if kind == "hmac":
-        secret = secrets.token_hex(32)
-        return ex.add_key(secret, balances=balances), {"api_secret": secret}
-    private, public = _ed25519_pair()
-    return ex.add_key(public, balances=balances), {"private_key": private}
 
 
 def _account(ex: LocalExchange, api_key: str) -> int:
@@ -193,7 +166,7 @@ async def test_rest_market_data_agrees_with_the_exchange(
 async def test_rest_orders_match_what_the_exchange_holds(
     market: LocalExchange, rest: Callable[..., Any], kind: str
 ) -> None:
-    api_key, auth = _fund(market, kind, {"USDT": "1000", "BTC": "0.1"})
+    api_key, auth = client_key(market, kind, {"USDT": "1000", "BTC": "0.1"})
     client = rest(api_key, **auth)
     price = str((_top(market)[0][0] * Decimal("0.9")).quantize(Decimal("0.01")))
 
@@ -227,7 +200,7 @@ async def test_rest_orders_match_what_the_exchange_holds(
 async def test_refusals_raise_client_error_with_the_code(
     market: LocalExchange, rest: Callable[..., Any]
 ) -> None:
-    api_key, auth = _fund(market, "hmac", {"USDT": "100"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "100"})
     client = rest(api_key, **auth)
     attempts: dict[int, Callable[[], Any]] = {
         -2010: lambda: client.new_order(
@@ -281,7 +254,7 @@ async def test_market_streams_through_the_stream_client(market: LocalExchange) -
 
 @pytest.mark.asyncio
 async def test_ws_api_places_and_cancels(market: LocalExchange) -> None:
-    api_key, auth = _fund(market, "hmac", {"USDT": "1000"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "1000"})
     inbox = Inbox()
     client = await asyncio.to_thread(
         api_clients.SpotWebsocketAPIClient,
@@ -335,7 +308,7 @@ async def test_user_data_over_a_listen_key() -> None:
     Binance retired listenKeys; the local exchange offers them only when asked.
     """
     async with LocalExchange(symbols=(SYMBOL,), market="none", legacy_listen_key=True) as ex:
-        api_key, auth = _fund(ex, "hmac", {"USDT": "1000"})
+        api_key, auth = client_key(ex, "hmac", {"USDT": "1000"})
         client = spot.Spot(api_key, base_url=ex.rest_url, timeout=10, **auth)
         inbox = Inbox()
         try:

@@ -12,16 +12,14 @@ every test checks that it never had to.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tradewire.exchange import LocalExchange, StreamConfig
+from tradewire.testing.local_exchange import client_key
 from tradewire.testing.waiting import eventually
 
 if TYPE_CHECKING:
@@ -62,31 +60,6 @@ def _answers_fit_the_sdk(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
     misfits = [r.getMessage() for r in caplog.records if any(m in r.getMessage() for m in MISFITS)]
     assert not misfits, misfits
-
-
-def _ed25519_pair() -> tuple[str, str]:
-    """A fresh Ed25519 key: (private PEM for the client, public PEM for the exchange)."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def _fund(ex: LocalExchange, kind: str, balances: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """A new account with ``balances`` and a key of ``kind``: (API key, the SDK's auth options)."""
-    if kind == "hmac":
-        secret = secrets.token_hex(32)
-        return ex.add_key(secret, balances=balances), {"api_secret": secret}
-    private, public = _ed25519_pair()
-    return ex.add_key(public, balances=balances), {"private_key": private}
 
 
 def _client(ex: LocalExchange, api_key: str | None = None, **auth: str) -> Any:
@@ -188,7 +161,7 @@ async def test_rest_market_data_agrees_with_the_exchange(market: LocalExchange) 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["hmac", "ed25519"])
 async def test_rest_orders_match_what_the_exchange_holds(market: LocalExchange, kind: str) -> None:
-    api_key, auth = _fund(market, kind, {"USDT": "1000", "BTC": "0.1"})
+    api_key, auth = client_key(market, kind, {"USDT": "1000", "BTC": "0.1"})
     api = _client(market, api_key, **auth).rest_api
     side, kinds, tif = (
         rest_models.NewOrderSideEnum,
@@ -244,7 +217,7 @@ async def test_rest_orders_match_what_the_exchange_holds(market: LocalExchange, 
 
 @pytest.mark.asyncio
 async def test_rest_refusals_raise_the_sdk_errors_with_binance_codes(market: LocalExchange) -> None:
-    api_key, auth = _fund(market, "hmac", {"USDT": "100"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "100"})
     api = _client(market, api_key, **auth).rest_api
     side, kinds, tif = (
         rest_models.NewOrderSideEnum,
@@ -366,7 +339,7 @@ async def _reports(events: list[Any], order_id: int, until: str) -> list[Any]:
 
 @pytest.mark.asyncio
 async def test_ws_api_session_trades_and_streams_its_orders(market: LocalExchange) -> None:
-    api_key, auth = _fund(market, "ed25519", {"USDT": "1000"})
+    api_key, auth = client_key(market, "ed25519", {"USDT": "1000"})
     ws = _client(market, api_key, **auth).websocket_api
     side, kinds, tif = (
         ws_models.OrderPlaceSideEnum,
@@ -426,7 +399,7 @@ async def test_ws_api_session_trades_and_streams_its_orders(market: LocalExchang
 
 @pytest.mark.asyncio
 async def test_ws_api_signed_requests_with_an_hmac_key(market: LocalExchange) -> None:
-    api_key, auth = _fund(market, "hmac", {"USDT": "1000"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "1000"})
     ws = _client(market, api_key, **auth).websocket_api
     events: list[Any] = []
     await ws.create_connection()
@@ -502,7 +475,7 @@ async def test_rest_reads_a_bot_makes(
     market: LocalExchange, call: Callable[[Any], Any], expected: Callable[[LocalExchange], Any]
 ) -> None:
     market.pause()
-    api_key, auth = _fund(market, "hmac", {"USDT": "1000"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "1000"})
     api = _client(market, api_key, **auth).rest_api
     got, want = await asyncio.to_thread(lambda: (call(api), expected(market)))
     assert got == want
@@ -532,7 +505,7 @@ async def test_rest_reads_a_bot_makes(
 async def test_ws_api_reads_a_bot_makes(
     market: LocalExchange, call: Callable[[Any], Any], holds: Callable[[Any], bool]
 ) -> None:
-    api_key, auth = _fund(market, "ed25519", {"USDT": "1000"})
+    api_key, auth = client_key(market, "ed25519", {"USDT": "1000"})
     ws = _client(market, api_key, **auth).websocket_api
     await ws.create_connection()
     try:

@@ -13,16 +13,14 @@ python-binance's (``binance.AsyncClient``) and skips otherwise.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tradewire.exchange import LocalExchange, StreamConfig
+from tradewire.testing.local_exchange import client_key
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -58,31 +56,6 @@ def quick_close(monkeypatch: pytest.MonkeyPatch) -> None:
     changes nothing on the wire; it is also the WebSocket API's reply timeout, ample for a
     local server."""
     monkeypatch.setattr(reconnecting.ReconnectingWebsocket, "TIMEOUT", 2.0)
-
-
-def _ed25519_pair() -> tuple[str, str]:
-    """A fresh Ed25519 key: (private PEM for the client, public PEM for the exchange)."""
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def _fund(ex: LocalExchange, kind: str, balances: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """A new account with ``balances`` and a key of ``kind``: (API key, the client's options)."""
-    if kind == "hmac":
-        secret = secrets.token_hex(32)
-        return ex.add_key(secret, balances=balances), {"api_secret": secret}
-    private, public = _ed25519_pair()
-    return ex.add_key(public, balances=balances), {"private_key": private}
 
 
 def _urls(ex: LocalExchange) -> dict[str, str]:
@@ -169,7 +142,7 @@ async def test_rest_market_data_agrees_with_the_exchange(market: LocalExchange) 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["hmac", "ed25519"])
 async def test_rest_orders_match_what_the_exchange_holds(market: LocalExchange, kind: str) -> None:
-    api_key, auth = _fund(market, kind, {"USDT": "1000", "BTC": "0.1"})
+    api_key, auth = client_key(market, kind, {"USDT": "1000", "BTC": "0.1"})
     price = (_top(market)[0][0] * Decimal("0.9")).quantize(Decimal("0.01"))
     client = await _client(market, api_key, **auth)
     try:
@@ -212,7 +185,7 @@ async def test_rest_orders_match_what_the_exchange_holds(market: LocalExchange, 
 
 @pytest.mark.asyncio
 async def test_the_blocking_client_trades_too(market: LocalExchange) -> None:
-    api_key, auth = _fund(market, "ed25519", {"USDT": "1000"})
+    api_key, auth = client_key(market, "ed25519", {"USDT": "1000"})
     local: Any = type("LocalClient", (binance.Client,), _urls(market))
 
     def trade() -> tuple[Any, Any]:
@@ -233,7 +206,7 @@ async def test_the_blocking_client_trades_too(market: LocalExchange) -> None:
 async def test_refusals_raise_binance_api_exception_with_the_code(
     market: LocalExchange, quick_close: None
 ) -> None:
-    api_key, auth = _fund(market, "hmac", {"USDT": "100"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "100"})
     client = await _client(market, api_key, **auth)
     attempts: dict[int, Callable[[], Any]] = {
         # 60,000 USDT on an account holding 100
@@ -348,7 +321,7 @@ async def test_depth_cache_matches_the_exchange_book(
 async def test_user_socket_receives_the_order_events(
     market: LocalExchange, kind: str, quick_close: None
 ) -> None:
-    api_key, auth = _fund(market, kind, {"USDT": "1000"})
+    api_key, auth = client_key(market, kind, {"USDT": "1000"})
     client = await _client(market, api_key, **auth)
     manager = _sockets(market, client)
     try:
@@ -410,7 +383,7 @@ async def test_rest_reads_a_bot_makes(
     market: LocalExchange, read: Callable[[Any, LocalExchange], Awaitable[tuple[Any, Any]]]
 ) -> None:
     market.pause()
-    api_key, auth = _fund(market, "hmac", {"USDT": "1000"})
+    api_key, auth = client_key(market, "hmac", {"USDT": "1000"})
     client = await _client(market, api_key, **auth)
     try:
         got, want = await read(client, market)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from tradewire.exchange import LocalExchange
 
-__all__ = ["LocalKey", "add_local_key"]
+__all__ = ["LocalKey", "add_local_key", "client_key", "ed25519_pem_pair"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,38 @@ def add_local_key(
         account_of=None if account_of is None else account_of.api_key,
     )
     return LocalKey(api_key, secret, ex.rest_url, ex.stream_url, ex.ws_api_url)
+
+
+def ed25519_pem_pair() -> tuple[str, str]:
+    """A fresh Ed25519 key as PEM: (the private key a client signs with, the public key the
+    exchange registers)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def client_key(
+    ex: LocalExchange, kind: str, balances: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """A new account with ``balances`` and a key of ``kind`` (``hmac`` or ``ed25519``), for a
+    third-party client: (the API key, ``{"api_secret": ...}`` or ``{"private_key": ...}``, the
+    option names binance-connector, binance-sdk-spot and python-binance share)."""
+    if kind == "hmac":
+        secret = secrets.token_hex(32)
+        return ex.add_key(secret, balances=dict(balances)), {"api_secret": secret}
+    if kind != "ed25519":
+        raise ValueError(f"kind is 'hmac' or 'ed25519', not {kind!r}")
+    private, public = ed25519_pem_pair()
+    return ex.add_key(public, balances=dict(balances)), {"private_key": private}
