@@ -75,7 +75,7 @@ def test_sweep(
     rows = SMOKE_ROWS if benchmark.disabled else ROWS
     folder = tmp_path_factory.mktemp("sweep")
     data = _trades_file(folder / "BTCUSDT-trades-2023-11-14.csv", rows)
-    bot = BuiltinBot("grid", (("quantity", Decimal("0.001")),), Decimal(100_000))
+    bot = BuiltinBot("grid", (("quantity", Decimal("0.001")), ("force", True)), Decimal(100_000))
     task = SweepTask(bot, (str(data),), start_balances=(("USDT", "100000"), ("BTC", "1")))
     points = grid_points(SPACE)
     results: list[list[PointResult]] = []

@@ -37,7 +37,7 @@ def test_a_grid_sweep_writes_json_csv_and_a_heatmap(
     out = tmp_path / "out"
     status = main(
         [
-            "sweep", "grid", "--data", str(data), "--upper", "60005",
+            "sweep", "grid", "--data", str(data), "--upper", "60005", "--force",
             "--param", "grids=4,8", "--param", "lower=59995,60010",
             "--workers", "2", "--out", str(out),
         ]
