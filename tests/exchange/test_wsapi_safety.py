@@ -146,7 +146,7 @@ def unread_exchange(config: WsApiConfig) -> LocalExchange:
 
 @pytest.mark.slow
 @pytest.mark.asyncio
-async def test_a_client_that_stops_reading_is_cut_off_with_a_close_frame() -> None:
+async def test_a_client_that_stops_reading_is_cut_off() -> None:
     async with unread_exchange(WsApiConfig(max_queued=20, send_timeout_s=3)) as ex:
         # max_queue=1: the client library stops reading the socket as well; no compression,
         # so the answers fill the socket buffers rather than deflate to a few bytes each
@@ -154,10 +154,13 @@ async def test_a_client_that_stops_reading_is_cut_off_with_a_close_frame() -> No
             ex.ws_api_url, max_queue=1, max_size=None, compression=None
         ) as ws:
             await stop_reading(ex, ws)
-            # the client reads again: what was sent arrives, then the close frame
+            # the client reads again: what was sent arrives, then the connection ends
             closed = await read_until_closed(ws)
-        assert closed.rcvd is not None
-        assert closed.rcvd.code == 1008
+        # The close frame (1008) comes after everything queued; when the server's close waits
+        # longer than send_timeout_s for the client to drain the socket, the connection is cut
+        # without it (seen under load): either way the session is gone and its memory freed.
+        if closed.rcvd is not None:
+            assert closed.rcvd.code == 1008
         await ex.wait_for(lambda: not ex.wsapi.sessions)
 
 

@@ -83,13 +83,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="trade on a recorded market instead: a recording (tradewire record, tradewire data "
         "synth) or a Binance trades/aggTrades/klines file; 'sample' is six real minutes of "
-        "BTCUSDT shipped with tradewire",
+        "BTCUSDT shipped with tradewire (default: the live market of --exchange)",
     )
     p.add_argument(
         "--speed",
         type=float,
         default=1.0,
-        help="with --replay: market time runs this many times faster than the clock",
+        help="with --replay: market time runs this many times faster than the clock "
+        "(default: %(default)s)",
     )
 
 
