@@ -12,11 +12,10 @@ import httpx
 import pytest_asyncio
 
 from tradewire import Signer
+from tradewire.exchange import LocalExchange, StreamConfig
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-    from tradewire.exchange import LocalExchange
 
 DATA = Path(__file__).parent / "data"
 
@@ -98,3 +97,19 @@ async def bob(ex: LocalExchange, client: httpx.AsyncClient) -> Trader:
 async def make_trader(ex: LocalExchange, client: httpx.AsyncClient) -> Any:
     """A factory of new traders: ``make_trader(balances=..., permissions=...)``."""
     return lambda **kwargs: new_trader(ex, client, **kwargs)
+
+
+# Stream cadences shortened for the client tests (Binance: 1000 ms depth, 2000 ms klines,
+# 1000 ms tickers).
+QUICK_STREAMS = StreamConfig(slow_ms=100, kline_ms=100, kline_1s_ms=100, ticker_ms=100)
+
+
+@pytest_asyncio.fixture
+async def market() -> AsyncIterator[LocalExchange]:
+    """A local exchange (BTCUSDT, ETHUSDT) with its synthetic market running and a tape to read,
+    for the third-party client tests."""
+    async with LocalExchange(
+        symbols=("BTCUSDT", "ETHUSDT"), seed=1, market_interval_ms=20, streams=QUICK_STREAMS
+    ) as ex:
+        ex.advance(50)
+        yield ex

@@ -20,14 +20,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import pytest_asyncio
 
-from tradewire.exchange import LocalExchange, StreamConfig
+from tradewire.exchange import LocalExchange
 from tradewire.testing.local_exchange import client_key
 from tradewire.testing.waiting import eventually
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import Callable, Iterator
 
     from tradewire.exchange.orders import OrderRecord
 
@@ -37,18 +36,6 @@ stream_clients = pytest.importorskip("binance.websocket.spot.websocket_stream")
 api_clients = pytest.importorskip("binance.websocket.spot.websocket_api")
 
 SYMBOL = "BTCUSDT"
-# Stream cadences shortened for the test (Binance: 1000 ms depth, 2000 ms klines, 1000 ms tickers).
-QUICK_STREAMS = StreamConfig(slow_ms=100, kline_ms=100, kline_1s_ms=100, ticker_ms=100)
-
-
-@pytest_asyncio.fixture
-async def market() -> AsyncIterator[LocalExchange]:
-    """A local exchange with its synthetic market running and a tape to read."""
-    async with LocalExchange(
-        symbols=(SYMBOL, "ETHUSDT"), seed=1, market_interval_ms=20, streams=QUICK_STREAMS
-    ) as ex:
-        ex.advance(50)
-        yield ex
 
 
 @pytest.fixture

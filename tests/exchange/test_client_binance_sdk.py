@@ -16,15 +16,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import pytest_asyncio
 
-from tradewire.exchange import LocalExchange, StreamConfig
 from tradewire.testing.local_exchange import client_key
 from tradewire.testing.waiting import eventually
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import Callable, Iterator
 
+    from tradewire.exchange import LocalExchange
     from tradewire.exchange.orders import OrderRecord
 
 spot = pytest.importorskip("binance_sdk_spot.spot")
@@ -38,20 +37,8 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 SYMBOL = "BTCUSDT"
-# Stream cadences shortened for the test (Binance: 1000 ms depth, 2000 ms klines, 1000 ms tickers).
-QUICK_STREAMS = StreamConfig(slow_ms=100, kline_ms=100, kline_1s_ms=100, ticker_ms=100)
 # What the SDK logs when an answer does not fit its models (it then relaxes or returns raw JSON).
 MISFITS = ("did not match the declared types", "Failed to parse", "Error in callback")
-
-
-@pytest_asyncio.fixture
-async def market() -> AsyncIterator[LocalExchange]:
-    """A local exchange with its synthetic market running and a tape to read."""
-    async with LocalExchange(
-        symbols=(SYMBOL, "ETHUSDT"), seed=1, market_interval_ms=20, streams=QUICK_STREAMS
-    ) as ex:
-        ex.advance(50)
-        yield ex
 
 
 @pytest.fixture(autouse=True)

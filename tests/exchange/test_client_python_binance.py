@@ -17,14 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import pytest_asyncio
 
-from tradewire.exchange import LocalExchange, StreamConfig
 from tradewire.testing.local_exchange import client_key
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
 
+    from tradewire.exchange import LocalExchange
     from tradewire.exchange.orders import OrderRecord
 
 binance = pytest.importorskip("binance")
@@ -34,18 +33,6 @@ exceptions = pytest.importorskip("binance.exceptions")
 reconnecting = pytest.importorskip("binance.ws.reconnecting_websocket")
 
 SYMBOL = "BTCUSDT"
-# Stream cadences shortened for the test (Binance: 1000 ms depth, 2000 ms klines, 1000 ms tickers).
-QUICK_STREAMS = StreamConfig(slow_ms=100, kline_ms=100, kline_1s_ms=100, ticker_ms=100)
-
-
-@pytest_asyncio.fixture
-async def market() -> AsyncIterator[LocalExchange]:
-    """A local exchange with its synthetic market running and a tape to read."""
-    async with LocalExchange(
-        symbols=(SYMBOL, "ETHUSDT"), seed=1, market_interval_ms=20, streams=QUICK_STREAMS
-    ) as ex:
-        ex.advance(50)
-        yield ex
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 from tradewire._core import SimEngine
 from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
-from tradewire.trading.pnl import account_equity
 from tradewire.trading.report import figures
-from tradewire.trading.runner import RunFailure, RunResult
+from tradewire.trading.runner import RunFailure, RunResult, sample_equity
 from tradewire.trading.strategy import Strategy, StrategyContext
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
@@ -202,16 +201,8 @@ class _Driver:
         now = self.clock.now
         if not force and now - self._last_sample < self.sample_interval_ms:
             return
-        ctx = self.ctx
-        mark = ctx.mark_price
-        start = ctx.start_balances
-        if mark is None or start is None:
-            return
-        self._last_sample = now
-        pnl = ctx.pnl_tracker.snapshot(mark)
-        rules = self.rules
-        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
-        ctx.run_log.curve.add(now, mark, equity, pnl.position)
+        if sample_equity(self.ctx, now):
+            self._last_sample = now
 
     def run(self, tapes: Iterable[Tape], end_ms: int | None) -> tuple[StopReason, str | None]:
         """Feed every tape; returns why the run ended."""

@@ -39,7 +39,15 @@ if TYPE_CHECKING:
     from tradewire.trading.strategy import Mode, Strategy
     from tradewire.venues.protocols import MarketSource, Venue
 
-__all__ = ["Resumption", "RunFailure", "RunResult", "Runner", "StopReason", "resume_journal"]
+__all__ = [
+    "Resumption",
+    "RunFailure",
+    "RunResult",
+    "Runner",
+    "StopReason",
+    "resume_journal",
+    "sample_equity",
+]
 
 _ZERO = Decimal(0)
 
@@ -468,15 +476,22 @@ class Runner:
         last = self._last_sample
         if not force and last is not None and now - last < self.sample_interval_ms:
             return
-        mark = ctx.mark_price
-        start = ctx.start_balances
-        if mark is None or start is None:
-            return
-        self._last_sample = now
-        pnl = ctx.pnl_tracker.snapshot(mark)
-        rules = self.rules
-        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
-        ctx.run_log.curve.add(now, mark, equity, pnl.position)
+        if sample_equity(ctx, now):
+            self._last_sample = now
+
+
+def sample_equity(ctx: StrategyContext, now: int) -> bool:
+    """Record price, equity (start balances at the mark plus the P&L) and position at ``now``
+    in the run's curve; False before a price or a start. The one sampling of every mode."""
+    mark = ctx.mark_price
+    start = ctx.start_balances
+    if mark is None or start is None:
+        return False
+    pnl = ctx.pnl_tracker.snapshot(mark)
+    rules = ctx.rules
+    equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
+    ctx.run_log.curve.add(now, mark, equity, pnl.position)
+    return True
 
 
 @dataclass(frozen=True)
