@@ -127,7 +127,16 @@ class Book:
     def makers(self, taker_side: str, limit: Decimal | None) -> Iterator[OrderRecord]:
         """Resting orders a ``taker_side`` order may trade with, best price and oldest first."""
         side = self._asks if taker_side == "BUY" else self._bids
-        for price in list(side.prices()):
+        # The book changes while the caller trades, so each next level is looked up after the
+        # last one (a level emptied by the trades is gone from ``keys`` by then).
+        last: Decimal | None = None
+        while True:
+            keys = side.keys
+            index = 0 if last is None else bisect.bisect_right(keys, last)
+            if index >= len(keys):
+                return
+            last = keys[index]
+            price = -last if side.descending else last
             if limit is not None and (price > limit if taker_side == "BUY" else price < limit):
                 return
             yield from list(side.levels.get(price, ()))
