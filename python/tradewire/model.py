@@ -36,6 +36,8 @@ __all__ = [
 Side = Literal["BUY", "SELL"]
 OrderType = Literal["LIMIT", "MARKET"]
 _ZERO = Decimal(0)
+UnitLevels = list[tuple[int, int]]
+"""Book levels in integer 10^-8 units, ``(price, quantity)`` best first (a tape's units)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class BookUpdate:
         "_best_bid",
         "_bids",
         "_book",
+        "_units",
         "depth",
         "received_ms",
         "symbol",
@@ -175,6 +178,7 @@ class BookUpdate:
         self.update_id: int | None = None
         self.depth = max(len(bids), len(asks))
         self._book: OrderBook | None = None
+        self._units: tuple[UnitLevels, UnitLevels] | None = None
         self._bids: tuple[tuple[Decimal, Decimal], ...] | None = tuple(bids)
         self._asks: tuple[tuple[Decimal, Decimal], ...] | None = tuple(asks)
         self._best_bid: Decimal | _Unread | None = bids[0][0] if bids else None
@@ -190,9 +194,40 @@ class BookUpdate:
         self.update_id = book.last_update_id
         self.depth = depth
         self._book = book
+        self._units = None
         self._bids = self._asks = None
         self._best_bid = self._best_ask = _UNREAD
         return self
+
+    @classmethod
+    def of_units(
+        cls,
+        symbol: str,
+        bids: UnitLevels,
+        asks: UnitLevels,
+        *,
+        time_ms: int,
+        received_ms: int = 0,
+    ) -> BookUpdate:
+        """Levels in integer 10^-8 units (a tape's: ``[(price, quantity), ...]`` best first),
+        turned into ``Decimal`` only when read; :attr:`units` hands them on as they are."""
+        self = cls.__new__(cls)
+        self.symbol = symbol
+        self.time_ms = time_ms
+        self.received_ms = received_ms
+        self.update_id = None
+        self.depth = max(len(bids), len(asks))
+        self._book = None
+        self._units = (bids, asks)
+        self._bids = self._asks = None
+        self._best_bid = _from_units(bids[0][0]) if bids else None
+        self._best_ask = _from_units(asks[0][0]) if asks else None
+        return self
+
+    @property
+    def units(self) -> tuple[UnitLevels, UnitLevels] | None:
+        """(bids, asks) in integer 10^-8 units, for a book made :meth:`of_units` (else None)."""
+        return self._units
 
     @property
     def is_current(self) -> bool:
@@ -229,16 +264,22 @@ class BookUpdate:
     def bids(self) -> tuple[tuple[Decimal, Decimal], ...]:
         """The top ``depth`` bids as exact (price, quantity) pairs, best first."""
         if self._bids is None:
-            assert self._book is not None
-            self._bids = _levels(self._book.bids(self.depth, exact=True))
+            if self._units is not None:
+                self._bids = _unit_levels(self._units[0])
+            else:
+                assert self._book is not None
+                self._bids = _levels(self._book.bids(self.depth, exact=True))
         return self._bids
 
     @property
     def asks(self) -> tuple[tuple[Decimal, Decimal], ...]:
         """The top ``depth`` asks as exact (price, quantity) pairs, best first."""
         if self._asks is None:
-            assert self._book is not None
-            self._asks = _levels(self._book.asks(self.depth, exact=True))
+            if self._units is not None:
+                self._asks = _unit_levels(self._units[1])
+            else:
+                assert self._book is not None
+                self._asks = _levels(self._book.asks(self.depth, exact=True))
         return self._asks
 
     def frozen(self) -> BookUpdate:
@@ -275,6 +316,17 @@ _UNREAD = _Unread()
 
 def _levels(levels: list[tuple[str, str]]) -> tuple[tuple[Decimal, Decimal], ...]:
     return tuple((Decimal(p), Decimal(q)) for p, q in levels)
+
+
+_UNIT = Decimal(1).scaleb(-8)
+
+
+def _from_units(units: int) -> Decimal:
+    return Decimal(units) * _UNIT
+
+
+def _unit_levels(levels: UnitLevels) -> tuple[tuple[Decimal, Decimal], ...]:
+    return tuple((_from_units(p), _from_units(q)) for p, q in levels)
 
 
 @dataclass(frozen=True)

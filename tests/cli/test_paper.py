@@ -1,4 +1,5 @@
-"""``tradewire paper grid|dca`` end to end in a subprocess, on the local exchange."""
+"""``tradewire paper grid|dca`` end to end in a subprocess: on the synthetic market (the
+default) and on the local exchange."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-# 10 grids over 0.60 USDT around the local market's 65,000: steps of 0.06 USDT, which fill on
-# its small moves but cannot pay the 0.2% a round trip costs.
+# 10 grids over 0.60 USDT around the markets' start at 65,000: steps of 0.06 USDT, which fill at
+# once but cannot pay the 0.2% a round trip costs.
 NARROW = ("--lower", "64999.70", "--upper", "65000.30")
+LOCAL = ("--exchange", "local", "--seed", "1")
 
 
 @pytest.mark.slow
@@ -25,7 +27,7 @@ NARROW = ("--lower", "64999.70", "--upper", "65000.30")
 def test_paper_grid_writes_a_consistent_report(tmp_path: Path) -> None:
     out = tmp_path / "run"
     done = TradewireCommand(tmp_path / "home").run_sync(
-        "paper", "grid", *NARROW, "--force", "--duration", "8", "--out", str(out)
+        "paper", "grid", *LOCAL, *NARROW, "--force", "--duration", "8", "--out", str(out)
     )
     assert done.status == 0, done.err
     assert "\x1b[" not in done.out  # no live view when stdout is not a terminal
@@ -75,7 +77,7 @@ def test_without_out_it_says_where_it_wrote(tmp_path: Path) -> None:
 def test_paper_balances_are_in_the_symbols_own_assets(tmp_path: Path) -> None:
     out = tmp_path / "eth"
     done = TradewireCommand(tmp_path / "home").run_sync(
-        "paper", "grid", "--symbol", "ETHBTC", "--duration", "1", "--out", str(out)
+        "paper", "grid", *LOCAL, "--symbol", "ETHBTC", "--duration", "1", "--out", str(out)
     )
     assert done.status == 0, done.err
     fig = json.loads((out / "report.json").read_text())

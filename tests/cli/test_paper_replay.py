@@ -1,5 +1,6 @@
-"""``tradewire paper ... --replay FILE --speed N``: paper trading on a recorded market, in market
-time compressed N times, saying when the data ends; the shipped sample plays as the recording."""
+"""``tradewire paper ...`` on tapes: the synthetic market (the main job's default) and recordings
+(``--replay FILE``), in market time compressed ``--speed`` times, saying when the data ends; the
+shipped sample plays as the recording."""
 
 from __future__ import annotations
 
@@ -64,3 +65,43 @@ def test_bad_replays_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     argv = ["paper", "grid", "--replay", "sample", "--no-view", "--out", str(tmp_path)]
     assert main([*argv, "--speed", "0"]) == 2
     assert "--speed must be positive" in capsys.readouterr().err
+
+
+def test_the_default_market_is_synthetic_seeded_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The main job's market: the calibrated synthetic one at 480x, from a printed seed.
+    argv = ["paper", "grid", "--duration", "0.5", "--no-view"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.startswith("synthetic BTCUSDT market")]
+    seed = int(line.split("seed ")[1].split(",")[0])
+    assert "volatility 50% a year, 480x: 0.5 s show 0.07 h" in line
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert report["exchange"] == "synthetic"
+    assert report["market"] == {"source": "synthetic", "seed": seed, "vol": 0.5, "speed": 480}
+    assert report["stop_reason"] == "duration" and 230 <= report["duration_s"] <= 250
+    assert report["orders"]["placed"] == 10 and report["warnings"] == []
+    # The seed repeats the market: the same start, and its own options are kept.
+    again = [*argv, "--seed", str(seed), "--vol", "0.8", "--speed", "60"]
+    assert main([*again, "--out", str(tmp_path / "b")]) == 0
+    assert f"seed {seed}, volatility 80% a year, 60x" in capsys.readouterr().out
+    second = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert second["market"] == {"source": "synthetic", "seed": seed, "vol": 0.8, "speed": 60}
+    assert second["balances"]["start"] == report["balances"]["start"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--speed", "-2"], "--speed must be positive"),
+        (["--vol", "0"], "--vol must be in (0, 5]"),
+        (["--exchange", "binance", "--speed", "10"], "--speed does not apply to Binance"),
+    ],
+)
+def test_bad_market_options_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    assert main(["paper", "grid", *options, "--no-view", "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()

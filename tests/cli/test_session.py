@@ -61,21 +61,18 @@ def test_amounts_on_the_command_line_are_exact_or_refused() -> None:
 
 
 def test_the_grid_defaults_to_a_range_around_the_price() -> None:
-    # 10 lines 0.5% (325 USDT) apart, half below 65,000, on Binance and on the local market.
+    # 10 lines 0.5% (325 USDT) apart, half below 65,000.
     args = _args("grid", "--investment", "1000")
-    for local_market in (False, True):
-        bot = build_strategy(args, RULES, D("65000"), RICH, local_market=local_market)
-        assert isinstance(bot, GridBot)
-        assert bot.params.lower_price == D("63375.00") and bot.params.upper_price == D("66625.00")
-        assert bot.warnings == []
+    bot = build_strategy(args, RULES, D("65000"), RICH)
+    assert isinstance(bot, GridBot)
+    assert bot.params.lower_price == D("63375.00") and bot.params.upper_price == D("66625.00")
+    assert bot.warnings == []
     # More grids, the same step: the range grows with them.
-    wide = resolve_params(
-        _args("grid", "--grids", "20", "--investment", "1000"), RULES, D(65000), local_market=True
-    )
+    wide = resolve_params(_args("grid", "--grids", "20", "--investment", "1000"), RULES, D(65000))
     assert isinstance(wide, GridParams)
     assert (wide.lower_price, wide.upper_price) == (D("61750.00"), D("68250.00"))
     with pytest.raises(BotConfigError, match=r"400 grids of the default step .* reach below zero"):
-        resolve_params(_args("grid", "--grids", "400"), RULES, D(65000), local_market=False)
+        resolve_params(_args("grid", "--grids", "400"), RULES, D(65000))
 
 
 @pytest.mark.parametrize("spacing", ["arithmetic", "geometric"])
@@ -85,7 +82,7 @@ def test_the_default_grid_step_is_two_and_a_half_round_trips_or_more(
 ) -> None:
     rate = D(fee)
     args = _args("grid", "--investment", "1000", "--spacing", spacing)
-    params = resolve_params(args, RULES, D(65000), local_market=False, maker_fee=rate)
+    params = resolve_params(args, RULES, D(65000), maker_fee=rate)
     assert isinstance(params, GridParams)
     levels = grid_levels(params, RULES)
     step = max(D("0.005"), D("2.5") * 2 * rate)  # 0.5%, or 2.5 round trips if more
@@ -103,34 +100,38 @@ def test_the_default_grid_step_is_two_and_a_half_round_trips_or_more(
 def test_a_losing_grid_is_refused_unless_forced() -> None:
     narrow = ("--lower", "64999.70", "--upper", "65000.30", "--investment", "1000")
     with pytest.raises(BotConfigError, match=r"grid step 0\.06 USDT .* costs 0\.2% = 130 USDT"):
-        build_strategy(_args("grid", *narrow), RULES, D(65000), RICH, local_market=True)
+        build_strategy(_args("grid", *narrow), RULES, D(65000), RICH)
     # The account's rate decides: at 0.01% the same grid still loses (13 USDT of fees a BTC).
     with pytest.raises(BotConfigError, match=r"maker fee 0\.01%\) costs 0\.02% = 13 USDT"):
         build_strategy(
-            _args("grid", *narrow), RULES, D(65000), RICH, local_market=True,
-            maker_fee=D("0.0001"), taker_fee=D("0.0001"),
-        )  # fmt: skip
-    forced = build_strategy(_args("grid", *narrow, "--force"), RULES, D(65000), RICH,
-                            local_market=True)  # fmt: skip
+            _args("grid", *narrow),
+            RULES,
+            D(65000),
+            RICH,
+            maker_fee=D("0.0001"),
+            taker_fee=D("0.0001"),
+        )
+    forced = build_strategy(_args("grid", *narrow, "--force"), RULES, D(65000), RICH)
     assert isinstance(forced, GridBot) and forced.params.force
     [warning] = bot_warnings(forced)
     assert "0.06 USDT" in warning and "running anyway" in warning
     with pytest.raises(BotConfigError, match=r"take profit 0\.1% is not above"):
-        build_strategy(_args("dca", "--take-profit", "0.1"), RULES, D(65000), RICH,
-                       local_market=False)  # fmt: skip
-    dca = build_strategy(_args("dca", "--take-profit", "0.1", "--force"), RULES, D(65000), RICH,
-                         local_market=False)  # fmt: skip
+        build_strategy(_args("dca", "--take-profit", "0.1"), RULES, D(65000), RICH)
+    dca = build_strategy(_args("dca", "--take-profit", "0.1", "--force"), RULES, D(65000), RICH)
     assert isinstance(dca, DcaBot) and len(bot_warnings(dca)) == 1
 
 
 def test_the_dca_defaults_clear_the_fees() -> None:
-    params = resolve_params(_args("dca"), RULES, D(65000), local_market=True)
+    params = resolve_params(_args("dca"), RULES, D(65000))
     assert isinstance(params, DcaParams)
     assert params.take_profit == D(1)  # 5 round trips of 0.2%
     dear = resolve_params(
-        _args("dca"), RULES, D(65000), local_market=False, maker_fee=D("0.003"),
+        _args("dca"),
+        RULES,
+        D(65000),
+        maker_fee=D("0.003"),
         taker_fee=D("0.003"),
-    )  # fmt: skip
+    )
     assert isinstance(dear, DcaParams) and dear.take_profit == D("1.5")  # 2.5 x 0.6%
 
 
@@ -145,16 +146,18 @@ def test_paper_balances_follow_the_symbol() -> None:
     quote, base = default_balances(ETHBTC, D("0.054"))
     assert (quote, base) == (D("0.2"), D("2.4"))  # 0.2 BTC; 2.4 ETH = 0.13 BTC at 0.054
     # The DCA order sizes and the grid's investment scale with the quote asset too.
-    dca = resolve_params(_args("dca"), ETHBTC, D("0.054"), local_market=False)
+    dca = resolve_params(_args("dca"), ETHBTC, D("0.054"))
     assert isinstance(dca, DcaParams) and dca.base_order_size == D("0.002")
     args = _args("grid")
     args.quote_balance = args.base_balance = None
     apply_account_defaults(args, ETHBTC, D("0.054"))
     assert (args.quote_balance, args.base_balance, args.investment) == (
-        D("0.2"), D("2.4"), D("0.02"),
-    )  # fmt: skip
+        D("0.2"),
+        D("2.4"),
+        D("0.02"),
+    )
     held = {"BTC": Balance("BTC", args.quote_balance), "ETH": Balance("ETH", args.base_balance)}
-    grid = build_strategy(args, ETHBTC, D("0.054"), held, local_market=True)
+    grid = build_strategy(args, ETHBTC, D("0.054"), held)
     assert isinstance(grid, GridBot) and grid.warnings == []
     # What the user gives is kept.
     given = _args("grid", "--quantity", "0.01")
@@ -164,9 +167,7 @@ def test_paper_balances_follow_the_symbol() -> None:
 
 
 def test_a_forced_restart_keeps_the_journaled_lines() -> None:
-    first = resolve_params(
-        _args("grid", "--investment", "1000"), RULES, D(65000), local_market=False
-    )
+    first = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
     again = journaled_params(
         _args("grid", "--force"), _journaled("grid", first), OPEN, name="g1", symbol="BTCUSDT"
     )
@@ -176,10 +177,8 @@ def test_a_forced_restart_keeps_the_journaled_lines() -> None:
 def test_a_bot_the_balances_cannot_fund_is_refused_before_it_starts() -> None:
     poor = {"USDT": Balance("USDT", D(10)), "BTC": Balance("BTC", D(0))}
     with pytest.raises(BotConfigError):
-        build_strategy(_args("dca"), RULES, D("65000"), poor, local_market=False)
-    assert isinstance(
-        build_strategy(_args("dca"), RULES, D("65000"), RICH, local_market=False), DcaBot
-    )
+        build_strategy(_args("dca"), RULES, D("65000"), poor)
+    assert isinstance(build_strategy(_args("dca"), RULES, D("65000"), RICH), DcaBot)
 
 
 @pytest.mark.asyncio
@@ -202,21 +201,19 @@ OPEN = [Order("BTCUSDT", "BUY", "LIMIT", D("0.001"), "g1-a", "NEW", price=D("645
 
 
 def test_a_restart_with_open_orders_rebuilds_the_bot_from_its_journal() -> None:
-    first = resolve_params(
-        _args("grid", "--investment", "1000"), RULES, D(65000), local_market=False
-    )
+    first = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
     last = _journaled("grid", first)
     # The price moved: without options the journaled range is used, not one around the price.
     again = _args("grid")
     moved = _args("grid", "--investment", "1000")
-    assert resolve_params(moved, RULES, D(65100), local_market=False) != first
+    assert resolve_params(moved, RULES, D(65100)) != first
     assert journaled_params(again, last, OPEN, name="g1", symbol="BTCUSDT") == first
     same = _args("grid", "--lower", "63375", "--grids", "10", "--investment", "1000.0")
     assert journaled_params(same, last, OPEN, name="g1", symbol="BTCUSDT") == first
     # Nothing left open, or nothing journaled: the options decide, as on a first start.
     assert journaled_params(again, last, [], name="g1", symbol="BTCUSDT") is None
     assert journaled_params(again, None, OPEN, name="g1", symbol="BTCUSDT") is None
-    dca = resolve_params(_args("dca"), RULES, D(65000), local_market=False)
+    dca = resolve_params(_args("dca"), RULES, D(65000))
     assert (
         journaled_params(_args("dca"), _journaled("dca", dca), OPEN, name="d", symbol="BTCUSDT")
         == dca
@@ -224,9 +221,7 @@ def test_a_restart_with_open_orders_rebuilds_the_bot_from_its_journal() -> None:
 
 
 def test_options_that_would_move_the_open_orders_off_the_grid_are_refused() -> None:
-    first = resolve_params(
-        _args("grid", "--investment", "1000"), RULES, D(65000), local_market=False
-    )
+    first = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
     last = _journaled("grid", first)
     moved = _args("grid", "--lower", "64000", "--grids", "12")
     with pytest.raises(TradewireError) as refused:
@@ -245,12 +240,8 @@ def test_options_that_would_move_the_open_orders_off_the_grid_are_refused() -> N
 
 
 def test_parameters_are_journaled_once_per_change(tmp_path: Path) -> None:
-    first = resolve_params(
-        _args("grid", "--investment", "1000"), RULES, D(65000), local_market=False
-    )
-    moved = resolve_params(
-        _args("grid", "--investment", "1000"), RULES, D(65100), local_market=False
-    )
+    first = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
+    moved = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65100))
     with Journal.for_bot(tmp_path, "g1") as journal:
         journal_params(journal, first, "BTCUSDT")
         recorded = journal.last_params()

@@ -198,9 +198,7 @@ def _run_cli(args: argparse.Namespace) -> int:
             }
             discount = Decimal("0.75") if args.bnb_discount else Decimal(1)
             maker, taker = args.maker_fee * discount, args.taker_fee * discount
-            params = resolve_params(
-                args, rules, price, local_market=False, maker_fee=maker, taker_fee=taker
-            )
+            params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
             strategy = strategy_for(params, rules, price, held, maker_fee=maker, taker_fee=taker)
             say_warnings(strategy)
 

@@ -230,9 +230,7 @@ async def _run(args: argparse.Namespace) -> int:
             raise TradewireError("live grid: give --investment (quote) or --quantity (per grid)")
         maker, taker = await account_fees(client)
         if params is None:
-            params = resolve_params(
-                args, rules, price, local_market=False, maker_fee=maker, taker_fee=taker
-            )
+            params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
         try:
             strategy = strategy_for(
                 params, rules, price, balances, maker_fee=maker, taker_fee=taker

@@ -1,8 +1,10 @@
 """``tradewire paper grid|dca``: run a bot on paper, with a live view and a report at the end.
 
-With no options it starts the local exchange (a synthetic market on 127.0.0.1), sizes a grid
-around the current price, and trades on paper against that market. ``--exchange binance``
-trades on paper against Binance's public market data (no key needed).
+With no options it trades on paper on the calibrated synthetic market (docs/market.md: a
+market that moves like BTCUSDT, generated in this process from a seed it prints), in market time
+480 times faster than the clock: 30 seconds show four hours. ``--exchange local`` trades on paper
+against the local exchange over its Binance API, ``--exchange binance`` against Binance's public
+market data (no key needed), and ``--replay FILE`` on a recording.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +50,10 @@ if TYPE_CHECKING:
     from tradewire.model import SymbolRules
     from tradewire.trading.strategy import Strategy
 
-__all__ = ["register"]
+__all__ = ["SYNTHETIC_SPEED", "register"]
+
+#: The synthetic market's default speed: a 30 s run shows four hours of market.
+SYNTHETIC_SPEED = 480.0
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -64,7 +70,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
     p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
-    p.add_argument("--exchange", choices=("local", "binance"), default="local", help="whose market")
+    p.add_argument(
+        "--exchange",
+        choices=("synthetic", "local", "binance"),
+        default="synthetic",
+        help="whose market: the calibrated synthetic market generated here (synthetic), the local "
+        "exchange over its Binance API (local), or Binance's public market data (binance) "
+        "(default: %(default)s)",
+    )
     p.add_argument(
         "--quote-balance",
         type=decimal_argument,
@@ -75,8 +88,24 @@ def _common(p: argparse.ArgumentParser) -> None:
         type=decimal_argument,
         help="the paper account's base (default: worth 6500 USDT or the same at the start price)",
     )
-    p.add_argument("--seed", type=int, default=1, help="local market seed")
-    p.add_argument("--market-interval-ms", type=int, default=20, help="local market step")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the synthetic or local market (default: a new one each run; it is printed "
+        "and kept in the report, so a run can be repeated)",
+    )
+    p.add_argument(
+        "--vol",
+        type=float,
+        default=0.5,
+        help="annualised volatility of the synthetic or local market (default: %(default)s)",
+    )
+    p.add_argument(
+        "--market-interval-ms",
+        type=int,
+        default=20,
+        help="with --exchange local: time between two steps of its market (default: %(default)s)",
+    )
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
     p.add_argument(
         "--replay",
@@ -88,9 +117,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--speed",
         type=float,
-        default=1.0,
-        help="with --replay: market time runs this many times faster than the clock "
-        "(default: %(default)s)",
+        help="market time runs this many times faster than the clock (default: "
+        f"{SYNTHETIC_SPEED:g} on the synthetic market, 1 on a recording or the local exchange; "
+        "not with --exchange binance)",
     )
 
 
@@ -102,9 +131,30 @@ async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
     from tradewire.exchange import LocalExchange
 
     async with LocalExchange(
-        symbols=(args.symbol,), seed=args.seed, market_interval_ms=args.market_interval_ms
+        symbols=(args.symbol,),
+        seed=args.seed,
+        market="calibrated",
+        market_speed=args.speed,
+        market_vol=args.vol,
+        market_interval_ms=args.market_interval_ms,
     ) as ex:
         yield ex.rest_url, ex.stream_url
+
+
+def _check_market_options(args: argparse.Namespace) -> str | None:
+    """Fill in the market's seed and speed; the message for options that do not fit."""
+    if args.speed is not None and not args.speed > 0:
+        return "--speed must be positive"
+    if not 0 < args.vol <= 5:
+        return "--vol must be in (0, 5]"
+    if args.exchange == "binance" and args.replay is None and args.speed is not None:
+        return "--speed does not apply to Binance's live market"
+    if args.seed is None:
+        args.seed = secrets.randbelow(2**32)
+    if args.speed is None:
+        synthetic = args.exchange == "synthetic" and args.replay is None
+        args.speed = SYNTHETIC_SPEED if synthetic else 1.0
+    return None
 
 
 def _strategy(
@@ -119,10 +169,7 @@ def _strategy(
         rules.base_asset: Balance(rules.base_asset, args.base_balance),
     }
     maker, taker = broker.maker_fee, broker.taker_fee
-    local = args.exchange == "local"
-    params = resolve_params(
-        args, rules, price, local_market=local, maker_fee=maker, taker_fee=taker
-    )
+    params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
     return params, strategy_for(params, rules, price, held, maker_fee=maker, taker_fee=taker)
 
 
@@ -132,24 +179,44 @@ def _replay_path(name: str) -> Path:
     return sample_path() if name == SAMPLE_NAME else Path(name)
 
 
-async def _run_replay(args: argparse.Namespace, out_dir: Path) -> int:
-    """Paper trading on a recorded market, in market time ``--speed`` times the clock's."""
+def _synthetic_tapes(
+    args: argparse.Namespace,
+) -> tuple[SymbolRules, Decimal, Iterator[Tape], dict[str, Any]]:
+    """The calibrated synthetic market: enough of it for ``--duration`` (else ten years, made
+    as it is read), its rules, start price and what the report says of it."""
+    from tradewire.backtest import default_rules
+    from tradewire.backtest.synth import synth_spec, synth_tapes
+
+    rules = default_rules(args.symbol)
+    spec = synth_spec(rules.symbol)
+    hours = 87_600.0 if args.duration is None else args.duration * args.speed / 3600 + 0.01
+    tapes = synth_tapes(rules.symbol, hours, args.seed, vol=args.vol)
+    price = from_units(spec.start_price, rules.tick_size)
+    shown = "" if args.duration is None else f": {args.duration:g} s show {hours - 0.01:.2f} h"
+    print(
+        f"synthetic {rules.symbol} market (docs/market.md): seed {args.seed}, volatility "
+        f"{args.vol:.0%} a year, {args.speed:g}x{shown}",
+        flush=True,
+    )
+    market = {"source": "synthetic", "seed": args.seed, "vol": args.vol, "speed": args.speed}
+    return rules, price, tapes, market
+
+
+def _recorded_tapes(
+    args: argparse.Namespace,
+) -> tuple[SymbolRules, Decimal, Iterator[Tape], dict[str, Any]] | str:
+    """A recording's tapes, its rules, first price and what the report says of it (or the
+    message for a recording that holds no prices of the symbol)."""
     from tradewire.backtest import default_rules
     from tradewire.backtest.data import read_tape
-    from tradewire.clock import MarketClock
-    from tradewire.venues.replay import TapeMarket
 
-    if not args.speed > 0:
-        print("tradewire paper: --speed must be positive", file=sys.stderr)
-        return 2
     path = _replay_path(args.replay)
     rules = default_rules(args.symbol)
     tapes = read_tape(path, rules.symbol)
     head = next(tapes, None)
     prices = [] if head is None else [int(p) for p in head.price[head.price > 0][:1]]
     if not prices:
-        print(f"tradewire paper: {path} holds no {rules.symbol} prices", file=sys.stderr)
-        return 2
+        return f"{path} holds no {rules.symbol} prices"
     price = from_units(prices[0], rules.tick_size)
 
     def all_tapes() -> Iterator[Tape]:
@@ -157,6 +224,21 @@ async def _run_replay(args: argparse.Namespace, out_dir: Path) -> int:
         yield head
         yield from tapes
 
+    market = {"source": "replay", "replay": str(path), "speed": args.speed}
+    return rules, price, all_tapes(), market
+
+
+async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
+    """Paper trading on tapes (the synthetic market or a recording), in market time
+    ``--speed`` times the clock's."""
+    from tradewire.clock import MarketClock
+    from tradewire.venues.replay import TapeMarket
+
+    source = _recorded_tapes(args) if args.replay is not None else _synthetic_tapes(args)
+    if isinstance(source, str):
+        print(f"tradewire paper: {source}", file=sys.stderr)
+        return 2
+    rules, price, tapes, market = source
     apply_account_defaults(args, rules, price)
     broker = PaperBroker(
         rules, {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance}
@@ -166,15 +248,16 @@ async def _run_replay(args: argparse.Namespace, out_dir: Path) -> int:
     runner = Runner(
         strategy,
         broker,
-        TapeMarket(all_tapes(), speed=args.speed),
+        TapeMarket(tapes, speed=args.speed),
         rules,
         mode="paper",
         bot=args.bot,
         clock=MarketClock(),
     )
+    name = Path(args.replay).name if args.replay is not None else f"synthetic {rules.symbol}"
     result = await run_with_view(
         runner,
-        title=f"{args.bot} on {path.name} at {args.speed:g}x",
+        title=f"{args.bot} on {name} at {args.speed:g}x",
         show_view=not args.no_view,
         # --duration is wall time: the market covers --speed times as much
         duration_s=None if args.duration is None else args.duration * args.speed,
@@ -182,19 +265,22 @@ async def _run_replay(args: argparse.Namespace, out_dir: Path) -> int:
     )
     market_s = (result.ended_ms - result.started_ms) / 1000
     if result.stop_reason == "market_ended":
-        print(f"the recording ended after {market_s:.0f} s of market time")
+        what = "recording" if args.replay is not None else "synthetic market"
+        print(f"the {what} ended after {market_s:.0f} s of market time")
     extra = {
         "bot": args.bot,
-        "exchange": "replay",
-        "replay": str(path),
-        "speed": args.speed,
+        "exchange": market["source"],
+        "market": market,
         "warnings": bot_warnings(strategy),
     }
+    if args.replay is not None:  # kept where earlier reports had them
+        extra["replay"], extra["speed"] = market["replay"], args.speed
     json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl
     print(
-        f"{len(result.log.fills)} fills in {market_s:.0f} s of market time, total P&L "
-        f"{pnl.total:.6f} {rules.quote_asset} (fees {pnl.fees:.6f}); stopped: {result.stop_reason}"
+        f"{len(result.log.fills)} fills in {market_s:.0f} s of market time ({market_s / 3600:.2f} "
+        f"h), total P&L {pnl.total:.6f} {rules.quote_asset} (realized {pnl.realized:.6f} + "
+        f"unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); stopped: {result.stop_reason}"
     )
     print(f"report written to {json_path} and {png_path}")
     failed = run_failed(result, json_path)
@@ -208,8 +294,18 @@ async def _run(args: argparse.Namespace) -> int:
     home = ensure_home(default_home())
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     out_dir: Path = args.out or home / "reports" / f"paper-{args.bot}-{stamp}"
-    if args.replay is not None:
-        return await _run_replay(args, out_dir)
+    problem = _check_market_options(args)
+    if problem is not None:
+        print(f"tradewire paper: {problem}", file=sys.stderr)
+        return 2
+    if args.replay is not None or args.exchange == "synthetic":
+        return await _run_tapes(args, out_dir)
+    if args.exchange == "local":
+        print(
+            f"local exchange market: seed {args.seed}, volatility {args.vol:.0%} a year, "
+            f"{args.speed:g}x",
+            flush=True,
+        )
     stop = stop_on_signals()
     async with contextlib.AsyncExitStack() as stack:
         rest_url, stream_url = await stack.enter_async_context(_urls(args))
@@ -243,6 +339,11 @@ async def _run(args: argparse.Namespace) -> int:
     extra = {
         "bot": args.bot,
         "exchange": args.exchange,
+        "market": (
+            {"source": "local", "seed": args.seed, "vol": args.vol, "speed": args.speed}
+            if args.exchange == "local"
+            else {"source": "binance"}
+        ),
         "market_data_lag_ms": {
             "count": len(lag),
             "p50": lag[len(lag) // 2] if lag else None,

@@ -211,7 +211,6 @@ def resolve_params(
     rules: SymbolRules,
     price: Decimal,
     *,
-    local_market: bool,
     maker_fee: Decimal = BINANCE_FEE,
     taker_fee: Decimal = BINANCE_FEE,
 ) -> GridParams | DcaParams:
@@ -220,8 +219,7 @@ def resolve_params(
     Without a range the grid's lines are one default step apart
     (:func:`~tradewire.bots.params.default_grid_step`: 0.5% of the price, or 2.5 round trips
     at ``maker_fee`` if more), half of them below the price and half above. The DCA take profit
-    defaults to 1%, or 2.5 round trips if more; its deviation to 1% (5 ticks on the local
-    market, whose moves are small).
+    defaults to 1%, or 2.5 round trips if more; its deviation to 1%.
     """
     force = bool(getattr(args, "force", False))
     unit = quote_unit(rules)
@@ -244,9 +242,7 @@ def resolve_params(
             take_profit=args.take_profit,
             force=force,
         )
-    deviation = args.deviation or (
-        rules.tick_size * 5 / price * 100 if local_market else Decimal(1)
-    )
+    deviation = args.deviation or Decimal(1)
     return DcaParams(
         base_order_size=_given(args, "base_order", 100 * unit),
         safety_order_size=_given(args, "safety_order", 100 * unit),
@@ -376,15 +372,12 @@ def build_strategy(
     price: Decimal,
     balances: dict[str, Balance],
     *,
-    local_market: bool,
     maker_fee: Decimal = BINANCE_FEE,
     taker_fee: Decimal = BINANCE_FEE,
 ) -> GridBot | DcaBot:
     """The grid or DCA bot from ``args`` (``add_bot_arguments``), checked against the fees and
     ``balances`` (defaults as :func:`resolve_params` fills them)."""
-    params = resolve_params(
-        args, rules, price, local_market=local_market, maker_fee=maker_fee, taker_fee=taker_fee
-    )
+    params = resolve_params(args, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
     return strategy_for(params, rules, price, balances, maker_fee=maker_fee, taker_fee=taker_fee)
 
 

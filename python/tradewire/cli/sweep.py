@@ -150,7 +150,7 @@ class BuiltinBot:
         args = argparse.Namespace(bot=self.bot, **values)
         if self.bot == "grid" and args.investment is None and args.quantity is None:
             args.investment = min(self.quote_balance / 5, Decimal(1000))
-        bot_params = resolve_params(args, rules, price, local_market=False)
+        bot_params = resolve_params(args, rules, price)
         return strategy_for(bot_params, rules, price, balances)
 
 

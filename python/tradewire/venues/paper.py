@@ -324,11 +324,19 @@ class PaperBroker:
             return
         self._book_fed = True
         kinds, prices, qtys = [_CLEAR], [0], [0]
-        for kind, levels in ((_BID, book.bids[:_BOOK_DEPTH]), (_ASK, book.asks[:_BOOK_DEPTH])):
-            for price, qty in levels:
-                kinds.append(kind)
-                prices.append(to_units(price))
-                qtys.append(to_units(qty))
+        units = book.units
+        if units is not None:  # a replayed tape's book: already in units
+            for kind, unit_levels in ((_BID, units[0]), (_ASK, units[1])):
+                for price_units, qty_units in unit_levels[:_BOOK_DEPTH]:
+                    kinds.append(kind)
+                    prices.append(price_units)
+                    qtys.append(qty_units)
+        else:
+            for kind, levels in ((_BID, book.bids[:_BOOK_DEPTH]), (_ASK, book.asks[:_BOOK_DEPTH])):
+                for price, qty in levels:
+                    kinds.append(kind)
+                    prices.append(to_units(price))
+                    qtys.append(to_units(qty))
         kinds.append(_BOOK_END)
         prices.append(0)
         qtys.append(0)

@@ -10,6 +10,7 @@ many levels the book holds. Stale payloads (already in the snapshot) are skipped
 from __future__ import annotations
 
 import asyncio
+import bisect
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -102,6 +103,38 @@ class ReplayMarket(RawDepthMarket):
 # Tape row kinds (rust/src/sim/tape.rs).
 _TRADE_BUY, _TRADE_SELL, _BID, _ASK, _BOOK_END, _CLEAR = range(6)
 _UNIT = Decimal(1).scaleb(-8)
+#: How late (wall seconds) a paced replay may be for a book before it skips it.
+_LATE_S = 0.005
+
+
+class _Side:
+    """One side of a replayed book in integer units: quantities by price, and the prices kept
+    sorted best first (a bisect per change, a slice per book: no sort per event)."""
+
+    def __init__(self, descending: bool) -> None:
+        self.sign = -1 if descending else 1
+        self.qty: dict[int, int] = {}
+        self.keys: list[int] = []  # sign * price, ascending: best first
+
+    def set(self, price: int, qty: int) -> None:
+        if qty > 0:
+            if price not in self.qty:
+                bisect.insort(self.keys, self.sign * price)
+            self.qty[price] = qty
+        elif self.qty.pop(price, None) is not None:
+            del self.keys[bisect.bisect_left(self.keys, self.sign * price)]
+
+    def clear(self) -> None:
+        self.qty.clear()
+        self.keys.clear()
+
+    def top(self, depth: int) -> list[tuple[int, int]]:
+        sign, qty = self.sign, self.qty
+        return [(sign * key, qty[sign * key]) for key in self.keys[:depth]]
+
+
+def _dec(units: int) -> Decimal:
+    return Decimal(units) * _UNIT
 
 
 class TapeMarket:
@@ -113,6 +146,11 @@ class TapeMarket:
     event by event (paper trading on recorded data, and the paper-vs-backtest parity check).
     With ``speed`` the events come in wall time, market time compressed ``speed`` times (a demo
     shows an hour in 30 s at 120); without, as fast as the runner takes them.
+
+    A paced replay that falls behind the wall clock skips the books it is late for, as a slow
+    consumer of a live market gets the latest book rather than a backlog: every trade is
+    still delivered (fills come from trades), and a book is sent again as soon as the replay
+    is on time. Without ``speed`` every book is delivered.
     ``tapes`` is read once per :meth:`events` call; pass a list to replay more than once.
     """
 
@@ -124,36 +162,35 @@ class TapeMarket:
         self.tapes = tapes
         self.depth = depth
         self.speed = speed
+        #: Books skipped because the paced replay was late for them.
+        self.books_skipped = 0
 
     def __repr__(self) -> str:
         return f"TapeMarket(depth={self.depth}, speed={self.speed})"
 
-    async def _pace(self, time_ms: int, start: list[float]) -> None:
-        """With a speed, wait until ``time_ms`` of market time is due in wall time: market
-        time runs ``speed`` times faster than the wall clock from the first event on."""
+    async def _pace(self, time_ms: int, start: list[float]) -> bool:
+        """With a speed, wait until ``time_ms`` of market time is due in wall time (market time
+        runs ``speed`` times faster than the wall clock from the first event on); returns
+        whether the event is late by more than :data:`_LATE_S`."""
         speed = self.speed
         if speed is None:
-            return
+            return False
         loop = asyncio.get_running_loop()
         if not start:
             start.extend((loop.time(), time_ms / 1000))
-            return
+            return False
         due = start[0] + (time_ms / 1000 - start[1]) / speed
         delay = due - loop.time()
         if delay > 0.001:
             await asyncio.sleep(delay)
+        return delay < -_LATE_S
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
         """Book and trade events until the tapes end."""
-        bids: dict[int, int] = {}
-        asks: dict[int, int] = {}
+        bids, asks = _Side(descending=True), _Side(descending=False)
         depth = self.depth
         n = 0
         start: list[float] = []
-
-        def dec(units: int) -> Decimal:
-            return Decimal(units) * _UNIT
-
         for tape in self.tapes:
             columns = zip(
                 tape.kind.tolist(),
@@ -164,25 +201,24 @@ class TapeMarket:
             )
             for kind, time_us, price, qty in columns:
                 time_ms = time_us // 1000
-                if kind in (_BID, _ASK):
-                    side = bids if kind == _BID else asks
-                    if qty > 0:
-                        side[price] = qty
-                    else:
-                        side.pop(price, None)
+                if kind == _BID:
+                    bids.set(price, qty)
+                    continue
+                if kind == _ASK:
+                    asks.set(price, qty)
                     continue
                 if kind == _CLEAR:
                     bids.clear()
                     asks.clear()
                     continue
                 if kind == _BOOK_END:
-                    await self._pace(time_ms, start)
-                    top_bids = sorted(bids.items(), reverse=True)[:depth]
-                    top_asks = sorted(asks.items())[:depth]
-                    yield BookUpdate(
+                    if await self._pace(time_ms, start):
+                        self.books_skipped += 1
+                        continue
+                    yield BookUpdate.of_units(
                         symbol,
-                        tuple((dec(p), dec(q)) for p, q in top_bids),
-                        tuple((dec(p), dec(q)) for p, q in top_asks),
+                        bids.top(depth),
+                        asks.top(depth),
                         time_ms=time_ms,
                         received_ms=time_ms,
                     )
@@ -191,8 +227,8 @@ class TapeMarket:
                     yield MarketTrade(
                         symbol,
                         "",
-                        dec(price),
-                        dec(qty),
+                        _dec(price),
+                        _dec(qty),
                         time_ms,
                         buyer_is_maker=kind == _TRADE_SELL,
                         received_ms=time_ms,
