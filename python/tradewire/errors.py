@@ -45,6 +45,7 @@ __all__ = [
     "RateLimitExceeded",
     "ResumeError",
     "SequenceGap",
+    "StrategyError",
     "StreamOverflow",
     "SweepError",
     "SymbolMismatch",
@@ -282,6 +283,11 @@ class ConfigError(TradewireError, ValueError):
 
 class BotConfigError(TradewireError, ValueError):
     """A bot's parameters are invalid for the symbol or the account; the message says why."""
+
+
+class StrategyError(TradewireError, ValueError):
+    """A user's strategy could not be loaded or built: the file, module or class is missing, it
+    is not a :class:`~tradewire.trading.strategy.Strategy`, or its parameters do not fit."""
 
 
 class JournalError(TradewireError):

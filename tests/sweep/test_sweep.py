@@ -129,7 +129,9 @@ def test_a_user_strategy_file_runs_in_the_workers_and_a_refusal_is_recorded(
     assert [p.params for p in result.points] == points
     assert at_bid.error is None and below.error is None
     assert at_bid.fills == 1  # a bid at the touch fills in six minutes that cross it
-    assert refused.error == "BotConfigError: ValueError: below must be >= 0, not -1"
+    assert (
+        refused.error == "StrategyError: Bidder refused its parameters: below must be >= 0, not -1"
+    )
 
 
 def test_the_local_pool_agrees_with_points_run_in_this_process() -> None:

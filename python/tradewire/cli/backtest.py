@@ -1,7 +1,8 @@
 """``tradewire backtest grid|dca|run --data FILE...``: what a bot would have done on past data.
 
-``run FILE.py:Class`` runs your own :class:`~tradewire.trading.strategy.Strategy` subclass
-(built with the ``--arg name=value`` given, as strings).
+``run FILE.py:Class`` runs your own :class:`~tradewire.trading.strategy.Strategy` subclass,
+built with the ``--param name=value`` given (converted to the types its ``__init__``
+annotates).
 
 The data files are read in the order given: Binance's public historical data (trades,
 aggTrades or klines CSV, zipped or not) or recorded streams (``tradewire record``). The bot runs
@@ -22,14 +23,15 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tradewire.backtest import default_rules, run_tapes
-from tradewire.backtest.loading import load_strategy
 from tradewire.cli.session import (
-    BotHelpFormatter,
     add_bot_commands,
+    add_strategy_command,
     apply_account_defaults,
     bot_warnings,
     decimal_argument,
+    own_strategy,
     resolve_params,
+    run_identity,
     say_warnings,
     strategy_for,
 )
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
 
     from tradewire._core import Tape
     from tradewire.rules import SymbolRules
-    from tradewire.trading.strategy import Strategy
 
 __all__ = ["register"]
 
@@ -56,35 +57,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "backtest", help="run a bot over past market data files", description=__doc__
     )
     bots = add_bot_commands(group, _common, _run_cli)
-    own = bots.add_parser(
-        "run",
-        help="your own Strategy subclass, from FILE.py:Class",
-        formatter_class=BotHelpFormatter,
-    )
-    own.add_argument("strategy", help="FILE.py:ClassName or module:ClassName")
-    own.add_argument(
-        "--arg",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a keyword argument for the class (a string; repeat for more)",
-    )
-    _common(own)
-    own.set_defaults(func=_run_cli)
-
-
-def _own_strategy(args: argparse.Namespace) -> Strategy:
-    kwargs: dict[str, str] = {}
-    for item in args.arg:
-        name, sep, value = item.partition("=")
-        if not sep or not name.isidentifier():
-            raise BacktestError(f"--arg takes NAME=VALUE, not {item!r}")
-        kwargs[name] = value
-    cls = load_strategy(args.strategy)
-    try:
-        return cls(**kwargs)
-    except TypeError as e:
-        raise BacktestError(f"{args.strategy}: {e}") from e
+    add_strategy_command(bots, _common, _run_cli)
 
 
 def _time(text: str) -> int:
@@ -190,7 +163,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         price, head = _first_price(tapes, rules)
         apply_account_defaults(args, rules, price)
         if args.bot == "run":
-            strategy = _own_strategy(args)
+            strategy = own_strategy(args)
         else:
             held = {
                 rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
@@ -234,7 +207,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     out_dir: Path = args.out or home / "reports" / f"backtest-{args.bot}-{stamp}"
     extra = {
         **result.report,
-        "bot": args.strategy if args.bot == "run" else args.bot,
+        **run_identity(args),
         "data": [str(p) for p in args.data],
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),

@@ -1,4 +1,4 @@
-"""``tradewire live grid|dca``: a bot on a real account.
+"""``tradewire live grid|dca|run``: a bot on a real account (``run FILE.py:Class``: your own).
 
 ``live`` signs with a key from the key store (``--key NAME``, or the ``key`` of the bot's
 ``[bots.NAME]`` section) and refuses to start unless the key passes the audit (a key that can
@@ -29,12 +29,16 @@ from tradewire.cli.keys import key_restrictions
 from tradewire.cli.session import (
     account_fees,
     add_bot_commands,
+    add_strategy_command,
+    bot_label,
     describe_params,
     journal_params,
     journaled_params,
     mid_price,
+    own_strategy,
     resolve_params,
     run_failed,
+    run_identity,
     run_with_view,
     say_warnings,
     stop_on_signals,
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
     import argparse
 
     from tradewire.keys import ApiCredentials, AuditResult
+    from tradewire.trading.strategy import Strategy
 
 __all__ = ["audit_for_live", "register"]
 
@@ -73,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run a bot on a real account (the key must pass the audit)",
         description=__doc__,
     )
-    add_bot_commands(live, _live_arguments, _run_cli)
+    bots = add_bot_commands(live, _live_arguments, _run_cli)
+    add_strategy_command(bots, _live_arguments, _run_cli)
 
 
 def _live_arguments(p: argparse.ArgumentParser) -> None:
@@ -144,7 +150,8 @@ async def _cancel_old_orders(
 async def _run(args: argparse.Namespace) -> int:
     home = ensure_home(default_home())
     config = load_config(home)
-    name = args.name or f"live-{args.bot}"
+    label = bot_label(args)
+    name = args.name or f"live-{label}"
     bot_config = config.bot(name)
     key_name = args.key or bot_config.key
     if key_name is None:
@@ -218,31 +225,39 @@ async def _run(args: argparse.Namespace) -> int:
         price = await mid_price(client, symbol)
         own = [o for o in resumption.open_orders if o.symbol == symbol]
         balances = with_own_locks(await venue.balances(), own, rules)
-        params = journaled_params(
-            args, journal.last_params(), resumption.open_orders, name=name, symbol=symbol
-        )
-        if params is not None:
-            _say(
-                f"{len(own)} orders of the last run are open: rebuilding the {args.bot} bot "
-                f"from its journal ({describe_params(params)})"
+        strategy: Strategy
+        if args.bot == "run":
+            # The user's strategy: its open orders of a last run come back through the runner
+            # (ctx.unclaimed(), ctx.claim(...)); it has no bot parameters to journal.
+            strategy = own_strategy(args)
+        else:
+            params = journaled_params(
+                args, journal.last_params(), resumption.open_orders, name=name, symbol=symbol
             )
-        elif args.bot == "grid" and args.investment is None and args.quantity is None:
-            raise TradewireError("live grid: give --investment (quote) or --quantity (per grid)")
-        maker, taker = await account_fees(client)
-        if params is None:
-            params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
-        try:
-            strategy = strategy_for(
-                params, rules, price, balances, maker_fee=maker, taker_fee=taker
-            )
-        except BotConfigError as e:
-            if not own:
-                raise
-            raise BotConfigError(
-                f"{e} (the bot's parameters from its last run, whose {len(own)} orders are "
-                "still open: add --cancel-old-orders to cancel them and start anew)"
-            ) from None
-        await asyncio.to_thread(journal_params, journal, params, symbol)
+            if params is not None:
+                _say(
+                    f"{len(own)} orders of the last run are open: rebuilding the {args.bot} bot "
+                    f"from its journal ({describe_params(params)})"
+                )
+            elif args.bot == "grid" and args.investment is None and args.quantity is None:
+                raise TradewireError(
+                    "live grid: give --investment (quote) or --quantity (per grid)"
+                )
+            maker, taker = await account_fees(client)
+            if params is None:
+                params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
+            try:
+                strategy = strategy_for(
+                    params, rules, price, balances, maker_fee=maker, taker_fee=taker
+                )
+            except BotConfigError as e:
+                if not own:
+                    raise
+                raise BotConfigError(
+                    f"{e} (the bot's parameters from its last run, whose {len(own)} orders are "
+                    "still open: add --cancel-old-orders to cancel them and start anew)"
+                ) from None
+            await asyncio.to_thread(journal_params, journal, params, symbol)
         runner = Runner(
             strategy,
             venue,
@@ -255,10 +270,10 @@ async def _run(args: argparse.Namespace) -> int:
             resumption=resumption,
         )
         warnings = say_warnings(strategy)
-        _say(f"Starting {args.bot} bot {name} on {symbol} (journal {journal.path})")
+        _say(f"Starting {label} bot {name} on {symbol} (journal {journal.path})")
         result = await run_with_view(
             runner,
-            title=f"{args.bot} {name} on {urls.rest_url}",
+            title=f"{label} {name} on {urls.rest_url}",
             show_view=not args.no_view,
             duration_s=args.duration,
             stop=stop,
@@ -284,7 +299,7 @@ async def _run(args: argparse.Namespace) -> int:
         paths = await write_run_report(
             result,
             args.out,
-            {"bot": args.bot, "name": name, "mode": "live", "warnings": warnings},
+            {**run_identity(args), "name": name, "mode": "live", "warnings": warnings},
         )
         report = paths[0]
         _say(f"report written to {paths[0]} and {paths[1]}")

@@ -21,13 +21,17 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
     add_bot_commands,
+    add_strategy_command,
     apply_account_defaults,
+    bot_label,
     bot_warnings,
     decimal_argument,
     journal_params,
     mid_price,
+    own_strategy,
     resolve_params,
     run_failed,
+    run_identity,
     run_with_view,
     say_warnings,
     stop_on_signals,
@@ -63,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run a bot on paper (local synthetic market by default)",
         description=__doc__,
     )
-    add_bot_commands(paper, _common, _run_cli)
+    bots = add_bot_commands(paper, _common, _run_cli)
+    add_strategy_command(bots, _common, _run_cli)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -159,10 +164,13 @@ def _check_market_options(args: argparse.Namespace) -> str | None:
 
 def _strategy(
     args: argparse.Namespace, rules: SymbolRules, price: Decimal, broker: PaperBroker
-) -> tuple[GridParams | DcaParams, Strategy]:
-    """The bot with the user's parameters, defaults sized to the market and the broker's fees;
-    checked up front."""
+) -> tuple[GridParams | DcaParams | None, Strategy]:
+    """The bot with the user's parameters, defaults sized to the market and the broker's fees,
+    checked up front; or the user's own strategy (``run``), which has no bot parameters."""
     from tradewire.model import Balance
+
+    if args.bot == "run":
+        return None, own_strategy(args)
 
     held = {
         rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
@@ -251,13 +259,13 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
         TapeMarket(tapes, speed=args.speed),
         rules,
         mode="paper",
-        bot=args.bot,
+        bot=bot_label(args),
         clock=MarketClock(),
     )
     name = Path(args.replay).name if args.replay is not None else f"synthetic {rules.symbol}"
     result = await run_with_view(
         runner,
-        title=f"{args.bot} on {name} at {args.speed:g}x",
+        title=f"{bot_label(args)} on {name} at {args.speed:g}x",
         show_view=not args.no_view,
         # --duration is wall time: the market covers --speed times as much
         duration_s=None if args.duration is None else args.duration * args.speed,
@@ -268,7 +276,7 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
         what = "recording" if args.replay is not None else "synthetic market"
         print(f"the {what} ended after {market_s:.0f} s of market time")
     extra = {
-        "bot": args.bot,
+        **run_identity(args),
         "exchange": market["source"],
         "market": market,
         "warnings": bot_warnings(strategy),
@@ -293,7 +301,7 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
 async def _run(args: argparse.Namespace) -> int:
     home = ensure_home(default_home())
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    out_dir: Path = args.out or home / "reports" / f"paper-{args.bot}-{stamp}"
+    out_dir: Path = args.out or home / "reports" / f"paper-{bot_label(args)}-{stamp}"
     problem = _check_market_options(args)
     if problem is not None:
         print(f"tradewire paper: {problem}", file=sys.stderr)
@@ -322,22 +330,24 @@ async def _run(args: argparse.Namespace) -> int:
         params, strategy = _strategy(args, rules, price, broker)
         say_warnings(strategy)
         market = BinanceMarket(client)
-        with Journal.for_bot(home, f"paper-{args.bot}") as journal:
+        label = bot_label(args)
+        with Journal.for_bot(home, f"paper-{label}") as journal:
             # What this run traded with (a paper run starts afresh: nothing is resumed).
-            await asyncio.to_thread(journal_params, journal, params, args.symbol)
+            if params is not None:
+                await asyncio.to_thread(journal_params, journal, params, args.symbol)
             runner = Runner(
-                strategy, broker, market, rules, mode="paper", bot=args.bot, journal=journal
+                strategy, broker, market, rules, mode="paper", bot=label, journal=journal
             )
             result = await run_with_view(
                 runner,
-                title=f"{args.bot} on {args.exchange}",
+                title=f"{label} on {args.exchange}",
                 show_view=not args.no_view,
                 duration_s=args.duration,
                 stop=stop,
             )
     lag = sorted(market.book_lag_ms)
     extra = {
-        "bot": args.bot,
+        **run_identity(args),
         "exchange": args.exchange,
         "market": (
             {"source": "local", "seed": args.seed, "vol": args.vol, "speed": args.speed}

@@ -38,6 +38,7 @@ from tradewire.bots.params import (
 )
 from tradewire.cli.view import LiveView
 from tradewire.errors import BotConfigError, TradewireError
+from tradewire.trading.loading import load_strategy, make_strategy, parse_params
 from tradewire.trading.report import write_report
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ __all__ = [
     "account_fees",
     "add_bot_arguments",
     "add_bot_commands",
+    "add_strategy_command",
     "apply_account_defaults",
+    "bot_label",
     "bot_warnings",
     "build_strategy",
     "decimal_argument",
@@ -65,9 +68,11 @@ __all__ = [
     "journal_params",
     "journaled_params",
     "mid_price",
+    "own_strategy",
     "quote_unit",
     "resolve_params",
     "run_failed",
+    "run_identity",
     "run_with_view",
     "say_warnings",
     "stop_on_signals",
@@ -467,6 +472,57 @@ def add_bot_commands(
         add_bot_arguments(bot, name)
         bot.set_defaults(func=run)
     return bots
+
+
+def add_strategy_command(
+    bots: argparse._SubParsersAction[Any],
+    mode_arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+) -> None:
+    """The ``run FILE.py:Class`` subcommand beside the built-in bots: the user's own strategy,
+    with the mode's options."""
+    own = bots.add_parser(
+        "run",
+        help="your own Strategy subclass, from FILE.py:Class",
+        description="Run your own Strategy subclass. Each --param NAME=VALUE is a keyword "
+        "argument of its __init__, converted to the type the parameter is annotated with "
+        "(int, float, Decimal, bool, str).",
+        formatter_class=BotHelpFormatter,
+    )
+    own.add_argument("strategy", help="FILE.py:ClassName or package.module:ClassName")
+    own.add_argument(
+        "--param",
+        "--arg",
+        dest="arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument of the class (repeat for more)",
+    )
+    mode_arguments(own)
+    own.set_defaults(func=run)
+
+
+def own_strategy(args: argparse.Namespace) -> Strategy:
+    """The user's strategy of a ``run`` command, built with its ``--param``\\ s."""
+    return make_strategy(load_strategy(args.strategy), parse_params(args.arg))
+
+
+def bot_label(args: argparse.Namespace) -> str:
+    """The name a run goes by: the built-in bot's, or the user's class's."""
+    if args.bot == "run":
+        return str(args.strategy).rpartition(":")[2]
+    return str(args.bot)
+
+
+def run_identity(args: argparse.Namespace) -> dict[str, Any]:
+    """What a report says of what ran: the bot's name, and for ``run`` the strategy spec and
+    its parameters as given."""
+    identity: dict[str, Any] = {"bot": bot_label(args)}
+    if args.bot == "run":
+        identity["strategy"] = args.strategy
+        identity["strategy_params"] = parse_params(args.arg)
+    return identity
 
 
 def stop_on_signals() -> asyncio.Event:

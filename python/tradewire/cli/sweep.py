@@ -36,6 +36,7 @@ from tradewire.cli.session import (
     add_bot_commands,
     decimal_argument,
     resolve_params,
+    run_identity,
     strategy_for,
 )
 from tradewire.config import default_home, ensure_home
@@ -269,7 +270,7 @@ def _run_cli(args: argparse.Namespace) -> int:
     )
     settings = {
         **task.settings(),
-        "bot": args.strategy if args.bot == "run" else args.bot,
+        **run_identity(args),
         "space": {name: [str(v) for v in values] for name, values in space.items()},
         "samples": args.samples,
     }

@@ -20,9 +20,9 @@ import numpy as np
 from tradewire._core import Tape
 from tradewire.backtest import default_rules, run_tapes
 from tradewire.backtest.data import read_tape
-from tradewire.backtest.loading import load_strategy
 from tradewire.errors import BacktestError, BotConfigError, TradewireError
 from tradewire.model import Balance
+from tradewire.trading.loading import load_strategy, make_strategy
 from tradewire.venues.paper import from_units
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class StrategyClass:
         cls = _strategy_classes.get(self.spec)
         if cls is None:
             cls = _strategy_classes[self.spec] = load_strategy(self.spec)
-        return cls(**{**dict(self.fixed), **params})
+        return make_strategy(cls, {**dict(self.fixed), **params})
 
 
 #: Classes loaded in this process (a file is executed once per worker, not once per point).
