@@ -7,6 +7,7 @@ tests/trading/test_restart.py (the runner resuming from its journal).
 from __future__ import annotations
 
 import json
+from decimal import Decimal as D
 from typing import TYPE_CHECKING
 
 import pytest
@@ -101,3 +102,47 @@ async def test_a_short_live_grid_run_journals_and_cancels_its_orders(tmp_path: P
 def journal_open(orders: list[JournaledOrder]) -> list[JournaledOrder]:
     """The journaled orders still open."""
     return [o for o in orders if o.is_open]
+
+
+OWN_STRATEGY = """
+from decimal import Decimal
+from tradewire import BookUpdate, Strategy, StrategyContext
+
+class Quoter(Strategy):
+    def __init__(self, size: Decimal, below: Decimal) -> None:
+        self.size, self.below, self.placed = size, below, False
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        if not self.placed and book.best_bid is not None:
+            self.placed = True
+            await ctx.buy(self.size, book.best_bid - self.below)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_live_runs_a_users_strategy_file(tmp_path: Path) -> None:
+    source = tmp_path / "quoter.py"
+    source.write_text(OWN_STRATEGY)
+    cli = TradewireCommand(tmp_path)
+    async with LocalExchange(symbols=("BTCUSDT",), market_interval_ms=20) as ex:
+        key = add_local_key(ex)
+        cli.key_store().add("bot1", key.api_key, key.secret)
+        status, out, err = await cli.run(
+            "live", "run", f"{source}:Quoter", "--param", "size=0.0002", "--param", "below=100",
+            "--key", "bot1", "--rest-url", ex.rest_url, "--duration", "1.5", "--no-view",
+            "--out", str(tmp_path / "report"),
+        )  # fmt: skip
+        assert status == 0, err
+        assert "Starting Quoter bot live-Quoter on BTCUSDT" in out
+        assert "canceled 1 open orders" in out
+        report = json.loads((tmp_path / "report" / "report.json").read_text())
+        assert report["bot"] == "Quoter" and report["strategy_params"] == {
+            "size": "0.0002",
+            "below": "100",
+        }
+        with Journal.for_bot(tmp_path, "live-Quoter") as journal:
+            [order] = journal.orders()
+        assert (order.side, order.quantity) == ("BUY", D("0.0002")) and not order.is_open
+        assert not cli.leaked(key.secret)
