@@ -68,3 +68,14 @@ def test_examples_run_from_the_command_line(
     paper = ["paper", "run", spec, "--param", "step_pct=0.05", "--replay", "sample"]
     assert main([*paper, "--speed", "2000", "--no-view", "--out", str(tmp_path / "p")]) == 0
     assert (tmp_path / "bt" / "report.json").exists() and (tmp_path / "p" / "report.json").exists()
+
+
+def test_the_strategy_guides_first_bot_runs_as_written() -> None:
+    guide = (EXAMPLES.parent / "docs" / "strategy.md").read_text()
+    source = guide.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(source, "docs/strategy.md", "exec"), namespace)
+    bot = namespace["BuyTheDip"](dip_pct=D("0.1"), gain_pct=D("0.05"))  # type: ignore[operator]
+    result = backtest(bot, [sample_path()], start_balances=BALANCES)
+    [buy] = [f for f in result.fills if f.side == "BUY"]
+    assert buy.quantity == D("0.001") and result.run.log.orders_placed >= 1
