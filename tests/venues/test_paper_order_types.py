@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 
+from tradewire._core import SimEngine
 from tradewire.errors import ExchangeRejection, InvalidOrder
 from tradewire.exchange.engine import ExchangeEngine, NewOrder
 from tradewire.exchange.symbols import spec_for
@@ -301,3 +302,26 @@ async def test_cancel_of_an_untriggered_stop_releases_its_funds_alike(type_: str
     oracle.limit(FLOW, "SELL", "1", "98")
     paper.trade("98", "1", buyer_took=False)
     assert await paper.outcome() == oracle.outcome() == canceled
+
+
+@pytest.mark.asyncio
+async def test_with_latency_a_post_only_order_crossed_before_it_arrives_is_rejected() -> None:
+    broker = PaperBroker(
+        RULES, START, engine=SimEngine("trade-through", order_latency_us=5_000, books=False)
+    )
+
+    def book(ask: str, time_ms: int) -> None:
+        broker.on_market(BookUpdate("BTCUSDT", ((D("100"), D("1")),), ((D(ask), D("1")),), time_ms))
+
+    book("101", NOW)
+    placed = await broker.place_order(request("BUY", "LIMIT_MAKER", "0.1", "100.50"))
+    assert placed.status == "NEW"
+    assert (await broker.balances())["USDT"].locked == D("10.05")
+    book("100.50", NOW + 1)  # the ask comes down to the price while the order travels
+    book("100.50", NOW + 6)  # it arrives at NOW + 5 ms: it would take
+    done = await broker.get_order("BTCUSDT", "ours-1")
+    assert done is not None and done.status == "REJECTED" and done.executed_qty == 0
+    assert broker.rejections == {"ours-1": "Order would immediately match and take."}
+    balances = await broker.balances()
+    assert (balances["USDT"].free, balances["USDT"].locked) == (START["USDT"], ZERO)
+    assert await broker.open_orders("BTCUSDT") == []

@@ -15,7 +15,11 @@ data. Fill models (``fill_model``):
   price or a trade goes through it (it overstates fills).
 
 A MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker
-(a MARKET order the book cannot fill in full fills what it can and expires). The commission
+(a MARKET order the book cannot fill in full fills what it can and expires). LIMIT_MAKER,
+STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT work as on Binance (the local exchange is the oracle the
+tests compare with): a post-only order that would take is refused with -2010; a stop-limit
+waits off the book, its funds locked, until a public trade reaches its stop price, then works
+as a LIMIT placed after that trade. The commission
 (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset received, rounded by
 :func:`tradewire.rules.commission`; funds are locked while an order rests. An order is rounded
 and checked by the symbol's rules exactly as the Binance client does it, so the same request
