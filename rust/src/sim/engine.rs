@@ -519,7 +519,12 @@ impl Engine {
             let Some((_, order)) = self.arriving.pop_front() else {
                 break;
             };
-            if let Some(trigger) = self.arriving_stops.remove(&order.id) {
+            let trigger = if self.arriving_stops.is_empty() {
+                None
+            } else {
+                self.arriving_stops.remove(&order.id)
+            };
+            if let Some(trigger) = trigger {
                 if self.last_trade.is_some_and(|last| trigger.reached(last)) {
                     self.reject(order.id, t, Refusal::WouldTrigger);
                 } else {
