@@ -496,9 +496,48 @@ class SimEngine:
     def settle(self) -> list[tuple[int, int, int, int, int, bool]]:
         """Orders whose latency has passed reach the book now; what that did."""
     def advance(self) -> tuple[int, int, int, int, int, bool]:
-        """Run until something is due: ``(code, time_us, order_id, price, qty, flag)``."""
-    def submit(self, order_id: int, buy: bool, price: int | None, qty: int) -> None:
-        """Submit an order now; it reaches the book after the order latency."""
+        """Run until something is due: ``(code, time_us, order_id, price, qty, flag)``.
+
+        Codes: 0 the tape is used up, 1 a fill (flag: maker), 2 an order ended unfilled: a
+        MARKET order expired (flag false) or an order was refused on arrival (flag true,
+        ``qty`` the reason as :meth:`submit` returns it), 3 a public trade (flag: the buyer
+        took), 4 the best prices changed, 5 the timer.
+        """
+    def submit(
+        self,
+        order_id: int,
+        buy: bool,
+        price: int | None,
+        qty: int,
+        *,
+        order_type: str | None = None,
+        stop_price: int | None = None,
+    ) -> int:
+        """Submit an order now; it reaches the exchange after the order latency.
+
+        Args:
+            order_id: The order's id (never reused).
+            buy: A BUY (else a SELL).
+            price: The limit price in 10^-8 units; None for a MARKET order.
+            qty: The quantity in 10^-8 units.
+            order_type: ``LIMIT`` (the default with a price), ``MARKET`` (the default
+                without), ``LIMIT_MAKER``, ``STOP_LOSS_LIMIT`` or ``TAKE_PROFIT_LIMIT``.
+            stop_price: The stop-limits' trigger in 10^-8 units: the last trade price reaching
+                it (a stop-loss BUY at or above, SELL at or below; a take-profit the other
+                way) places the order as a LIMIT.
+
+        Returns:
+            0 submitted; 1 refused: a post-only order would take; 2 refused: the last trade
+            price already reached the stop (Binance's -2010 cases; nothing is submitted).
+
+        Raises:
+            BacktestError: a non-positive quantity or price, a post-only or stop order without
+                a price, or an id used before.
+            ValueError: an unknown order type, or a stop price missing or out of place.
+        """
+    @property
+    def last_trade(self) -> int | None:
+        """The last trade price seen (10^-8 units): what stop orders trigger on."""
     def cancel(self, order_id: int) -> int | None:
         """Cancel an order; its unfilled quantity, or None if it was not open."""
     def set_books(self, every_us: int | None) -> None:

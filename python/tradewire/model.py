@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPEN_STATUSES",
+    "ORDER_TYPES",
+    "STOP_ORDER_TYPES",
     "Balance",
     "BookUpdate",
     "Fill",
@@ -34,7 +36,16 @@ __all__ = [
 ]
 
 Side = Literal["BUY", "SELL"]
-OrderType = Literal["LIMIT", "MARKET"]
+OrderType = Literal["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
+ORDER_TYPES: tuple[OrderType, ...] = (
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT_LIMIT",
+)
+STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+"""Order types held off the book until the last trade price reaches their ``stop_price``."""
 _ZERO = Decimal(0)
 UnitLevels = list[tuple[int, int]]
 """Book levels in integer 10^-8 units, ``(price, quantity)`` best first (a tape's units)."""
@@ -42,7 +53,17 @@ UnitLevels = list[tuple[int, int]]
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """An order to place: LIMIT (GTC) with a price, or MARKET without one."""
+    """An order to place, as Binance Spot names its types.
+
+    - ``LIMIT`` (GTC) with a price; ``MARKET`` without one;
+    - ``LIMIT_MAKER`` (post-only) with a price: refused (-2010, "Order would immediately match
+      and take.") instead of taking, so it only ever fills as maker; no time in force;
+    - ``STOP_LOSS_LIMIT`` / ``TAKE_PROFIT_LIMIT`` with a price and a ``stop_price``: held off
+      the book (status NEW) until the last trade price reaches the stop, then a LIMIT GTC at
+      ``price``. A stop-loss BUY triggers when the price rises to the stop and a SELL when it
+      falls to it; a take-profit the other way round. Refused (-2010, "Order would trigger
+      immediately.") if the last price has already reached the stop when it is placed.
+    """
 
     symbol: str
     side: Side
@@ -51,17 +72,28 @@ class OrderRequest:
     client_order_id: str
     price: Decimal | None = None
     time_in_force: str | None = None
+    stop_price: Decimal | None = None
 
     def __post_init__(self) -> None:
-        for name in ("quantity", "price"):
+        for name in ("quantity", "price", "stop_price"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Decimal):
                 raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
         if self.side not in ("BUY", "SELL"):
             raise ValueError(f"side must be BUY or SELL, not {self.side!r}")
-        if self.type not in ("LIMIT", "MARKET"):
-            raise ValueError(f"type must be LIMIT or MARKET, not {self.type!r}")
-        if self.type == "LIMIT" and self.time_in_force is None:
+        if self.type not in ORDER_TYPES:
+            raise ValueError(f"type must be one of {', '.join(ORDER_TYPES)}, not {self.type!r}")
+        if self.type != "MARKET" and self.price is None:
+            raise ValueError(f"a {self.type} order needs a price")
+        if (self.stop_price is None) == (self.type in STOP_ORDER_TYPES):
+            raise ValueError(
+                f"a {self.type} order needs a stop_price"
+                if self.stop_price is None
+                else f"a {self.type} order takes no stop_price"
+            )
+        if self.type == "LIMIT_MAKER" and self.time_in_force is not None:
+            raise ValueError("a LIMIT_MAKER order takes no time in force")
+        if self.type in ("LIMIT", *STOP_ORDER_TYPES) and self.time_in_force is None:
             object.__setattr__(self, "time_in_force", "GTC")
 
 
@@ -80,6 +112,8 @@ class Order:
     cumulative_quote_qty: Decimal = _ZERO
     order_id: str | None = None
     time_ms: int = 0
+    stop_price: Decimal | None = None
+    """The trigger of a STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT order (None for other types)."""
 
     @property
     def is_open(self) -> bool:

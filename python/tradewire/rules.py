@@ -285,6 +285,8 @@ class OrderLike(Protocol):
     def quantity(self) -> Decimal: ...
     @property
     def price(self) -> Decimal | None: ...
+    @property
+    def stop_price(self) -> Decimal | None: ...
 
 
 @dataclass(frozen=True)
@@ -458,6 +460,7 @@ class SymbolRules:
             request.type,
             quantity=request.quantity,
             price=request.price,
+            stop_price=request.stop_price,
             reference_price=reference_price,
             rounding=False,
         )

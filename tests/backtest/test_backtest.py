@@ -206,3 +206,58 @@ def test_bad_settings_and_data_are_typed_errors() -> None:
         engine.feed(tape((BUY, 4, 1, 1)))
     with pytest.raises(ValueError, match="same length"):
         Tape.from_columns([0], [1, 2], [1], [1])
+
+
+class StopLossAt(Strategy):
+    """Places one STOP_LOSS_LIMIT sell once started."""
+
+    def __init__(self, stop: str, price: str) -> None:
+        self.stop, self.price = Decimal(stop), Decimal(price)
+        self.updates: list[OrderUpdate] = []
+
+    async def on_start(self, ctx: StrategyContext) -> None:
+        await ctx.stop_loss_limit("SELL", Decimal("0.1"), self.stop, self.price)
+
+    async def on_order_update(self, ctx: StrategyContext, update: OrderUpdate) -> None:
+        self.updates.append(update)
+
+
+def test_a_stop_triggers_in_market_time_on_a_trade_after_it_arrived() -> None:
+    # Started at 2 s. A dip to 98.5 at 3 s comes before a 1.5 s latency lets the order
+    # arrive (3.5 s, the price back at 100): it cannot trigger it; the 99 print at 4 s does,
+    # and the limit at 98 then takes the next sell prints.
+    market = tape(
+        (SELL, 1, 100, 1),
+        (BUY, 2, 101, 1),
+        (SELL, 3, 98.5, 1),
+        (BUY, 3.2, 100, 1),
+        (SELL, 4, 99, 1),
+        (SELL, 5, 98.5, 0.05),
+        (SELL, 6, 98.2, 1),
+    )
+    balances = {"USDT": "1000", "BTC": "1"}
+    slow = backtest(
+        StopLossAt("99", "98"), [market], order_latency_ms=1500, start_balances=balances
+    )
+    assert [(f.price, f.quantity, f.time_ms, f.is_maker) for f in slow.fills] == [
+        (Decimal("98.50"), Decimal("0.05"), 5000, False),
+        (Decimal("98.20"), Decimal("0.05"), 6000, False),
+    ]
+    # Without latency the order works from 2 s: the dip at 3 s triggers it.
+    fast = backtest(StopLossAt("99", "98"), [market], start_balances=balances)
+    assert [(f.price, f.quantity, f.time_ms) for f in fast.fills] == [
+        (Decimal("99.00"), Decimal("0.1"), 4000)
+    ]
+
+
+def test_a_stop_the_market_reached_while_it_travelled_is_rejected_on_arrival() -> None:
+    market = tape((SELL, 1, 100, 1), (BUY, 2, 101, 1), (SELL, 3, 98.5, 1), (SELL, 5, 98, 1))
+    strategy = StopLossAt("99", "98")
+    result = backtest(
+        strategy, [market], order_latency_ms=1500, start_balances={"USDT": "0", "BTC": "1"}
+    )
+    assert result.fills == []
+    assert [u.order.status for u in strategy.updates] == ["REJECTED"]
+    assert [(o.type, o.status, o.stop_price) for o in result.orders] == [
+        ("STOP_LOSS_LIMIT", "REJECTED", Decimal("99.00"))
+    ]

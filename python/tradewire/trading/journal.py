@@ -98,7 +98,8 @@ CREATE TABLE IF NOT EXISTS orders (
     executed_qty TEXT NOT NULL DEFAULT '0',
     cumulative_quote_qty TEXT,
     updated_ms INTEGER NOT NULL,
-    reason TEXT
+    reason TEXT,
+    stop_price TEXT
 );
 CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
 CREATE TABLE IF NOT EXISTS fills (
@@ -130,6 +131,9 @@ CREATE TABLE IF NOT EXISTS bot_params (
     params TEXT NOT NULL
 );
 """
+# Columns added to ``orders`` after the first release, added to an older journal when it is
+# opened (older code reads rows by name, so it still reads a journal that has them).
+_ADDED_ORDER_COLUMNS = (("stop_price", "TEXT"),)
 ParamValue = str | int | bool | None
 """A journaled parameter: amounts as exact decimal strings, counts as ints."""
 
@@ -163,6 +167,8 @@ class OrderIntent:
     quantity: Decimal | str
     price: Decimal | str | None = None
     time_in_force: str | None = None
+    stop_price: Decimal | str | None = None
+    """The trigger of a STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT order, as sent."""
 
     def __post_init__(self) -> None:
         if not is_valid_client_order_id(self.client_order_id):
@@ -179,6 +185,7 @@ class OrderIntent:
             raise JournalError("quantity must be above zero")
         object.__setattr__(self, "quantity", quantity)
         object.__setattr__(self, "price", _opt_dec(self.price, "price"))
+        object.__setattr__(self, "stop_price", _opt_dec(self.stop_price, "stop price"))
 
 
 @dataclass(frozen=True)
@@ -240,6 +247,7 @@ class JournaledOrder:
     cumulative_quote_qty: Decimal | None
     updated_ms: int
     reason: str | None
+    stop_price: Decimal | None = None
 
     @property
     def is_open(self) -> bool:
@@ -296,6 +304,7 @@ def _row_order(row: sqlite3.Row) -> JournaledOrder:
         ),
         updated_ms=row["updated_ms"],
         reason=row["reason"],
+        stop_price=None if row["stop_price"] is None else Decimal(row["stop_price"]),
     )
 
 
@@ -345,6 +354,14 @@ def _check_integrity(db: sqlite3.Connection, path: Path) -> None:
     problems = [str(r[0]) for r in rows if str(r[0]) != "ok"]
     if problems:
         raise JournalError(_damaged(path, ValueError(f"integrity check: {problems[0]}")))
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Give a journal written before a column was added that column (empty on old rows)."""
+    have = {row["name"] for row in db.execute("PRAGMA table_info(orders)")}
+    for name, kind in _ADDED_ORDER_COLUMNS:
+        if name not in have:
+            db.execute(f"ALTER TABLE orders ADD COLUMN {name} {kind}")
 
 
 def _check_rows(db: sqlite3.Connection, path: Path) -> None:
@@ -426,6 +443,7 @@ class Journal:
                 _check_integrity(db, self.path)
             db.executescript(_SCHEMA)
             db.executescript(_PARAMS_SCHEMA)
+            _add_columns(db)
             if not self.created:
                 _check_rows(db, self.path)
         except (sqlite3.Error, ValueError, JournalError) as e:  # ValueError: undecodable text
@@ -524,8 +542,8 @@ class Journal:
             try:
                 db.execute(
                     "INSERT INTO orders (client_order_id, symbol, side, type, quantity, price, "
-                    "time_in_force, created_ms, state, updated_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'INTENT', ?)",
+                    "time_in_force, stop_price, created_ms, state, updated_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'INTENT', ?)",
                     (
                         intent.client_order_id,
                         intent.symbol,
@@ -534,6 +552,7 @@ class Journal:
                         _amount(intent.quantity),
                         _text(intent.price),
                         intent.time_in_force,
+                        _text(intent.stop_price),
                         now,
                         now,
                     ),

@@ -30,9 +30,9 @@ from tradewire.errors import (
     OrderNotFound,
     OrderStatusUnknown,
 )
+from tradewire.model import STOP_ORDER_TYPES, OrderRequest
 from tradewire.model import Balance as _Balance
-from tradewire.model import OrderRequest
-from tradewire.rules import new_client_order_id
+from tradewire.rules import ENDPOINT, new_client_order_id
 from tradewire.trading.journal import JournalFill, OrderIntent
 from tradewire.trading.pnl import EquityCurve, PnL, PnLTracker, account_equity
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         Side,
         SymbolRules,
     )
+    from tradewire.rules import PreparedOrder
     from tradewire.trading.journal import Journal
     from tradewire.venues.protocols import Venue
 
@@ -187,41 +188,83 @@ class StrategyContext:
 
     # --- orders ---------------------------------------------------------------------------------
 
-    async def buy(self, quantity: Decimal, price: Decimal | None = None) -> Order:
-        """A LIMIT buy at ``price``, or a MARKET buy without one."""
-        return await self.place("BUY", quantity, price)
+    async def buy(
+        self, quantity: Decimal, price: Decimal | None = None, *, post_only: bool = False
+    ) -> Order:
+        """A LIMIT buy at ``price``, or a MARKET buy without one.
 
-    async def sell(self, quantity: Decimal, price: Decimal | None = None) -> Order:
-        """A LIMIT sell at ``price``, or a MARKET sell without one."""
-        return await self.place("SELL", quantity, price)
+        With ``post_only=True`` it is a LIMIT_MAKER: refused (``InvalidOrder``, code -2010)
+        instead of taking, so it only ever fills as maker. Rounded and checked as
+        :meth:`place` does.
+        """
+        return await self.place("BUY", quantity, price, type="LIMIT_MAKER" if post_only else None)
 
-    async def place(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order:
+    async def sell(
+        self, quantity: Decimal, price: Decimal | None = None, *, post_only: bool = False
+    ) -> Order:
+        """A LIMIT sell at ``price``, or a MARKET sell without one (``post_only``: see buy)."""
+        return await self.place("SELL", quantity, price, type="LIMIT_MAKER" if post_only else None)
+
+    async def stop_loss_limit(
+        self, side: Side, quantity: Decimal, stop_price: Decimal, price: Decimal
+    ) -> Order:
+        """A STOP_LOSS_LIMIT: a LIMIT at ``price`` placed when the last trade reaches the stop.
+
+        A SELL triggers when the last trade price falls to ``stop_price`` or below (protect a
+        long position), a BUY when it rises to it or above. Until then the order is open
+        (status NEW) off the book, its funds locked; cancel it like any order. Refused
+        (``InvalidOrder``, -2010 "Order would trigger immediately.") if the last price has
+        already reached the stop.
+        """
+        return await self.place(
+            side, quantity, price, type="STOP_LOSS_LIMIT", stop_price=stop_price
+        )
+
+    async def take_profit_limit(
+        self, side: Side, quantity: Decimal, stop_price: Decimal, price: Decimal
+    ) -> Order:
+        """A TAKE_PROFIT_LIMIT: as :meth:`stop_loss_limit`, triggered the other way.
+
+        A SELL triggers when the last trade price rises to ``stop_price`` or above (take a
+        profit), a BUY when it falls to it or below.
+        """
+        return await self.place(
+            side, quantity, price, type="TAKE_PROFIT_LIMIT", stop_price=stop_price
+        )
+
+    async def place(
+        self,
+        side: Side,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        *,
+        type: OrderType | None = None,
+        stop_price: Decimal | None = None,
+    ) -> Order:
         """Place an order; returns the venue's view of it.
 
-        The request is first rounded to the symbol's rules (quantity floored to the step, price
-        rounded to the tick away from the market: a BUY down, a SELL up) and checked; then, in
-        paper and live mode, journaled exactly as it is sent.
+        ``type`` defaults to LIMIT with a price and MARKET without; LIMIT_MAKER,
+        STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT need a price, the last two a ``stop_price``
+        (see :class:`~tradewire.model.OrderRequest` for what each does). The request is first
+        rounded to the symbol's rules (quantity floored to the step, price and stop price
+        rounded to the tick away from the market: a BUY down, a SELL up) and checked, as the
+        Binance client does it; then, in paper and live mode, journaled exactly as it is sent.
 
         Raises:
             InvalidOrder: the rounded order still breaks a rule (named; nothing is journaled or
-                sent), or the venue refused it.
+                sent), or the venue refused it (a post-only order that would take, a stop the
+                last price already reached: code -2010).
         """
-        order_type: OrderType = "MARKET" if price is None else "LIMIT"
+        order_type: OrderType = type or ("MARKET" if price is None else "LIMIT")
         try:
-            prepared = self.rules.prepare(
-                side,
-                order_type,
-                quantity=quantity,
-                price=price,
-                reference_price=self._reference_price(side) if price is None else None,
-            )
+            prepared = self._prepare(side, order_type, quantity, price, stop_price)
         except InvalidOrder as e:
             self.run_log.orders_rejected += 1
             self.log(f"refused {side} {order_type} {quantity} @ {price or 'market'}: {e.msg}")
             raise
         assert prepared.quantity is not None
-        quantity, price = prepared.quantity, prepared.price
-        adopted = self._claim(side, order_type, quantity, price)
+        quantity, price, stop_price = prepared.quantity, prepared.price, prepared.stop_price
+        adopted = self._claim(side, order_type, quantity, price, stop_price)
         if adopted is not None:
             return adopted
         request = OrderRequest(
@@ -231,9 +274,11 @@ class StrategyContext:
             quantity=quantity,
             price=price,
             client_order_id=new_client_order_id(self.bot[:12]),
+            stop_price=stop_price,
         )
         if self.mode == "read-only":
-            self.log(f"would place {side} {order_type} {quantity} @ {price or 'market'}")
+            stop = "" if stop_price is None else f" (stop {stop_price})"
+            self.log(f"would place {side} {order_type} {quantity} @ {price or 'market'}{stop}")
         journal = self.journal
         if journal is not None:
             await asyncio.to_thread(
@@ -246,6 +291,7 @@ class StrategyContext:
                     request.quantity,
                     request.price,
                     request.time_in_force,
+                    request.stop_price,
                 ),
             )
         start = time.perf_counter()
@@ -272,6 +318,27 @@ class StrategyContext:
                 order_id=order.order_id,
             )
         return self._orders[order.client_order_id]
+
+    def _prepare(
+        self,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal,
+        price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> PreparedOrder:
+        """The one rules path: the order rounded as the client sends it, or ``InvalidOrder``."""
+        if (stop_price is None) == (order_type in STOP_ORDER_TYPES):
+            needs = "needs a stop price" if stop_price is None else "takes no stop price"
+            raise InvalidOrder(f"{self.symbol}: a {order_type} order {needs}", endpoint=ENDPOINT)
+        return self.rules.prepare(
+            side,
+            order_type,
+            quantity=quantity,
+            price=price,
+            stop_price=stop_price,
+            reference_price=self._reference_price(side) if order_type == "MARKET" else None,
+        )
 
     def _reference_price(self, side: Side) -> Decimal | None:
         """The price a market order would meet: the best ask for a BUY, the best bid for a SELL."""
@@ -318,21 +385,23 @@ class StrategyContext:
         """Adopted orders no :meth:`place` has claimed yet (still followed, still open)."""
         return [self._orders[cid] for cid in self._adoptable if self._orders[cid].is_open]
 
-    def claim(self, side: Side, quantity: Decimal, price: Decimal | None = None) -> Order | None:
+    def claim(
+        self,
+        side: Side,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        *,
+        type: OrderType | None = None,
+        stop_price: Decimal | None = None,
+    ) -> Order | None:
         """Take back the adopted order :meth:`place` would have sent now, without sending one.
 
         The request is rounded as :meth:`place` rounds it; None if no adopted order matches.
         """
-        order_type: OrderType = "MARKET" if price is None else "LIMIT"
-        prepared = self.rules.prepare(
-            side,
-            order_type,
-            quantity=quantity,
-            price=price,
-            reference_price=self._reference_price(side) if price is None else None,
-        )
+        order_type: OrderType = type or ("MARKET" if price is None else "LIMIT")
+        prepared = self._prepare(side, order_type, quantity, price, stop_price)
         assert prepared.quantity is not None
-        return self._claim(side, order_type, prepared.quantity, prepared.price)
+        return self._claim(side, order_type, prepared.quantity, prepared.price, prepared.stop_price)
 
     async def cancel_unclaimed(self) -> int:
         """Cancel the adopted orders the strategy did not claim, logging each; returns how many.
@@ -356,18 +425,24 @@ class StrategyContext:
         return done
 
     def _claim(
-        self, side: Side, order_type: OrderType, quantity: Decimal, price: Decimal | None
+        self,
+        side: Side,
+        order_type: OrderType,
+        quantity: Decimal,
+        price: Decimal | None,
+        stop_price: Decimal | None = None,
     ) -> Order | None:
         for cid in list(self._adoptable):
             order = self._orders[cid]
             if not order.is_open:
                 del self._adoptable[cid]  # it filled or was canceled meanwhile
                 continue
-            if (order.side, order.type, order.quantity, order.price) == (
+            if (order.side, order.type, order.quantity, order.price, order.stop_price) == (
                 side,
                 order_type,
                 quantity,
                 price,
+                stop_price,
             ):
                 del self._adoptable[cid]
                 self.log(f"kept {side} {quantity} @ {price} from the last run ({cid})")

@@ -23,6 +23,8 @@ from tradewire.binance.wire import Trade
 from tradewire.clock import WallClock
 from tradewire.errors import APIError, OrderNotFound
 from tradewire.model import (
+    ORDER_TYPES,
+    STOP_ORDER_TYPES,
     Balance,
     BookUpdate,
     Fill,
@@ -63,8 +65,20 @@ def rules_from_filters(filters: SymbolFilters) -> SymbolRules:
 
 
 def _order_type(binance_type: str | None) -> OrderType:
-    """LIMIT and LIMIT_MAKER are limit orders; MARKET (and anything else) market orders."""
-    return "LIMIT" if binance_type is not None and binance_type.startswith("LIMIT") else "MARKET"
+    """The neutral type of a Binance order type: LIMIT, LIMIT_MAKER and the stop-limits as
+    they are; MARKET (and anything else) a market order."""
+    for known in ORDER_TYPES:
+        if binance_type == known:
+            return known
+    return "MARKET"
+
+
+def _stop_price(text: str | None) -> Decimal | None:
+    """Binance's ``stopPrice`` (``"0.00000000"`` on orders without one) as None or a Decimal."""
+    if text is None:
+        return None
+    value = Decimal(text)
+    return value if value else None
 
 
 def _side(side: str | None) -> Side:
@@ -96,6 +110,7 @@ def order_from_response(response: OrderResponse, client_order_id: str | None = N
         cumulative_quote_qty=Decimal(response.cummulative_quote_qty or "0"),
         order_id=str(response.order_id),
         time_ms=response.transact_time or response.working_time or 0,
+        stop_price=_stop_price(response.stop_price) if order_type in STOP_ORDER_TYPES else None,
     )
 
 
@@ -142,6 +157,7 @@ class _Tracked:
     executed_qty: Decimal = _ZERO
     trade_ids: set[str] = field(default_factory=set)
     is_open: bool = True
+    stop_price: Decimal | None = None
 
 
 class BinanceVenue:
@@ -184,14 +200,22 @@ class BinanceVenue:
         return {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
 
     async def place_order(self, request: OrderRequest) -> Order:
-        """Place the order with ``newClientOrderId`` = the request's client order id."""
+        """Place the order with ``newClientOrderId`` = the request's client order id.
+
+        Sends ``type`` as it is, ``timeInForce`` (GTC unless the request says otherwise) with
+        LIMIT and the stop-limits, none with LIMIT_MAKER and MARKET, and ``stopPrice`` with the
+        stop-limits.
+        """
         response = await self._client.place_order(
             request.symbol,
             request.side,
             request.type,
             quantity=request.quantity,
             price=request.price,
-            time_in_force=request.time_in_force if request.type == "LIMIT" else None,
+            time_in_force=(
+                request.time_in_force if request.type in ("LIMIT", *STOP_ORDER_TYPES) else None
+            ),
+            stop_price=request.stop_price,
             client_order_id=request.client_order_id,
             response_type="RESULT",
         )
@@ -202,7 +226,7 @@ class BinanceVenue:
     async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         """Cancel by client order id; ``OrderNotFound`` if it is not open."""
         response = await self._client.cancel_order(symbol, client_order_id=client_order_id)
-        order = order_from_response(response, client_order_id)
+        order = self._with_stop_price(order_from_response(response, client_order_id))
         self._track(order)
         return order
 
@@ -328,9 +352,18 @@ class BinanceVenue:
             tracked = self._tracked[order.client_order_id] = _Tracked(order.symbol, order.order_id)
         tracked.order_id = order.order_id or tracked.order_id
         tracked.is_open = order.is_open
+        tracked.stop_price = order.stop_price or tracked.stop_price
         if fill is not None:
             tracked.trade_ids.add(fill.trade_id)
             tracked.executed_qty += fill.quantity
+
+    def _with_stop_price(self, order: Order) -> Order:
+        """``order`` with the stop price it was sent with, where the answer leaves it out (a
+        cancel answer, an ``executionReport``)."""
+        tracked = self._tracked.get(order.client_order_id)
+        if order.stop_price is not None or tracked is None or tracked.stop_price is None:
+            return order
+        return replace(order, stop_price=tracked.stop_price)
 
     def _emit(self, update: OrderUpdate, key: tuple[object, ...]) -> int:
         """Queue an update unless one with the same key was already sent."""
@@ -344,6 +377,13 @@ class BinanceVenue:
         tracked = self._tracked.get(update.order.client_order_id)
         if fill is not None and tracked is not None and fill.trade_id in tracked.trade_ids:
             return 0  # already reported (by the stream, or by a catch-up)
+        if (
+            tracked is not None
+            and tracked.stop_price is not None
+            and update.order.stop_price is None
+        ):
+            # executionReport's stop price is not parsed: keep the one the order was sent with
+            update = OrderUpdate(replace(update.order, stop_price=tracked.stop_price), fill)
         self._track(update.order, fill)
         self._queue.put_nowait(update)
         return 1

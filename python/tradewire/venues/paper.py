@@ -15,7 +15,11 @@ data. Fill models (``fill_model``):
   price or a trade goes through it (it overstates fills).
 
 A MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker
-(a MARKET order the book cannot fill in full fills what it can and expires). The commission
+(a MARKET order the book cannot fill in full fills what it can and expires). LIMIT_MAKER,
+STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT work as on Binance (the local exchange is the oracle the
+tests compare with): a post-only order that would take is refused with -2010; a stop-limit
+waits off the book, its funds locked, until a public trade reaches its stop price, then works
+as a LIMIT placed after that trade. The commission
 (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset received, rounded by
 :func:`tradewire.rules.commission`; funds are locked while an order rests. An order is rounded
 and checked by the symbol's rules exactly as the Binance client does it, so the same request
@@ -53,6 +57,11 @@ _ZERO = Decimal(0)
 _ENDPOINT = "paper broker"
 _UNIT_PLACES = 8
 _FILL, _EXPIRED = 1, 2
+# What SimEngine.submit returns, and an order refused on arrival carries, for Binance's -2010.
+_REFUSALS = {
+    1: "Order would immediately match and take.",
+    2: "Order would trigger immediately.",
+}
 # Tape row kinds (rust/src/sim/tape.rs).
 _TRADE_BUY, _TRADE_SELL, _BID, _ASK, _BOOK_END, _CLEAR = range(6)
 _BOOK_DEPTH = 20
@@ -121,6 +130,9 @@ class PaperBroker:
         self._next_trade_id = 1
         self._pending: list[OrderUpdate] = []
         self._wakeup = asyncio.Event()
+        self.rejections: dict[str, str] = {}
+        """Why orders the exchange refused on arrival (after the latency) were refused, by
+        client order id (Binance's -2010 message)."""
 
     def __repr__(self) -> str:
         return (
@@ -154,9 +166,16 @@ class PaperBroker:
         taker); with latency it is NEW when this returns and meets the book later, in market
         time. Each fill arrives as an order update.
 
+        LIMIT_MAKER, STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT work as on Binance: a post-only
+        order that would take is refused; a stop-limit waits off the book (NEW, its funds
+        locked) until a public trade reaches its stop price, then works as a LIMIT. With
+        latency, the exchange applies those rules again when the order arrives, and an order
+        they refuse then becomes REJECTED (the message in :attr:`rejections`).
+
         Raises:
-            InvalidOrder: the order breaks the symbol's rules (named), is a duplicate, or is a
-                MARKET order before any price.
+            InvalidOrder: the order breaks the symbol's rules (named), is a duplicate, is a
+                MARKET order before any price, or the exchange refuses it (code -2010: a
+                post-only order that would take, a stop the last trade price already reached).
             InsufficientFunds: the free balance cannot pay for it.
         """
         self._check_symbol(request.symbol)
@@ -178,6 +197,7 @@ class PaperBroker:
             request.type,
             quantity=request.quantity,
             price=request.price,
+            stop_price=request.stop_price,
             reference_price=reference,
         )
         assert prepared.quantity is not None
@@ -192,6 +212,7 @@ class PaperBroker:
             price=prepared.price,
             order_id=str(engine_id),
             time_ms=self._now(),
+            stop_price=prepared.stop_price,
         )
         if order.type == "MARKET":
             assert reference is not None
@@ -199,22 +220,41 @@ class PaperBroker:
                 self._need(self.rules.quote_asset, reference * order.quantity)
             else:
                 self._need(self.rules.base_asset, order.quantity)
+            lock = None
         else:
+            # LIMIT, LIMIT_MAKER and a stop-limit waiting for its trigger lock alike (as
+            # Binance does): the quote at the limit price for a BUY, the base for a SELL.
             assert order.price is not None
             if order.side == "BUY":
-                asset, amount = self.rules.quote_asset, order.price * order.quantity
+                lock = self.rules.quote_asset, order.price * order.quantity
             else:
-                asset, amount = self.rules.base_asset, order.quantity
-            self._need(asset, amount)
+                lock = self.rules.base_asset, order.quantity
+        # The exchange's own refusals (post-only would take, stop already reached) come before
+        # the balance check, as on Binance.
+        refused = self.engine.submit(
+            engine_id,
+            order.side == "BUY",
+            None if order.price is None else to_units(order.price),
+            to_units(order.quantity),
+            order_type=order.type,
+            stop_price=None if order.stop_price is None else to_units(order.stop_price),
+        )
+        if refused:
+            raise InvalidOrder(_REFUSALS[refused], code=-2010, endpoint=_ENDPOINT)
+        self._next_order_id += 1
+        if lock is not None:
+            asset, amount = lock
+            try:
+                self._need(asset, amount)
+            except InsufficientFunds:
+                self.engine.cancel(engine_id)
+                raise
             self._free[asset] -= amount
             self._locked[asset] += amount
             self._order_locks[order.client_order_id] = amount
             self._open[order.client_order_id] = order
         self._orders[order.client_order_id] = order
-        price_units = None if order.price is None else to_units(order.price)
-        self.engine.submit(engine_id, order.side == "BUY", price_units, to_units(order.quantity))
         self._by_engine_id[engine_id] = order.client_order_id
-        self._next_order_id += 1
         for step in self.engine.settle():
             self.apply_step(*step)
         return self._orders[order.client_order_id]
@@ -309,10 +349,18 @@ class PaperBroker:
             if self._orders[cid].status == "FILLED":
                 del self._by_engine_id[order_id]
         elif code == _EXPIRED:
+            # A MARKET order's unfilled rest expired; or (``maker`` set: the refusal in
+            # ``qty``) an order was refused when it reached the exchange after the latency.
             self._last_time_ms = max(self._last_time_ms, time_us // 1000)
             cid = self._by_engine_id.pop(order_id)
-            done = replace(self._orders[cid], status="EXPIRED", time_ms=self._now())
+            order = self._orders[cid]
+            if self._open.pop(cid, None) is not None:
+                self._release(order)
+            status = "REJECTED" if maker else "EXPIRED"
+            done = replace(order, status=status, time_ms=self._now())
             self._orders[cid] = done
+            if maker:
+                self.rejections[cid] = _REFUSALS.get(qty, "refused")
             self._emit(OrderUpdate(done))
 
     # --- internals ------------------------------------------------------------------------------

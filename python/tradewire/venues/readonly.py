@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from tradewire.model import OrderRequest, OrderUpdate, SymbolRules
 
 __all__ = ["ReadOnlyVenue"]
+
+log = logging.getLogger("tradewire.venues.readonly")
 
 
 class ReadOnlyVenue:
@@ -54,9 +57,20 @@ class ReadOnlyVenue:
         return dict(self._balances)
 
     async def place_order(self, request: OrderRequest) -> Order:
-        """Check the order against the rules and keep it as NEW; nothing is sent."""
+        """Check the order against the rules, log it and keep it as NEW; nothing is sent."""
         self.rules.check(request)
         self.placed.append(request)
+        stop = "" if request.stop_price is None else f" stop {request.stop_price}"
+        log.info(
+            "read-only: not sending %s %s %s %s @ %s%s (%s)",
+            request.side,
+            request.type,
+            request.quantity,
+            request.symbol,
+            request.price or "market",
+            stop,
+            request.client_order_id,
+        )
         order = Order(
             symbol=request.symbol,
             side=request.side,
@@ -66,6 +80,7 @@ class ReadOnlyVenue:
             status="NEW",
             price=request.price,
             time_ms=self.clock.now_ms(),
+            stop_price=request.stop_price,
         )
         self._orders[order.client_order_id] = order
         return order

@@ -245,6 +245,7 @@ mod tests {
                 SubmitError::DuplicateId,
                 SubmitError::NonPositiveQuantity,
                 SubmitError::NonPositivePrice,
+                SubmitError::NoLimitPrice,
                 SubmitError::TimeBackwards,
             ]
             .map(|e| (CoreError::Submit(e), "BacktestError")),
@@ -265,6 +266,7 @@ mod tests {
                 SubmitError::DuplicateId
                 | SubmitError::NonPositiveQuantity
                 | SubmitError::NonPositivePrice
+                | SubmitError::NoLimitPrice
                 | SubmitError::TimeBackwards,
             )
             | CoreError::Key(

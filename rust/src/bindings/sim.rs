@@ -5,7 +5,9 @@ use numpy::{PyArray1, ToPyArray as _};
 use pyo3::prelude::*;
 
 use crate::bindings::errors::CoreError;
-use crate::sim::engine::{Engine, EngineConfig, FillModel, Level, Side, Step, SubmitError};
+use crate::sim::engine::{
+    Engine, EngineConfig, FillModel, Level, OrderOptions, Refusal, Side, Step, SubmitError, Trigger,
+};
 use crate::sim::tape::Tape;
 
 /// A chunk of market events in time order, in columns (see `rust/src/sim/tape.rs`).
@@ -169,20 +171,44 @@ impl PySimEngine {
     }
 
     /// Run until something is due: `(code, time_us, order_id, price, qty, flag)`. Codes: 0 the
-    /// tape is used up, 1 a fill (flag: maker), 2 a MARKET order expired, 3 a public trade
-    /// (flag: the buyer took), 4 the best prices changed, 5 the timer.
+    /// tape is used up, 1 a fill (flag: maker), 2 an order ended unfilled: a MARKET order
+    /// expired (flag false), or an order was refused on arrival (flag true, qty the reason as
+    /// `submit` returns it), 3 a public trade (flag: the buyer took), 4 the best prices
+    /// changed, 5 the timer.
     fn advance(&mut self) -> StepTuple {
         let step = self.engine.advance();
         step_tuple(step, self.engine.now_us())
     }
 
-    /// Submit an order now (market time); it reaches the book after the order latency.
-    #[pyo3(signature = (order_id, buy, price, qty))]
-    fn submit(&mut self, order_id: u64, buy: bool, price: Option<i64>, qty: i64) -> PyResult<()> {
+    /// Submit an order now (market time); it reaches the exchange after the order latency.
+    ///
+    /// `order_type`: `LIMIT` (the default with a price), `MARKET` (the default without),
+    /// `LIMIT_MAKER`, `STOP_LOSS_LIMIT` or `TAKE_PROFIT_LIMIT` (with `stop_price`). Returns 0
+    /// when submitted, 1 when refused because a post-only order would take, 2 when refused
+    /// because the last trade price already reached the stop (Binance's -2010 cases).
+    #[pyo3(signature = (order_id, buy, price, qty, *, order_type=None, stop_price=None))]
+    fn submit(
+        &mut self,
+        order_id: u64,
+        buy: bool,
+        price: Option<i64>,
+        qty: i64,
+        order_type: Option<&str>,
+        stop_price: Option<i64>,
+    ) -> PyResult<u8> {
         let side = if buy { Side::Buy } else { Side::Sell };
-        self.engine
-            .submit(order_id, side, price, qty)
-            .map_err(|e| CoreError::Submit(e).into())
+        let options = order_options(side, order_type, stop_price)?;
+        let refused = self
+            .engine
+            .submit_with(order_id, side, price, qty, options)
+            .map_err(CoreError::Submit)?;
+        Ok(refusal_code(refused))
+    }
+
+    /// The last trade price seen (10^-8 units), if any: what stop orders trigger on.
+    #[getter]
+    fn last_trade(&self) -> Option<i64> {
+        self.engine.last_trade()
     }
 
     /// Book callbacks on, at most one per `every_us` of market time (0: on every change of
@@ -233,6 +259,48 @@ impl PySimEngine {
     }
 }
 
+/// The engine's options for a Binance order type.
+fn order_options(
+    side: Side,
+    order_type: Option<&str>,
+    stop_price: Option<i64>,
+) -> PyResult<OrderOptions> {
+    let stop = match (order_type, stop_price) {
+        (Some("STOP_LOSS_LIMIT"), Some(p)) => Some(Trigger::stop_loss(side, p)),
+        (Some("TAKE_PROFIT_LIMIT"), Some(p)) => Some(Trigger::take_profit(side, p)),
+        (Some(t @ ("STOP_LOSS_LIMIT" | "TAKE_PROFIT_LIMIT")), None) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "a {t} order needs a stop price"
+            )))
+        }
+        (None | Some("LIMIT" | "MARKET" | "LIMIT_MAKER"), None) => None,
+        (None | Some("LIMIT" | "MARKET" | "LIMIT_MAKER"), Some(_)) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "only STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT orders take a stop price",
+            ))
+        }
+        (Some(t), _) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown order type {t:?}: LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS_LIMIT or \
+                 TAKE_PROFIT_LIMIT"
+            )))
+        }
+    };
+    Ok(OrderOptions {
+        post_only: order_type == Some("LIMIT_MAKER"),
+        stop,
+    })
+}
+
+/// A refusal as the number `submit` returns and a rejected step carries (0: none).
+fn refusal_code(refusal: Option<Refusal>) -> u8 {
+    match refusal {
+        None => 0,
+        Some(Refusal::WouldTake) => 1,
+        Some(Refusal::WouldTrigger) => 2,
+    }
+}
+
 fn step_tuple(step: Step, now_us: i64) -> StepTuple {
     match step {
         Step::NeedData => (0, now_us, 0, 0, 0, false),
@@ -244,6 +312,18 @@ fn step_tuple(step: Step, now_us: i64) -> StepTuple {
             maker,
         } => (1, time_us, id, price, qty, maker),
         Step::Expired { id, time_us } => (2, time_us, id, 0, 0, false),
+        Step::Rejected {
+            id,
+            time_us,
+            reason,
+        } => (
+            2,
+            time_us,
+            id,
+            0,
+            i64::from(refusal_code(Some(reason))),
+            true,
+        ),
         Step::Trade {
             time_us,
             price,

@@ -74,6 +74,13 @@ pub enum Step {
     },
     /// A MARKET order's remainder expired: the book it arrived at could not fill it.
     Expired { id: u64, time_us: i64 },
+    /// An order was refused when it reached the exchange (after the order latency): the market
+    /// had moved so that it broke its type's rule there.
+    Rejected {
+        id: u64,
+        time_us: i64,
+        reason: Refusal,
+    },
     /// A public trade (only if asked for).
     Trade {
         time_us: i64,
@@ -87,12 +94,85 @@ pub enum Step {
     Timer { time_us: i64 },
 }
 
+/// Why the exchange refuses an order of a valid form, as Binance does (-2010).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A post-only (`LIMIT_MAKER`) order would cross the book and take.
+    WouldTake,
+    /// A stop-limit order's stop price is already reached by the last trade price.
+    WouldTrigger,
+}
+
+impl Refusal {
+    /// Binance's message for the refusal (code -2010).
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::WouldTake => "Order would immediately match and take.",
+            Refusal::WouldTrigger => "Order would trigger immediately.",
+        }
+    }
+}
+
+/// A stop price and the direction of the last trade price that reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger {
+    /// The stop price, in 10^-8 units.
+    pub price: i64,
+    /// True: reached when the last price is at or above the stop price; false: at or below.
+    pub rising: bool,
+}
+
+impl Trigger {
+    /// A `STOP_LOSS_LIMIT`'s trigger: a BUY when the price rises to the stop, a SELL when it
+    /// falls to it.
+    #[must_use]
+    pub fn stop_loss(side: Side, price: i64) -> Self {
+        Trigger {
+            price,
+            rising: side == Side::Buy,
+        }
+    }
+
+    /// A `TAKE_PROFIT_LIMIT`'s trigger: a BUY when the price falls to the stop, a SELL when it
+    /// rises to it.
+    #[must_use]
+    pub fn take_profit(side: Side, price: i64) -> Self {
+        Trigger {
+            price,
+            rising: side == Side::Sell,
+        }
+    }
+
+    /// Whether the last trade price `last` reaches the stop.
+    #[must_use]
+    pub fn reached(self, last: i64) -> bool {
+        if self.rising {
+            last >= self.price
+        } else {
+            last <= self.price
+        }
+    }
+}
+
+/// What makes an order more than a LIMIT or MARKET order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderOptions {
+    /// `LIMIT_MAKER`: refused instead of taking.
+    pub post_only: bool,
+    /// A stop-limit: held off the book until the last trade price reaches the stop, then a
+    /// LIMIT (GTC) at its price.
+    pub stop: Option<Trigger>,
+}
+
 /// Why an order was refused by the engine (the account checks everything else).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmitError {
     DuplicateId,
     NonPositiveQuantity,
     NonPositivePrice,
+    /// A post-only or stop-limit order without a limit price.
+    NoLimitPrice,
     /// A tape that starts before the end of the last one.
     TimeBackwards,
 }
@@ -103,6 +183,7 @@ impl std::fmt::Display for SubmitError {
             SubmitError::DuplicateId => "an order with this id was already submitted",
             SubmitError::NonPositiveQuantity => "the quantity must be positive",
             SubmitError::NonPositivePrice => "the price must be positive",
+            SubmitError::NoLimitPrice => "a post-only or stop-limit order needs a limit price",
             SubmitError::TimeBackwards => "the data goes back in time: files out of order?",
         })
     }
@@ -120,6 +201,7 @@ struct SimOrder {
     ahead: Option<i64>,
     /// True while the order takes liquidity (it arrived marketable on a tape without a book).
     taking: bool,
+    post_only: bool,
 }
 
 /// The simulation engine: one symbol, one strategy.
@@ -142,6 +224,12 @@ pub struct Engine {
     arriving: VecDeque<(i64, SimOrder)>,
     /// Orders working at the exchange, in arrival order (time priority).
     working: Vec<SimOrder>,
+    /// Stop-limit orders at the exchange waiting for their trigger, in arrival order.
+    stops: Vec<(Trigger, SimOrder)>,
+    /// Stop-limit orders submitted, not yet arrived, by id.
+    arriving_stops: std::collections::HashMap<u64, Trigger>,
+    /// The last trade price: what stop orders trigger on.
+    last_trade: Option<i64>,
     out: VecDeque<Step>,
     top: (Option<i64>, Option<i64>),
     top_dirty: bool,
@@ -167,6 +255,9 @@ impl Engine {
             last_sell_print: None,
             arriving: VecDeque::new(),
             working: Vec::new(),
+            stops: Vec::new(),
+            arriving_stops: std::collections::HashMap::new(),
+            last_trade: None,
             out: VecDeque::new(),
             top: (None, None),
             top_dirty: false,
@@ -206,10 +297,16 @@ impl Engine {
         self.events
     }
 
-    /// Orders submitted or working.
+    /// Orders submitted, working or waiting for their trigger.
     #[must_use]
     pub fn open_orders(&self) -> usize {
-        self.arriving.len() + self.working.len()
+        self.arriving.len() + self.working.len() + self.stops.len()
+    }
+
+    /// The last trade price seen, if any.
+    #[must_use]
+    pub fn last_trade(&self) -> Option<i64> {
+        self.last_trade
     }
 
     /// The best bid and ask as the strategy sees them: the book's, or on a tape without a book
@@ -243,7 +340,8 @@ impl Engine {
         )
     }
 
-    /// Submit an order at market time `now_us`; it reaches the book `order_latency` later.
+    /// Submit a LIMIT (`price`) or MARKET (`None`) order at market time `now_us`; it reaches
+    /// the book `order_latency` later.
     pub fn submit(
         &mut self,
         id: u64,
@@ -251,15 +349,40 @@ impl Engine {
         price: Option<i64>,
         qty: i64,
     ) -> Result<(), SubmitError> {
+        self.submit_with(id, side, price, qty, OrderOptions::default())
+            .map(|_| ())
+    }
+
+    /// Submit an order of any type at market time `now_us`; it reaches the exchange
+    /// `order_latency` later. `Ok(Some(refusal))`: the exchange as the strategy sees it now
+    /// refuses it (a post-only order that would take, a stop the last trade price already
+    /// reached), and nothing is submitted. The same rule is applied again on arrival, where a
+    /// refusal comes back as [`Step::Rejected`].
+    pub fn submit_with(
+        &mut self,
+        id: u64,
+        side: Side,
+        price: Option<i64>,
+        qty: i64,
+        options: OrderOptions,
+    ) -> Result<Option<Refusal>, SubmitError> {
         if qty <= 0 {
             return Err(SubmitError::NonPositiveQuantity);
         }
-        if price.is_some_and(|p| p <= 0) {
+        if price.is_some_and(|p| p <= 0) || options.stop.is_some_and(|s| s.price <= 0) {
             return Err(SubmitError::NonPositivePrice);
         }
-        if !self.ids.insert(id) {
+        let Some(limit) = price.or((!options.post_only && options.stop.is_none()).then_some(0))
+        else {
+            return Err(SubmitError::NoLimitPrice);
+        };
+        if self.ids.contains(&id) {
             return Err(SubmitError::DuplicateId);
         }
+        if let Some(refusal) = self.refusal(side, limit, options) {
+            return Ok(Some(refusal));
+        }
+        self.ids.insert(id);
         let order = SimOrder {
             id,
             side,
@@ -267,18 +390,53 @@ impl Engine {
             remaining: qty,
             ahead: None,
             taking: false,
+            post_only: options.post_only,
         };
+        if let Some(trigger) = options.stop {
+            self.arriving_stops.insert(id, trigger);
+        }
         let at = self.now_us.saturating_add(self.cfg.order_latency_us.max(0));
         self.arriving.push_back((at, order));
-        Ok(())
+        Ok(None)
     }
 
-    /// Cancel an order at once; returns its unfilled quantity, or None if it is not open.
+    /// Whether the exchange, as it stands, refuses an order of this kind.
+    fn refusal(&self, side: Side, limit: i64, options: OrderOptions) -> Option<Refusal> {
+        if let Some(trigger) = options.stop {
+            return self
+                .last_trade
+                .is_some_and(|last| trigger.reached(last))
+                .then_some(Refusal::WouldTrigger);
+        }
+        (options.post_only && self.would_take(side, limit)).then_some(Refusal::WouldTake)
+    }
+
+    /// Whether a LIMIT order at `limit` would take on arrival now: the book's opposite best
+    /// reaches it, or on a tape without a book the last print of the other side does.
+    fn would_take(&self, side: Side, limit: i64) -> bool {
+        if self.bids.is_empty() && self.asks.is_empty() {
+            return match side {
+                Side::Buy => self.last_buy_print.is_some_and(|(a, _)| limit >= a),
+                Side::Sell => self.last_sell_print.is_some_and(|(b, _)| limit <= b),
+            };
+        }
+        match side {
+            Side::Buy => self.asks.keys().next().is_some_and(|a| *a <= limit),
+            Side::Sell => self.bids.keys().next_back().is_some_and(|b| *b >= limit),
+        }
+    }
+
+    /// Cancel an order at once (working, waiting for its trigger, or on its way); returns its
+    /// unfilled quantity, or None if it is not open.
     pub fn cancel(&mut self, id: u64) -> Option<i64> {
         if let Some(i) = self.working.iter().position(|o| o.id == id) {
             return Some(self.working.remove(i).remaining);
         }
+        if let Some(i) = self.stops.iter().position(|(_, o)| o.id == id) {
+            return Some(self.stops.remove(i).1.remaining);
+        }
         if let Some(i) = self.arriving.iter().position(|(_, o)| o.id == id) {
+            self.arriving_stops.remove(&id);
             return self.arriving.remove(i).map(|(_, o)| o.remaining);
         }
         None
@@ -361,6 +519,47 @@ impl Engine {
             let Some((_, order)) = self.arriving.pop_front() else {
                 break;
             };
+            let trigger = if self.arriving_stops.is_empty() {
+                None
+            } else {
+                self.arriving_stops.remove(&order.id)
+            };
+            if let Some(trigger) = trigger {
+                if self.last_trade.is_some_and(|last| trigger.reached(last)) {
+                    self.reject(order.id, t, Refusal::WouldTrigger);
+                } else {
+                    self.stops.push((trigger, order));
+                }
+                continue;
+            }
+            if order.post_only && order.price.is_some_and(|p| self.would_take(order.side, p)) {
+                self.reject(order.id, t, Refusal::WouldTake);
+                continue;
+            }
+            self.on_arrival(order, t);
+        }
+    }
+
+    #[cold]
+    fn reject(&mut self, id: u64, time_us: i64, reason: Refusal) {
+        self.out.push_back(Step::Rejected {
+            id,
+            time_us,
+            reason,
+        });
+    }
+
+    /// Stop orders the last trade price reached become LIMIT orders now, in the order they
+    /// arrived; each meets the market as it stands after the print that triggered it.
+    fn trigger_stops(&mut self, t: i64, last: i64) {
+        if !self.stops.iter().any(|(trigger, _)| trigger.reached(last)) {
+            return;
+        }
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stops)
+            .into_iter()
+            .partition(|(trigger, _)| trigger.reached(last));
+        self.stops = waiting;
+        for (_, order) in ready {
             self.on_arrival(order, t);
         }
     }
@@ -446,6 +645,10 @@ impl Engine {
         }
         if !self.working.is_empty() {
             self.match_print(t, buyer_taker, price, qty);
+        }
+        self.last_trade = Some(price);
+        if !self.stops.is_empty() {
+            self.trigger_stops(t, price);
         }
         if self.bids.is_empty() && self.asks.is_empty() {
             self.top_dirty = true;
@@ -1072,5 +1275,283 @@ mod tests {
             })
             .collect();
         assert_eq!(timers, vec![1_000_000, 2_000_000]);
+    }
+
+    fn book(t: i64, bid: i64, ask: i64) -> Tape {
+        trades(&[
+            (CLEAR, t, 0, 0),
+            (BID, t, bid, U),
+            (ASK, t, ask, U),
+            (BOOK_END, t, 0, 0),
+        ])
+    }
+
+    fn post_only() -> OrderOptions {
+        OrderOptions {
+            post_only: true,
+            stop: None,
+        }
+    }
+
+    fn stop(trigger: Trigger) -> OrderOptions {
+        OrderOptions {
+            post_only: false,
+            stop: Some(trigger),
+        }
+    }
+
+    /// Binance's trigger directions: a stop-loss buys on a rise and sells on a fall, a
+    /// take-profit the other way round; the stop price itself triggers.
+    #[test]
+    fn trigger_directions() {
+        assert!(Trigger::stop_loss(Side::Sell, 100).reached(100));
+        assert!(Trigger::stop_loss(Side::Sell, 100).reached(99));
+        assert!(!Trigger::stop_loss(Side::Sell, 100).reached(101));
+        assert!(Trigger::stop_loss(Side::Buy, 100).reached(101));
+        assert!(!Trigger::stop_loss(Side::Buy, 100).reached(99));
+        assert!(Trigger::take_profit(Side::Sell, 100).reached(101));
+        assert!(!Trigger::take_profit(Side::Sell, 100).reached(99));
+        assert!(Trigger::take_profit(Side::Buy, 100).reached(99));
+        assert!(!Trigger::take_profit(Side::Buy, 100).reached(101));
+    }
+
+    /// A post-only order that would cross is refused at submit and is not open; one that does
+    /// not cross rests and fills as maker.
+    #[test]
+    fn post_only_refused_or_rests_as_maker() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(book(1, 100 * U, 101 * U));
+        run(&mut e);
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(101 * U), U, post_only()),
+            Ok(Some(Refusal::WouldTake))
+        );
+        assert_eq!(e.open_orders(), 0);
+        assert_eq!(
+            e.submit_with(2, Side::Sell, Some(100 * U), U, post_only()),
+            Ok(Some(Refusal::WouldTake))
+        );
+        assert_eq!(
+            e.submit_with(3, Side::Buy, Some(100 * U), U, post_only()),
+            Ok(None)
+        );
+        assert!(e.settle().is_empty());
+        e.feed(trades(&[(TRADE_SELL, 2, 99 * U, 2 * U)]));
+        assert_eq!(fills(&run(&mut e)), vec![(3, 100 * U, U, true)]);
+    }
+
+    /// Without a book, a post-only order is judged against the last prints.
+    #[test]
+    fn post_only_without_book_uses_the_prints() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[
+            (TRADE_BUY, 1, 101 * U, U),
+            (TRADE_SELL, 1, 100 * U, U),
+        ]));
+        run(&mut e);
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(101 * U), U, post_only()),
+            Ok(Some(Refusal::WouldTake))
+        );
+        assert_eq!(
+            e.submit_with(2, Side::Sell, Some(101 * U), U, post_only()),
+            Ok(None)
+        );
+    }
+
+    /// With latency, the rule is applied again when the order arrives: the market moved into
+    /// the price meanwhile, and the order is rejected there.
+    #[test]
+    fn post_only_rejected_on_arrival() {
+        let mut c = cfg(FillModel::TradeThrough);
+        c.order_latency_us = 10;
+        let mut e = Engine::new(c);
+        e.feed(book(1, 100 * U, 102 * U));
+        run(&mut e);
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(101 * U), U, post_only()),
+            Ok(None)
+        );
+        e.feed(trades(&[
+            (ASK, 5, 101 * U, U), // the ask comes down to the price before it arrives
+            (BOOK_END, 5, 0, 0),
+            (TRADE_BUY, 11, 103 * U, U / 100),
+        ]));
+        let steps = run(&mut e);
+        assert_eq!(
+            steps,
+            vec![Step::Rejected {
+                id: 1,
+                time_us: 11,
+                reason: Refusal::WouldTake
+            }]
+        );
+        assert_eq!(e.open_orders(), 0);
+    }
+
+    /// A stop-loss sell waits off the book until a trade at or below its stop, then works as
+    /// a limit placed after that trade: the triggering print does not fill it. Below the
+    /// market (no book on this tape), it takes the next sell prints down to its limit.
+    #[test]
+    fn stop_loss_sell_triggers_on_the_last_trade() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 95 * U);
+        assert_eq!(
+            e.submit_with(1, Side::Sell, Some(94 * U), U, stop(trigger)),
+            Ok(None)
+        );
+        assert!(e.settle().is_empty());
+        e.feed(trades(&[
+            (TRADE_SELL, 2, 96 * U, 5 * U), // above the stop: nothing
+            (TRADE_SELL, 3, 95 * U, 5 * U), // the trigger: the order is placed after it
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![]);
+        assert_eq!(e.open_orders(), 1);
+        e.feed(trades(&[
+            (TRADE_SELL, 4, 95 * U, U / 2),
+            (TRADE_SELL, 5, 93 * U, U), // below the limit: not taken
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 95 * U, U / 2, false)]);
+    }
+
+    /// A stop-limit triggered above its limit (a take-profit-like sell placed after a rise)
+    /// rests, and fills as maker when the market comes back through it.
+    #[test]
+    fn triggered_stop_rests_when_not_marketable() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[
+            (TRADE_SELL, 1, 100 * U, U),
+            (TRADE_BUY, 1, 100 * U, U),
+        ]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Buy, 102 * U);
+        e.submit_with(1, Side::Buy, Some(101 * U), U, stop(trigger))
+            .unwrap();
+        e.feed(trades(&[
+            (TRADE_BUY, 2, 102 * U, U), // the trigger; the limit 101 is below the market
+            (TRADE_SELL, 3, 100 * U, U / 4),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 101 * U, U / 4, true)]);
+    }
+
+    /// Triggered into a book it crosses, a stop-limit takes as a LIMIT order would.
+    #[test]
+    fn triggered_stop_takes_the_book() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(book(1, 100 * U, 101 * U));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 99 * U);
+        e.submit_with(1, Side::Sell, Some(97 * U), U, stop(trigger))
+            .unwrap();
+        e.feed(trades(&[
+            (CLEAR, 2, 0, 0),
+            (BID, 2, 98 * U, 2 * U),
+            (ASK, 2, 99 * U, U),
+            (BOOK_END, 2, 0, 0),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![]); // a book change is not a trade
+        e.feed(trades(&[(TRADE_SELL, 3, 98 * U, U / 2)]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 98 * U, U, false)]);
+    }
+
+    /// A take-profit sell triggers on a rise to its stop.
+    #[test]
+    fn take_profit_sell_triggers_on_a_rise() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let trigger = Trigger::take_profit(Side::Sell, 105 * U);
+        e.submit_with(1, Side::Sell, Some(105 * U), U, stop(trigger))
+            .unwrap();
+        e.feed(trades(&[
+            (TRADE_SELL, 2, 90 * U, U), // a fall does not trigger it
+            (TRADE_BUY, 3, 104 * U, U),
+            (TRADE_BUY, 4, 105 * U, U), // the trigger
+            (TRADE_BUY, 5, 106 * U, U),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![(1, 105 * U, U, true)]);
+    }
+
+    /// A stop the last trade price already reached is refused, at submit and on arrival.
+    #[test]
+    fn stop_already_reached_is_refused() {
+        let mut c = cfg(FillModel::TradeThrough);
+        c.order_latency_us = 10;
+        let mut e = Engine::new(c);
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let reached = Trigger::stop_loss(Side::Sell, 100 * U);
+        assert_eq!(
+            e.submit_with(1, Side::Sell, Some(99 * U), U, stop(reached)),
+            Ok(Some(Refusal::WouldTrigger))
+        );
+        let trigger = Trigger::stop_loss(Side::Sell, 95 * U);
+        assert_eq!(
+            e.submit_with(2, Side::Sell, Some(94 * U), U, stop(trigger)),
+            Ok(None)
+        );
+        e.feed(trades(&[
+            (TRADE_SELL, 5, 94 * U, U), // before it arrives: no look-ahead, no trigger
+            (TRADE_SELL, 12, 94 * U, U),
+        ]));
+        assert_eq!(
+            run(&mut e),
+            vec![Step::Rejected {
+                id: 2,
+                time_us: 12,
+                reason: Refusal::WouldTrigger
+            }]
+        );
+    }
+
+    /// Cancel works on a stop waiting for its trigger, and on one triggered and resting.
+    #[test]
+    fn cancel_stop_before_and_after_the_trigger() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 95 * U);
+        e.submit_with(1, Side::Sell, Some(94 * U), U, stop(trigger))
+            .unwrap();
+        e.submit_with(2, Side::Sell, Some(94 * U), 2 * U, stop(trigger))
+            .unwrap();
+        assert!(e.settle().is_empty());
+        assert_eq!(e.cancel(1), Some(U));
+        e.feed(trades(&[(TRADE_SELL, 2, 95 * U, U)]));
+        run(&mut e);
+        assert_eq!(e.cancel(2), Some(2 * U));
+        assert_eq!(e.open_orders(), 0);
+        e.feed(trades(&[(TRADE_BUY, 3, 99 * U, 5 * U)]));
+        assert_eq!(fills(&run(&mut e)), vec![]);
+    }
+
+    /// Post-only and stop orders need a limit price; a stop price must be positive.
+    #[test]
+    fn order_options_need_prices() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        assert_eq!(
+            e.submit_with(1, Side::Buy, None, U, post_only()),
+            Err(SubmitError::NoLimitPrice)
+        );
+        let trigger = Trigger::stop_loss(Side::Buy, U);
+        assert_eq!(
+            e.submit_with(1, Side::Buy, None, U, stop(trigger)),
+            Err(SubmitError::NoLimitPrice)
+        );
+        let bad = Trigger::stop_loss(Side::Buy, 0);
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(U), U, stop(bad)),
+            Err(SubmitError::NonPositivePrice)
+        );
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(U), U, post_only()),
+            Ok(None)
+        );
+        assert_eq!(
+            e.submit_with(1, Side::Buy, Some(U), U, post_only()),
+            Err(SubmitError::DuplicateId)
+        );
     }
 }
