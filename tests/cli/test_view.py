@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from datetime import datetime, timezone
@@ -10,8 +11,10 @@ from decimal import Decimal as D
 import pytest
 
 from tradewire.bots import GridBot, GridParams
+from tradewire.cli.session import run_with_view
 from tradewire.cli.view import LiveView, render
 from tradewire.clock import MarketClock
+from tradewire.errors import InvalidOrder
 from tradewire.model import BookUpdate, MarketTrade, SymbolRules
 from tradewire.testing.synthetic import SyntheticDepthStream
 from tradewire.trading.report import figures
@@ -26,7 +29,8 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 async def known_context() -> StrategyContext:
-    """A paper account with a two-level book, three orders placed and one of them filled."""
+    """A paper account with a two-level book, three orders placed and one of them filled, one
+    refused."""
     clock = MarketClock(T0)
     broker = PaperBroker(RULES, {"USDT": "10000", "BTC": "1"}, clock=clock)
     ctx = StrategyContext(broker, RULES, mode="paper", bot="grid", clock=clock)
@@ -43,6 +47,8 @@ async def known_context() -> StrategyContext:
     await ctx.buy(D("0.01"), D("64990"))
     await ctx.sell(D("0.01"), D("65010"))
     await ctx.sell(D("0.002"), D("65000.5"))
+    with pytest.raises(InvalidOrder):
+        await ctx.buy(D("0.00001"), D("64990"))  # under the 5 USDT minimum: rejected
     clock.observe(T0 + 61_000)
     # A buyer takes 0.01 at 65001: it trades through the 65000.50 sell, which fills.
     for update in broker.on_market(MarketTrade("BTCUSDT", "7", D("65001"), D("0.01"), T0 + 61_000)):
@@ -70,7 +76,7 @@ bid size       bid       ask  ask size    total             -0.1290
                                           equity         74999.8710
 
 api mean 4.00 ms, p50 3.00, p99 10.00, max 10.00 ms (4 calls)
-orders placed 3, canceled 0, refused 0; 0 market events
+orders placed 3, canceled 0, rejected 1; 0 market events
 stopped: market_ended
 warning: the grid step is under the fee
 
@@ -82,6 +88,8 @@ BUY   64990.00   0.01000  0.00000
 recent fills (1)
 time      side  quantity     price            fee
 03:05:06  SELL   0.00200  65000.50  0.130001 USDT  maker
+> refused BUY LIMIT 0.00001 @ 64990: BTCUSDT: notional 0.6499 (price x quantity)
+is below NOTIONAL minNotional 5
 > grid 64990.00..65010.00"""
 
 
@@ -247,3 +255,41 @@ async def test_no_color_drops_the_colours_and_a_stream_that_is_no_terminal_gets_
     async with LiveView(ctx, stream=quiet) as view:
         pass
     assert not view.enabled and view.frames == 0 and quiet.getvalue() == ""
+
+
+@pytest.mark.asyncio
+async def test_run_with_view_shows_the_bots_warnings_and_why_the_run_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout = Terminal()
+    monkeypatch.setattr("sys.stdout", stdout)
+    monkeypatch.setenv("COLUMNS", "100")
+    broker = PaperBroker(RULES, {"USDT": "10000", "BTC": "1"})
+    bot = GridBot(
+        GridParams(D("64999.80"), D("65000.20"), 10, quantity_per_grid=D("0.001"), force=True)
+    )
+    runner = Runner(
+        bot, broker, ReplayMarket(SyntheticDepthStream(seed=3), 200), RULES, mode="paper"
+    )
+    result = await run_with_view(
+        runner, title="grid on synthetic", show_view=True, duration_s=None, stop=asyncio.Event()
+    )
+    out = ANSI.sub("", stdout.getvalue())
+    last = out[out.rindex("tradewire paper BTCUSDT  grid on synthetic") :]
+    assert result.stop_reason == "market_ended"
+    assert "stopped: market_ended" in last
+    # The bot was forced past the fee check: its warning (set as it starts) is shown once.
+    [warning] = bot.warnings
+    assert warning.startswith("grid step 0.04 USDT")
+    assert last.count(warning[:40]) == 1 and "warning: grid step 0.04 USDT" in last
+    quiet = io.StringIO()  # --no-view, or stdout is no terminal: nothing drawn
+    monkeypatch.setattr("sys.stdout", quiet)
+    runner = Runner(
+        GridBot(bot.params),
+        broker,
+        ReplayMarket(SyntheticDepthStream(seed=3), 50),
+        RULES,
+        mode="paper",
+    )
+    await run_with_view(runner, title="", show_view=True, duration_s=None, stop=asyncio.Event())
+    assert quiet.getvalue() == ""

@@ -510,7 +510,7 @@ async def run_with_view(
         runner.ctx,
         title=title,
         speed=market.speed if isinstance(market, TapeMarket) else None,
-        warnings=bot_warnings(runner.strategy),
+        warnings=lambda: bot_warnings(runner.strategy),
     )
     view.enabled = show_view and view.enabled
     async with view:

@@ -3,7 +3,7 @@
 One frame (:func:`frame`) shows the mode, symbol and bot with the market time, the wall time
 elapsed and the replay speed; the top of the book; the P&L; the open orders (by price, nearest
 the mark when there are more than fit); the recent fills; the API latency (mean, p50, p99, max,
-as the report counts them) and the orders placed, canceled and refused; the bot's warnings, its
+as the report counts them) and the orders placed, canceled and rejected; the bot's warnings, its
 last log lines, and why the run stopped once it has. The P&L and equity are the report's
 (:mod:`tradewire.trading.report`): total = realized + unrealized - fees, equity = quote + base x
 mark.
@@ -34,7 +34,7 @@ from rich.text import Text
 from tradewire.clock import MarketClock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from rich.console import RenderableType
 
@@ -65,8 +65,7 @@ def _clock(ms: int, fmt: str = "%H:%M:%S") -> str:
 def _header(ctx: StrategyContext, title: str, wall_s: float | None, speed: float | None) -> Text:
     text = Text()
     text.append(f"tradewire {ctx.mode} {ctx.symbol}", style="bold")
-    if title:
-        text.append(f"  {title}", style="bold")
+    text.append(f"  {title or ctx.bot}", style="bold")
     now = ctx.now_ms()
     started = ctx.run_log.started_ms
     elapsed = (now - started) / 1000 if started else 0.0
@@ -264,7 +263,7 @@ def _activity(ctx: StrategyContext, ordered: Sequence[float]) -> Text:
     text.append("\norders ", style="bold")
     text.append(
         f"placed {log.orders_placed}, canceled {log.orders_canceled}, "
-        f"refused {log.orders_rejected}; {log.market_events:,} market events"
+        f"rejected {log.orders_rejected}; {log.market_events:,} market events"
     )
     return text
 
@@ -327,11 +326,9 @@ def frame(
     if stopped is not None:
         middle.append(Text(f"stopped: {stopped}", style="bold"))
     middle.extend(Text(f"warning: {w}", style="yellow") for w in warnings)
-    tail = (
-        [Text(f"> {m}", style="dim") for m in ctx.run_log.messages[-messages:]]
-        if messages > 0
-        else []
-    )
+    said = {f"warning: {w}" for w in warnings}  # a bot logs its warnings too: once is enough
+    log = [m for m in ctx.run_log.messages if m not in said]
+    tail = [Text(f"> {m}", style="dim") for m in log[-messages:]] if messages > 0 else []
     return Group(
         _header(ctx, title, wall_s, speed),
         _Frame(
@@ -394,7 +391,8 @@ class LiveView:
         stream: Where to draw (default stdout); the view is off unless it is a terminal.
         force: Draw even if the stream is not a terminal, with colours (e.g. to a file).
         speed: The replay's speed, if the market is a replay.
-        warnings: The bot's warnings, shown under the figures.
+        warnings: Returns the bot's warnings, asked at each frame (a bot sets them as it
+            starts).
     """
 
     def __init__(
@@ -406,7 +404,7 @@ class LiveView:
         stream: TextIO | None = None,
         force: bool = False,
         speed: float | None = None,
-        warnings: Sequence[str] = (),
+        warnings: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.title = title
@@ -415,7 +413,7 @@ class LiveView:
         self.force = force
         self.enabled = force or self.stream.isatty()
         self.speed = speed
-        self.warnings = tuple(warnings)
+        self.warnings = warnings
         self.stopped: str | None = None
         self.frames = 0
         self._latencies: list[float] = []
@@ -432,15 +430,17 @@ class LiveView:
 
     def frame(self) -> RenderableType:
         """The frame to draw now."""
-        new = self.ctx.run_log.latencies_ms[len(self._latencies) :]
-        for value in new:  # kept sorted as they come: no full sort per frame
+        samples = self.ctx.run_log.latencies_ms
+        if len(samples) < len(self._latencies):  # not the list it was: sort it again
+            self._latencies = sorted(samples)
+        for value in samples[len(self._latencies) :]:  # kept sorted as they come
             bisect.insort(self._latencies, value)
         return frame(
             self.ctx,
             title=self.title,
             wall_s=time.monotonic() - self._started,
             speed=self.speed,
-            warnings=self.warnings,
+            warnings=() if self.warnings is None else self.warnings(),
             stopped=self.stopped,
             latencies=self._latencies,
         )
