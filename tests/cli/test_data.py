@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,7 @@ def test_synth_writes_a_recording_that_reads_back_as_the_generated_market(
     captured = capsys.readouterr()
     assert captured.out == "seed 77\n"
     assert "rows/s" in captured.err and "x real time" in captured.err
+    assert "\x1b[" not in captured.err  # no progress bar: stderr is not a terminal
     first = out.read_bytes()
     assert gzip.decompress(first).startswith(b'1704067200000000000 {"stream":"btcusdt@depth')
     back = list(read_tape(out, "BTCUSDT"))
@@ -79,3 +82,25 @@ def test_an_unknown_symbol_is_an_error_and_writes_nothing(
     assert not out.exists()
     assert main(["data", "synth", "--start-price", "abc", "--out", str(out)]) == 1
     assert "--start-price: not a number" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_synth_shows_a_progress_bar_on_a_terminal_and_keeps_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stderr = Terminal()
+    monkeypatch.setattr("sys.stderr", stderr)
+    monkeypatch.setenv("COLUMNS", "120")
+    out = tmp_path / "btc.jsonl"
+    assert main(["data", "synth", "--hours", "0.05", "--seed", "5", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == "seed 5\n"
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stderr.getvalue())
+    # The bar counts market seconds and rows; the summary line follows it.
+    assert re.search(r"synth BTCUSDT .* [0-9,]+ s of market, [0-9,]+ rows", text)
+    assert "rows/s" in text.splitlines()[-1]

@@ -19,6 +19,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
 from tradewire.backtest.synth import DEFAULT_START, RecordingWriter, synth_tapes
 from tradewire.errors import BacktestError
 
@@ -86,6 +96,21 @@ def _start_price(text: str | None) -> Decimal | None:
         raise BacktestError(f"--start-price: not a number: {text!r}") from None
 
 
+def _progress() -> Progress:
+    """A bar of the market time written, on stderr if it is a terminal (else nothing)."""
+    return Progress(
+        TextColumn("synth {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,.0f} s of market, {task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
 def _synth(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbits(63)
     symbol = args.symbol.upper()
@@ -105,6 +130,8 @@ def _synth(args: argparse.Namespace) -> int:
     rows = 0
     first = last = 0
     with ExitStack() as stack:
+        progress = stack.enter_context(_progress())
+        task = progress.add_task(symbol, total=args.hours * 3600, rows=0)
         out: IO[bytes] | gzip.GzipFile = stack.enter_context(args.out.open("wb"))
         if args.out.name.endswith(".gz"):
             # No name and no time in the header: the same seed gives the same bytes.
@@ -117,6 +144,7 @@ def _synth(args: argparse.Namespace) -> int:
             last = int(tape.time_us[-1])
             rows += len(tape)
             out.write(writer.write(tape))
+            progress.update(task, completed=(last - first) / 1e6, rows=rows)
     elapsed = time.perf_counter() - started
     market_s = (last - first) / 1e6
     print(

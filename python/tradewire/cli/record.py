@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
 from tradewire.binance.client import BinanceClient
-from tradewire.binance.recorder import Recorder
+from tradewire.binance.recorder import Recorder, RecorderStats
 from tradewire.binance.streams import StreamClient
 from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.session import stop_on_signals
@@ -23,7 +26,7 @@ from tradewire.cli.session import stop_on_signals
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["register"]
+__all__ = ["progress_status", "register", "show_progress"]
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -71,7 +74,13 @@ async def _run(args: argparse.Namespace) -> int:
             + (f" for {args.duration:g} s" if args.duration else " (Ctrl-C to stop)"),
             flush=True,
         )
-        stats = await recorder.run(duration_s=args.duration, stop=stop)
+        shown = asyncio.create_task(show_progress(recorder.stats, args.duration))
+        try:
+            stats = await recorder.run(duration_s=args.duration, stop=stop)
+        finally:
+            shown.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await shown
     trades = sum(stats.trades.values())
     depth = sum(stats.depth_updates.values())
     print(
@@ -80,3 +89,38 @@ async def _run(args: argparse.Namespace) -> int:
         f"{stats.reconnects} reconnects"
     )
     return 0
+
+
+def progress_status(stats: RecorderStats) -> str:
+    """What a recording wrote so far, in one short line."""
+    return (
+        f"{stats.lines:,} lines, {stats.bytes / 1e6:,.1f} MB, "
+        f"{sum(stats.depth_updates.values()):,} depth updates, "
+        f"{sum(stats.trades.values()):,} trades, {stats.reconnects} reconnects"
+    )
+
+
+async def show_progress(
+    stats: RecorderStats, duration_s: float | None, *, interval_s: float = 0.5
+) -> None:
+    """A status line on stderr, if it is a terminal, until canceled: the counts of ``stats``
+    and, with a duration, a bar of the time recorded."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("recording"),
+        *([BarColumn()] if duration_s is not None else []),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    if progress.disable:
+        return
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    task = progress.add_task("record", total=duration_s, status=progress_status(stats))
+    with progress:
+        while True:
+            progress.update(task, completed=loop.time() - started, status=progress_status(stats))
+            await asyncio.sleep(interval_s)

@@ -40,6 +40,7 @@ from tradewire.cli.view import LiveView
 from tradewire.errors import BotConfigError, TradewireError
 from tradewire.trading.loading import load_strategy, make_strategy, parse_params
 from tradewire.trading.report import write_report
+from tradewire.venues.replay import TapeMarket
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -551,11 +552,20 @@ async def run_with_view(
     duration_s: float | None,
     stop: asyncio.Event,
 ) -> RunResult:
-    """Run ``runner`` with the live terminal view (when asked for and stdout is a terminal)."""
-    view = LiveView(runner.ctx, title=title)
+    """Run ``runner`` with the live terminal view (when asked for and stdout is a terminal);
+    its last frame says why the run stopped."""
+    market = runner.market
+    view = LiveView(
+        runner.ctx,
+        title=title,
+        speed=market.speed if isinstance(market, TapeMarket) else None,
+        warnings=lambda: bot_warnings(runner.strategy),
+    )
     view.enabled = show_view and view.enabled
     async with view:
-        return await runner.run(duration_s, stop)
+        result = await runner.run(duration_s, stop)
+        view.stop_reason(result.stop_reason, result.stop_detail)
+        return result
 
 
 async def write_run_report(
