@@ -318,6 +318,13 @@ class _Driver:
             if end_ms is not None and now >= end_ms:
                 return "duration", "the end time of the backtest was reached"
             clock.now = now
+            if code == _TRADE and not self.wants_trades and not schedule.forming:
+                schedule.add_trade(now, price, qty)  # only candles want it: no trade object
+                if now - self._last_sample >= self.sample_interval_ms:
+                    self.sample()
+                if piece_due is not None and schedule.next_ms < piece_due:
+                    return _RESCHEDULE
+                continue
             if code == _FILL:
                 exchange.apply_step(code, time_us, order_id, price, qty, flag)
                 self.book_now()

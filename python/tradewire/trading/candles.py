@@ -150,21 +150,24 @@ class CandleSeries:
         closed it (the runner and the backtest driver do that first); one before the forming
         candle's start (a late live trade) is left out and counted in :attr:`late_trades`.
         """
-        start = self._open_ms
-        if start is None:
-            self._open_ms = time_ms - (time_ms - self._offset) % self.length_ms
-            self._o = self._h = self._l = self._c = price
-            self._volume, self._quote_volume, self._count = qty, price * qty, 1
-            return
-        if time_ms < start:
-            self.late_trades += 1
-            return
-        if self._count == 0:
+        if self._count:
+            start = self._open_ms
+            assert start is not None
+            if time_ms < start:
+                self.late_trades += 1
+                return
+            if price > self._h:
+                self._h = price
+            elif price < self._l:
+                self._l = price
+        else:
+            start = self._open_ms
+            if start is None:
+                self._open_ms = time_ms - (time_ms - self._offset) % self.length_ms
+            elif time_ms < start:
+                self.late_trades += 1
+                return
             self._o = self._h = self._l = price
-        elif price > self._h:
-            self._h = price
-        elif price < self._l:
-            self._l = price
         self._c = price
         self._volume += qty
         self._quote_volume += price * qty

@@ -28,6 +28,8 @@ from tradewire.errors import ConfigError
 from tradewire.trading.candles import NEVER, CandleSeries
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tradewire.model import Candle
 
 __all__ = ["DEFAULT_TIMER", "Schedule"]
@@ -54,6 +56,7 @@ class Schedule:
         #: The earliest due time (ms) of a timer or a candle close; :data:`NEVER` if none.
         self.next_ms = NEVER
         self._unstarted = False
+        self._adders: list[Callable[[int, int, int], None]] = []
 
     def __repr__(self) -> str:
         return f"Schedule(timers={sorted(self._every)}, candles={list(self.series)})"
@@ -114,13 +117,14 @@ class Schedule:
             self.forming.add(interval)
         else:
             self.forming.discard(interval)
+        self._adders = [series.add for series in self.series.values()]
         self._unstarted = True
         self._update()
 
     def add_trade(self, time_ms: int, price: int, qty: int) -> None:
         """A public trade (units of 10^-8) for every series (after :meth:`due` at its time)."""
-        for series in self.series.values():
-            series.add(time_ms, price, qty)
+        for add in self._adders:
+            add(time_ms, price, qty)
         if self._unstarted or time_ms >= self.next_ms:
             self._unstarted = False
             self._update()
