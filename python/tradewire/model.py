@@ -22,7 +22,7 @@ __all__ = [
     "OPEN_STATUSES",
     "Balance",
     "BookUpdate",
-    "Candle",
+    "Candlestick",
     "Fill",
     "MarketEvent",
     "MarketTrade",
@@ -348,8 +348,11 @@ MarketEvent = BookUpdate | MarketTrade
 
 
 @dataclass(frozen=True)
-class Candle:
-    """One bar of an interval (a kline, as Binance names it): OHLC and volumes, exact.
+class Candlestick:
+    """One candle of an interval (a kline, as Binance names it): OHLC and volumes, exact.
+
+    (Named ``Candlestick`` because ``tradewire._core.Kline``, the kline stream event, and the
+    local exchange's kline builder, ``exchange.marketdata.Candle``, hold the shorter names.)
 
     ``open_time_ms`` is the interval's start and ``close_time_ms`` its last millisecond
     (``open_time_ms + interval - 1``, as in Binance's klines). ``volume`` is in the base

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from tradewire.model import (
         Balance,
         BookUpdate,
-        Candle,
+        Candlestick,
         Fill,
         MarketTrade,
         Order,
@@ -119,7 +119,7 @@ class Strategy:
         to :meth:`StrategyContext.set_timer`.
         """
 
-    async def on_candle(self, ctx: StrategyContext, candle: Candle) -> None:
+    async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
         """Called when a candle of a subscribed interval closes (and, for the intervals
         subscribed with ``forming=True``, with the forming candle after every trade)."""
 
@@ -433,7 +433,7 @@ class StrategyContext:
         """
         return self._series(interval).history_arrays(n)
 
-    def candle(self, interval: str) -> Candle | None:
+    def candle(self, interval: str) -> Candlestick | None:
         """The forming candle of ``interval`` (``closed`` False); None before its first trade.
 
         Raises:
