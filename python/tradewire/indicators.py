@@ -17,7 +17,7 @@ In a strategy::
     class Cross(Strategy):
         candles = ("1m",)
 
-        async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
+        async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
             close = ctx.history("1m").close
             if close.size > 50 and sma(close, 10)[-1] > sma(close, 50)[-1]:
                 ...

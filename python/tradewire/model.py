@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = [
     "OPEN_STATUSES",
     "Balance",
+    "Bar",
     "BookUpdate",
-    "Candlestick",
     "Fill",
     "MarketEvent",
     "MarketTrade",
@@ -348,17 +348,16 @@ MarketEvent = BookUpdate | MarketTrade
 
 
 @dataclass(frozen=True)
-class Candlestick:
+class Bar:
     """One candle of an interval (a kline, as Binance names it): OHLC and volumes, exact.
-
-    (Named ``Candlestick`` because ``tradewire._core.Kline``, the kline stream event, and the
-    local exchange's kline builder, ``exchange.marketdata.Candle``, hold the shorter names.)
 
     ``open_time_ms`` is the interval's start and ``close_time_ms`` its last millisecond
     (``open_time_ms + interval - 1``, as in Binance's klines). ``volume`` is in the base
     asset, ``quote_volume`` the sum of price x quantity of its trades, ``trades`` their count.
     An interval without trades is a flat candle at the previous close (``trades == 0``), as
-    Binance's klines are. ``closed`` is False for the forming candle.
+    Binance's klines are. ``closed`` is False for the forming candle. (``Bar``: the names
+    ``Candle``, ``Candlestick`` and ``Kline`` are the local exchange's kline builder, the
+    client's klines answer and the kline stream event.)
     """
 
     symbol: str

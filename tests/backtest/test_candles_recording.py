@@ -15,7 +15,7 @@ import pytest
 from tradewire.backtest import run_tapes
 from tradewire.backtest.data import read_tape
 from tradewire.clock import MarketClock
-from tradewire.model import Candlestick, SymbolRules
+from tradewire.model import Bar, SymbolRules
 from tradewire.trading.runner import Runner
 from tradewire.trading.strategy import Strategy
 from tradewire.venues.paper import PaperBroker
@@ -40,9 +40,9 @@ class Bands(Strategy):
     candles = ("1s", "1m")
 
     def __init__(self) -> None:
-        self.seen: list[tuple[int, Candlestick]] = []
+        self.seen: list[tuple[int, Bar]] = []
         self.placed: list[tuple[int, str, Decimal, Decimal | None]] = []
-        self.closed: dict[str, list[Candlestick]] = {}
+        self.closed: dict[str, list[Bar]] = {}
 
     def needs_book(self) -> bool:
         return False
@@ -50,7 +50,7 @@ class Bands(Strategy):
     async def on_start(self, ctx: StrategyContext) -> None:
         ctx.subscribe_candles("1s", history=1000)
 
-    async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
+    async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
         self.seen.append((ctx.now_ms(), candle))
         if candle.interval != "1s" or candle.open_time_ms % 10_000 != 9_000:
             return
@@ -72,7 +72,7 @@ def tapes() -> list[Tape]:
     return list(read_tape(RECORDING, "BTCUSDT"))
 
 
-def _numpy_candles(tapes: list[Tape], interval_ms: int, label: str) -> list[Candlestick]:
+def _numpy_candles(tapes: list[Tape], interval_ms: int, label: str) -> list[Bar]:
     """The recording's closed candles of one interval, from its trades, by numpy: a candle per
     interval from the first trade's until the last event's, flat where nothing traded."""
     kind = np.concatenate([t.kind for t in tapes])
@@ -86,7 +86,7 @@ def _numpy_candles(tapes: list[Tape], interval_ms: int, label: str) -> list[Cand
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     ends = np.r_[starts[1:], len(bucket)]
     by_bucket = {int(bucket[s]): (s, e) for s, e in zip(starts, ends, strict=True)}
-    out: list[Candlestick] = []
+    out: list[Bar] = []
     close = 0
     for b in range(first, last_closed + 1):
         if b in by_bucket:
@@ -99,7 +99,7 @@ def _numpy_candles(tapes: list[Tape], interval_ms: int, label: str) -> list[Cand
             o = h = lo = close
             volume = quote = count = 0
         out.append(
-            Candlestick(
+            Bar(
                 "BTCUSDT",
                 label,
                 b * interval_ms,

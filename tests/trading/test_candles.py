@@ -17,7 +17,7 @@ from tradewire._core import Tape
 from tradewire.backtest import run_tapes
 from tradewire.clock import MarketClock
 from tradewire.errors import BacktestError, ConfigError
-from tradewire.model import Candlestick, SymbolRules
+from tradewire.model import Bar, SymbolRules
 from tradewire.trading.candles import CandleSeries, interval_ms
 from tradewire.trading.runner import Runner
 from tradewire.trading.strategy import Strategy
@@ -73,13 +73,13 @@ class CandleRecorder(Strategy):
     candles = ("1m",)
 
     def __init__(self) -> None:
-        self.got: list[tuple[int, Candlestick]] = []
+        self.got: list[tuple[int, Bar]] = []
         self.history: tuple[list[int], list[float]] = ([], [])
 
     def needs_book(self) -> bool:
         return False
 
-    async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
+    async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
         self.got.append((ctx.now_ms(), candle))
         arrays = ctx.history("1m")
         self.history = (arrays.time.tolist(), arrays.close.tolist())
@@ -92,12 +92,10 @@ def _replay(strategy: Strategy, tapes: list[Tape]) -> None:
     assert result.error is None, result.error
 
 
-def _expected() -> list[tuple[int, Candlestick]]:
-    def candle(i: int, o: str, h: str, lo: str, c: str, v: str, qv: str, n: int) -> Candlestick:
+def _expected() -> list[tuple[int, Bar]]:
+    def candle(i: int, o: str, h: str, lo: str, c: str, v: str, qv: str, n: int) -> Bar:
         start = T0 + i * 60_000
-        return Candlestick(
-            "BTCUSDT", "1m", start, start + 59_999, D(o), D(h), D(lo), D(c), D(v), D(qv), n
-        )
+        return Bar("BTCUSDT", "1m", start, start + 59_999, D(o), D(h), D(lo), D(c), D(v), D(qv), n)
 
     # quote volume: 100.5 x 0.25 + 99.5 x 0.5 + 100.25 x 0.125 = 25.125 + 49.75 + 12.53125
     return [
@@ -132,7 +130,7 @@ def test_a_series_bins_on_the_interval_and_fills_an_empty_one_flat() -> None:
     series.add(T0 + 59_999, 100 * U, U)
     assert series.next_close_ms == T0 + 60_000
     assert series.close_until(T0 + 59_999) == []
-    assert series.forming() == Candlestick(
+    assert series.forming() == Bar(
         "BTCUSDT", "1m", T0, T0 + 59_999, *(D(100),) * 4, D(1), D(100), 1, closed=False
     )
     closed = series.close_until(T0 + 180_000)  # minutes 0, 1 (no trade) and 2 (no trade)
@@ -197,7 +195,7 @@ class Forming(Strategy):
     async def on_start(self, ctx: StrategyContext) -> None:
         ctx.subscribe_candles("1m", forming=True)
 
-    async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
+    async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
         self.forming.append((candle.closed, candle.close, candle.trades))
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tradewire.errors import ConfigError
-from tradewire.model import Candlestick
+from tradewire.model import Bar
 
 __all__ = ["INTERVALS", "NEVER", "CandleArrays", "CandleSeries", "interval_ms"]
 
@@ -126,7 +126,7 @@ class CandleSeries:
         self.length_ms = interval_ms(interval)
         self._offset = _WEEK_OFFSET if interval == "1w" else 0
         self._tick, self._step, self._quote = tick, step, tick * step
-        self.closed: collections.deque[Candlestick] = collections.deque(maxlen=history)
+        self.closed: collections.deque[Bar] = collections.deque(maxlen=history)
         #: Trades older than the forming candle (late live trades), left out.
         self.late_trades = 0
         self._open_ms: int | None = None
@@ -173,13 +173,13 @@ class CandleSeries:
         self._quote_volume += price * qty
         self._count += 1
 
-    def close_until(self, now_ms: int) -> list[Candlestick]:
+    def close_until(self, now_ms: int) -> list[Bar]:
         """Close every candle whose interval ended at or before ``now_ms``, oldest first (the
         intervals without trades in between as flat candles); they join the history."""
         start = self._open_ms
         if start is None or now_ms < start + self.length_ms:
             return []
-        out: list[Candlestick] = []
+        out: list[Bar] = []
         length = self.length_ms
         while now_ms >= start + length:
             candle = self._candle(start, closed=True)
@@ -192,14 +192,14 @@ class CandleSeries:
         self._arrays = None
         return out
 
-    def forming(self) -> Candlestick | None:
+    def forming(self) -> Bar | None:
         """The candle of the current interval so far (``closed`` False); None before a trade."""
         start = self._open_ms
         return None if start is None else self._candle(start, closed=False)
 
-    def _candle(self, start: int, *, closed: bool) -> Candlestick:
+    def _candle(self, start: int, *, closed: bool) -> Bar:
         tick, step = self._tick, self._step
-        return Candlestick(
+        return Bar(
             self.symbol,
             self.interval,
             start,

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from tradewire.clock import Clock
     from tradewire.model import (
         Balance,
+        Bar,
         BookUpdate,
-        Candlestick,
         Fill,
         MarketTrade,
         Order,
@@ -119,7 +119,7 @@ class Strategy:
         to :meth:`StrategyContext.set_timer`.
         """
 
-    async def on_candle(self, ctx: StrategyContext, candle: Candlestick) -> None:
+    async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
         """Called when a candle of a subscribed interval closes (and, for the intervals
         subscribed with ``forming=True``, with the forming candle after every trade)."""
 
@@ -433,7 +433,7 @@ class StrategyContext:
         """
         return self._series(interval).history_arrays(n)
 
-    def candle(self, interval: str) -> Candlestick | None:
+    def candle(self, interval: str) -> Bar | None:
         """The forming candle of ``interval`` (``closed`` False); None before its first trade.
 
         Raises:

@@ -30,7 +30,7 @@ from tradewire.trading.candles import NEVER, CandleSeries
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tradewire.model import Candlestick
+    from tradewire.model import Bar
 
 __all__ = ["DEFAULT_TIMER", "Schedule"]
 
@@ -129,7 +129,7 @@ class Schedule:
             self._unstarted = False
             self._update()
 
-    def forming_candles(self) -> list[Candlestick]:
+    def forming_candles(self) -> list[Bar]:
         """The forming candles of the intervals subscribed with ``forming``."""
         out = []
         for interval in self.forming:
@@ -140,14 +140,14 @@ class Schedule:
 
     # --- both -----------------------------------------------------------------------------------
 
-    def due(self, now_ms: int, *, candle_lag_ms: int = 0) -> list[Candlestick | str]:
+    def due(self, now_ms: int, *, candle_lag_ms: int = 0) -> list[Bar | str]:
         """What is due at ``now_ms``: closed candles first, then timer names (each timer at most
         once: ticks a gap in the data skipped are not made up, as the runner's timer does).
 
         ``candle_lag_ms`` closes candles only that long after their end (live, so trades that
         travel a little still count in their candle).
         """
-        out: list[Candlestick | str] = []
+        out: list[Bar | str] = []
         candle_now = now_ms - candle_lag_ms
         for series in self.series.values():
             if candle_now >= series.next_close_ms:
