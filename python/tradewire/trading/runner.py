@@ -501,11 +501,15 @@ class Runner:
             await clock.sleep((next_ms - now) / 1000)
 
     async def _fire_due(self, now_ms: int, candle_lag_ms: int = 0) -> None:
-        """Hand the strategy what is due at ``now_ms``: closed candles (``on_candle``), then
-        named timers (``on_timer`` with ``ctx.timer`` set). Before the strategy started, the
-        candles only join the history and the timer ticks pass."""
+        """Hand the strategy what is due at ``now_ms`` (market time): closed candles
+        (``on_candle``), then named timers (``on_timer`` with ``ctx.timer`` set), which follow
+        the run's clock. Before the strategy started, the candles only join the history and
+        the timer ticks pass."""
         ctx, strategy = self.ctx, self.strategy
-        for item in ctx.schedule.due(now_ms, candle_lag_ms=candle_lag_ms):
+        due = ctx.schedule.due(
+            now_ms, candle_lag_ms=candle_lag_ms, timers_now_ms=self.clock.now_ms()
+        )
+        for item in due:
             if not self._started:
                 continue
             if isinstance(item, str):

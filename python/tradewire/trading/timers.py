@@ -140,15 +140,20 @@ class Schedule:
 
     # --- both -----------------------------------------------------------------------------------
 
-    def due(self, now_ms: int, *, candle_lag_ms: int = 0) -> list[Bar | str]:
+    def due(
+        self, now_ms: int, *, candle_lag_ms: int = 0, timers_now_ms: int | None = None
+    ) -> list[Bar | str]:
         """What is due at ``now_ms``: closed candles first, then timer names (each timer at most
         once: ticks a gap in the data skipped are not made up, as the runner's timer does).
 
         ``candle_lag_ms`` closes candles only that long after their end (live, so trades that
-        travel a little still count in their candle).
+        travel a little still count in their candle); ``timers_now_ms`` is the clock the timers
+        follow when it is not the one of the market data (live: the wall clock).
         """
         out: list[Bar | str] = []
         candle_now = now_ms - candle_lag_ms
+        if timers_now_ms is not None:
+            now_ms = timers_now_ms
         for series in self.series.values():
             if candle_now >= series.next_close_ms:
                 out.extend(series.close_until(candle_now))
