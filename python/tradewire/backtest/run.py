@@ -275,8 +275,9 @@ class _Driver:
                 start += engine.events - base
                 # Hand out what the engine queued at the current event before cutting again.
                 engine.feed(_EMPTY)
-                while self._steps(end_ms, None) is not None:
-                    pass
+                why = self._steps(end_ms, None)
+                if why is not None:
+                    return why  # type: ignore[return-value]
                 continue
             if why is not None:
                 return why  # type: ignore[return-value]

@@ -409,14 +409,15 @@ class Runner:
             ctx.book = event
         else:
             ctx.last_trade = event
-            if schedule.series:
-                schedule.add_trade(
-                    event.time_ms, int(event.price.scaleb(8)), int(event.quantity.scaleb(8))
-                )
         simulated = self._simulated
         if simulated is not None:
             for update in simulated.on_market(event):
                 await self._dispatch(update)
+        if schedule.series and isinstance(event, MarketTrade):
+            # After the fills it made, as the backtest's engine hands them before the trade.
+            schedule.add_trade(
+                event.time_ms, int(event.price.scaleb(8)), int(event.quantity.scaleb(8))
+            )
         if not self._started and not await self._start():
             return
         try:
