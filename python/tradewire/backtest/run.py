@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-
 from tradewire._core import SimEngine, Tape
 from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
@@ -253,7 +251,8 @@ class _Driver:
                 if columns is None:
                     columns = (tape.kind, tape.time_us, tape.price, tape.qty)
                     times = columns[1]
-                cut = start + int(np.searchsorted(times[start:], due * 1000, "left"))
+                # Rows already fed are older than anything due, so the search may start at 0.
+                cut = max(start, int(times.searchsorted(due * 1000)))
             if cut == start:  # the next event is at or past the due time
                 assert times is not None
                 now = int(times[start]) // 1000
