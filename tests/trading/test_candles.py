@@ -297,3 +297,20 @@ def test_history_arrays_hold_the_last_n_closed_candles() -> None:
     assert arrays.close.dtype == np.float64
     assert arrays.close.tolist() == [102.0, 103.0, 104.0]
     assert series.history_arrays().volume.tolist() == [1.0] * 5
+
+
+def test_one_interval_by_name_and_a_history_resized_later() -> None:
+    class One(Strategy):
+        candles = "1m"  # type: ignore[assignment]  # a lone name, as people write it
+
+        async def on_start(self, ctx: StrategyContext) -> None:
+            ctx.subscribe_candles("1m", history=2)
+            with pytest.raises(ConfigError, match="one or more"):
+                ctx.subscribe_candles("1m", history=0)
+
+        async def on_stop(self, ctx: StrategyContext) -> None:
+            self.times = ctx.history("1m").time.tolist()
+
+    strategy = One()
+    run_tapes(strategy, _market(), RULES, start_balances=BALANCES)
+    assert strategy.times == [T0 + 120_000, T0 + 180_000]  # the last two of four

@@ -25,7 +25,7 @@ from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
 from tradewire.trading.candles import NEVER
 from tradewire.trading.report import figures
-from tradewire.trading.runner import RunFailure, RunResult, sample_equity
+from tradewire.trading.runner import RunFailure, RunResult, candle_intervals, sample_equity
 from tradewire.trading.strategy import Strategy, StrategyContext
 from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
@@ -141,7 +141,7 @@ class _Driver:
         self.wants_candles = bool(strategy.candles) or _overrides(strategy, "on_candle")
         #: Whether the strategy can have named timers or candles due (cut the tapes for them).
         self.scheduling = self.wants_candles or _overrides(strategy, "on_timer")
-        for interval in strategy.candles:
+        for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
         if not self.wants_candles:
             self.ctx.candles_refused = (

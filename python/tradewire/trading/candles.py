@@ -137,6 +137,11 @@ class CandleSeries:
     def __repr__(self) -> str:
         return f"CandleSeries({self.symbol!r}, {self.interval!r}, closed={len(self.closed)})"
 
+    def resize(self, history: int) -> None:
+        """Keep the last ``history`` closed candles from now on."""
+        self.closed = collections.deque(self.closed, maxlen=history)
+        self._arrays = None
+
     @property
     def next_close_ms(self) -> int:
         """When the forming candle closes (the start of the next interval); :data:`NEVER`

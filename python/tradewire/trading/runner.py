@@ -47,6 +47,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "StopReason",
+    "candle_intervals",
     "resume_journal",
     "sample_equity",
 ]
@@ -141,7 +142,7 @@ class Runner:
         self.ctx = StrategyContext(
             venue, rules, mode=mode, bot=bot, journal=journal, clock=self.clock
         )
-        for interval in strategy.candles:
+        for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
         self.timer_interval_s = timer_interval_s
         self.sample_interval_ms = sample_interval_ms
@@ -549,6 +550,12 @@ class Runner:
             return
         if sample_equity(ctx, now):
             self._last_sample = now
+
+
+def candle_intervals(strategy: Strategy) -> tuple[str, ...]:
+    """The intervals the strategy's ``candles`` attribute names (one name alone counts too)."""
+    candles = strategy.candles
+    return (candles,) if isinstance(candles, str) else tuple(candles)
 
 
 def _schedules(strategy: Strategy) -> bool:

@@ -106,13 +106,18 @@ class Schedule:
         Raises:
             ConfigError: an unknown interval or a history under one candle.
         """
+        if not isinstance(interval, str) or history < 1:
+            raise ConfigError(
+                f"candles need an interval name and a history of one or more, not "
+                f"{interval!r} and {history}"
+            )
         series = self.series.get(interval)
         if series is None:
             self.series[interval] = CandleSeries(
                 self.symbol, interval, tick=self._tick, step=self._step, history=history
             )
         elif series.closed.maxlen != history:
-            series.closed = type(series.closed)(series.closed, maxlen=history)
+            series.resize(history)
         if forming:
             self.forming.add(interval)
         else:
