@@ -23,6 +23,7 @@ __all__ = [
     "ORDER_TYPES",
     "STOP_ORDER_TYPES",
     "Balance",
+    "Bar",
     "BookUpdate",
     "Fill",
     "MarketEvent",
@@ -378,3 +379,30 @@ class MarketTrade:
 
 MarketEvent = BookUpdate | MarketTrade
 """What a market data source yields."""
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One candle of an interval (a kline, as Binance names it): OHLC and volumes, exact.
+
+    ``open_time_ms`` is the interval's start and ``close_time_ms`` its last millisecond
+    (``open_time_ms + interval - 1``, as in Binance's klines). ``volume`` is in the base
+    asset, ``quote_volume`` the sum of price x quantity of its trades, ``trades`` their count.
+    An interval without trades is a flat candle at the previous close (``trades == 0``), as
+    Binance's klines are. ``closed`` is False for the forming candle. (``Bar``: the names
+    ``Candle``, ``Candlestick`` and ``Kline`` are the local exchange's kline builder, the
+    client's klines answer and the kline stream event.)
+    """
+
+    symbol: str
+    interval: str
+    open_time_ms: int
+    close_time_ms: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    trades: int
+    closed: bool = True

@@ -3,7 +3,11 @@
 The Rust engine (:class:`tradewire._core.SimEngine`) reads the tape and matches the strategy's
 orders; Python is called only for what the strategy can act on: its own order updates, the
 book (at a cadence, and only if the strategy overrides ``on_book``), public trades (only if it
-overrides ``on_trade``) and its timer, all in market time. The strategy is the same
+overrides ``on_trade``, or wants candles: they are built from the trades) and its timers, all
+in market time. Named timers and candle closes fall due before the first event at or after
+their time, as in a replay through the runner: the driver feeds the engine the tape up to
+that event, hands the strategy what is due, then feeds the rest (a strategy without named
+timers or candles gets each tape whole, as before). The strategy is the same
 :class:`~tradewire.trading.strategy.Strategy` subclass that runs on paper and live; its
 callbacks run to completion at once (nothing in a backtest waits), so a callback that awaits
 something that really waits (``asyncio.sleep``, a network call) is an error.
@@ -14,20 +18,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from tradewire._core import SimEngine
+from tradewire._core import SimEngine, Tape
 from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.candles import NEVER
 from tradewire.trading.report import figures
-from tradewire.trading.runner import RunFailure, RunResult, sample_equity
+from tradewire.trading.runner import RunFailure, RunResult, candle_intervals, sample_equity
 from tradewire.trading.strategy import Strategy, StrategyContext
+from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Iterable, Mapping
 
-    from tradewire._core import Tape
     from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
     from tradewire.trading.runner import StopReason
 
@@ -35,6 +40,8 @@ __all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_tapes"]
 
 
 _NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER = range(6)
+_RESCHEDULE: Final = "reschedule"  # a callback moved the next due time into the fed piece
+_EMPTY = Tape.from_columns([], [], [], [])
 
 
 class _EngineClock:
@@ -129,6 +136,19 @@ class _Driver:
         self.start_mark: Decimal | None = None
         self._last_sample = -(1 << 62)
         self._book_key: tuple[int | None, ...] = ()
+        self.schedule = self.ctx.schedule
+        self.wants_trades = _overrides(strategy, "on_trade")
+        self.wants_candles = bool(strategy.candles) or _overrides(strategy, "on_candle")
+        #: Whether the strategy can have named timers or candles due (cut the tapes for them).
+        self.scheduling = self.wants_candles or _overrides(strategy, "on_timer")
+        for interval in candle_intervals(strategy):
+            self.ctx.subscribe_candles(interval)
+        if not self.wants_candles:
+            self.ctx.candles_refused = (
+                "a backtest builds candles only for a strategy that overrides on_candle or "
+                "declares them (candles = ('1m',) on the class): its engine hands over the "
+                "trades only then"
+            )
 
     def book_now(self) -> BookUpdate:
         """The book as the strategy sees it now (top level; the engine holds the rest)."""
@@ -206,57 +226,156 @@ class _Driver:
 
     def run(self, tapes: Iterable[Tape], end_ms: int | None) -> tuple[StopReason, str | None]:
         """Feed every tape; returns why the run ended."""
-        engine, exchange, ctx, strategy = self.engine, self.exchange, self.ctx, self.strategy
-        clock = self.clock
-        stop = ctx.stop_requested
         for tape in tapes:
-            engine.feed(tape)
-            while True:
-                code, time_us, order_id, price, qty, flag = engine.advance()
-                if code == _NEED_DATA:
-                    break
-                now = time_us // 1000
+            why: tuple[StopReason, str | None] | str | None
+            if self.scheduling:
+                why = self._pieces(tape, end_ms)
+            else:
+                self.engine.feed(tape)
+                why = self._steps(end_ms, None)
+            if isinstance(why, tuple):
+                return why
+        return "market_ended", "the data ended"
+
+    def _pieces(self, tape: Tape, end_ms: int | None) -> tuple[StopReason, str | None] | None:
+        """Feed ``tape`` cut before each event at or after the next due time, handing the
+        strategy what is due there (its named timers, the candles that closed)."""
+        engine, schedule, n = self.engine, self.schedule, len(tape)
+        columns: tuple[Any, Any, Any, Any] | None = None
+        times: Any = None
+        start = 0
+        while start < n:
+            due = schedule.next_ms
+            cut = n
+            if due != NEVER:
+                if columns is None:
+                    columns = (tape.kind, tape.time_us, tape.price, tape.qty)
+                    times = columns[1]
+                # Rows already fed are older than anything due, so the search may start at 0.
+                cut = max(start, int(times.searchsorted(due * 1000)))
+            if cut == start:  # the next event is at or past the due time
+                assert times is not None
+                now = int(times[start]) // 1000
                 if end_ms is not None and now >= end_ms:
                     return "duration", "the end time of the backtest was reached"
-                clock.now = now
-                if code == _FILL:
-                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
-                    self.book_now()
+                self.fire_due(now)
+                if self.ctx.stop_requested.is_set():
+                    return "strategy", self.ctx.stop_reason
+                self.sample()
+                continue
+            if start == 0 and cut == n:
+                engine.feed(tape)
+            else:
+                assert columns is not None
+                engine.feed(Tape.from_columns(*(column[start:cut].tolist() for column in columns)))
+            base = engine.events
+            why = self._steps(end_ms, due)
+            if why == _RESCHEDULE:
+                start += engine.events - base
+                # Hand out what the engine queued at the current event before cutting again.
+                engine.feed(_EMPTY)
+                why = self._steps(end_ms, None)
+                if why is not None:
+                    return why  # type: ignore[return-value]
+                continue
+            if why is not None:
+                return why  # type: ignore[return-value]
+            start = cut
+        return None
+
+    def fire_due(self, now: int) -> None:
+        """Hand the strategy what is due at ``now``: closed candles, then named timers."""
+        clock, ctx, strategy = self.clock, self.ctx, self.strategy
+        clock.now = max(clock.now, now)
+        for item in self.schedule.due(now):
+            if not self.started:
+                continue  # candles still join the history; timer ticks pass
+            self.book_now()
+            if isinstance(item, str):
+                ctx.timer = item
+                try:
+                    self._call("on_timer", strategy.on_timer(ctx))
+                finally:
+                    ctx.timer = None
+            else:
+                self._call("on_candle", strategy.on_candle(ctx, item))
+            self.dispatch()
+
+    def _steps(
+        self, end_ms: int | None, piece_due: int | None
+    ) -> tuple[StopReason, str | None] | str | None:
+        """Run the engine over what it was fed; None when it needs data, a stop reason, or
+        :data:`_RESCHEDULE` when a callback made something due before ``piece_due``."""
+        engine, exchange, ctx, strategy = self.engine, self.exchange, self.ctx, self.strategy
+        clock, schedule = self.clock, self.schedule
+        stop = ctx.stop_requested
+        candles = self.wants_candles
+        while True:
+            code, time_us, order_id, price, qty, flag = engine.advance()
+            if code == _NEED_DATA:
+                return None
+            now = time_us // 1000
+            if end_ms is not None and now >= end_ms:
+                return "duration", "the end time of the backtest was reached"
+            clock.now = now
+            if code == _TRADE and not self.wants_trades and not schedule.forming:
+                schedule.add_trade(now, price, qty)  # only candles want it: no trade object
+                if now - self._last_sample >= self.sample_interval_ms:
+                    self.sample()
+                if piece_due is not None and schedule.next_ms < piece_due:
+                    return _RESCHEDULE
+                continue
+            if code == _FILL:
+                exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                self.book_now()
+                self.dispatch()
+            elif code == _BOOK:
+                book = self.book_now()
+                if not self.started:
+                    if self.start_ms is None or now >= self.start_ms:
+                        self.start()
+                elif self.wants_book:
+                    self._call("on_book", strategy.on_book(ctx, book))
                     self.dispatch()
-                elif code == _BOOK:
-                    book = self.book_now()
-                    if not self.started:
-                        if self.start_ms is None or now >= self.start_ms:
-                            self.start()
-                    elif self.wants_book:
-                        self._call("on_book", strategy.on_book(ctx, book))
-                        self.dispatch()
-                elif code == _TRADE:
-                    trade = MarketTrade(
-                        self.rules.symbol,
-                        "",
-                        from_units(price, self.rules.tick_size),
-                        from_units(qty, self.rules.step_size),
-                        now,
-                        buyer_is_maker=not flag,
-                    )
-                    ctx.last_trade = trade
-                    if self.started:
+            elif code == _TRADE:
+                trade = MarketTrade(
+                    self.rules.symbol,
+                    "",
+                    from_units(price, self.rules.tick_size),
+                    from_units(qty, self.rules.step_size),
+                    now,
+                    buyer_is_maker=not flag,
+                )
+                ctx.last_trade = trade
+                if candles and schedule.series:
+                    schedule.add_trade(now, price, qty)
+                if self.started:
+                    if self.wants_trades:
                         self.book_now()
                         self._call("on_trade", strategy.on_trade(ctx, trade))
                         self.dispatch()
-                elif code == _TIMER:
-                    if self.started:
+                    if schedule.forming:
                         self.book_now()
+                        for candle in schedule.forming_candles():
+                            self._call("on_candle", strategy.on_candle(ctx, candle))
+                            self.dispatch()
+            elif code == _TIMER:
+                if self.started and schedule.default_timer:
+                    self.book_now()
+                    ctx.timer = DEFAULT_TIMER
+                    try:
                         self._call("on_timer", strategy.on_timer(ctx))
-                        self.dispatch()
-                elif code == _EXPIRED:
-                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                    finally:
+                        ctx.timer = None
                     self.dispatch()
-                if stop.is_set():
-                    return "strategy", ctx.stop_reason
-                self.sample()
-        return "market_ended", "the data ended"
+            elif code == _EXPIRED:
+                exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                self.dispatch()
+            if stop.is_set():
+                return "strategy", ctx.stop_reason
+            self.sample()
+            if piece_due is not None and schedule.next_ms < piece_due:
+                return _RESCHEDULE
 
 
 def run_tapes(
@@ -306,7 +425,11 @@ def run_tapes(
     if bnb_discount:
         maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
     balances = dict(start_balances or {rules.quote_asset: "10000"})
-    wants_trades = _overrides(strategy, "on_trade")
+    wants_trades = (
+        _overrides(strategy, "on_trade")
+        or _overrides(strategy, "on_candle")
+        or bool(strategy.candles)
+    )
     engine = SimEngine(
         fill_model,
         order_latency_us=round((order_latency_ms + market_data_latency_ms) * 1000),

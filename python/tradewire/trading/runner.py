@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tradewire.clock import MarketClock, WallClock
 from tradewire.errors import ConfigError, ResumeError
-from tradewire.model import BookUpdate
+from tradewire.model import BookUpdate, MarketTrade
 from tradewire.trading.journal import JournalFill, OrderSnapshot, ReconcileReport
 from tradewire.trading.pnl import account_equity
 from tradewire.trading.strategy import RunLog, StrategyContext
+from tradewire.trading.strategy import Strategy as _Strategy
+from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "StopReason",
+    "candle_intervals",
     "resume_journal",
     "sample_equity",
 ]
@@ -57,6 +60,11 @@ StopReason = Literal["duration", "market_ended", "strategy", "interrupted", "err
 (a callback raised, or the market source failed)."""
 
 _PRIORITY: tuple[StopReason, ...] = ("strategy", "interrupted", "duration")
+
+CANDLE_LAG_MS = 1000
+"""Live, a candle is closed by the wall clock this long after its end (a trade of the next
+interval closes it at once): trades still on their way count in their candle."""
+_WALL_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,8 @@ class Runner:
         self.ctx = StrategyContext(
             venue, rules, mode=mode, bot=bot, journal=journal, clock=self.clock
         )
+        for interval in candle_intervals(strategy):
+            self.ctx.subscribe_candles(interval)
         self.timer_interval_s = timer_interval_s
         self.sample_interval_ms = sample_interval_ms
         self._on_event = on_event
@@ -183,6 +193,8 @@ class Runner:
         }
         if self.simulated is None:
             tasks[asyncio.create_task(self._updates())] = None
+        if not isinstance(self.clock, MarketClock) and _schedules(self.strategy):
+            tasks[asyncio.create_task(self._wall_schedule())] = None
         tasks[asyncio.create_task(ctx.stop_requested.wait())] = "strategy"
         if stop is not None:
             tasks[asyncio.create_task(stop.wait())] = "interrupted"
@@ -340,6 +352,8 @@ class Runner:
         clock = self.clock
         observe, turn, on_market = clock.observe, self._turn, self._on_market
         asked = self.ctx.stop_requested
+        schedule = self.ctx.schedule
+        lag = 0 if isinstance(clock, MarketClock) else CANDLE_LAG_MS
         end_ms: int | None = None
 
         def halted() -> StopReason | None:
@@ -368,6 +382,13 @@ class Runner:
                         return why
                 turn.busy = True
                 try:
+                    if event.time_ms >= schedule.next_ms:
+                        # Timers and candle closes due in market time, before the event.
+                        await self._fire_due(
+                            event.time_ms, 0 if isinstance(event, MarketTrade) else lag
+                        )
+                        if (why := halted()) is not None:
+                            return why
                     await on_market(event)
                 finally:
                     turn.release()
@@ -384,6 +405,7 @@ class Runner:
     async def _on_market(self, event: MarketEvent) -> None:
         ctx = self.ctx
         ctx.run_log.market_events += 1
+        schedule = ctx.schedule
         if isinstance(event, BookUpdate):
             ctx.book = event
         else:
@@ -392,6 +414,11 @@ class Runner:
         if simulated is not None:
             for update in simulated.on_market(event):
                 await self._dispatch(update)
+        if schedule.series and isinstance(event, MarketTrade):
+            # After the fills it made, as the backtest's engine hands them before the trade.
+            schedule.add_trade(
+                event.time_ms, int(event.price.scaleb(8)), int(event.quantity.scaleb(8))
+            )
         if not self._started and not await self._start():
             return
         try:
@@ -403,6 +430,9 @@ class Runner:
             if self._failed_in is None:
                 self._failed_in = "on_book" if isinstance(event, BookUpdate) else "on_trade"
             raise
+        if schedule.forming and not isinstance(event, BookUpdate):
+            for candle in schedule.forming_candles():
+                await self._call("on_candle", self.strategy.on_candle(ctx, candle))
         if simulated is not None:
             # What the callback's orders did on a simulated venue (inline: no coroutine per event).
             while updates := simulated.take_updates():
@@ -456,18 +486,60 @@ class Runner:
         next_ms = clock.now_ms()
         while True:
             async with self._turn:
-                if self._started:
+                if self._started and self.ctx.schedule.default_timer:
+                    self.ctx.timer = DEFAULT_TIMER
                     try:
                         await self._call("on_timer", self.strategy.on_timer(self.ctx))
                         await self._drain()
                     except Exception:
                         self._timer_failed = True  # a replay that never suspends sees this
                         raise
+                    finally:
+                        self.ctx.timer = None
             now = clock.now_ms()
             next_ms += interval_ms
             while next_ms <= now:
                 next_ms += interval_ms
             await clock.sleep((next_ms - now) / 1000)
+
+    async def _fire_due(self, now_ms: int, candle_lag_ms: int = 0) -> None:
+        """Hand the strategy what is due at ``now_ms`` (market time): closed candles
+        (``on_candle``), then named timers (``on_timer`` with ``ctx.timer`` set), which follow
+        the run's clock. Before the strategy started, the candles only join the history and
+        the timer ticks pass."""
+        ctx, strategy = self.ctx, self.strategy
+        due = ctx.schedule.due(
+            now_ms, candle_lag_ms=candle_lag_ms, timers_now_ms=self.clock.now_ms()
+        )
+        for item in due:
+            if not self._started:
+                continue
+            if isinstance(item, str):
+                ctx.timer = item
+                try:
+                    await self._call("on_timer", strategy.on_timer(ctx))
+                finally:
+                    ctx.timer = None
+            else:
+                await self._call("on_candle", strategy.on_candle(ctx, item))
+            await self._drain()
+
+    async def _wall_schedule(self) -> None:
+        """Named timers and candle closes in wall time (live and paper on a live market): a
+        quiet market still closes its candles, ``CANDLE_LAG_MS`` after their end."""
+        schedule, clock = self.ctx.schedule, self.clock
+        while True:
+            now = clock.now_ms()
+            wake = schedule.wake_ms(CANDLE_LAG_MS)
+            if wake > now:
+                await clock.sleep(min((wake - now) / 1000, _WALL_POLL_S))
+                continue
+            async with self._turn:
+                try:
+                    await self._fire_due(clock.now_ms(), CANDLE_LAG_MS)
+                except Exception:
+                    self._timer_failed = True
+                    raise
 
     def _sample(self, *, force: bool = False) -> None:
         """Record price, equity and position at most every ``sample_interval_ms`` of the clock."""
@@ -478,6 +550,20 @@ class Runner:
             return
         if sample_equity(ctx, now):
             self._last_sample = now
+
+
+def candle_intervals(strategy: Strategy) -> tuple[str, ...]:
+    """The intervals the strategy's ``candles`` attribute names (one name alone counts too)."""
+    candles = strategy.candles
+    return (candles,) if isinstance(candles, str) else tuple(candles)
+
+
+def _schedules(strategy: Strategy) -> bool:
+    """Whether the strategy can use named timers or candles (it has a callback for them)."""
+    cls = type(strategy)
+    return bool(strategy.candles) or any(
+        getattr(cls, name) is not getattr(_Strategy, name) for name in ("on_timer", "on_candle")
+    )
 
 
 def sample_equity(ctx: StrategyContext, now: int) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from tradewire.clock import WallClock
 from tradewire.errors import (
     APIError,
+    ConfigError,
     ExchangeUnavailable,
     InvalidOrder,
     NetworkError,
@@ -35,6 +36,7 @@ from tradewire.model import Balance as _Balance
 from tradewire.rules import ENDPOINT, new_client_order_id
 from tradewire.trading.journal import JournalFill, OrderIntent
 from tradewire.trading.pnl import EquityCurve, PnL, PnLTracker, account_equity
+from tradewire.trading.timers import Schedule
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from tradewire.clock import Clock
     from tradewire.model import (
         Balance,
+        Bar,
         BookUpdate,
         Fill,
         MarketTrade,
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
         SymbolRules,
     )
     from tradewire.rules import PreparedOrder
+    from tradewire.trading.candles import CandleArrays, CandleSeries
     from tradewire.trading.journal import Journal
     from tradewire.venues.protocols import Venue
 
@@ -87,9 +91,15 @@ def with_own_locks(
 
 
 class Strategy:
-    """Base class of strategies: every callback is optional (the default does nothing)."""
+    """Base class of strategies: every callback is optional (the default does nothing).
+
+    ``candles`` names the candle intervals built for the strategy from the start (Binance's
+    names: ``("1m", "1h")``); :meth:`StrategyContext.subscribe_candles` adds more or sets the
+    history length.
+    """
 
     name: str = "strategy"
+    candles: tuple[str, ...] = ()
 
     async def on_start(self, ctx: StrategyContext) -> None:
         """Called once, after the first book arrived, before any other callback."""
@@ -104,7 +114,15 @@ class Strategy:
         """Called when one of the strategy's orders changes (a fill, a cancel, an expiry)."""
 
     async def on_timer(self, ctx: StrategyContext) -> None:
-        """Called every ``timer_interval_s`` of the runner."""
+        """Called every ``timer_interval_s`` of the runner, and when a named timer is due.
+
+        ``ctx.timer`` says which: ``"default"`` for the runner's own timer, else the name given
+        to :meth:`StrategyContext.set_timer`.
+        """
+
+    async def on_candle(self, ctx: StrategyContext, candle: Bar) -> None:
+        """Called when a candle of a subscribed interval closes (and, for the intervals
+        subscribed with ``forming=True``, with the forming candle after every trade)."""
 
     async def on_stop(self, ctx: StrategyContext) -> None:
         """Called once at the end of the run."""
@@ -169,6 +187,12 @@ class StrategyContext:
         self._stop = asyncio.Event()
         self.stop_reason: str | None = None
         self.start_balances: dict[str, Balance] | None = None
+        #: Named timers and candle series, asked by the runner what is due when.
+        self.schedule = Schedule(rules.symbol, rules.tick_size, rules.step_size)
+        #: The timer whose ``on_timer`` runs now (``"default"``: the runner's own); else None.
+        self.timer: str | None = None
+        #: Why candles cannot be subscribed in this run, if they cannot (set by the runner).
+        self.candles_refused: str | None = None
 
     def __repr__(self) -> str:
         return f"StrategyContext({self.symbol!r}, mode={self.mode!r}, bot={self.bot!r})"
@@ -456,6 +480,67 @@ class StrategyContext:
     def order(self, client_order_id: str) -> Order | None:
         """The last known state of one of the strategy's orders."""
         return self._orders.get(client_order_id)
+
+    # --- candles and timers -----------------------------------------------------------------------
+
+    def subscribe_candles(
+        self, interval: str, *, history: int = 500, forming: bool = False
+    ) -> None:
+        """Build candles of ``interval`` from the trades from now on, keeping the last
+        ``history`` closed ones for :meth:`history`; ``on_candle`` gets each one that closes
+        (and, with ``forming``, the forming candle after every trade).
+
+        Raises:
+            ConfigError: an unknown interval, or a run that cannot build candles (a backtest
+                builds them only for strategies that override ``on_candle`` or declare
+                ``candles``: its engine hands over trades only then).
+        """
+        if self.candles_refused is not None and interval not in self.schedule.series:
+            raise ConfigError(self.candles_refused)
+        self.schedule.subscribe(interval, history=history, forming=forming)
+
+    def history(self, interval: str, n: int | None = None) -> CandleArrays:
+        """The last ``n`` (default: all kept) closed candles of ``interval`` as numpy arrays
+        (``time``, ``open``, ``high``, ``low``, ``close``, ``volume``), oldest first.
+
+        Raises:
+            ConfigError: ``interval`` was not subscribed.
+        """
+        return self._series(interval).history_arrays(n)
+
+    def candle(self, interval: str) -> Bar | None:
+        """The forming candle of ``interval`` (``closed`` False); None before its first trade.
+
+        Raises:
+            ConfigError: ``interval`` was not subscribed.
+        """
+        return self._series(interval).forming()
+
+    def _series(self, interval: str) -> CandleSeries:
+        series = self.schedule.series.get(interval)
+        if series is None:
+            raise ConfigError(
+                f"no candles of {interval!r}: subscribe first (candles = ({interval!r},) on "
+                f"the strategy, or ctx.subscribe_candles({interval!r}))"
+            )
+        return series
+
+    def set_timer(self, name: str, every_s: float) -> None:
+        """Call ``on_timer`` (with ``ctx.timer == name``) every ``every_s`` of the run's clock
+        from now on, on a fixed schedule; setting a name again restarts it with the new period.
+
+        Market time in backtests and replays (a tick a gap in the data skipped is not made up),
+        wall time live.
+
+        Raises:
+            ConfigError: an empty name or ``"default"`` (the runner's own timer), or a period
+                under 1 ms.
+        """
+        self.schedule.set_timer(name, every_s, now_ms=self.clock.now_ms())
+
+    def cancel_timer(self, name: str) -> bool:
+        """Stop timer ``name`` (``"default"``: the runner's own); False if it was not set."""
+        return self.schedule.cancel_timer(name)
 
     # --- account and results --------------------------------------------------------------------
 
