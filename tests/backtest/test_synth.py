@@ -134,8 +134,12 @@ def test_the_book_near_the_touch_is_calibrated_over_ten_minutes() -> None:
 
 @pytest.mark.slow
 def test_two_hours_land_near_the_measured_btcusdt_figures() -> None:
-    """Targets from docs/market.md (the measured BTCUSDT spot figures, at a ~50% default vol)."""
-    stats = market_stats(synth_tapes("BTCUSDT", 2, seed=2024))
+    """Targets from docs/market.md (the measured BTCUSDT spot figures, at a ~50% default vol).
+
+    At the start price the calibration was made with (65,000): the same seed from another start
+    price is another path, and a 2-hour path may be a calm one.
+    """
+    stats = market_stats(synth_tapes("BTCUSDT", 2, seed=2024, start_price="65000"))
     assert stats.spread_one_tick >= 0.9
     assert 0.5 < stats.top_size < 2
     assert 3.5 < stats.depth_1bp < 7
