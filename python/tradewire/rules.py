@@ -30,6 +30,7 @@ from __future__ import annotations
 import decimal
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -58,6 +59,7 @@ __all__ = [
     "new_client_order_id",
     "places",
     "round_to_tick",
+    "rules_from_exchange_info",
     "to_decimal",
 ]
 
@@ -332,7 +334,7 @@ class SymbolRules:
     """A symbol's trading rules (Binance's symbol filters), as exact decimals.
 
     A zero limit is an unset one (as in Binance's PRICE_FILTER). Build it from exchangeInfo
-    with :func:`tradewire.binance.filters.rules_from_exchange_info`, or directly.
+    with :func:`rules_from_exchange_info`, or directly.
     """
 
     symbol: str
@@ -556,3 +558,105 @@ class SymbolRules:
                 f"[{_plain(low)}, {_plain(high)}] (multipliers {_plain(pair[0])} to "
                 f"{_plain(pair[1])} of the average price {_plain(reference)})"
             )
+
+
+# --- Binance's symbol filters -----------------------------------------------------------------
+
+
+def rules_from_exchange_info(
+    entry: Mapping[str, object], *, error: Callable[[str], Exception] = DecimalError
+) -> SymbolRules:
+    """The rules of one symbol of exchangeInfo's ``symbols`` (one parser for every caller).
+
+    Reads PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, MIN_NOTIONAL and its successor NOTIONAL,
+    PERCENT_PRICE and PERCENT_PRICE_BY_SIDE; other filters are not order amounts and are left
+    out. The Binance client reads the exchange's answer with it, the backtests their built-in
+    table and a user's exchangeInfo file.
+
+    Raises:
+        DecimalError: (or ``error``) the entry is not a symbol with well-formed filters.
+    """
+    try:
+        return _parse_symbol(entry)
+    except (KeyError, TypeError, AttributeError, DecimalError) as exc:
+        name = entry.get("symbol", "?") if isinstance(entry, Mapping) else "?"
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise error(f"exchangeInfo symbol {name}: malformed filters ({what})") from None
+
+
+def _filter_dec(f: Mapping[str, object], key: str, default: object = None) -> Decimal:
+    raw = f[key] if default is None else f.get(key, default)
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise DecimalError(f"{f.get('filterType')} {key} must be a decimal string, got {raw!r}")
+    return to_decimal(str(raw), key)
+
+
+def _parse_symbol(entry: Mapping[str, object]) -> SymbolRules:
+    kw: dict[str, object] = {}
+    filters = entry.get("filters") or []
+    if not isinstance(filters, list) or not all(isinstance(f, Mapping) for f in filters):
+        raise TypeError("filters must be a list of objects")
+    for f in filters:
+        kind = f.get("filterType")
+        if kind == "PRICE_FILTER":
+            kw.update(
+                tick_size=_filter_dec(f, "tickSize"),
+                min_price=_filter_dec(f, "minPrice"),
+                max_price=_filter_dec(f, "maxPrice"),
+            )
+        elif kind == "LOT_SIZE":
+            kw.update(
+                step_size=_filter_dec(f, "stepSize"),
+                min_qty=_filter_dec(f, "minQty"),
+                max_qty=_filter_dec(f, "maxQty"),
+            )
+        elif kind == "MARKET_LOT_SIZE":
+            kw.update(
+                market_step_size=_filter_dec(f, "stepSize"),
+                market_min_qty=_filter_dec(f, "minQty"),
+                market_max_qty=_filter_dec(f, "maxQty"),
+            )
+        elif kind == "MIN_NOTIONAL":
+            kw.update(
+                min_notional=_filter_dec(f, "minNotional"),
+                min_notional_to_market=bool(f.get("applyToMarket", True)),
+                notional_filter="MIN_NOTIONAL",
+            )
+        elif kind == "NOTIONAL":
+            kw.update(
+                min_notional=_filter_dec(f, "minNotional", 0),
+                max_notional=_filter_dec(f, "maxNotional", 0),
+                min_notional_to_market=bool(f.get("applyMinToMarket", True)),
+                max_notional_to_market=bool(f.get("applyMaxToMarket", False)),
+                notional_filter="NOTIONAL",
+            )
+        elif kind == "PERCENT_PRICE":
+            pair = (_filter_dec(f, "multiplierDown"), _filter_dec(f, "multiplierUp"))
+            kw.update(
+                bid_multipliers=pair, ask_multipliers=pair, percent_price_filter="PERCENT_PRICE"
+            )
+        elif kind == "PERCENT_PRICE_BY_SIDE":
+            kw.update(
+                bid_multipliers=(
+                    _filter_dec(f, "bidMultiplierDown"),
+                    _filter_dec(f, "bidMultiplierUp"),
+                ),
+                ask_multipliers=(
+                    _filter_dec(f, "askMultiplierDown"),
+                    _filter_dec(f, "askMultiplierUp"),
+                ),
+                percent_price_filter="PERCENT_PRICE_BY_SIDE",
+            )
+    kw.setdefault("tick_size", 0)
+    kw.setdefault("step_size", 0)
+    order_types = entry.get("orderTypes") or []
+    if not isinstance(order_types, list):
+        raise TypeError("orderTypes must be a list")
+    return SymbolRules(
+        symbol=str(entry["symbol"]),
+        status=str(entry.get("status", "TRADING")),
+        base_asset=str(entry.get("baseAsset", "")),
+        quote_asset=str(entry.get("quoteAsset", "")),
+        order_types=frozenset(str(t) for t in order_types),
+        **kw,  # type: ignore[arg-type]
+    )

@@ -59,7 +59,7 @@ MARKET = tape(
 
 
 def test_trade_through_fills_no_more_than_traded() -> None:
-    result = backtest(BuyAt("0.1", "99"), [MARKET], start_balances={"USDT": "1000"})
+    result = backtest(BuyAt("0.2", "99"), [MARKET], start_balances={"USDT": "1000"})
     assert [(f.quantity, f.price, f.is_maker) for f in result.fills] == [
         (Decimal("0.02"), Decimal(99), True),
         (Decimal("0.03"), Decimal(99), True),
@@ -74,8 +74,8 @@ def test_trade_through_fills_no_more_than_traded() -> None:
 
 
 def test_touch_fills_in_full_on_the_first_print_through() -> None:
-    result = backtest(BuyAt("0.1", "99"), [MARKET], fill_model="touch")
-    assert [(f.quantity, f.time_ms) for f in result.fills] == [(Decimal("0.1"), 4000)]
+    result = backtest(BuyAt("0.2", "99"), [MARKET], fill_model="touch")
+    assert [(f.quantity, f.time_ms) for f in result.fills] == [(Decimal("0.2"), 4000)]
 
 
 def test_queue_waits_for_the_size_ahead() -> None:
@@ -106,10 +106,10 @@ def test_market_order_walks_the_book_as_taker() -> None:
         (END, 1, 0, 0),
         (BUY, 2, 100, 0.01),
     )
-    result = backtest(BuyAt("0.08", None), [book])
+    result = backtest(BuyAt("0.15", None), [book])
     assert [(f.price, f.quantity, f.is_maker) for f in result.fills] == [
         (Decimal(100), Decimal("0.05"), False),
-        (Decimal(101), Decimal("0.03"), False),
+        (Decimal(101), Decimal("0.1"), False),
     ]
     assert result.orders[0].status == "FILLED"
 
@@ -123,20 +123,20 @@ def test_latency_keeps_an_order_off_earlier_prints() -> None:
         (SELL, 3, 98, 5),
         (SELL, 4, 98.5, 0.02),
     )
-    slow = backtest(BuyAt("0.1", "99"), [market], order_latency_ms=1500)
+    slow = backtest(BuyAt("0.2", "99"), [market], order_latency_ms=1500)
     assert [(f.quantity, f.time_ms) for f in slow.fills] == [(Decimal("0.02"), 4000)]
-    late = backtest(BuyAt("0.1", "99"), [market], order_latency_ms=500, market_data_latency_ms=1000)
+    late = backtest(BuyAt("0.2", "99"), [market], order_latency_ms=500, market_data_latency_ms=1000)
     assert [(f.quantity, f.time_ms) for f in late.fills] == [(Decimal("0.02"), 4000)]
     assert late.report["market_data_latency_ms"] == 1000
-    fast = backtest(BuyAt("0.1", "99"), [market])
+    fast = backtest(BuyAt("0.2", "99"), [market])
     assert [(f.quantity, f.time_ms) for f in fast.fills] == [
-        (Decimal("0.1"), 3000),
+        (Decimal("0.2"), 3000),
     ]
 
 
 def test_runs_are_deterministic() -> None:
-    a = backtest(BuyAt("0.1", "99"), [MARKET])
-    b = backtest(BuyAt("0.1", "99"), [MARKET])
+    a = backtest(BuyAt("0.2", "99"), [MARKET])
+    b = backtest(BuyAt("0.2", "99"), [MARKET])
 
     def what(r: BacktestResult) -> list[tuple[object, ...]]:
         return [(f.time_ms, f.side, f.price, f.quantity, f.commission, f.is_maker) for f in r.fills]
@@ -155,7 +155,7 @@ def test_a_raising_callback_stops_the_run_and_keeps_the_report() -> None:
             raise RuntimeError("bad strategy")
 
         async def on_start(self, ctx: StrategyContext) -> None:
-            await ctx.buy(Decimal("0.1"), Decimal("99"))
+            await ctx.buy(Decimal("0.2"), Decimal("99"))
 
     with pytest.raises(BacktestError, match="bad strategy") as info:
         backtest(Boom(), [MARKET])

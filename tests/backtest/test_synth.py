@@ -12,7 +12,7 @@ import pytest
 
 from tradewire._core import RecordingWriter, SynthMarket, Tape
 from tradewire.backtest.data import read_tape
-from tradewire.backtest.synth import synth_spec, synth_tapes
+from tradewire.backtest.synth import TYPICAL_PRICES, synth_spec, synth_tapes
 from tradewire.errors import BacktestError
 from tradewire.testing.market_stats import market_stats
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 TRADES = (0, 1)
+BTC_PRICE = float(TYPICAL_PRICES["BTCUSDT"])  # the default start price
 
 
 def joined(tapes: Iterable[Tape]) -> Tape:
@@ -65,12 +66,12 @@ def test_the_tape_holds_a_book_and_trades_on_the_tick_and_step_in_time_order() -
     assert 1_000 < trades.sum() < 20_000
     assert (qty[trades] > 0).all()
     # Prices stay near the start over three minutes.
-    assert abs(np.median(price[trades]) / 1e8 - 65_000) < 650
+    assert abs(np.median(price[trades]) / 1e8 - BTC_PRICE) < BTC_PRICE / 100
 
 
 def test_other_symbols_are_scaled_to_their_rules() -> None:
     spec = synth_spec("ethusdt")
-    assert (spec.tick, spec.step, spec.start_price) == (1_000_000, 10_000, 300_000_000_000)
+    assert (spec.tick, spec.step, spec.start_price) == (1_000_000, 10_000, 268_380_000_000)
     assert 4 < spec.size_scale < 8
     tape = joined(synth_tapes("ETHUSDT", 0.01, seed=3, start_price="2500.5"))
     kind, price, qty = tape.kind, tape.price, tape.qty
@@ -80,7 +81,7 @@ def test_other_symbols_are_scaled_to_their_rules() -> None:
 
 
 def test_unknown_symbols_and_bad_settings_are_typed_errors() -> None:
-    with pytest.raises(BacktestError, match="no synthetic market for 'DOGEUSDT'"):
+    with pytest.raises(BacktestError, match="no typical price for DOGEUSDT: give its start price"):
         synth_tapes("DOGEUSDT", 1, seed=1)
     with pytest.raises(BacktestError, match="vol must be"):
         synth_tapes("BTCUSDT", 1, seed=1, vol=-0.1)
@@ -111,15 +112,17 @@ def test_a_recording_of_the_market_reads_back_into_the_same_tape(tmp_path: Path)
 
 
 def test_a_range_day_stays_nearer_its_start_price() -> None:
-    def distance(range_day: bool) -> float:
+    def distance(range_day: bool, seed: int) -> float:
         tape = joined(
-            synth_tapes("BTCUSDT", 0.5, seed=5, range_day=range_day, range_half_life_s=60)
+            synth_tapes("BTCUSDT", 0.5, seed=seed, range_day=range_day, range_half_life_s=60)
         )
         trades = np.isin(tape.kind, TRADES)
         prices = tape.price[trades] / 1e8
-        return float(np.abs(np.log(prices / 65_000)).mean())
+        return float(np.abs(np.log(prices / BTC_PRICE)).mean())
 
-    assert distance(True) < 0.5 * distance(False)
+    # Summed over three seeds: half an hour of a free market can stay near its start by chance.
+    seeds = (5, 6, 7)
+    assert sum(distance(True, s) for s in seeds) < 0.5 * sum(distance(False, s) for s in seeds)
 
 
 def test_the_book_near_the_touch_is_calibrated_over_ten_minutes() -> None:
@@ -131,8 +134,12 @@ def test_the_book_near_the_touch_is_calibrated_over_ten_minutes() -> None:
 
 @pytest.mark.slow
 def test_two_hours_land_near_the_measured_btcusdt_figures() -> None:
-    """Targets from docs/market.md (the measured BTCUSDT spot figures, at a ~50% default vol)."""
-    stats = market_stats(synth_tapes("BTCUSDT", 2, seed=2024))
+    """Targets from docs/market.md (the measured BTCUSDT spot figures, at a ~50% default vol).
+
+    At the start price the calibration was made with (65,000): the same seed from another start
+    price is another path, and a 2-hour path may be a calm one.
+    """
+    stats = market_stats(synth_tapes("BTCUSDT", 2, seed=2024, start_price="65000"))
     assert stats.spread_one_tick >= 0.9
     assert 0.5 < stats.top_size < 2
     assert 3.5 < stats.depth_1bp < 7

@@ -78,7 +78,7 @@ def test_an_unknown_symbol_is_an_error_and_writes_nothing(
     out = tmp_path / "x.jsonl"
     assert main(["data", "synth", "--symbol", "NOPEUSDT", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "no synthetic market for 'NOPEUSDT'" in err
+    assert "no built-in trading rules for 'NOPEUSDT'" in err
     assert not out.exists()
     assert main(["data", "synth", "--start-price", "abc", "--out", str(out)]) == 1
     assert "--start-price: not a number" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """Backtests: a strategy over recorded or historical market data, in market time, with honest
 fills from the Rust simulation engine. Three trades (a sell at 100, a buy at 101, then 0.05 BTC
-sold at 98; prices and quantities in 10^-8 units) and a strategy that bids 99:
+sold at 98; prices and quantities in 10^-8 units) and a strategy that bids 99 for 0.2 BTC:
 
 >>> from decimal import Decimal
 >>> from tradewire._core import Tape
@@ -8,7 +8,7 @@ sold at 98; prices and quantities in 10^-8 units) and a strategy that bids 99:
 >>> from tradewire.trading.strategy import Strategy
 >>> class Buyer(Strategy):
 ...     async def on_start(self, ctx):
-...         await ctx.buy(Decimal("0.1"), Decimal("99"))
+...         await ctx.buy(Decimal("0.2"), Decimal("99"))
 >>> prints = Tape.from_columns(
 ...     [1, 0, 1], [1_000_000, 2_000_000, 3_000_000], [100 * 10**8, 101 * 10**8, 98 * 10**8],
 ...     [10**8, 10**8, 5 * 10**6])

@@ -11,8 +11,9 @@ same market, whatever the chunking.
 >>> sum(len(t) for t in tapes) > 1000, int(tapes[0].kind[0])  # the book starts with a CLEAR
 (True, 5)
 
-Other symbols get BTCUSDT's market scaled to their rules (tick and step) and typical price;
-a symbol with no built-in rules or typical price is refused, not invented.
+Other symbols get BTCUSDT's market scaled to their rules (tick and step) and their price in
+USDT; a symbol without rules, or without a typical price or a given start price, is refused,
+not invented.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tradewire._core import Tape
+    from tradewire.rules import SymbolRules
 
 __all__ = [
     "DEFAULT_START",
+    "QUOTE_PRICES_USDT",
     "TYPICAL_PRICES",
     "RecordingWriter",
     "SynthSpec",
@@ -43,13 +46,34 @@ __all__ = [
 
 #: Where a synthetic market starts in time when no start is given.
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
-#: A typical price of each symbol the generator knows: the start price by default, and what
-#: the book and flow are scaled by (a symbol's book holds about as much quote value as
-#: BTCUSDT's to the power 0.55 of the price ratio: ETHUSDT's touch is ~6 ETH against ~1 BTC).
+#: Measured typical prices: the start price by default, and what the book and flow are scaled
+#: by. Each is the mid of a real Binance depth snapshot, floored to the tick:
+#: BTCUSDT 61837.63/61837.64 on 2024-08-08 23:54 UTC
+#: (tests/data/market/binance-spot-btcusdt-2024-08-08T2354Z.jsonl.gz) and ETHUSDT 2683.80/2683.81
+#: in the ETHUSDT recording of the same minute (hftbacktest's ``ethusdt_20240808.gz``); the
+#: others from the snapshots of tests/data/binance: capture-2021-10.http.txt (2021-10-12 00:28
+#: UTC) and capture-2021-08.http.txt (2021-08-14 14:46 UTC). Any other symbol needs a start
+#: price.
 TYPICAL_PRICES: dict[str, Decimal] = {
-    "BTCUSDT": Decimal("65000"),
-    "ETHUSDT": Decimal("3000"),
+    "BTCUSDT": Decimal("61837.63"),  # 2024-08-08
+    "ETHUSDT": Decimal("2683.80"),  # 2024-08-08
+    "NKNUSDT": Decimal("0.3523"),  # 2021-10-12
+    "BLZETH": Decimal("0.00006551"),  # 2021-10-12
+    "LRCBTC": Decimal("0.00000637"),  # 2021-10-12
+    "RUNEEUR": Decimal("6.260"),  # 2021-10-12
+    "XMRBTC": Decimal("0.005776"),  # 2021-08-14
+    "FTMUSDT": Decimal("0.3400"),  # 2021-08-14
+    "SXPBTC": Decimal("0.00007475"),  # 2021-08-14
+    "BADGERBTC": Decimal("0.0005849"),  # 2021-08-14
 }
+#: The USDT price of each quote asset the size scale can convert from (from the table above).
+QUOTE_PRICES_USDT: dict[str, Decimal] = {
+    "USDT": Decimal(1),
+    "BTC": TYPICAL_PRICES["BTCUSDT"],
+    "ETH": TYPICAL_PRICES["ETHUSDT"],
+}
+#: A symbol's book holds about as much quote value as BTCUSDT's to the power 0.55 of the price
+#: ratio, in USDT (ETHUSDT's touch is ~6 ETH against ~1 BTC).
 _REFERENCE = "BTCUSDT"
 _SIZE_EXPONENT = 0.55
 _UNIT = 100_000_000
@@ -78,31 +102,56 @@ def _units(value: Decimal, what: str) -> int:
     return int(scaled)
 
 
-def synth_spec(symbol: str, start_price: Decimal | str | None = None) -> SynthSpec:
-    """The generator's settings for ``symbol``.
+def synth_spec(
+    symbol: str,
+    start_price: Decimal | str | None = None,
+    *,
+    rules: SymbolRules | None = None,
+) -> SynthSpec:
+    """The generator's settings for ``symbol``: its tick and step, start price and size scale.
+
+    The rules are ``rules`` or the built-in ones (:func:`tradewire.backtest.default_rules`);
+    the price is ``start_price`` or the symbol's measured typical price; the size scale
+    follows the price in USDT (price times the quote asset's USDT price, for a quote such as
+    BTC or ETH).
 
     Raises:
-        BacktestError: the symbol has no built-in rules or typical price, or the start price is
-            not a positive price on the symbol's tick.
+        BacktestError: the symbol has no rules, it has no typical price and no start price is
+            given, its quote asset has no known USDT price, or the start price is not a
+            positive price on the symbol's tick.
     """
     symbol = symbol.upper()
-    if symbol not in TYPICAL_PRICES:
+    if rules is None:
+        rules = default_rules(symbol)
+    elif rules.symbol.upper() != symbol:
+        raise BacktestError(f"the rules given are for {rules.symbol}, not {symbol}")
+    typical = TYPICAL_PRICES.get(symbol)
+    if start_price is None and typical is None:
         raise BacktestError(
-            f"no synthetic market for {symbol!r}: the generator knows "
-            f"{', '.join(sorted(TYPICAL_PRICES))} (it scales a symbol from its rules and a "
-            "typical price, and does not invent markets)"
+            f"no typical price for {symbol}: give its start price (--start-price, or "
+            f"start_price=); measured prices are built in for {', '.join(sorted(TYPICAL_PRICES))}"
         )
-    rules = default_rules(symbol)
-    typical = TYPICAL_PRICES[symbol]
-    price = typical if start_price is None else Decimal(str(start_price))
-    if not price.is_finite() or price <= 0 or price % rules.tick_size != 0:
+    try:
+        price = typical if start_price is None else Decimal(str(start_price))
+    except ArithmeticError:
+        raise BacktestError(f"start price {start_price!r} is not a number") from None
+    assert price is not None
+    tick = rules.tick_size
+    if not price.is_finite() or price <= 0 or tick <= 0 or price % tick != 0:
         raise BacktestError(
-            f"start price {start_price} must be a positive multiple of the tick {rules.tick_size}"
+            f"start price {start_price} must be a positive multiple of the tick {tick}"
         )
-    ratio = float(TYPICAL_PRICES[_REFERENCE] / typical)
+    quote_usdt = QUOTE_PRICES_USDT.get(rules.quote_asset)
+    if quote_usdt is None:
+        raise BacktestError(
+            f"no USDT price for {symbol}'s quote asset {rules.quote_asset!r}, which the size "
+            f"scale needs (known: {', '.join(sorted(QUOTE_PRICES_USDT))})"
+        )
+    in_usdt = (typical if typical is not None else price) * quote_usdt
+    ratio = float(TYPICAL_PRICES[_REFERENCE] / in_usdt)
     return SynthSpec(
         symbol=symbol,
-        tick=_units(rules.tick_size, "tick size"),
+        tick=_units(tick, "tick size"),
         step=_units(rules.step_size, "step size"),
         start_price=_units(price, "start price"),
         size_scale=ratio**_SIZE_EXPONENT,
@@ -121,6 +170,7 @@ def synth_tapes(
     range_half_life_s: float = 1800.0,
     start: datetime | None = None,
     chunk_seconds: float = _CHUNK_S,
+    rules: SymbolRules | None = None,
 ) -> Iterator[Tape]:
     """``hours`` of a synthetic ``symbol`` market as tapes, about a minute each.
 
@@ -128,19 +178,23 @@ def synth_tapes(
     tapes are taken.
 
     Args:
-        symbol: A symbol with built-in rules and a typical price (:data:`TYPICAL_PRICES`).
+        symbol: A symbol with rules (built in, or ``rules``) and a typical price
+            (:data:`TYPICAL_PRICES`) or a ``start_price``.
         hours: Market time to generate (whole 100 ms windows, at least one).
         seed: The seed: the same seed gives the same market, byte for byte.
         vol: Annualised volatility, jumps included (0.35 calm, 0.5 normal, 0.8 stressed).
         drift: Annualised drift of the log-price.
-        start_price: The first mid (default: the symbol's typical price).
+        start_price: The first mid (default: the symbol's typical price; required for a
+            symbol without one).
         range_day: Pull the price back to the start price (an Ornstein-Uhlenbeck pull with
             half-life ``range_half_life_s``): a day on which grids can earn.
         start: The market's first time (default :data:`DEFAULT_START`).
         chunk_seconds: Market time per tape.
+        rules: The symbol's rules (default: the built-in ones), e.g. from a user's
+            exchangeInfo (:func:`tradewire.backtest.symbols.load_exchange_info`).
 
     Raises:
-        BacktestError: An unknown symbol or a setting out of range.
+        BacktestError: An unknown symbol, no price to start from, or a setting out of range.
     """
     if not (math.isfinite(hours) and 0 < hours <= _MAX_HOURS):
         raise BacktestError(f"hours must be positive and at most {_MAX_HOURS:,}, got {hours}")
@@ -150,7 +204,7 @@ def synth_tapes(
         raise BacktestError(f"seed must be in [0, 2**64), got {seed}")
     if range_day and not range_half_life_s > 0:
         raise BacktestError("range_half_life_s must be positive on a range day")
-    spec = synth_spec(symbol, start_price)
+    spec = synth_spec(symbol, start_price, rules=rules)
     begin = start if start is not None else DEFAULT_START
     if begin.tzinfo is None:
         raise BacktestError("start must be an aware datetime (e.g. with tzinfo=timezone.utc)")

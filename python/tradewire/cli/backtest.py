@@ -80,6 +80,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
     p.add_argument(
+        "--exchange-info",
+        type=Path,
+        help="an exchangeInfo JSON file to take the symbol's rules from (default: built in)",
+    )
+    p.add_argument(
         "--fill-model", choices=FILL_MODELS, default="trade-through", help="when orders fill"
     )
     p.add_argument(
@@ -148,7 +153,7 @@ def _first_price(tapes: Iterator[Tape], rules: SymbolRules) -> tuple[Decimal, li
 def _run_cli(args: argparse.Namespace) -> int:
     """Entry point of ``tradewire backtest grid|dca``."""
     try:
-        rules = default_rules(args.symbol)
+        rules = default_rules(args.symbol, args.exchange_info)
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

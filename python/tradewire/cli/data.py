@@ -29,6 +29,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tradewire.backtest.symbols import default_rules
 from tradewire.backtest.synth import DEFAULT_START, RecordingWriter, synth_tapes
 from tradewire.errors import BacktestError
 
@@ -49,6 +50,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--symbol", default="BTCUSDT", help="the symbol (default %(default)s)")
     p.add_argument(
+        "--exchange-info",
+        type=Path,
+        help="an exchangeInfo JSON file to take the symbol's rules from (default: built in)",
+    )
+    p.add_argument(
         "--hours", type=float, default=1.0, help="market time to write (default %(default)s)"
     )
     p.add_argument("--seed", type=int, help="the seed (default: a random one, printed)")
@@ -63,7 +69,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--drift", type=float, default=0.0, help="annualised drift (default %(default)s)"
     )
     p.add_argument(
-        "--start-price", help="the first mid price (default: the symbol's typical price)"
+        "--start-price",
+        help="the first mid price (default: the symbol's measured typical price; required for "
+        "a symbol without one)",
     )
     p.add_argument(
         "--range-day",
@@ -114,6 +122,7 @@ def _progress() -> Progress:
 def _synth(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else secrets.randbits(63)
     symbol = args.symbol.upper()
+    rules = default_rules(symbol, args.exchange_info)
     tapes = synth_tapes(
         symbol,
         args.hours,
@@ -123,6 +132,7 @@ def _synth(args: argparse.Namespace) -> int:
         start_price=_start_price(args.start_price),
         range_day=args.range_day,
         start=_start(args.start),
+        rules=rules,
     )
     writer = RecordingWriter(symbol)
     print(f"seed {seed}", flush=True)

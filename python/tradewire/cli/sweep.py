@@ -105,6 +105,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="processes (local) or CPUs of a local Ray")
     p.add_argument("--metric", choices=tuple(OBJECTIVES), default="total_pnl")
     p.add_argument("--symbol", default="BTCUSDT")
+    p.add_argument(
+        "--exchange-info",
+        type=Path,
+        help="an exchangeInfo JSON file to take the symbol's rules from (default: built in)",
+    )
     p.add_argument("--fill-model", choices=FILL_MODELS, default="trade-through")
     p.add_argument("--latency-ms", type=float, default=0.0, help="order entry latency")
     p.add_argument("--market-data-latency-ms", type=float, default=0.0)
@@ -229,7 +234,7 @@ def _run_cli(args: argparse.Namespace) -> int:
             if args.samples is None
             else sample_points(space, args.samples, seed=args.seed)
         )
-        rules = default_rules(args.symbol)
+        rules = default_rules(args.symbol, args.exchange_info)
         missing = [str(p) for p in args.data if not p.is_file()]
         if missing:
             raise SweepError(f"no such data file: {', '.join(missing)}")
@@ -237,6 +242,7 @@ def _run_cli(args: argparse.Namespace) -> int:
             strategy=_factory(args, space),
             data=tuple(str(p.resolve()) for p in args.data),
             symbol=rules.symbol,
+            rules=rules,
             fill_model=args.fill_model,
             maker_fee=str(args.maker_fee),
             taker_fee=str(args.taker_fee),
