@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from tradewire.exchange.engine import ExchangeEngine
 
-__all__ = ["DepthReplay", "RecordingReplay", "is_depth_file", "load_events"]
+__all__ = ["DepthReplay", "RecordingReplay", "is_depth_file", "load_events", "replay_symbols"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class DepthReplay:
             self._events.extend(events)
         self._events.sort(key=lambda e: int(str(e.get("E", 0))))
         self._position = 0
+        self._names = ", ".join(str(p) for p in files)
+        self.ended = False
+        self.end_message: str | None = None
 
     def open(self) -> None:
         """Load the snapshots into the books."""
@@ -108,7 +111,7 @@ class DepthReplay:
 
     @property
     def done(self) -> bool:
-        """Whether every event has been replayed."""
+        """Whether every event has been replayed (then :attr:`ended` is true too)."""
         return self._position >= len(self._events)
 
     def step(self) -> None:
@@ -120,6 +123,14 @@ class DepthReplay:
         symbol = str(event["s"]).upper()
         self._apply(symbol, event.get("b", []), "BUY")
         self._apply(symbol, event.get("a", []), "SELL")
+        if self.done:
+            first, last = (int(str(e.get("E", 0))) for e in (self._events[0], event))
+            self.ended = True
+            self.end_message = (
+                f"replay of {self._names} ended after {(last - first) / 1000:.1f} s of market "
+                f"time ({len(self._events)} events)"
+            )
+            log.info("%s", self.end_message)
 
 
 # --- recordings and Binance trade files ---------------------------------------------------------
@@ -202,6 +213,30 @@ def _csv_kind(path: Path, line: bytes) -> str:
             1,
         )
     return kind
+
+
+def replay_symbols(paths: Iterable[str | Path]) -> list[str]:
+    """The symbols replay files hold, sorted (what ``exchange serve --replay`` lists by default).
+
+    A recording's symbols come from its first megabyte, a Binance CSV file's from its name
+    (``SYMBOL-...``), a depthUpdate file's from its events.
+
+    Raises:
+        DataError: A file that cannot be read, or whose symbol cannot be told.
+    """
+    found: set[str] = set()
+    for item in paths:
+        path = Path(item)
+        line = _first_line(path)
+        if line.startswith(b"{"):
+            found |= {str(e.get("s", "")).upper() for e in load_events(path)} - {""}
+        elif _RECORDING_LINE.match(line):
+            found |= _recording_symbols(path)
+        elif (name := _BINANCE_NAME.match(path.name)) is not None:
+            found.add(name.group(1))
+        else:
+            raise DataError(f"{path}: cannot tell the symbol of this file", str(path))
+    return sorted(found)
 
 
 class _Source:

@@ -482,12 +482,14 @@ class LocalExchange:
 
         Wait for it with ``await ex.wait_for(lambda: ex.market_ended, timeout=...)``.
         """
-        return isinstance(self.market, RecordingReplay) and self.market.ended
+        return isinstance(self.market, (RecordingReplay, DepthReplay)) and self.market.ended
 
     @property
     def market_end_message(self) -> str | None:
         """One line saying which replay ended after how much market time (None until then)."""
-        return self.market.end_message if isinstance(self.market, RecordingReplay) else None
+        if isinstance(self.market, (RecordingReplay, DepthReplay)):
+            return self.market.end_message
+        return None
 
     @property
     def market_steps(self) -> int:
