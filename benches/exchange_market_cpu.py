@@ -8,9 +8,11 @@ Run from a checkout under ``/usr/bin/time`` (the CPU seconds it prints are the f
         --replay tests/data/market/binance-spot-btcusdt-2024-08-08T2354Z.jsonl.gz --speed 120
 
 The exchange serves for ``--seconds`` of wall time (a replay stops at its end if that comes
-first) while one client is subscribed to ``depth@100ms``, ``bookTicker`` and ``trade`` of
-BTCUSDT on the combined stream and reads every message. It prints the messages read, the
-market's steps and trades, and the process's CPU seconds per wall second.
+first) while one client, in a process of its own, is subscribed to ``depth@100ms``,
+``bookTicker`` and ``trade`` of BTCUSDT on the combined stream and reads every message. It
+prints the exchange process's CPU seconds and share of a core while it served, the market's
+steps and trades, the messages the client read and whether it was cut as a slow consumer
+(``/usr/bin/time`` adds the client's CPU).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import resource
 import time
 
@@ -26,12 +29,25 @@ import aiohttp
 from tradewire.exchange import LocalExchange
 
 
-async def _read(url: str, counts: dict[str, int]) -> None:
-    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            counts["messages"] += 1
+async def _read(url: str, seconds: float) -> int:
+    count = 0
+
+    async def read_all() -> None:
+        nonlocal count
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                count += 1
+
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(read_all(), seconds)
+    return count
+
+
+def _client(url: str, seconds: float, out: multiprocessing.Queue[int]) -> None:
+    """The client, in its own process so that it never waits on the exchange's CPU."""
+    out.put(asyncio.run(_read(url, seconds)))
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -39,22 +55,26 @@ async def _run(args: argparse.Namespace) -> None:
         exchange = LocalExchange(symbols=("BTCUSDT",), replay=args.replay, replay_speed=args.speed)
     else:
         exchange = LocalExchange(symbols=("BTCUSDT",), market="calibrated", market_speed=args.speed)
-    counts = {"messages": 0}
     async with exchange as ex:
         streams = "btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade"
-        reader = asyncio.create_task(_read(f"{ex.stream_url}/stream?streams={streams}", counts))
+        url = f"{ex.stream_url}/stream?streams={streams}"
+        out: multiprocessing.Queue[int] = multiprocessing.Queue()
+        reader = multiprocessing.Process(target=_client, args=(url, args.seconds + 1, out))
+        reader.start()
+        await ex.wait_for_stream_connections(1, timeout=30)
         started = time.perf_counter()
         cpu0 = time.process_time()
         with contextlib.suppress(TimeoutError):
             await ex.wait_for(lambda: ex.market_ended, timeout=args.seconds)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu0
-        reader.cancel()
+        messages = await asyncio.to_thread(out.get, timeout=60)
+        await asyncio.to_thread(reader.join)
         trades = len(ex.core.engine.recent_trades("BTCUSDT"))
         print(
             f"wall {wall:.1f} s, cpu {cpu:.1f} s ({cpu / wall:.2f} of a core), "
-            f"steps {ex.market_steps}, trades {trades}, messages read {counts['messages']}, "
-            f"ended {ex.market_ended}"
+            f"steps {ex.market_steps}, trades {trades}, messages read {messages}, "
+            f"ended {ex.market_ended}, clients cut {ex.streams.slow_consumers_cut}"
         )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"process cpu {usage.ru_utime + usage.ru_stime:.1f} s")

@@ -284,13 +284,17 @@ class StreamHub:
     def on_event(self, event: EngineEvent) -> None:
         """Turn an engine event into stream messages (depth changes are batched by the timers)."""
         if isinstance(event, LevelChanged):
-            for fast in (True, False):
-                diff = self._diffs.setdefault((event.symbol, fast), _DepthDiff())
+            symbol, update_id, buy = event.symbol, event.update_id, event.side == "BUY"
+            diffs = self._diffs
+            for key in ((symbol, True), (symbol, False)):
+                diff = diffs.get(key)
+                if diff is None:
+                    diff = diffs[key] = _DepthDiff()
                 if not diff.first_id:
-                    diff.first_id = event.update_id
-                diff.last_id = event.update_id
-                (diff.bids if event.side == "BUY" else diff.asks)[event.price] = event.total
-            self._book_ticker_soon(event.symbol, event.update_id)
+                    diff.first_id = update_id
+                diff.last_id = update_id
+                (diff.bids if buy else diff.asks)[event.price] = event.total
+            self._book_ticker_soon(symbol, update_id)
         elif isinstance(event, TradePrinted):
             self._traded.add(event.symbol)
             name = f"{event.symbol.lower()}@trade"

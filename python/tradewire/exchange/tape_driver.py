@@ -27,6 +27,7 @@ __all__ = ["TRADE_BUY", "TRADE_SELL", "TapeDriver"]
 TRADE_BUY, TRADE_SELL, BID, ASK, BOOK_END, CLEAR = 0, 1, 2, 3, 4, 5
 _UNIT = Decimal(100_000_000)
 _CACHE_LIMIT = 200_000
+_NONE_ASK = 1 << 62  # above any price in 10^-8 units
 
 
 class TapeDriver:
@@ -66,25 +67,35 @@ class TapeDriver:
         """Apply rows (kind, price, qty in 10^-8 units) in order, coalescing level changes."""
         pending: dict[int, dict[int, int]] = {BID: {}, ASK: {}}
         bids, asks = pending[BID], pending[ASK]
+        # the best pending price of each side: a trade that cannot reach it skips the scan
+        high_bid, low_ask = -1, _NONE_ASK
         self.rows += len(kinds)
         for kind, price, qty in zip(kinds, prices, qtys, strict=True):
             if kind == BID:
                 bids[price] = qty
+                if price > high_bid:
+                    high_bid = price
             elif kind == ASK:
                 asks[price] = qty
+                if price < low_ask:
+                    low_ask = price
             elif kind == CLEAR:
                 for side, levels in pending.items():
                     for level in self._quoted[side]:
                         levels[level] = 0
                     for level in levels:
                         levels[level] = 0
+                high_bid = max(bids, default=-1)
+                low_ask = min(asks, default=_NONE_ASK)
             elif kind == TRADE_BUY:
-                if asks:
+                if low_ask <= price:
                     self._flush_reached(ASK, asks, price)
+                    low_ask = min(asks, default=_NONE_ASK)
                 self._take("BUY", price, qty)
             elif kind == TRADE_SELL:
-                if bids:
+                if high_bid >= price:
                     self._flush_reached(BID, bids, price)
+                    high_bid = max(bids, default=-1)
                 self._take("SELL", price, qty)
         # removals first, so a new level never meets a level the same step took away
         for side, levels in pending.items():
