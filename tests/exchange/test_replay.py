@@ -4,6 +4,7 @@ account's resting order only when they reach it, and a clear end."""
 
 from __future__ import annotations
 
+import gzip
 from decimal import Decimal
 from pathlib import Path
 
@@ -296,3 +297,20 @@ def test_the_coalesced_driver_ends_where_row_by_row_ends() -> None:
             assert driver.level_changes > changes  # coalescing did save work
     assert results[0] == results[1]
     assert results[0][3] > 100
+
+
+@pytest.mark.asyncio
+async def test_a_bad_line_further_in_ends_the_replay_and_says_why(tmp_path: Path) -> None:
+    with gzip.open(RECORDING, "rb") as f:
+        lines = f.read().splitlines(keepends=True)[:8000]  # several megabytes: past the first read
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(lines) + b"1723161600000000000 {not json\n"))
+    async with LocalExchange(symbols=("BTCUSDT",), replay=path, replay_speed=1000) as ex:
+        ex.pause()
+        while not ex.market_ended:
+            ex.advance(1)
+        message = ex.market_end_message
+        assert message is not None
+        assert message.startswith(f"replay of {path} ended after")
+        assert "line 8001" in message
+        assert ex.core.engine.depth("BTCUSDT", 1).bids  # the book as it was

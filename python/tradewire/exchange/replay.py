@@ -262,6 +262,8 @@ class _Source:
         self._prices = np.empty(0, dtype=np.int64)
         self._qtys = np.empty(0, dtype=np.int64)
         self.last_us: int | None = None
+        self.error: DataError | None = None
+        """The bad line (or damage) that ended the file early, if any."""
 
     def _read(self) -> None:
         """Read and parse the next chunk of whole lines (DataError for a bad one)."""
@@ -300,7 +302,12 @@ class _Source:
     def play_until(self, until_us: int) -> None:
         """Apply every event at or before ``until_us``."""
         while not self.exhausted and (self.last_us is None or self.last_us <= until_us):
-            self._read()
+            try:
+                self._read()
+            except DataError as exc:  # the data ends here: what was read before still plays
+                self.error = exc
+                self.exhausted = True
+                self._stack.close()
         end = int(np.searchsorted(self._times, until_us, side="right"))
         if end:
             self.driver.apply_rows(
@@ -423,15 +430,12 @@ class RecordingReplay:
 
     def _play(self) -> None:
         until = int(self.now_us)
-        try:
-            for source in self._sources:
-                if not source.done:
-                    source.play_until(until)
-        except DataError as exc:
-            self._end(f": {exc}")
-            return
+        for source in self._sources:
+            if not source.done:
+                source.play_until(until)
         if all(s.done for s in self._sources):
-            self._end("")
+            errors = [f": {s.error}" for s in self._sources if s.error is not None]
+            self._end("".join(errors))
 
     def _end(self, why: str) -> None:
         last = max((s.last_us for s in self._sources if s.last_us is not None), default=None)
