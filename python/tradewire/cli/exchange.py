@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="comma-separated symbols to list (default: the --replay files' symbols, else "
         "BTCUSDT,ETHUSDT)",
     )
-    serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
+    serve.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic market (default: %(default)s)"
+    )
     serve.add_argument(
         "--market",
         choices=("synthetic", "calibrated", "none"),
