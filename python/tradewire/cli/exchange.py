@@ -7,6 +7,7 @@ import contextlib
 import secrets
 from typing import TYPE_CHECKING
 
+from tradewire.exchange.replay import replay_symbols
 from tradewire.exchange.server import LocalExchange
 
 if TYPE_CHECKING:
@@ -25,9 +26,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--db", default=None, help="SQLite file to keep state in (default: memory)")
     serve.add_argument(
-        "--symbols", default="BTCUSDT,ETHUSDT", help="comma-separated symbols to list"
+        "--symbols",
+        default=None,
+        help="comma-separated symbols to list (default: the --replay files' symbols, else "
+        "BTCUSDT,ETHUSDT)",
     )
-    serve.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
+    serve.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic market (default: %(default)s)"
+    )
     serve.add_argument(
         "--market",
         choices=("synthetic", "calibrated", "none"),
@@ -39,13 +45,25 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--market-speed",
         type=float,
         default=1.0,
-        help="with --market calibrated: market time runs this many times faster than the clock",
+        help="with --market calibrated: market time runs this many times faster than the clock "
+        "(default: %(default)s)",
     )
     serve.add_argument(
         "--replay",
         action="append",
         default=None,
-        help="depthUpdate JSONL file to replay instead of the synthetic market (repeatable)",
+        metavar="FILE",
+        help="market data to play instead of the synthetic market (repeatable): a recording "
+        "(what `tradewire record` and `tradewire data synth` write; gzip if .gz), a Binance "
+        "trades, aggTrades or klines CSV file, or a depthUpdate JSONL file (one event per "
+        "step); when the data ends the market stops and the exchange serves on (default: none)",
+    )
+    serve.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --replay of a recording or CSV file: market time runs this many times "
+        "faster than the clock (default: %(default)s, real time)",
     )
     serve.add_argument("--keys", default=None, help="JSON file of keys to register")
     serve.add_argument(
@@ -63,13 +81,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> None:
+    if args.symbols is not None:
+        symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    elif args.replay:
+        symbols = replay_symbols(args.replay)
+    else:
+        symbols = ["BTCUSDT", "ETHUSDT"]
     exchange = LocalExchange(
-        symbols=tuple(s.strip().upper() for s in args.symbols.split(",") if s.strip()),
+        symbols=symbols,
         seed=args.seed,
         host=args.host,
         port=args.port,
         db=args.db,
         replay=args.replay,
+        replay_speed=args.speed,
         market=args.market,
         market_speed=args.market_speed,
         legacy_listen_key=args.legacy_listen_key,
@@ -86,4 +111,10 @@ async def _run(args: argparse.Namespace) -> None:
         print(f"API key:        {api_key}")
         print(f"HMAC secret:    {secret}")
         print("Ctrl-C to stop.", flush=True)
+        if args.replay:
+            # one line when the data ends; the exchange serves on until Ctrl-C
+            while not ex.market_ended:
+                with contextlib.suppress(TimeoutError):
+                    await ex.wait_for(lambda: ex.market_ended, timeout=3600, poll_s=None)
+            print(ex.market_end_message, flush=True)
         await asyncio.Event().wait()

@@ -20,9 +20,20 @@ def parse_amount(text: str) -> Decimal | None:
     return Decimal(text)
 
 
+_FMT_CACHE: dict[Decimal, str] = {}
+_FMT_CACHE_LIMIT = 100_000
+
+
 def fmt(value: Decimal) -> str:
     """Format an amount with 8 decimals, as Binance prints prices and quantities."""
-    return fmt_places(value, 8)
+    # The same prices and sizes are printed over and over (every stream message): cache them.
+    # A Decimal's hash and equality go by value, and equal values print the same here.
+    text = _FMT_CACHE.get(value)
+    if text is None:
+        if len(_FMT_CACHE) >= _FMT_CACHE_LIMIT:
+            _FMT_CACHE.clear()
+        text = _FMT_CACHE[value] = fmt_places(value, 8)
+    return text
 
 
 def fmt_places(value: Decimal, places: int) -> str:

@@ -3,10 +3,12 @@
 The generator is the Rust one backtests use (``tradewire._core.SynthMarket``, docs/market.md):
 stochastic volatility with fat tails and jumps, bursty taker flow that trades toward the next
 move, and a book shaped like BTCUSDT's. Each step of the exchange advances its market time by
-the step's interval times ``speed`` and applies what it generated: book levels become the
-market's own resting quotes, trades become the market's own takes. Both go through the matcher
-like any order, so accounts' resting orders fill when the market trades through them, and the
-streams and REST answers show the generated market as Binance would.
+the step's interval times ``speed`` and applies what it generated through a
+:class:`~tradewire.exchange.tape_driver.TapeDriver`: book levels become the market's own resting
+quotes (a level changed several times in one step is set once), trades become the market's own
+takes at their price. Both go through the matcher like any order, so accounts' resting orders
+fill when the market trades through them, and the streams and REST answers show the generated
+market as Binance would.
 
 The exchange keeps its own scaling of a symbol's sizes (an oracle does not import the backtest
 package): a symbol's book holds about as much quote value as BTCUSDT's to the power 0.55 of
@@ -20,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradewire._core import SynthMarket
+from tradewire.exchange.tape_driver import TapeDriver
 
 if TYPE_CHECKING:
     from tradewire._core import Tape
@@ -32,8 +35,6 @@ _UNIT = Decimal(100_000_000)
 _WINDOW_US = 100_000  # the generator's window: it emits whole 100 ms windows
 _REFERENCE_PRICE = Decimal(65000)
 _SIZE_EXPONENT = 0.55
-_BID, _ASK, _BOOK_END, _CLEAR = 2, 3, 4, 5
-_TRADE_BUY = 0
 
 
 def _units(value: Decimal) -> int:
@@ -65,10 +66,10 @@ class CalibratedMarket:
         self.speed = speed
         self._advance_us = interval_ms * 1000 * speed
         self._markets: dict[str, SynthMarket] = {}
-        self._quoted: dict[str, set[tuple[str, Decimal]]] = {}
+        self._drivers: dict[str, TapeDriver] = {}
         for spec in sorted(engine.specs(), key=lambda s: s.symbol):
             self._markets[spec.symbol] = self._market(spec, seed, vol)
-            self._quoted[spec.symbol] = set()
+            self._drivers[spec.symbol] = TapeDriver(engine, spec.symbol)
         self._target_us = {s: float(m.now_us) for s, m in self._markets.items()}
         self.steps = 0
 
@@ -100,21 +101,4 @@ class CalibratedMarket:
                 self._apply(symbol, market.generate(int(target)))
 
     def _apply(self, symbol: str, tape: Tape) -> None:
-        engine = self._engine
-        quoted = self._quoted[symbol]
-        rows = zip(tape.kind.tolist(), tape.price.tolist(), tape.qty.tolist(), strict=True)
-        for kind, price, qty in rows:
-            if kind in (_BID, _ASK):
-                side = "BUY" if kind == _BID else "SELL"
-                level = Decimal(price) / _UNIT
-                engine.quote(symbol, side, level, Decimal(qty) / _UNIT)
-                if qty > 0:
-                    quoted.add((side, level))
-                else:
-                    quoted.discard((side, level))
-            elif kind == _CLEAR:
-                for side, level in sorted(quoted):
-                    engine.quote(symbol, side, level, Decimal(0))
-                quoted.clear()
-            elif kind != _BOOK_END:
-                engine.take(symbol, "BUY" if kind == _TRADE_BUY else "SELL", Decimal(qty) / _UNIT)
+        self._drivers[symbol].apply(tape)

@@ -263,9 +263,13 @@ class ExchangeEngine:
         """Set the market's own resting quantity at ``price`` (0 removes it); crosses trade."""
         self._maker.quote(symbol, side, price, qty)
 
-    def take(self, symbol: str, side: str, qty: Decimal) -> None:
-        """Send a market order of the market's own flow: it trades with whatever rests on top."""
-        self._maker.take(symbol, side, qty)
+    def take(self, symbol: str, side: str, qty: Decimal, *, limit: Decimal | None = None) -> None:
+        """Send an order of the market's own flow: it trades with whatever rests on top.
+
+        With ``limit``, it trades only at that price or better and drops what it cannot fill
+        (an IOC), as a recorded trade that reached ``limit`` and no further.
+        """
+        self._maker.take(symbol, side, qty, limit)
 
     def is_quoted(self, symbol: str, side: str, price: Decimal) -> bool:
         """Whether the market's own quote at ``price`` still rests."""

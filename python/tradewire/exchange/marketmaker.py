@@ -49,9 +49,15 @@ class MarketMaker:
         if order.is_open:
             self._quotes[key] = order
 
-    def take(self, symbol: str, side: str, qty: Decimal) -> None:
-        """Send a market order of the market's own flow: it trades with whatever rests on top."""
-        self._matcher.submit_own(symbol, side, None, qty, self._matcher.now())
+    def take(self, symbol: str, side: str, qty: Decimal, limit: Decimal | None = None) -> None:
+        """Send an order of the market's own flow: it trades with whatever rests on top.
+
+        With ``limit``, an IOC at that price: it trades no further and rests nothing.
+        """
+        if limit is None:
+            self._matcher.submit_own(symbol, side, None, qty, self._matcher.now())
+        else:
+            self._matcher.submit_own(symbol, side, limit, qty, self._matcher.now(), take=True)
 
     def is_quoted(self, symbol: str, side: str, price: Decimal) -> bool:
         """Whether the market still has quantity resting at ``price``."""

@@ -312,12 +312,21 @@ class Matcher:
         return order, fills, prevented
 
     def submit_own(
-        self, symbol: str, side: str, price: Decimal | None, qty: Decimal, now: int
+        self,
+        symbol: str,
+        side: str,
+        price: Decimal | None,
+        qty: Decimal,
+        now: int,
+        *,
+        take: bool = False,
     ) -> OrderRecord:
         """Send an order of the market's own account: a LIMIT at ``price``, or MARKET for None.
 
         A LIMIT pulls (rather than trades with) the market's own quotes it crosses, as when the
-        market moves through them. It goes through no filters and moves no account's funds.
+        market moves through them; with ``take`` it is instead an IOC that trades with them
+        (the market's own flow, limited to a price). It goes through no filters and moves no
+        account's funds.
         """
         spec = self._specs[symbol]
         order = OrderRecord(
@@ -327,7 +336,7 @@ class Matcher:
             account=MARKET_ACCOUNT,
             side=side,
             type="MARKET" if price is None else "LIMIT",
-            time_in_force="GTC",
+            time_in_force="IOC" if take else "GTC",
             price=ZERO if price is None else price,
             orig_qty=qty,
             time=now,
@@ -335,7 +344,7 @@ class Matcher:
             working_time=now,
         )
         self._next_order_id[symbol] += 1
-        self._execute(spec, order, now, cancel_own=price is not None)
+        self._execute(spec, order, now, cancel_own=price is not None and not take)
         self._run_stops(spec, now)
         return order
 

@@ -21,7 +21,7 @@ from tradewire.exchange.listen_keys import LISTEN_KEY_METHODS, LISTEN_KEY_ROUTES
 from tradewire.exchange.marketmaker import SyntheticMarket
 from tradewire.exchange.ratelimit import Limits
 from tradewire.exchange.readiness import ChangeSignal
-from tradewire.exchange.replay import DepthReplay
+from tradewire.exchange.replay import DepthReplay, RecordingReplay, is_depth_file
 from tradewire.exchange.store import Store
 from tradewire.exchange.streams import StreamConfig, StreamHub
 from tradewire.exchange.symbols import spec_for
@@ -57,7 +57,14 @@ class LocalExchange:
         market_speed: With ``"calibrated"``: market time runs this many times faster than the
             clock (a demo shows an hour in 30 s at 120).
         market_vol: With ``"calibrated"``: the annualised volatility (0.5 by default).
-        replay: depthUpdate JSONL file(s) that drive the books instead of the synthetic market.
+        replay: File(s) that drive the books instead of the synthetic market: recordings of
+            Binance streams (``<receive_ns> <json>`` lines, as ``tradewire record`` and
+            ``tradewire data synth`` write them; gzip if .gz), Binance ``trades``,
+            ``aggTrades`` or ``klines`` CSV files, or the older depthUpdate JSONL files (one
+            event per step). Their symbols must be listed. When the data ends the market stops
+            moving (:attr:`market_ended`) and the exchange keeps serving.
+        replay_speed: With a recording or CSV replay: market time runs this many times faster
+            than the clock (1 by default: real time).
         market_interval_ms: Time between two steps of the market.
         streams: Stream timings (ping interval, pong timeout, depth speeds, ...).
         ws_api: WebSocket-API limits (unread replies queued, send timeout, pings).
@@ -86,6 +93,7 @@ class LocalExchange:
         port: int = 0,
         market: str = "synthetic",
         replay: str | Path | Iterable[str | Path] | None = None,
+        replay_speed: float = 1.0,
         market_interval_ms: int = 100,
         market_speed: float = 1.0,
         market_vol: float = 0.5,
@@ -124,9 +132,23 @@ class LocalExchange:
             ws_api,
             LISTEN_KEY_METHODS if legacy_listen_key else None,
         )
-        self.market: SyntheticMarket | CalibratedMarket | DepthReplay | None = None
+        self.market: SyntheticMarket | CalibratedMarket | DepthReplay | RecordingReplay | None = (
+            None
+        )
         if replay is not None:
-            self.market = DepthReplay(engine, replay)
+            files = [Path(replay)] if isinstance(replay, (str, Path)) else [Path(p) for p in replay]
+            depth_files = [is_depth_file(p) for p in files]
+            if all(depth_files):
+                self.market = DepthReplay(engine, files)
+            elif any(depth_files):
+                raise ValueError(
+                    "replay either depthUpdate JSONL files or recordings and Binance CSV files, "
+                    "not both at once"
+                )
+            else:
+                self.market = RecordingReplay(
+                    engine, files, interval_ms=market_interval_ms, speed=replay_speed
+                )
         elif market == "synthetic":
             self.market = SyntheticMarket(engine, seed)
         elif market == "calibrated":
@@ -181,8 +203,18 @@ class LocalExchange:
 
     async def _drive_market(self) -> None:
         assert self.market is not None
-        while True:
-            await asyncio.sleep(self.market_interval_ms / 1000)
+        loop = asyncio.get_running_loop()
+        interval = self.market_interval_ms / 1000
+        # A market whose time runs with the clock (calibrated, recording) steps on a schedule:
+        # a step's own time is not added to the interval, a late step runs at once, and lost
+        # time is not made up with a burst. The others sleep the interval between steps. The
+        # loop ends with the data of a replay.
+        timed = isinstance(self.market, (CalibratedMarket, RecordingReplay))
+        due = loop.time()
+        while not self.market_ended:
+            due = max(due + interval, loop.time()) if timed else loop.time() + interval
+            # never a busy loop: the server gets a tenth of the interval even when late
+            await asyncio.sleep(max(due - loop.time(), interval / 10))
             if self._paused:
                 continue
             try:
@@ -206,6 +238,8 @@ class LocalExchange:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._market_task = self._relisten_task = None
+        if isinstance(self.market, RecordingReplay):
+            self.market.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -441,6 +475,21 @@ class LocalExchange:
         ``await ex.wait_for(lambda: ex.metrics()["orders_placed"] >= 3)``.
         """
         await self._signal.wait_for(predicate, timeout=timeout, poll_s=poll_s)
+
+    @property
+    def market_ended(self) -> bool:
+        """Whether a replay's data has ended (the market no longer moves; the exchange serves on).
+
+        Wait for it with ``await ex.wait_for(lambda: ex.market_ended, timeout=...)``.
+        """
+        return isinstance(self.market, (RecordingReplay, DepthReplay)) and self.market.ended
+
+    @property
+    def market_end_message(self) -> str | None:
+        """One line saying which replay ended after how much market time (None until then)."""
+        if isinstance(self.market, (RecordingReplay, DepthReplay)):
+            return self.market.end_message
+        return None
 
     @property
     def market_steps(self) -> int:

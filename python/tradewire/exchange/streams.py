@@ -143,6 +143,7 @@ class StreamHub:
         self._best: dict[str, tuple[object, object]] = {}
         self._traded: set[str] = set()  # symbols that traded since the last ticker update
         self._quoted: set[str] = set()  # symbols whose best bid or ask changed since then
+        self._ticker_due: dict[str, int] = {}  # symbol -> last update id, bookTicker not sent
         self._kline_open: dict[bool, dict[str, int]] = {True: {}, False: {}}
         self._on_change = on_change or (lambda: None)
         self.slow_consumers_cut = 0
@@ -283,13 +284,17 @@ class StreamHub:
     def on_event(self, event: EngineEvent) -> None:
         """Turn an engine event into stream messages (depth changes are batched by the timers)."""
         if isinstance(event, LevelChanged):
-            for fast in (True, False):
-                diff = self._diffs.setdefault((event.symbol, fast), _DepthDiff())
+            symbol, update_id, buy = event.symbol, event.update_id, event.side == "BUY"
+            diffs = self._diffs
+            for key in ((symbol, True), (symbol, False)):
+                diff = diffs.get(key)
+                if diff is None:
+                    diff = diffs[key] = _DepthDiff()
                 if not diff.first_id:
-                    diff.first_id = event.update_id
-                diff.last_id = event.update_id
-                (diff.bids if event.side == "BUY" else diff.asks)[event.price] = event.total
-            self._book_ticker(event.symbol, event.update_id)
+                    diff.first_id = update_id
+                diff.last_id = update_id
+                (diff.bids if buy else diff.asks)[event.price] = event.total
+            self._book_ticker_soon(symbol, update_id)
         elif isinstance(event, TradePrinted):
             self._traded.add(event.symbol)
             name = f"{event.symbol.lower()}@trade"
@@ -328,6 +333,27 @@ class StreamHub:
                         "M": True,
                     },
                 )
+
+    def _book_ticker_soon(self, symbol: str, update_id: int) -> None:
+        """Send the symbol's bookTicker once the change that is running now is done.
+
+        A market step, or an order that trades through many levels, changes the book many
+        times in one go; the stream gets the best bid and ask it ends with (with the last
+        update id), not every state in between.
+        """
+        due = self._ticker_due
+        if not due:
+            try:
+                asyncio.get_running_loop().call_soon(self._send_book_tickers)
+            except RuntimeError:  # no loop (the engine used on its own): send it now
+                self._book_ticker(symbol, update_id)
+                return
+        due[symbol] = update_id
+
+    def _send_book_tickers(self) -> None:
+        due, self._ticker_due = self._ticker_due, {}
+        for symbol, update_id in due.items():
+            self._book_ticker(symbol, update_id)
 
     def _book_ticker(self, symbol: str, update_id: int) -> None:
         best = self.core.engine.best_bid_ask(symbol)
