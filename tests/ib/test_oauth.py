@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tradewire._core import hmac_sha256_base64
 from tradewire.errors import IBAuthError
+from tradewire.ib.live_session import request_live_session_token
 from tradewire.ib.oauth import (
     LIVE_SESSION_TOKEN_PATH,
     LiveSessionToken,
@@ -29,7 +30,6 @@ from tradewire.ib.oauth import (
     build_live_session_token_request,
     compute_live_session_token,
     dh_challenge,
-    request_live_session_token,
     validate_live_session_token,
 )
 

@@ -13,6 +13,8 @@ The flow (IB's first-party OAuth, as ibind 0.2.2 implements it):
    big-endian two's-complement bytes (a leading zero byte when the top bit is set, like Java's
    ``BigInteger.toByteArray``). It is valid when ``hex(HMAC-SHA1(key = LST, msg = consumer key))``
    equals the signature.
+   (The HTTP call is :func:`tradewire.ib.live_session.request_live_session_token`; this module
+   has no network code, so the key store can hold :class:`OAuth1aCredentials`.)
 4. Every later request is signed HMAC-SHA256 with the base64-decoded token as key, by the Rust
    core (:class:`OAuthRequestSigner`).
 
@@ -41,8 +43,6 @@ from tradewire.errors import IBAuthError, InvalidKey
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    import aiohttp
-
 __all__ = [
     "DEFAULT_REALM",
     "LIVE_SESSION_TOKEN_PATH",
@@ -56,10 +56,11 @@ __all__ = [
     "compute_live_session_token",
     "decrypt_access_token_secret",
     "dh_challenge",
+    "dh_prime_from_pem",
     "live_session_token_base_string",
     "new_dh_secret",
     "new_nonce",
-    "request_live_session_token",
+    "parse_live_session_token_reply",
     "validate_live_session_token",
 ]
 
@@ -83,13 +84,14 @@ class OAuth1aCredentials:
         access_token_secret: The access-token secret as shown: base64 of the RSA-encrypted secret.
         signature_key: PEM of the private RSA key whose public half was uploaded for signatures.
         encryption_key: PEM of the private RSA key whose public half was uploaded for encryption.
-        dh_prime: The Diffie-Hellman prime, hex (as in ``openssl dhparam -text``, colons allowed).
+        dh_prime: The Diffie-Hellman prime: hex (colons and whitespace allowed), or the PEM
+            "DH PARAMETERS" file IB's instructions make (``openssl dhparam``); kept as hex.
         dh_generator: The Diffie-Hellman generator (IB uses 2).
         realm: ``limited_poa``, or ``test_realm`` for ``TESTCONS``.
     """
 
     consumer_key: str
-    access_token: str
+    access_token: str = field(repr=False)
     access_token_secret: str = field(repr=False)
     signature_key: str = field(repr=False)
     encryption_key: str = field(repr=False)
@@ -111,7 +113,38 @@ class OAuth1aCredentials:
         raise TypeError("OAuth1aCredentials hold secrets and cannot be pickled")
 
 
+def _der_length(der: bytes, i: int) -> tuple[int, int]:
+    """The length at ``der[i]`` and the index after it (short or long form)."""
+    first = der[i]
+    if first < 0x80:
+        return first, i + 1
+    n = first & 0x7F
+    if n == 0 or n > 4 or i + 1 + n > len(der):
+        raise IBAuthError("the DH parameters PEM is malformed")
+    return int.from_bytes(der[i + 1 : i + 1 + n], "big"), i + 1 + n
+
+
+def dh_prime_from_pem(text: str) -> str:
+    """The prime of a PKCS#3 ``DH PARAMETERS`` PEM (``SEQUENCE { prime, generator }``), hex."""
+    body = text.split("-----BEGIN DH PARAMETERS-----", 1)[-1].split("-----END", 1)[0]
+    try:
+        der = base64.b64decode("".join(body.split()), validate=True)
+        if der[0] != 0x30:
+            raise IndexError
+        _, i = _der_length(der, 1)
+        if der[i] != 0x02:
+            raise IndexError
+        n, i = _der_length(der, i + 1)
+        if i + n > len(der):
+            raise IndexError
+        return format(int.from_bytes(der[i : i + n], "big"), "x")
+    except (binascii.Error, ValueError, IndexError):
+        raise IBAuthError("the DH parameters PEM is malformed") from None
+
+
 def _prime(text: str) -> int:
+    if "BEGIN DH PARAMETERS" in text:
+        text = dh_prime_from_pem(text)
     cleaned = "".join(text.split()).replace(":", "").lower().removeprefix("0x")
     try:
         value = int(cleaned, 16)
@@ -324,50 +357,6 @@ def parse_live_session_token_reply(
             "the DH prime, the encryption key and the access-token secret"
         )
     return LiveSessionToken(token=token, expires_ms=expires)
-
-
-async def request_live_session_token(
-    http: aiohttp.ClientSession,
-    base_url: str,
-    credentials: OAuth1aCredentials,
-    *,
-    dh_secret: int | None = None,
-    nonce: str | None = None,
-    timestamp: int | None = None,
-) -> LiveSessionToken:
-    """``POST {base_url}/oauth/live_session_token`` and return the validated token.
-
-    Args:
-        http: The aiohttp session to send with.
-        base_url: The API base, e.g. ``https://api.ibkr.com/v1/api``.
-        credentials: The consumer's credentials.
-        dh_secret: The Diffie-Hellman secret (random when omitted).
-        nonce: The OAuth nonce (random when omitted).
-        timestamp: Seconds since the epoch (now when omitted).
-
-    Raises:
-        IBAuthError: IB refused the request, the reply is malformed, or the token is invalid.
-    """
-    request = build_live_session_token_request(
-        credentials,
-        base_url.rstrip("/") + LIVE_SESSION_TOKEN_PATH,
-        dh_secret=dh_secret,
-        nonce=nonce,
-        timestamp=timestamp,
-    )
-    async with http.post(request.url, headers={"Authorization": request.authorization}) as r:
-        text = await r.text()
-        if r.status != 200:
-            raise IBAuthError(
-                f"POST {LIVE_SESSION_TOKEN_PATH} answered HTTP {r.status}: {text[:200]} "
-                "(401 'Invalid Consumer' means a new consumer key not yet active: wait for the "
-                "next midnight reset)"
-            )
-        try:
-            body = await r.json(content_type=None)
-        except ValueError:
-            raise IBAuthError("the live session token reply is not JSON") from None
-    return parse_live_session_token_reply(credentials, request, body)
 
 
 class OAuth1aAuthorizer:
