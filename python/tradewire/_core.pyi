@@ -45,6 +45,51 @@ class Verifier:
     def key_type(self) -> str:
         """``"hmac-sha256"``, ``"ed25519"`` or ``"rsa-pkcs1v15-sha256"``."""
 
+def hmac_sha256_base64(key: Bytes, payload: Bytes) -> str:
+    """base64(HMAC-SHA256(key, payload)) with a raw-bytes key."""
+
+@final
+class OAuthRequestSigner:
+    """Signs Interactive Brokers Web API requests with a live session token (OAuth 1.0a,
+    HMAC-SHA256); the token cannot be read back."""
+
+    def __new__(
+        cls, live_session_token: str, *, consumer_key: str, access_token: str, realm: str
+    ) -> OAuthRequestSigner:
+        """A signer for the base64 live session token and the consumer's key, token and realm.
+
+        Raises:
+            IBAuthError: the token is not base64, or a value cannot go into the header.
+        """
+    def base_string(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        nonce: str,
+        timestamp: str,
+    ) -> str:
+        """``METHOD&quote_plus(url)&quote_plus(k=v&...)`` over the oauth pairs and ``params``.
+
+        Raises:
+            IBAuthError: a bad method, URL, nonce or timestamp.
+        """
+    def authorization(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        nonce: str,
+        timestamp: str,
+    ) -> str:
+        """The ``Authorization`` header value: ``OAuth realm="...", oauth_consumer_key=...``.
+
+        Raises:
+            IBAuthError: a bad method, URL, nonce or timestamp.
+        """
+
 @final
 class ExactDecimal:
     """An exact decimal with 18 fixed decimal places, for prices and quantities."""

@@ -25,6 +25,7 @@ __all__ = [
     "ExchangeThrottled",
     "ExchangeUnavailable",
     "HttpFailure",
+    "IBAuthError",
     "IPBanned",
     "InsecureKeyFile",
     "InsufficientFunds",
@@ -300,6 +301,11 @@ class UnknownOrder(JournalError, LookupError):
 
 class ResumeError(TradewireError):
     """Orders of the last run are in an unknown state: the bot must not start blind."""
+
+
+class IBAuthError(TradewireError, ValueError):
+    """Interactive Brokers OAuth 1.0a failed: a bad credential or input, or a live session token
+    that does not validate (never echoes a secret)."""
 
 
 class KeyStoreError(TradewireError):

@@ -8,6 +8,7 @@ pub mod binance;
 mod bindings;
 pub mod book;
 pub mod decimal;
+pub mod oauth;
 pub mod sign;
 pub mod sim;
 
@@ -23,6 +24,8 @@ mod _core {
         PyApiErrorBody, PyBookTicker, PyDepthUpdate, PyFill, PyKline, PyOrderResponse,
         PyPartialDepth, PyServerShutdown, PyStreamResponse, PyTrade, PyUnknownEvent,
     };
+    #[pymodule_export]
+    use crate::bindings::oauth::{hmac_sha256_base64, PyOAuthRequestSigner};
     #[pymodule_export]
     use crate::bindings::readers::{PyBinanceCsvReader, PyRecordingReader};
     #[pymodule_export]

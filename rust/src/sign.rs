@@ -162,7 +162,7 @@ fn check_plain_secret(secret: &str) -> Result<(), KeyError> {
 ///
 /// This is RFC 2104 computed on `sha2`'s compression function: the midstates are all that is
 /// kept of the key, in arrays that are wiped on drop.
-struct HmacKey {
+pub(crate) struct HmacKey {
     inner: Zeroizing<[u32; 8]>,
     outer: Zeroizing<[u32; 8]>,
 }
@@ -207,7 +207,7 @@ fn finish(mut state: [u32; 8], prefix_len: usize, data: &[u8]) -> [u8; 32] {
 }
 
 impl HmacKey {
-    fn new(key: &[u8]) -> Self {
+    pub(crate) fn new(key: &[u8]) -> Self {
         let mut block = Zeroizing::new([0u8; 64]);
         if key.len() > 64 {
             let digest = finish(SHA256_IV, 0, key);
@@ -229,7 +229,7 @@ impl HmacKey {
         HmacKey { inner, outer }
     }
 
-    fn mac(&self, data: &[u8]) -> [u8; 32] {
+    pub(crate) fn mac(&self, data: &[u8]) -> [u8; 32] {
         let inner = finish(*self.inner, 64, data);
         finish(*self.outer, 64, &inner)
     }

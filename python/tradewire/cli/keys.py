@@ -8,6 +8,14 @@ of stdin is the secret, so a multi-line PEM private key can be piped as it is::
 
 ``--secret-file FILE`` reads the secret from a file instead (the API key is still read first).
 The key file's password comes from ``TRADEWIRE_PASSWORD`` or is asked on the terminal.
+
+An Interactive Brokers OAuth 1.0a credential is added with ``--venue ib``; the access-token
+secret is read like a Binance secret (without echo, from stdin, or ``--access-token-secret-file``),
+never from the command line::
+
+    tradewire keys add --venue ib ib1 --consumer-key TESTCONS --access-token TOKEN \
+        --signature-key private_signature.pem --encryption-key private_encryption.pem \
+        --dh-prime dhparam.pem < access_token_secret.txt
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.config import default_home, load_config
 from tradewire.errors import APIError, ParseError, TradewireError
+from tradewire.ib.oauth import DEFAULT_REALM, OAuth1aCredentials
 from tradewire.keys import KeyStore, Secret, Severity, audit_key
 
 if TYPE_CHECKING:
@@ -75,6 +84,31 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     add.add_argument("name", help="the key's name, bound to a bot in config.toml")
     add.add_argument("--secret-file", help="read the secret (e.g. a PEM private key) from FILE")
+    add.add_argument(
+        "--venue",
+        choices=("binance", "ib"),
+        default="binance",
+        help="binance: an API key and secret; ib: an Interactive Brokers OAuth 1.0a credential",
+    )
+    ib = add.add_argument_group("Interactive Brokers OAuth 1.0a (--venue ib)")
+    ib.add_argument("--consumer-key", help="the consumer key set in IB's Self Service Portal")
+    ib.add_argument("--access-token", help="the access token the portal shows")
+    ib.add_argument(
+        "--access-token-secret-file",
+        help="read the (encrypted, base64) access-token secret from FILE; else without echo "
+        "on a terminal, or from stdin",
+    )
+    ib.add_argument("--signature-key", help="FILE: the private RSA signature key (PEM)")
+    ib.add_argument("--encryption-key", help="FILE: the private RSA encryption key (PEM)")
+    ib.add_argument(
+        "--dh-prime", help="the DH prime: a dhparam PEM FILE, or its prime in hex (colons allowed)"
+    )
+    ib.add_argument("--dh-generator", type=int, default=2, help="the DH generator (default 2)")
+    ib.add_argument(
+        "--realm",
+        default=DEFAULT_REALM,
+        help=f"{DEFAULT_REALM} (default), or test_realm for the TESTCONS consumer",
+    )
     add.set_defaults(func=_add)
 
     rotate = commands.add_parser(
@@ -155,9 +189,62 @@ def _where(store: KeyStore, backend: str) -> str:
     return "the OS keyring" if backend == "keyring" else f"the encrypted key file {store.path}"
 
 
+def _dh_prime(value: str) -> str:
+    """The DH prime as given: the text of a file (PEM or hex) when ``value`` names one."""
+    return _read_file(value, "DH prime") if Path(value).is_file() else value
+
+
+def _read_file(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise TradewireError(f"cannot read the {what} from {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise TradewireError(f"cannot read the {what} from {path}: not UTF-8 text") from None
+
+
+def _read_ib_secret(secret_file: str | None) -> str:
+    """The access-token secret: from a file, without echo on a terminal, or from stdin."""
+    if secret_file:
+        return _read_file(secret_file, "access-token secret").strip()
+    if sys.stdin.isatty():
+        return getpass.getpass("Access-token secret (not shown): ").strip()
+    return sys.stdin.read().strip()
+
+
+def _add_ib(args: argparse.Namespace, store: KeyStore) -> int:
+    missing = [
+        f"--{n.replace('_', '-')}"
+        for n in ("consumer_key", "access_token", "signature_key", "encryption_key", "dh_prime")
+        if not getattr(args, n)
+    ]
+    if missing:
+        raise TradewireError(f"--venue ib needs {', '.join(missing)}")
+    if args.secret_file:
+        raise TradewireError("--secret-file is for Binance keys: use --access-token-secret-file")
+    credentials = OAuth1aCredentials(
+        consumer_key=args.consumer_key,
+        access_token=args.access_token,
+        access_token_secret=_read_ib_secret(args.access_token_secret_file),
+        signature_key=_read_file(args.signature_key, "signature key"),
+        encryption_key=_read_file(args.encryption_key, "encryption key"),
+        dh_prime=_dh_prime(args.dh_prime),
+        dh_generator=args.dh_generator,
+        realm=args.realm,
+    )
+    info = store.add_ib(args.name, credentials)
+    print(
+        f"Stored IB OAuth credential {info.name} (consumer key {info.api_key}, realm "
+        f"{credentials.realm}) in {_where(store, info.backend)}."
+    )
+    return 0
+
+
 @_reports_errors
 def _add(args: argparse.Namespace) -> int:
     store = _store()
+    if args.venue == "ib":
+        return _add_ib(args, store)
     api_key, secret = _read_credentials(args.secret_file)
     info = store.add(args.name, api_key, secret)
     print(

@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 from tradewire._core import Signer
 from tradewire.config import KEY_BACKENDS, ensure_home, validate_name
 from tradewire.errors import (
+    IBAuthError,
     InsecureKeyFile,
     KeyExists,
     KeyNotFound,
     KeyStoreError,
     KeyStoreLocked,
 )
+from tradewire.ib.oauth import OAuth1aCredentials, decrypt_access_token_secret
 from tradewire.keys.crypto import SCRYPT_N, KdfParams, SealedBox, derive_key
 from tradewire.keys.oskeyring import OsKeyring, usable_keyring
 from tradewire.keys.secret import ApiCredentials, Secret, key_type_name, mask_api_key
@@ -98,6 +100,20 @@ class KeyInfo:
     rotated: datetime | None
     version: int
     backend: str
+    venue: str = "binance"
+
+
+IB_OAUTH_KEY_TYPE = "ib-oauth1a"
+"""The key type of an Interactive Brokers OAuth 1.0a credential."""
+_IB_SECRET_FIELDS = (
+    "access_token",
+    "access_token_secret",
+    "signature_key",
+    "encryption_key",
+    "dh_prime",
+    "dh_generator",
+    "realm",
+)
 
 
 def _now_ms() -> int:
@@ -165,10 +181,76 @@ class KeyStore:
         _log.info("key %s added (api key %s, %s)", name, mask_api_key(api_key), key_type)
         return self._info(name, entry)
 
+    def add_ib(self, name: str, credentials: OAuth1aCredentials) -> KeyInfo:
+        """Store an Interactive Brokers OAuth 1.0a credential under ``name``.
+
+        The consumer key is listed (masked); the access token, its secret, both private keys,
+        the DH prime and the realm are kept together as one secret. The keys are checked first:
+        the signature key must be an RSA private key and the encryption key must decrypt the
+        access-token secret.
+
+        Raises:
+            IBAuthError: a key or the access-token secret is malformed.
+            KeyExists: ``name`` is taken.
+        """
+        validate_name("key", name)
+        signer = Signer.from_secret(credentials.signature_key)  # InvalidKey with its message
+        if signer.key_type != "rsa-pkcs1v15-sha256":
+            raise IBAuthError("the signature key must be an RSA private key (2048 bits or more)")
+        decrypt_access_token_secret(credentials.access_token_secret, credentials.encryption_key)
+        bundle = json.dumps({f: getattr(credentials, f) for f in _IB_SECRET_FIELDS})
+        with self._locked():
+            doc = self._load()
+            if name in doc["keys"]:
+                raise KeyExists(
+                    f"a key named {name!r} is already stored: `remove` it first to replace it"
+                )
+            entry: dict[str, Any] = {
+                "api_key": credentials.consumer_key,
+                "key_type": IB_OAUTH_KEY_TYPE,
+                "venue": "ib",
+                "created": _now_ms(),
+                "rotated": None,
+                "version": 1,
+            }
+            self._put_secret(doc, name, entry, bundle)
+            doc["keys"][name] = entry
+            self._write(doc)
+        _log.info(
+            "IB OAuth credential %s added (consumer key %s)",
+            name,
+            mask_api_key(credentials.consumer_key),
+        )
+        return self._info(name, entry)
+
+    def get_ib(self, name: str) -> OAuth1aCredentials:
+        """The Interactive Brokers OAuth 1.0a credential stored under ``name``.
+
+        Raises:
+            KeyNotFound: no key has that name.
+            KeyStoreError: the key is not an IB credential.
+        """
+        doc = self._load()
+        entry = self._entry(doc, name)
+        if entry.get("venue") != "ib":
+            raise KeyStoreError(f"key {name!r} is a Binance API key, not an IB OAuth credential")
+        try:
+            fields = json.loads(self._get_secret(doc, name, entry))
+            return OAuth1aCredentials(consumer_key=entry["api_key"], **fields)
+        except (ValueError, TypeError):
+            raise KeyStoreError(
+                f"the stored IB credential {name!r} is unreadable: remove it and add it again"
+            ) from None
+
     def get(self, name: str) -> ApiCredentials:
         """The key's API key and secret (the secret wrapped so it never shows itself)."""
         doc = self._load()
         entry = self._entry(doc, name)
+        if entry.get("venue") == "ib":
+            raise KeyStoreError(
+                f"key {name!r} is an IB OAuth credential: read it with get_ib(), not as a "
+                "Binance API key"
+            )
         return ApiCredentials(
             name=name,
             api_key=entry["api_key"],
@@ -206,6 +288,10 @@ class KeyStore:
         with self._locked():
             doc = self._load()
             old = dict(self._entry(doc, name))
+            if old.get("venue") == "ib":
+                raise KeyStoreError(
+                    f"key {name!r} is an IB OAuth credential: `remove` it and add the new one"
+                )
             entry: dict[str, Any] = {
                 "api_key": api_key,
                 "key_type": key_type,
@@ -390,6 +476,7 @@ class KeyStore:
             rotated=_dt(entry.get("rotated")),
             version=int(entry["version"]),
             backend=str(entry.get("store")),
+            venue=str(entry.get("venue", "binance")),
         )
 
     def _load(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ use pyo3::PyErr;
 use crate::binance::json::ParseError;
 use crate::book::BookError;
 use crate::decimal::DecError;
+use crate::oauth::OAuthError;
 use crate::sign::KeyError;
 use crate::sim::data_error::DataError;
 use crate::sim::engine::SubmitError;
@@ -60,6 +61,7 @@ python_classes!(
     SymbolMismatch,
     BacktestError,
     DataError,
+    IBAuthError,
 );
 
 /// Errors of the core, each mapped to one `tradewire.errors` class.
@@ -72,6 +74,7 @@ pub enum CoreError {
     Submit(SubmitError),
     Data(Box<DataError>),
     Synth(SynthError),
+    OAuth(OAuthError),
 }
 
 impl CoreError {
@@ -90,6 +93,7 @@ impl CoreError {
                 BookError::SymbolMismatch { .. } => PyClass::SymbolMismatch,
             },
             CoreError::Data(_) => PyClass::DataError,
+            CoreError::OAuth(_) => PyClass::IBAuthError,
         }
     }
 }
@@ -104,6 +108,7 @@ impl std::fmt::Display for CoreError {
             CoreError::Submit(e) => e.fmt(f),
             CoreError::Data(e) => e.fmt(f),
             CoreError::Synth(e) => e.fmt(f),
+            CoreError::OAuth(e) => e.fmt(f),
         }
     }
 }
@@ -136,6 +141,12 @@ impl From<BookError> for CoreError {
     }
 }
 
+impl From<OAuthError> for CoreError {
+    fn from(e: OAuthError) -> Self {
+        CoreError::OAuth(e)
+    }
+}
+
 impl From<SynthError> for CoreError {
     fn from(e: SynthError) -> Self {
         CoreError::Synth(e)
@@ -164,7 +175,8 @@ impl From<CoreError> for PyErr {
             | CoreError::Decimal(_)
             | CoreError::Book(_)
             | CoreError::Submit(_)
-            | CoreError::Synth(_) => class.new_err(message),
+            | CoreError::Synth(_)
+            | CoreError::OAuth(_) => class.new_err(message),
             // DataError(message, path, line, column)
             CoreError::Data(d) => {
                 let path = (!d.source.is_empty()).then(|| d.source.clone());
@@ -254,6 +266,15 @@ mod tests {
             CoreError::Synth(SynthError::Setting("vol", "positive")),
             "BacktestError",
         ));
+        all.extend(
+            [
+                OAuthError::BadToken,
+                OAuthError::BadHeaderValue("nonce"),
+                OAuthError::BadMethod,
+                OAuthError::BadUrl,
+            ]
+            .map(|e| (CoreError::OAuth(e), "IBAuthError")),
+        );
         all
     }
 
@@ -296,7 +317,13 @@ mod tests {
                 | BookError::SymbolMismatch { .. },
             )
             | CoreError::Data(_)
-            | CoreError::Synth(SynthError::Setting(..)) => {}
+            | CoreError::Synth(SynthError::Setting(..))
+            | CoreError::OAuth(
+                OAuthError::BadToken
+                | OAuthError::BadHeaderValue(_)
+                | OAuthError::BadMethod
+                | OAuthError::BadUrl,
+            ) => {}
         }
     }
 
@@ -349,6 +376,7 @@ mod tests {
                 CoreError::Submit(s) => s.to_string(),
                 CoreError::Data(d) => d.to_string(),
                 CoreError::Synth(e) => e.to_string(),
+                CoreError::OAuth(e) => e.to_string(),
             };
             assert_eq!(e.to_string(), inner);
             assert!(!inner.is_empty());

@@ -4,6 +4,7 @@ pub mod decimal;
 pub mod errors;
 pub mod events;
 pub mod input;
+pub mod oauth;
 pub mod readers;
 pub mod sign;
 pub mod sim;
