@@ -20,15 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["LST_PATH", "OAuthConsumer", "OAuthCredentials", "OAuthError", "OAuthVerifier"]
+__all__ = ["LST_PATH", "OAuthConsumer", "OAuthCredentials", "OAuthVerifier"]
 
 LST_PATH = "oauth/live_session_token"
 _PAIR = re.compile(r'([A-Za-z_]+)="([^"]*)"')
 _LST_LIFETIME_MS = 24 * 3600 * 1000
-
-
-class OAuthError(Exception):
-    """A request the OAuth checks refuse (answered 401 with this message)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +64,9 @@ def _java_bytes(value: int) -> bytes:
 
 
 def parse_authorization(header: str) -> dict[str, str]:
-    """The pairs of an ``Authorization: OAuth k="v", ...`` header (OAuthError if not OAuth)."""
+    """The pairs of an ``Authorization: OAuth k="v", ...`` header (PermissionError if not OAuth)."""
     if not header.startswith("OAuth "):
-        raise OAuthError("missing OAuth Authorization header")
+        raise PermissionError("missing OAuth Authorization header")
     return dict(_PAIR.findall(header))
 
 
@@ -129,14 +125,14 @@ class OAuthVerifier:
     def _consumer(self, pairs: Mapping[str, str]) -> OAuthConsumer:
         consumer = self._consumers.get(pairs.get("oauth_consumer_key", ""))
         if consumer is None:
-            raise OAuthError("invalid consumer")
+            raise PermissionError("invalid consumer")
         if pairs.get("oauth_token") != consumer.access_token:
-            raise OAuthError("invalid token")
+            raise PermissionError("invalid token")
         stamp = pairs.get("oauth_timestamp", "")
         if not stamp.isdigit() or int(stamp) < consumer.last_timestamp:
-            raise OAuthError("invalid timestamp")
+            raise PermissionError("invalid timestamp")
         if abs(int(stamp) - time.time()) > 600:
-            raise OAuthError("timestamp out of window")
+            raise PermissionError("timestamp out of window")
         return consumer
 
     def live_session_token(
@@ -146,14 +142,14 @@ class OAuthVerifier:
         pairs = parse_authorization(header)
         consumer = self._consumer(pairs)
         if pairs.get("oauth_signature_method") != "RSA-SHA256":
-            raise OAuthError("live session token requests are signed RSA-SHA256")
+            raise PermissionError("live session token requests are signed RSA-SHA256")
         challenge = pairs.get("diffie_hellman_challenge", "")
         try:
             a_pub = int(challenge, 16)
         except ValueError:
-            raise OAuthError("bad diffie_hellman_challenge") from None
+            raise PermissionError("bad diffie_hellman_challenge") from None
         if not 1 < a_pub < consumer.dh_prime - 1:
-            raise OAuthError("bad diffie_hellman_challenge")
+            raise PermissionError("bad diffie_hellman_challenge")
         signature = base64.b64decode(unquote(pairs.get("oauth_signature", "")))
         params = {k: v for k, v in pairs.items() if k not in ("oauth_signature", "realm")}
         params.update(query)
@@ -165,7 +161,7 @@ class OAuthVerifier:
             except InvalidSignature:
                 continue
         else:
-            raise OAuthError("invalid signature")
+            raise PermissionError("invalid signature")
         consumer.last_timestamp = int(pairs["oauth_timestamp"])
         b = secrets.randbits(256)
         b_pub = pow(consumer.dh_generator, b, consumer.dh_prime)
@@ -189,9 +185,9 @@ class OAuthVerifier:
         consumer = self._consumer(pairs)
         token = consumer.live_session_token
         if token is None or consumer.lst_expires_ms < time.time() * 1000:
-            raise OAuthError("no live session token: request one first")
+            raise PermissionError("no live session token: request one first")
         if pairs.get("oauth_signature_method") != "HMAC-SHA256":
-            raise OAuthError("requests are signed HMAC-SHA256")
+            raise PermissionError("requests are signed HMAC-SHA256")
         given = unquote(pairs.get("oauth_signature", "")).encode()
         params = {k: v for k, v in pairs.items() if k not in ("oauth_signature", "realm")}
         candidates = _base_strings(method, urls, params)
@@ -202,4 +198,4 @@ class OAuthVerifier:
             if hmac.compare_digest(expected, given):
                 consumer.last_timestamp = int(pairs["oauth_timestamp"])
                 return consumer
-        raise OAuthError("invalid signature")
+        raise PermissionError("invalid signature")

@@ -19,7 +19,7 @@ from tradewire.ibgateway.certs import server_context, write_self_signed
 from tradewire.ibgateway.contracts import make_contracts
 from tradewire.ibgateway.faults import IBFaults
 from tradewire.ibgateway.market import NEW_YORK, StockMarket, session_of
-from tradewire.ibgateway.oauth import LST_PATH, OAuthCredentials, OAuthError, OAuthVerifier
+from tradewire.ibgateway.oauth import LST_PATH, OAuthCredentials, OAuthVerifier
 from tradewire.ibgateway.orders import Blotter, GatewayOrder
 from tradewire.ibgateway.questions import questions_for
 from tradewire.ibgateway.routes import add_routes, increment_rules, parse_order, question_reply
@@ -285,7 +285,7 @@ class LocalIBGateway:
                     request.headers.get("Authorization", ""),
                     request.query,
                 )
-            except OAuthError as exc:
+            except PermissionError as exc:
                 return _err(401, f"id: 0, error: {exc}", statusCode=401)
         if (
             request.method == "POST"
@@ -321,7 +321,7 @@ class LocalIBGateway:
                 request.headers.get("Authorization", ""),
                 request.query,
             )
-        except OAuthError as exc:
+        except PermissionError as exc:
             return _err(401, f"id: 0, error: {exc}", statusCode=401)
         return web.json_response(body)
 
