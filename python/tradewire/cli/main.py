@@ -12,6 +12,7 @@ from tradewire.cli.backtest import register as register_backtest
 from tradewire.cli.data import register as register_data
 from tradewire.cli.doctor import register as register_doctor
 from tradewire.cli.exchange import register as register_exchange
+from tradewire.cli.ibgateway import register as register_ibgateway
 from tradewire.cli.keys import register as register_keys
 from tradewire.cli.live import register as register_live
 from tradewire.cli.paper import register as register_paper
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     register_live(commands)
     register_doctor(commands)
     register_exchange(commands)
+    register_ibgateway(commands)
     register_keys(commands)
     register_record(commands)
     register_data(commands)
