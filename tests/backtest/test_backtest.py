@@ -216,7 +216,8 @@ class StopLossAt(Strategy):
         self.updates: list[OrderUpdate] = []
 
     async def on_start(self, ctx: StrategyContext) -> None:
-        await ctx.stop_loss_limit("SELL", Decimal("0.1"), self.stop, self.price)
+        # 0.2 at 98: 19.6 USDT, over the built-in rules' 10 USDT minimum (MIN_NOTIONAL)
+        await ctx.stop_loss_limit("SELL", Decimal("0.2"), self.stop, self.price)
 
     async def on_order_update(self, ctx: StrategyContext, update: OrderUpdate) -> None:
         self.updates.append(update)
@@ -241,12 +242,12 @@ def test_a_stop_triggers_in_market_time_on_a_trade_after_it_arrived() -> None:
     )
     assert [(f.price, f.quantity, f.time_ms, f.is_maker) for f in slow.fills] == [
         (Decimal("98.50"), Decimal("0.05"), 5000, False),
-        (Decimal("98.20"), Decimal("0.05"), 6000, False),
+        (Decimal("98.20"), Decimal("0.15"), 6000, False),
     ]
     # Without latency the order works from 2 s: the dip at 3 s triggers it.
     fast = backtest(StopLossAt("99", "98"), [market], start_balances=balances)
     assert [(f.price, f.quantity, f.time_ms) for f in fast.fills] == [
-        (Decimal("99.00"), Decimal("0.1"), 4000)
+        (Decimal("99.00"), Decimal("0.2"), 4000)
     ]
 
 

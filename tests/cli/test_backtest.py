@@ -59,10 +59,9 @@ def test_forced_the_backtest_runs_and_reports_why_it_loses(
     )
     assert f"warning: {warning}" in err
     assert fig["fills"] > 0 and fig["fees"] != "0"
-    # The account: 10,000 "USDT units" of the quote and base worth 6,500 of them at the first
-    # price; a unit is min_notional / 5 (cli/session.py quote_unit), 2 USDT under the built-in
-    # 2021 rules' MIN_NOTIONAL of 10: 20,000 USDT and 0.21 BTC at ~61,800.
-    assert fig["balances"]["start"] == {"BTC": "0.21", "USDT": "20000"}
+    # The account: 10,000 USDT (a dollar quote counts as USDT, whatever the minimum order value)
+    # and base worth 6,500 USDT at the first price (0.11 BTC at ~61,800).
+    assert fig["balances"]["start"] == {"BTC": "0.11", "USDT": "10000"}
 
 
 def test_the_bnb_discount_lowers_the_rate_the_check_counts_with(

@@ -279,15 +279,21 @@ def _default_range(price: Decimal, grids: int, mode: str, step: Decimal) -> tupl
         return price * (1 - step * half), price * (1 + step * half)
 
 
+#: Quote assets worth one US dollar: the defaults count them as USDT.
+DOLLAR_QUOTES = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USDP", "DAI"})
+
+
 def quote_unit(rules: SymbolRules) -> Decimal:
     """What plays the part of one USDT in the defaults, in the symbol's quote asset.
 
-    Binance sets a symbol's minimum order value (NOTIONAL) at about the same worth in every
-    quote asset: 5 USDT, 0.0001 BTC. The defaults are written for USDT pairs (a 10,000 USDT
-    account, 100 USDT DCA orders) and scaled by ``min_notional / 5`` for the others; a symbol
-    without a minimum counts its quote as USDT.
+    The defaults are written for USDT pairs (a 10,000 USDT account, 100 USDT DCA orders). A
+    dollar stablecoin quote counts as USDT. Another quote is scaled by ``min_notional / 5``:
+    today's Binance sets a symbol's minimum order value (NOTIONAL) at about 5 USDT's worth in
+    every quote asset (0.0001 BTC); a symbol without a minimum counts its quote as USDT.
     """
-    return rules.min_notional / 5 if rules.min_notional > 0 else Decimal(1)
+    if rules.quote_asset in DOLLAR_QUOTES or rules.min_notional <= 0:
+        return Decimal(1)
+    return rules.min_notional / 5
 
 
 def default_balances(rules: SymbolRules, price: Decimal) -> tuple[Decimal, Decimal]:
