@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 import sys
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,11 +12,12 @@ import pytest
 
 @pytest.mark.asyncio
 async def test_serve_prints_urls_that_answer() -> None:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "python")}
+    # the tradewire this interpreter imports (installed or editable), never the source tree's
+    # python/ folder, which holds no built extension in a clean checkout
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "from tradewire.cli.main import main; main()",
         "ib-gateway", "serve", "--symbols", "AAPL", "--port", "0",
-        stdout=asyncio.subprocess.PIPE, env=env,
+        stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert proc.stdout is not None
