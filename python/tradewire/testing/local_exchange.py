@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import aiohttp
 
 from tradewire import Signer
 from tradewire.binance import sign_params
@@ -66,23 +66,28 @@ class LocalKey:
         Raises:
             APIError: The exchange refused (the subclass that fits its code).
         """
-        async with httpx.AsyncClient(base_url=self.rest_url, timeout=10) as http:
-            server_ms = json.loads((await http.get("/api/v3/time")).content)["serverTime"]
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(base_url=self.rest_url, timeout=timeout) as http:
+            async with http.get("/api/v3/time") as time_answer:
+                server_ms = json.loads(await time_answer.read())["serverTime"]
             query = sign_params(
                 Signer.from_secret(self.secret),
                 {**(params or {}), "recvWindow": 10000, "timestamp": server_ms},
             )
-            response = await http.get(f"{path}?{query}", headers={"X-MBX-APIKEY": self.api_key})
+            async with http.get(
+                f"{path}?{query}", headers={"X-MBX-APIKEY": self.api_key}
+            ) as response:
+                status, content = response.status, await response.read()
         try:
-            body = json.loads(response.content)
+            body = json.loads(content)
         except ValueError:  # not JSON: a proxy's or server's error page
             body = None
-        if response.status_code != 200 or body is None:
+        if status != 200 or body is None:
             error = body if isinstance(body, dict) else {}
             raise error_from_response(
-                response.status_code,
+                status,
                 error.get("code"),
-                error.get("msg", response.text[:200]),
+                error.get("msg", content[:200].decode("utf-8", "replace")),
                 endpoint=path,
             )
         return body
