@@ -77,7 +77,7 @@ from tradewire.rules import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
     from pathlib import Path
     from types import TracebackType
 
@@ -570,7 +570,7 @@ class BinanceClient:
             self._streams = self._stream_client_class(self.stream_url, **self._stream_options)
         return self._streams
 
-    async def stream(self, *names: str) -> AsyncIterator[Event | Reconnected]:
+    async def stream(self, *names: str) -> AsyncGenerator[Event | Reconnected, None]:
         """Parsed events of the market streams ``names`` (e.g. ``"btcusdt@trade"``).
 
         A :class:`Reconnected` marker comes after each reconnect (events may have been missed).
