@@ -7,19 +7,23 @@ exchange on 127.0.0.1; the unreachable exchange is a closed local port.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import socket
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import pytest
+from aiohttp import web
 
 from tradewire.testing.command import TradewireCommand
 from tradewire.testing.local_exchange import add_local_key
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from tradewire.exchange import LocalExchange
@@ -189,3 +193,63 @@ async def test_audit_tells_unreachable_from_refused_and_says_it_once(
 
     status, out, err = await cli.run("keys", "audit", "bot1", "--rest-url", ex.rest_url)
     assert status == 0 and err == "" and "passes the audit" in out
+
+
+@contextlib.asynccontextmanager
+async def exchange_without_sapi(can_trade: bool) -> AsyncIterator[str]:
+    """A server on 127.0.0.1 answering like Binance's testnet: /api/v3, and 404 for /sapi."""
+
+    async def server_time(request: web.Request) -> web.Response:
+        return web.json_response({"serverTime": time.time_ns() // 1_000_000})
+
+    async def account(request: web.Request) -> web.Response:
+        assert request.headers.get("X-MBX-APIKEY") and "signature=" in request.query_string
+        return web.json_response(
+            {
+                "makerCommission": 10,
+                "takerCommission": 10,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "canTrade": can_trade,
+                "canWithdraw": False,
+                "canDeposit": False,
+                "updateTime": 0,
+                "accountType": "SPOT",
+                "balances": [],
+                "permissions": ["SPOT"],
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/v3/time", server_time)
+    app.router.add_get("/api/v3/account", account)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_an_exchange_that_does_not_report_restrictions_is_audited_from_the_account(
+    tmp_path: Path,
+) -> None:
+    cli = TradewireCommand(tmp_path / "home")
+    cli.key_store().add("bot1", "A" * 64, "0123456789abcdef" * 4)
+    async with exchange_without_sapi(can_trade=True) as url:
+        status, out, err = await cli.run("keys", "audit", "bot1", "--rest-url", url)
+        assert status == 1, out + err
+        assert "WARNING  The key works (the exchange answered for it) and the account can" in out
+        assert "its IP whitelist and withdrawal permission are unchecked" in out
+    async with exchange_without_sapi(can_trade=False) as url:
+        status, out, err = await cli.run("keys", "audit", "bot1", "--rest-url", url)
+        assert status == 2 and "The account cannot trade with this key" in out
+        status, out, err = await cli.run(
+            "keys", "audit", "bot1", "--rest-url", url, "--purpose", "paper"
+        )
+        assert status == 1, out + err

@@ -33,6 +33,7 @@ import asyncio
 import functools
 import getpass
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,15 @@ from tradewire.errors import (
     TradewireError,
 )
 from tradewire.ib.oauth import DEFAULT_REALM, OAuth1aCredentials
-from tradewire.keys import ApiCredentials, KeyStore, Secret, Severity, audit_key
+from tradewire.keys import (
+    ApiCredentials,
+    AuditResult,
+    Finding,
+    KeyStore,
+    Secret,
+    Severity,
+    audit_key,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -56,7 +65,7 @@ if TYPE_CHECKING:
 
     from tradewire.binance.answers import ApiRestrictions
 
-__all__ = ["UNREACHABLE", "key_restrictions", "register"]
+__all__ = ["UNREACHABLE", "KeyProbe", "key_restrictions", "probe_key", "register"]
 
 UNREACHABLE = 3
 """Exit status of ``keys audit`` / ``keys rotate`` when the exchange could not be reached."""
@@ -83,6 +92,77 @@ async def key_restrictions(credentials: ApiCredentials, rest_url: str) -> ApiRes
         clock_refresh_s=0,
     ) as client:
         return await client.api_restrictions()
+
+
+@dataclass(frozen=True)
+class KeyProbe:
+    """What the exchange said about a key: its restrictions, or (where the exchange does not
+    report them, as Binance's testnet) only that it works and whether the account can trade."""
+
+    restrictions: ApiRestrictions | None
+    can_trade: bool | None = None
+
+    def flags(self) -> dict[str, bool | None]:
+        """Reading, spot trading and IP whitelist; None where the exchange does not say."""
+        r = self.restrictions
+        if r is None:
+            return {"reading": True, "trading": self.can_trade, "whitelist": None}
+        return {
+            "reading": r.enable_reading,
+            "trading": r.enable_spot_and_margin_trading,
+            "whitelist": r.ip_restrict,
+        }
+
+    def judge(self, purpose: str) -> AuditResult:
+        """The audit of the key for ``purpose`` (what ``keys audit`` prints)."""
+        if self.restrictions is not None:
+            return audit_key(self.restrictions, purpose=purpose)
+        can = "can" if self.can_trade else "cannot"
+        findings = [
+            Finding(
+                "restrictions-unreported",
+                Severity.WARNING,
+                f"The key works (the exchange answered for it) and the account {can} trade, but "
+                "this exchange does not report the key's restrictions (Binance's testnet has no "
+                "/sapi endpoints): its IP whitelist and withdrawal permission are unchecked.",
+            )
+        ]
+        if not self.can_trade and purpose == "live":
+            findings.append(
+                Finding(
+                    "no-trading",
+                    Severity.REFUSED,
+                    "The account cannot trade with this key: live orders would be rejected.",
+                )
+            )
+        return AuditResult(tuple(findings))
+
+
+async def probe_key(credentials: ApiCredentials, rest_url: str) -> KeyProbe:
+    """Ask the exchange at ``rest_url`` what ``credentials`` may do.
+
+    Its restrictions (``/sapi/v1/account/apiRestrictions``) where the exchange has them; where it
+    answers that path with 404 (Binance's testnet), the account (``/api/v3/account``) proves the
+    key works and says whether it can trade.
+
+    Raises:
+        APIError: refused (AuthenticationError, ...) or not reached (NetworkError).
+        ParseError: an answer lacks a flag the audit needs.
+    """
+    async with BinanceClient(
+        credentials.api_key,
+        credentials.secret.reveal(),
+        rest_url=rest_url,
+        load_exchange_info=False,
+        clock_samples=3,
+        clock_refresh_s=0,
+    ) as client:
+        try:
+            return KeyProbe(await client.api_restrictions())
+        except APIError as e:
+            if e.status != 404:
+                raise
+        return KeyProbe(None, (await client.account()).can_trade)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -354,27 +434,27 @@ def _why_not(error: TradewireError, rest_url: str) -> tuple[str, int]:
     return f"FAILED  The audit could not be completed: {error}", int(Severity.REFUSED)
 
 
-_KEPT = (
-    ("enable_reading", "reading the account"),
-    ("enable_spot_and_margin_trading", "spot trading"),
-    ("ip_restrict", "an IP whitelist"),
-)
+_KEPT = {
+    "reading": "reading the account",
+    "trading": "spot trading",
+    "whitelist": "an IP whitelist",
+}
 
 
 async def _rotation_audit(
     old: ApiCredentials, new: ApiCredentials, rest_url: str
-) -> tuple[ApiRestrictions, ApiRestrictions | None]:
-    """The new key's restrictions, and the old key's when the exchange still answers for it.
+) -> tuple[KeyProbe, KeyProbe | None]:
+    """What the exchange says of the new key, and of the old one when it still answers for it.
 
     Raises:
         APIError, ParseError: about the new key (the old one's failures only drop it).
     """
-    restrictions = await key_restrictions(new, rest_url)
+    probe = await probe_key(new, rest_url)
     try:
-        previous: ApiRestrictions | None = await key_restrictions(old, rest_url)
+        previous: KeyProbe | None = await probe_key(old, rest_url)
     except (APIError, ParseError):
         previous = None  # already deleted on the exchange, say: nothing to compare
-    return restrictions, previous
+    return probe, previous
 
 
 @_reports_errors
@@ -418,18 +498,16 @@ def _audit_rotation(
     rest_url = _rest_url(args, configured)
     print(f"Auditing the new key for {args.name} on {rest_url}")
     try:
-        restrictions, previous = asyncio.run(_rotation_audit(old, new, rest_url))
+        probe, previous = asyncio.run(_rotation_audit(old, new, rest_url))
     except (APIError, ParseError) as e:
         line, status = _why_not(e, rest_url)
         print(line, file=sys.stderr)
         return status
-    result = audit_key(restrictions, purpose=args.purpose)
+    result = probe.judge(args.purpose)
     print(result.report())
-    lost = [
-        label
-        for flag, label in _KEPT
-        if previous is not None and getattr(previous, flag) and not getattr(restrictions, flag)
-    ]
+    had = previous.flags() if previous is not None else {}
+    has = probe.flags()
+    lost = [label for flag, label in _KEPT.items() if had.get(flag) and has[flag] is False]
     if lost:
         print(
             f"REFUSED  The new key lacks {', '.join(lost)}, which the old key has: fix it in "
@@ -494,12 +572,12 @@ def _audit(args: argparse.Namespace) -> int:
     rest_url = _rest_url(args, config.exchange.rest_url)
     print(f"Auditing key {args.name} (API key {store.info(args.name).api_key}) on {rest_url}")
     try:
-        restrictions = asyncio.run(key_restrictions(credentials, rest_url))
+        probe = asyncio.run(probe_key(credentials, rest_url))
     except (APIError, ParseError) as e:
         line, status = _why_not(e, rest_url)
         print(line, file=sys.stderr)
         return status
-    result = audit_key(restrictions, purpose=args.purpose)
+    result = probe.judge(args.purpose)
     print(result.report())
     verdict = {
         Severity.OK: "The key passes the audit.",
