@@ -473,4 +473,6 @@ class StreamUnavailable(NetworkError):
         "same host and port for any other, e.g. the local exchange), that the exchange is up, "
         "and that no firewall or proxy blocks WebSocket connections."
     )
+
+
 __all__ += ["StreamUnavailable"]
