@@ -463,3 +463,16 @@ def error_from_response(
     if issubclass(cls, IPBanned):
         kw["banned_until"] = banned_until
     return cls(msg, **kw)  # type: ignore[arg-type]
+
+
+class StreamUnavailable(NetworkError):
+    """A market stream never connected: every attempt failed within the bounded time/attempts."""
+
+    default_hint = (
+        "Check the stream URL (it follows rest_url: Binance's streams for Binance's hosts, the "
+        "same host and port for any other, e.g. the local exchange), that the exchange is up, "
+        "and that no firewall or proxy blocks WebSocket connections."
+    )
+
+
+__all__ += ["StreamUnavailable"]

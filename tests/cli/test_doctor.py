@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from typing import TYPE_CHECKING
 
 import pytest
@@ -91,9 +92,14 @@ async def test_refused_connections_unknown_keys_and_keys_that_cannot_trade(
 
     ex.set_faults(refuse_connections=True)
     await eventually(lambda: connection_refused(ex.host, ex.port))
-    (only,) = await diagnose(ex.rest_url, creds(reader, secret), timeout=2)
-    assert only.name == "connectivity" and only.status == "FAIL"
-    assert "the connection was refused" in only.message
+    checks = await diagnose(ex.rest_url, creds(reader, secret), timeout=2)
+    # No REST check after a refused connection; the sockets (same port here) are refused too.
+    assert [(c.name, c.status) for c in checks] == [
+        ("connectivity", "FAIL"),
+        ("streams", "FAIL"),
+        ("websocket api", "FAIL"),
+    ]
+    assert all("the connection was refused" in c.message for c in checks)
 
 
 @pytest.mark.e2e
@@ -119,3 +125,54 @@ async def connection_refused(host: str, port: int) -> bool:
     writer.close()
     await writer.wait_closed()
     return False
+
+
+@pytest.mark.asyncio
+async def test_streams_and_websocket_api_are_connected_to_and_timed(ex: LocalExchange) -> None:
+    checks = by_name(await diagnose(ex.rest_url))  # their URLs follow the REST URL
+    (streams,) = checks["streams"]
+    assert streams.status == "OK"
+    assert streams.message.startswith(f"{ex.stream_url}/ws connects in ")
+    assert "answers a ping in " in streams.message
+    assert "a subscription to btcusdt@bookTicker in " in streams.message
+    (ws_api,) = checks["websocket api"]
+    assert ws_api.status == "OK"
+    assert ws_api.message.startswith(f"{ex.ws_api_url} connects in ")
+    assert "answers a ping in " in ws_api.message
+
+
+@pytest.mark.asyncio
+async def test_broken_stream_and_websocket_api_endpoints_fail_with_the_cause(
+    ex: LocalExchange,
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"ws://127.0.0.1:{s.getsockname()[1]}/ws-api/v3"
+    checks = await diagnose(
+        ex.rest_url, stream_url=f"{ex.stream_url}/not-here", ws_api_url=closed, timeout=2
+    )
+    got = by_name(checks)
+    assert got["connectivity"][0].status == "OK"
+    (streams,) = got["streams"]
+    assert streams.status == "FAIL" and "answered HTTP 404, not a WebSocket" in streams.message
+    (ws_api,) = got["websocket api"]
+    assert ws_api.status == "FAIL" and f"{closed}: the connection was refused" in ws_api.message
+    assert exit_status(checks) == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_exchange_local_checks_a_local_exchange_started_for_it(tmp_path: Path) -> None:
+    cli = TradewireCommand(tmp_path)
+    status, out, err = await cli.run("doctor", "--exchange", "local")
+    assert status == 0, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith("tradewire doctor: http://127.0.0.1:")
+    assert [line.split()[:2] for line in lines[2:-1]] == [
+        ["OK", "connectivity:"],
+        ["OK", "clock:"],
+        ["OK", "rate"],
+        ["OK", "streams:"],
+        ["OK", "websocket"],
+    ]
+    assert err == ""

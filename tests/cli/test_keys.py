@@ -67,7 +67,9 @@ async def test_add_list_rotate_remove(tmp_path: Path) -> None:
     assert lines[2].split()[:5] == ["grid1", "vmPU…h8A", "hmac", "file", "1"]
 
     new_secret = secrets.token_hex(32)
-    status, out, err = await cli.run("keys", "rotate", "grid1", stdin=f"{'R' * 64}\n{new_secret}")
+    status, out, err = await cli.run(
+        "keys", "rotate", "grid1", "--yes", "--no-audit", stdin=f"{'R' * 64}\n{new_secret}"
+    )
     assert status == 0, err
     assert "Rotated key grid1 to version 2" in out
     status, out, _ = await cli.run("keys", "list")

@@ -21,7 +21,9 @@ Here against the local exchange; on binance.com, leave out ``rest_url`` and give
 
 The URLs are settings, so the same code runs against binance.com, Binance's testnet and the
 local exchange (``tradewire.exchange.LocalExchange``); the defaults are Binance's own
-(:data:`tradewire.binance.urls.BINANCE`). REST goes over aiohttp by default;
+(:data:`tradewire.binance.urls.BINANCE`). ``stream_url`` and ``ws_api_url`` follow ``rest_url``
+when left out (:func:`tradewire.binance.urls.endpoints`): Binance's for Binance's hosts, else the
+same host and port, where the local exchange serves them. REST goes over aiohttp by default;
 ``http_backend="httpx"``, or an ``httpx.AsyncClient`` given as ``http=``, selects httpx, and
 ``sender=`` takes any :class:`~tradewire.binance.transport.HttpSender`. The stream and WebSocket
 API clients are made from the classes given as ``stream_client_class=`` / ``ws_api_class=``
@@ -54,7 +56,7 @@ from tradewire.binance.filters import ExchangeInfo
 from tradewire.binance.ratelimit import RateLimiter
 from tradewire.binance.rest import RestTransport
 from tradewire.binance.streams import Reconnected, StreamClient
-from tradewire.binance.urls import BINANCE
+from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.binance.wire import parse_depth_snapshot, parse_order_response
 from tradewire.binance.wsapi import WsApiClient
 from tradewire.errors import (
@@ -75,7 +77,7 @@ from tradewire.rules import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
     from pathlib import Path
     from types import TracebackType
 
@@ -130,8 +132,8 @@ class BinanceClient:
         secret: str | None = None,
         *,
         rest_url: str = BINANCE.rest_url,
-        stream_url: str = BINANCE.stream_url,
-        ws_api_url: str = BINANCE.ws_api_url,
+        stream_url: str | None = None,
+        ws_api_url: str | None = None,
         error_log: str | Path | ErrorLog | None = None,
         recv_window: int = 5000,
         timeout: float = 10.0,
@@ -153,9 +155,10 @@ class BinanceClient:
         # The secret becomes a Signer here and is not kept anywhere else.
         self._signer = Signer.from_secret(secret) if secret is not None else None
         self._api_key = api_key
-        self.rest_url = rest_url
-        self.stream_url = stream_url
-        self.ws_api_url = ws_api_url
+        urls = endpoints(rest_url, stream_url, ws_api_url)
+        self.rest_url = urls.rest_url
+        self.stream_url = urls.stream_url
+        self.ws_api_url = urls.ws_api_url
         self._recv_window = recv_window
         self._load_exchange_info = load_exchange_info
         self._query_attempts = max(1, order_query_attempts)
@@ -567,7 +570,7 @@ class BinanceClient:
             self._streams = self._stream_client_class(self.stream_url, **self._stream_options)
         return self._streams
 
-    async def stream(self, *names: str) -> AsyncIterator[Event | Reconnected]:
+    async def stream(self, *names: str) -> AsyncGenerator[Event | Reconnected, None]:
         """Parsed events of the market streams ``names`` (e.g. ``"btcusdt@trade"``).
 
         A :class:`Reconnected` marker comes after each reconnect (events may have been missed).

@@ -3,6 +3,8 @@
 Each line holds the time, the endpoint, the method, the request parameters without their
 signature or API key, the error code and message, and the latency in ms. Nothing secret is ever
 written: the signature and any credential-like parameter are dropped before the line is built.
+Every error recorded here is also raised to the caller, so it goes to ``logging`` at DEBUG only:
+an error is reported once (by whoever catches it), not printed and raised both.
 """
 
 from __future__ import annotations
@@ -62,7 +64,11 @@ class ErrorLog:
         params: Mapping[str, object] | None = None,
         latency_ms: float | None = None,
     ) -> None:
-        """Write one error: a JSON line in the file and a warning through ``logging``."""
+        """Write one error: a JSON line in the file, and a debug record through ``logging``.
+
+        The error is raised to the caller as well, who reports it (the command prints it once):
+        so it is logged at DEBUG here, never printed a second time as a warning on stderr.
+        """
         entry = {
             "time": time.time_ns() // 1_000_000,
             "endpoint": endpoint,
@@ -74,7 +80,7 @@ class ErrorLog:
             "error": type(error).__name__,
             "latency_ms": None if latency_ms is None else round(latency_ms, 3),
         }
-        log.warning(
+        log.debug(
             "%s %s failed: %s [%s] (%s)",
             method,
             endpoint,

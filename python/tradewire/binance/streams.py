@@ -5,7 +5,10 @@ events. Behind it a reader task owns the socket: it answers the server's pings (
 library does that on every frame it reads), probes the server with a ping after ``ping_timeout``
 seconds of silence and reconnects if no pong comes, reconnects with exponential backoff and full
 jitter after a drop, an error or a ``serverShutdown`` event, and reconnects on its own before
-the exchange's 24-hour cut (``max_connection_age``). Messages wait in a bounded queue; when the
+the exchange's 24-hour cut (``max_connection_age``). A stream that never connected gives up: after
+``connect_attempts`` failed attempts or ``connect_timeout`` seconds the iterator raises
+:class:`~tradewire.errors.StreamUnavailable` (a wrong URL or an exchange that is not there must
+not loop "reconnecting" forever). Messages wait in a bounded queue; when the
 consumer falls behind, the overflow policy drops the oldest message (counted in
 ``stats.dropped``) or raises :class:`StreamOverflow`.
 
@@ -30,7 +33,7 @@ from websockets.asyncio.client import connect
 from websockets.protocol import State
 
 from tradewire.binance.wire import ServerShutdown, parse_message
-from tradewire.errors import ParseError, StreamOverflow
+from tradewire.errors import ParseError, StreamOverflow, StreamUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -123,10 +126,27 @@ class _Subscription:
         ceiling = min(owner.max_reconnect_delay, owner.reconnect_delay * 2 ** max(failures - 1, 0))
         return random.uniform(ceiling / 2, ceiling)
 
+    def _give_up(self, failures: int, started: float, reason: str) -> bool:
+        """Whether a stream that never connected has used up its attempts or its time."""
+        owner = self.owner
+        elapsed = time.monotonic() - started
+        if failures < owner.connect_attempts and elapsed < owner.connect_timeout:
+            return False
+        self.error = StreamUnavailable(
+            f"cannot connect to the market streams at {owner.stream_url}: {failures} attempts "
+            f"in {elapsed:.1f} s failed (last: {reason})",
+            endpoint=self.url,
+        )
+        self.closed = True
+        self.ready.set()
+        return True
+
     async def _run(self) -> None:
         owner = self.owner
         failures = 0
         reason = ""
+        connected = False
+        started = time.monotonic()
         try:
             while not self.closed:
                 if reason:
@@ -142,6 +162,7 @@ class _Subscription:
                         close_timeout=1.0,
                     ) as ws:
                         self.ws = ws
+                        connected = True
                         owner.stats.connects += 1
                         if reason:
                             owner.stats.reconnects += 1
@@ -152,12 +173,15 @@ class _Subscription:
                 except websockets.ConnectionClosed as exc:
                     reason = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close'})"
                 except (OSError, websockets.InvalidHandshake, asyncio.TimeoutError) as exc:
-                    reason = f"connect failed: {type(exc).__name__}"
+                    reason = f"connect failed: {type(exc).__name__}: {exc}".rstrip(": ")
                 finally:
                     if self.ws is not None and self.ws.state is not State.CLOSED:
                         self.ws.transport.abort()  # cancelled mid-close: never leave it open
                     self.ws = None
                 failures += 1
+                if not connected and self._give_up(failures, started, reason):
+                    log.warning("stream %s: giving up (%s)", self.url, reason)
+                    return
                 log.warning("stream %s: reconnecting (%s)", self.url, reason)
         except asyncio.CancelledError:
             raise
@@ -245,6 +269,11 @@ class StreamClient:
         max_connection_age: Seconds after which a connection is replaced (Binance cuts at 24 h).
         queue_size: Messages kept for a slow consumer, per ``events()`` iterator.
         overflow: ``"drop_oldest"`` (counted in ``stats.dropped``) or ``"raise"``.
+        open_timeout: Seconds one connection attempt may take.
+        connect_attempts: Failed attempts after which a stream that never connected gives up
+            (raises :class:`~tradewire.errors.StreamUnavailable`).
+        connect_timeout: Seconds after which a stream that never connected gives up, whatever
+            the attempts. Once connected, a stream reconnects for as long as it is read.
     """
 
     def __init__(
@@ -259,6 +288,8 @@ class StreamClient:
         overflow: Overflow = "drop_oldest",
         open_timeout: float = 10.0,
         socket_queue: int = 64,
+        connect_attempts: int = 8,
+        connect_timeout: float = 60.0,
     ) -> None:
         if overflow not in ("drop_oldest", "raise"):
             raise ValueError("overflow is 'drop_oldest' or 'raise'")
@@ -272,6 +303,10 @@ class StreamClient:
         self.queue_size = queue_size
         self.overflow: Overflow = overflow
         self.open_timeout = open_timeout
+        if connect_attempts < 1:
+            raise ValueError("connect_attempts must be at least 1")
+        self.connect_attempts = connect_attempts
+        self.connect_timeout = connect_timeout
         self.socket_queue = socket_queue
         self.stats = StreamStats()
         self._subs: set[_Subscription] = set()

@@ -1,4 +1,10 @@
-"""``tradewire doctor``: connectivity, clock offset, key permissions and rate-limit headroom.
+"""``tradewire doctor``: connectivity, clock offset, key permissions and rate-limit headroom,
+and the market streams and the WebSocket API (each connected to, answered, its latency measured).
+
+``--exchange binance|testnet`` checks Binance's live exchange or its Spot testnet (their
+documented URLs); ``--exchange local`` starts a local exchange on 127.0.0.1 and checks the whole
+path against it, offline; ``--rest-url`` checks any other (a running ``tradewire exchange
+serve``, say), its stream and WebSocket API URLs following the REST URL.
 
 Each check ends OK, WARN or FAIL with a message that says what is wrong and what to do, e.g.
 "invalid signature: the secret stored for key bot1 does not match its API key, or the clock is
@@ -9,13 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import websockets
+from websockets.asyncio.client import connect
+
 from tradewire.binance.client import BinanceClient
-from tradewire.binance.urls import BINANCE
+from tradewire.binance.urls import BINANCE, PRESETS, endpoints, preset
 from tradewire.config import default_home, load_config
 from tradewire.errors import (
     APIError,
@@ -32,10 +42,22 @@ from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import AsyncIterator
+
+    from websockets.asyncio.client import ClientConnection
 
     from tradewire.keys import ApiCredentials
 
-__all__ = ["Check", "Status", "clock_phrase", "diagnose", "exit_status", "register"]
+__all__ = [
+    "Check",
+    "Status",
+    "check_streams",
+    "check_ws_api",
+    "clock_phrase",
+    "diagnose",
+    "exit_status",
+    "register",
+]
 
 Status = Literal["OK", "WARN", "FAIL"]
 _SEVERITY: dict[Severity, Status] = {
@@ -221,6 +243,105 @@ async def _key(
     return checks
 
 
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+async def _answer(ws: ClientConnection, request_id: object, timeout: float) -> dict[str, Any]:
+    """The JSON answer that carries ``request_id`` (market messages before it are skipped)."""
+
+    async def first() -> dict[str, Any]:
+        while True:
+            raw = await ws.recv()
+            with contextlib.suppress(ValueError):
+                message = json.loads(raw)
+                if isinstance(message, dict) and message.get("id") == request_id:
+                    return message
+
+    return await asyncio.wait_for(first(), timeout)
+
+
+def _socket_failure(name: str, url: str, error: BaseException, timeout: float) -> Check:
+    """The FAIL check of a WebSocket endpoint that could not be used, with what to do."""
+    if isinstance(error, TimeoutError | asyncio.TimeoutError):
+        why = f"no answer within {timeout:g} s"
+    elif _refused(error):
+        why = "the connection was refused"
+    elif isinstance(error, websockets.InvalidStatus):
+        why = f"the server answered HTTP {error.response.status_code}, not a WebSocket"
+    else:
+        why = f"cannot connect ({type(error).__name__}: {error})"
+    return Check(
+        name,
+        "FAIL",
+        f"{url}: {why}. Check the URL (it follows the REST URL: Binance's for Binance's hosts, "
+        "else the same host and port), and that no firewall or proxy blocks WebSockets.",
+    )
+
+
+async def check_streams(stream_url: str, symbol: str, timeout: float) -> Check:
+    """Connect to the market streams, ping, subscribe to ``symbol``'s book ticker: latencies."""
+    url = f"{stream_url.rstrip('/')}/ws"
+    stream = f"{symbol.lower()}@bookTicker"
+    try:
+        started = time.perf_counter()
+        async with connect(url, open_timeout=timeout, close_timeout=1.0, ping_interval=None) as ws:
+            opened = _ms(started)
+            started = time.perf_counter()
+            await asyncio.wait_for(await ws.ping(), timeout)
+            pong = _ms(started)
+            started = time.perf_counter()
+            await ws.send(json.dumps({"method": "SUBSCRIBE", "params": [stream], "id": 1}))
+            answer = await _answer(ws, 1, timeout)
+            subscribed = _ms(started)
+    except (OSError, TimeoutError, asyncio.TimeoutError, websockets.WebSocketException) as e:
+        return _socket_failure("streams", url, e, timeout)
+    if "code" in answer:
+        return Check(
+            "streams",
+            "FAIL",
+            f"{url} refused the subscription to {stream}: {answer.get('msg')} "
+            f"[{answer.get('code')}]: is {symbol} listed there?",
+        )
+    return Check(
+        "streams",
+        "OK",
+        f"{url} connects in {opened:.0f} ms, answers a ping in {pong:.0f} ms and a "
+        f"subscription to {stream} in {subscribed:.0f} ms",
+    )
+
+
+async def check_ws_api(ws_api_url: str, timeout: float) -> Check:
+    """Connect to the WebSocket API and send its ``ping`` request: latencies."""
+    try:
+        started = time.perf_counter()
+        async with connect(
+            ws_api_url, open_timeout=timeout, close_timeout=1.0, ping_interval=None
+        ) as ws:
+            opened = _ms(started)
+            started = time.perf_counter()
+            await ws.send(json.dumps({"id": "doctor-ping", "method": "ping", "params": {}}))
+            answer = await _answer(ws, "doctor-ping", timeout)
+            answered = _ms(started)
+    except (OSError, TimeoutError, asyncio.TimeoutError, websockets.WebSocketException) as e:
+        return _socket_failure("websocket api", ws_api_url, e, timeout)
+    if answer.get("status") != 200:
+        error = answer.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        return Check(
+            "websocket api",
+            "FAIL",
+            f"{ws_api_url} answered its ping with status {answer.get('status')}: "
+            f"{error.get('msg', 'no message')} [{error.get('code')}]",
+        )
+    return Check(
+        "websocket api",
+        "OK",
+        f"{ws_api_url} connects in {opened:.0f} ms and answers a ping in {answered:.0f} ms",
+    )
+
+
 async def diagnose(
     rest_url: str,
     credentials: ApiCredentials | None = None,
@@ -228,30 +349,39 @@ async def diagnose(
     key_name: str = "",
     purpose: str = "live",
     timeout: float = 5.0,
+    stream_url: str | None = None,
+    ws_api_url: str | None = None,
+    symbol: str = "BTCUSDT",
 ) -> list[Check]:
     """Run every check against ``rest_url`` (the key ones only with ``credentials``).
 
     Every request goes through one :class:`BinanceClient`: its clock measures the offset and
-    its rate limiter reads the request weight from the answers' headers.
+    its rate limiter reads the request weight from the answers' headers. The market streams and
+    the WebSocket API are checked at ``stream_url`` and ``ws_api_url``, which follow
+    ``rest_url`` when left out (:func:`tradewire.binance.urls.endpoints`).
     """
+    urls = endpoints(rest_url, stream_url, ws_api_url)
     client = BinanceClient(
         credentials.api_key if credentials is not None else None,
         credentials.secret.reveal() if credentials is not None else None,
-        rest_url=rest_url.rstrip("/"),
+        rest_url=urls.rest_url,
+        stream_url=urls.stream_url,
+        ws_api_url=urls.ws_api_url,
         timeout=timeout,
         load_exchange_info=False,
         clock_refresh_s=0,
     )
     async with contextlib.aclosing(client):
         connectivity = await _connectivity(client, timeout)
-        if connectivity.status == "FAIL":
-            return [connectivity]
         checks = [connectivity]
-        clock, offset = await _clock(client)
-        checks.append(clock)
-        if credentials is not None:
-            checks += await _key(client, key_name, credentials, offset, purpose)
-        checks.append(await _headroom(client))
+        if connectivity.status != "FAIL":  # the REST checks need REST; the sockets do not
+            clock, offset = await _clock(client)
+            checks.append(clock)
+            if credentials is not None:
+                checks += await _key(client, key_name, credentials, offset, purpose)
+            checks.append(await _headroom(client))
+    checks.append(await check_streams(urls.stream_url, symbol, timeout))
+    checks.append(await check_ws_api(urls.ws_api_url, timeout))
     return checks
 
 
@@ -269,7 +399,22 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=__doc__,
     )
     doctor.add_argument("--key", help="also check this stored key (signing and permissions)")
-    doctor.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE.rest_url})")
+    where = doctor.add_mutually_exclusive_group()
+    where.add_argument(
+        "--exchange",
+        choices=("local", *PRESETS),
+        default=None,
+        help="check Binance (binance), its Spot testnet (testnet), or a local exchange started "
+        "for the check on 127.0.0.1 (local) (default: --rest-url, else [exchange] rest_url of "
+        f"config.toml, else {BINANCE.rest_url})",
+    )
+    where.add_argument(
+        "--rest-url",
+        help="the exchange's REST URL; its streams and WebSocket API follow it",
+    )
+    doctor.add_argument(
+        "--symbol", default="BTCUSDT", help="the symbol whose stream is subscribed to"
+    )
     doctor.add_argument(
         "--purpose",
         choices=("live", "paper", "read-only"),
@@ -280,25 +425,47 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     doctor.set_defaults(func=_run_cli)
 
 
-def _run_cli(args: argparse.Namespace) -> int:
-    """Entry point of ``tradewire doctor``."""
-    home = default_home()
-    config = load_config(home)
-    rest_url = args.rest_url or config.exchange.rest_url or BINANCE.rest_url
-    credentials = None
-    if args.key:
-        store = KeyStore(home, backend=config.keys.backend)
-        credentials = store.get(args.key)
-    print(f"tradewire doctor: {rest_url}" + (f", key {args.key}" if args.key else ""))
-    checks = asyncio.run(
-        diagnose(
+@contextlib.asynccontextmanager
+async def _rest_url(args: argparse.Namespace, configured: str | None) -> AsyncIterator[str]:
+    """The REST URL to check; with ``--exchange local``, that of a local exchange started here."""
+    if args.exchange == "local":
+        from tradewire.exchange import LocalExchange
+
+        async with LocalExchange(symbols=(args.symbol,), market="none") as ex:
+            yield ex.rest_url
+        return
+    if args.exchange:
+        yield preset(args.exchange).rest_url
+        return
+    yield args.rest_url or configured or BINANCE.rest_url
+
+
+async def _diagnose_cli(
+    args: argparse.Namespace, configured: str | None, credentials: ApiCredentials | None
+) -> list[Check]:
+    async with _rest_url(args, configured) as rest_url:
+        urls = endpoints(rest_url)
+        print(f"tradewire doctor: {rest_url}" + (f", key {args.key}" if args.key else ""))
+        print(f"  streams {urls.stream_url}, WebSocket API {urls.ws_api_url}")
+        return await diagnose(
             rest_url,
             credentials,
             key_name=args.key or "",
             purpose=args.purpose,
             timeout=args.timeout,
+            symbol=args.symbol,
         )
-    )
+
+
+def _run_cli(args: argparse.Namespace) -> int:
+    """Entry point of ``tradewire doctor``."""
+    home = default_home()
+    config = load_config(home)
+    credentials = None
+    if args.key:
+        store = KeyStore(home, backend=config.keys.backend)
+        credentials = store.get(args.key)
+    checks = asyncio.run(_diagnose_cli(args, config.exchange.rest_url, credentials))
     for check in checks:
         print(check.line())
     status = exit_status(checks)

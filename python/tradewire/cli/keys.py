@@ -9,6 +9,15 @@ of stdin is the secret, so a multi-line PEM private key can be piped as it is::
 ``--secret-file FILE`` reads the secret from a file instead (the API key is still read first).
 The key file's password comes from ``TRADEWIRE_PASSWORD`` or is asked on the terminal.
 
+Commands that destroy or replace a stored key (``keys remove``, ``keys rotate``) ask for
+confirmation on a terminal; without one they refuse (exit status 2) unless ``--yes`` is given, so
+``echo n | tradewire keys remove bot1`` never deletes anything. ``keys rotate`` audits the new key
+on the exchange before it replaces the old one: it must work, keep every permission the old key
+had (reading, spot trading, an IP whitelist where Binance reports it) and pass ``keys audit`` for
+``--purpose``; otherwise the old key stays and the reason is printed. ``keys audit`` tells
+"could not reach the exchange" (UNREACHABLE, exit status 3) from "the exchange refused the key"
+(REFUSED, exit status 2).
+
 An Interactive Brokers OAuth 1.0a credential is added with ``--venue ib``; the access-token
 secret is read like a Binance secret (without echo, from stdin, or ``--access-token-secret-file``),
 never from the command line::
@@ -24,24 +33,43 @@ import asyncio
 import functools
 import getpass
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradewire.binance.client import BinanceClient
-from tradewire.binance.urls import BINANCE
+from tradewire.binance.urls import BINANCE, PRESETS, preset
 from tradewire.config import default_home, load_config
-from tradewire.errors import APIError, ParseError, TradewireError
+from tradewire.errors import (
+    APIError,
+    AuthenticationError,
+    ExchangeUnavailable,
+    NetworkError,
+    ParseError,
+    TradewireError,
+)
 from tradewire.ib.oauth import DEFAULT_REALM, OAuth1aCredentials
-from tradewire.keys import KeyStore, Secret, Severity, audit_key
+from tradewire.keys import (
+    ApiCredentials,
+    AuditResult,
+    Finding,
+    KeyStore,
+    Secret,
+    Severity,
+    audit_key,
+)
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
     from tradewire.binance.answers import ApiRestrictions
-    from tradewire.keys import ApiCredentials
 
-__all__ = ["key_restrictions", "register"]
+__all__ = ["UNREACHABLE", "KeyProbe", "key_restrictions", "probe_key", "register"]
+
+UNREACHABLE = 3
+"""Exit status of ``keys audit`` / ``keys rotate`` when the exchange could not be reached."""
+_NOT_CONFIRMED = 2
 
 
 async def key_restrictions(credentials: ApiCredentials, rest_url: str) -> ApiRestrictions:
@@ -64,6 +92,77 @@ async def key_restrictions(credentials: ApiCredentials, rest_url: str) -> ApiRes
         clock_refresh_s=0,
     ) as client:
         return await client.api_restrictions()
+
+
+@dataclass(frozen=True)
+class KeyProbe:
+    """What the exchange said about a key: its restrictions, or (where the exchange does not
+    report them, as Binance's testnet) only that it works and whether the account can trade."""
+
+    restrictions: ApiRestrictions | None
+    can_trade: bool | None = None
+
+    def flags(self) -> dict[str, bool | None]:
+        """Reading, spot trading and IP whitelist; None where the exchange does not say."""
+        r = self.restrictions
+        if r is None:
+            return {"reading": True, "trading": self.can_trade, "whitelist": None}
+        return {
+            "reading": r.enable_reading,
+            "trading": r.enable_spot_and_margin_trading,
+            "whitelist": r.ip_restrict,
+        }
+
+    def judge(self, purpose: str) -> AuditResult:
+        """The audit of the key for ``purpose`` (what ``keys audit`` prints)."""
+        if self.restrictions is not None:
+            return audit_key(self.restrictions, purpose=purpose)
+        can = "can" if self.can_trade else "cannot"
+        findings = [
+            Finding(
+                "restrictions-unreported",
+                Severity.WARNING,
+                f"The key works (the exchange answered for it) and the account {can} trade, but "
+                "this exchange does not report the key's restrictions (Binance's testnet has no "
+                "/sapi endpoints): its IP whitelist and withdrawal permission are unchecked.",
+            )
+        ]
+        if not self.can_trade and purpose == "live":
+            findings.append(
+                Finding(
+                    "no-trading",
+                    Severity.REFUSED,
+                    "The account cannot trade with this key: live orders would be rejected.",
+                )
+            )
+        return AuditResult(tuple(findings))
+
+
+async def probe_key(credentials: ApiCredentials, rest_url: str) -> KeyProbe:
+    """Ask the exchange at ``rest_url`` what ``credentials`` may do.
+
+    Its restrictions (``/sapi/v1/account/apiRestrictions``) where the exchange has them; where it
+    answers that path with 404 (Binance's testnet), the account (``/api/v3/account``) proves the
+    key works and says whether it can trade.
+
+    Raises:
+        APIError: refused (AuthenticationError, ...) or not reached (NetworkError).
+        ParseError: an answer lacks a flag the audit needs.
+    """
+    async with BinanceClient(
+        credentials.api_key,
+        credentials.secret.reveal(),
+        rest_url=rest_url,
+        load_exchange_info=False,
+        clock_samples=3,
+        clock_refresh_s=0,
+    ) as client:
+        try:
+            return KeyProbe(await client.api_restrictions())
+        except APIError as e:
+            if e.status != 404:
+                raise
+        return KeyProbe(None, (await client.account()).can_trade)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -112,28 +211,52 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add.set_defaults(func=_add)
 
     rotate = commands.add_parser(
-        "rotate", help="replace a key's API key and secret; running bots switch to it"
+        "rotate",
+        help="replace a key's API key and secret, after auditing the new one; running bots "
+        "switch to it (exit 0 rotated, 2 refused or not confirmed, 3 exchange unreachable)",
     )
     rotate.add_argument("name")
     rotate.add_argument("--secret-file", help="read the new secret from FILE")
+    rotate.add_argument(
+        "--yes",
+        action="store_true",
+        help="replace without asking (needed when stdin is not a terminal)",
+    )
+    _exchange_options(rotate)
+    rotate.add_argument(
+        "--purpose",
+        choices=("live", "paper", "read-only"),
+        default="live",
+        help="what the key is for: the new key must pass the audit for it",
+    )
+    rotate.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="store the new key without asking the exchange about it (default: audit it first)",
+    )
     rotate.set_defaults(func=_rotate)
 
     listing = commands.add_parser("list", help="list stored keys (never shows secrets)")
     listing.set_defaults(func=_list)
 
-    remove = commands.add_parser("remove", help="forget a key and delete its secret")
+    remove = commands.add_parser(
+        "remove", help="forget a key and delete its secret (asks first; --yes without a terminal)"
+    )
     remove.add_argument("name")
-    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation (needed when stdin is not a terminal)",
+    )
     remove.set_defaults(func=_remove)
 
     audit = commands.add_parser(
         "audit",
-        help="check a key's permissions on the exchange (exit 0 ok, 1 warnings, 2 refused)",
+        help="check a key's permissions on the exchange (exit 0 ok, 1 warnings, 2 refused, "
+        "3 exchange unreachable)",
     )
     audit.add_argument("name")
-    audit.add_argument(
-        "--rest-url", default=None, help=f"the exchange's REST URL (default {BINANCE.rest_url})"
-    )
+    _exchange_options(audit)
     audit.add_argument(
         "--purpose",
         choices=("live", "paper", "read-only"),
@@ -141,6 +264,45 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="what the key is for: a key that cannot trade is refused only for live",
     )
     audit.set_defaults(func=_audit)
+
+
+def _exchange_options(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--rest-url",
+        default=None,
+        help="the exchange's REST URL, e.g. a local exchange's (default: [exchange] rest_url "
+        f"of config.toml, else {BINANCE.rest_url})",
+    )
+    where.add_argument(
+        "--exchange",
+        choices=tuple(PRESETS),
+        default=None,
+        help="Binance's live exchange or its Spot testnet (which reports no key restrictions)",
+    )
+
+
+def _rest_url(args: argparse.Namespace, configured: str | None) -> str:
+    if args.exchange:
+        return preset(args.exchange).rest_url
+    return str(args.rest_url or configured or BINANCE.rest_url)
+
+
+def _confirm(question: str, yes: bool, refusal: str) -> bool:
+    """Whether a destructive step may go on: ``--yes``, or "y" typed on a terminal.
+
+    Without a terminal and without ``--yes`` nothing is asked (piped text is no answer) and
+    ``refusal`` is printed.
+    """
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(
+            f"error: {refusal}: stdin is not a terminal, so pass --yes to confirm", file=sys.stderr
+        )
+        return False
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _store() -> KeyStore:
@@ -255,17 +417,107 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the exchange was not reached (network, timeout, DNS, 5xx)."""
+    return isinstance(error, NetworkError | ExchangeUnavailable)
+
+
+def _why_not(error: TradewireError, rest_url: str) -> tuple[str, int]:
+    """The line that explains an audit that got no verdict, and its exit status."""
+    if _unreachable(error):
+        return (
+            f"UNREACHABLE  Could not reach the exchange at {rest_url}: {error}",
+            UNREACHABLE,
+        )
+    if isinstance(error, AuthenticationError):
+        return f"REFUSED  The exchange refused the key: {error}", int(Severity.REFUSED)
+    return f"FAILED  The audit could not be completed: {error}", int(Severity.REFUSED)
+
+
+_KEPT = {
+    "reading": "reading the account",
+    "trading": "spot trading",
+    "whitelist": "an IP whitelist",
+}
+
+
+async def _rotation_audit(
+    old: ApiCredentials, new: ApiCredentials, rest_url: str
+) -> tuple[KeyProbe, KeyProbe | None]:
+    """What the exchange says of the new key, and of the old one when it still answers for it.
+
+    Raises:
+        APIError, ParseError: about the new key (the old one's failures only drop it).
+    """
+    probe = await probe_key(new, rest_url)
+    try:
+        previous: KeyProbe | None = await probe_key(old, rest_url)
+    except (APIError, ParseError):
+        previous = None  # already deleted on the exchange, say: nothing to compare
+    return probe, previous
+
+
 @_reports_errors
 def _rotate(args: argparse.Namespace) -> int:
-    store = _store()
+    home = default_home()
+    config = load_config(home)
+    store = KeyStore(home, backend=config.keys.backend)
     store.version(args.name)  # fail before asking for anything if the key does not exist
+    if not _confirm(
+        f"Replace key {args.name} with a new API key and secret?",
+        args.yes,
+        f"not replacing key {args.name} without confirmation",
+    ):
+        print("Nothing changed.")
+        return _NOT_CONFIRMED
     api_key, secret = _read_credentials(args.secret_file)
+    if not args.no_audit:
+        status = _audit_rotation(args, store, config.exchange.rest_url, api_key, secret)
+        if status:
+            print(f"Key {args.name} was not rotated: the old key stays in place.", file=sys.stderr)
+            return status
     info = store.rotate(args.name, api_key, secret)
     print(
         f"Rotated key {info.name} to version {info.version} ({info.key_type}, API key "
         f"{info.api_key}); running bots switch to it at their next key check."
     )
     print("Delete the old key on the exchange once the bots use the new one.")
+    return 0
+
+
+def _audit_rotation(
+    args: argparse.Namespace,
+    store: KeyStore,
+    configured: str | None,
+    api_key: str,
+    secret: Secret,
+) -> int:
+    """Audit the new key (and compare it with the old one); 0 when it may replace it."""
+    old = store.get(args.name)
+    new = ApiCredentials(args.name, api_key.strip(), Secret(secret.reveal().strip()), "", 0)
+    rest_url = _rest_url(args, configured)
+    print(f"Auditing the new key for {args.name} on {rest_url}")
+    try:
+        probe, previous = asyncio.run(_rotation_audit(old, new, rest_url))
+    except (APIError, ParseError) as e:
+        line, status = _why_not(e, rest_url)
+        print(line, file=sys.stderr)
+        return status
+    result = probe.judge(args.purpose)
+    print(result.report())
+    had = previous.flags() if previous is not None else {}
+    has = probe.flags()
+    lost = [label for flag, label in _KEPT.items() if had.get(flag) and has[flag] is False]
+    if lost:
+        print(
+            f"REFUSED  The new key lacks {', '.join(lost)}, which the old key has: fix it in "
+            "Binance's API Management (or create the key again) and rotate again.",
+            file=sys.stderr,
+        )
+        return int(Severity.REFUSED)
+    if not result.allowed:
+        print("The new key is refused: fix the findings above and rotate again.", file=sys.stderr)
+        return int(Severity.REFUSED)
     return 0
 
 
@@ -299,11 +551,13 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     store = _store()
     store.version(args.name)
-    if not args.yes and sys.stdin.isatty():
-        answer = input(f"Remove key {args.name} and delete its secret? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing removed.")
-            return 1
+    if not _confirm(
+        f"Remove key {args.name} and delete its secret?",
+        args.yes,
+        f"not removing key {args.name} without confirmation",
+    ):
+        print("Nothing removed.")
+        return _NOT_CONFIRMED
     store.remove(args.name)
     print(f"Removed key {args.name}. Delete it on the exchange too, so it can never be used.")
     return 0
@@ -315,14 +569,15 @@ def _audit(args: argparse.Namespace) -> int:
     config = load_config(home)
     store = KeyStore(home, backend=config.keys.backend)
     credentials = store.get(args.name)
-    rest_url = args.rest_url or config.exchange.rest_url or BINANCE.rest_url
+    rest_url = _rest_url(args, config.exchange.rest_url)
     print(f"Auditing key {args.name} (API key {store.info(args.name).api_key}) on {rest_url}")
     try:
-        restrictions = asyncio.run(key_restrictions(credentials, rest_url))
+        probe = asyncio.run(probe_key(credentials, rest_url))
     except (APIError, ParseError) as e:
-        print(f"REFUSED  The exchange refused the key: {e}", file=sys.stderr)
-        return int(Severity.REFUSED)
-    result = audit_key(restrictions, purpose=args.purpose)
+        line, status = _why_not(e, rest_url)
+        print(line, file=sys.stderr)
+        return status
+    result = probe.judge(args.purpose)
     print(result.report())
     verdict = {
         Severity.OK: "The key passes the audit.",
