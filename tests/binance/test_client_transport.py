@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from tradewire.binance.rest import RestTransport, make_sender
 from tradewire.binance.signing import sign_params
 from tradewire.errors import (
     APIError,
+    ConfigError,
     InvalidOrder,
     NetworkError,
     OrderStatusUnknown,
@@ -307,6 +309,13 @@ async def test_backend_choice_is_checked() -> None:
             make_sender("http://127.0.0.1:1", backend="aiohttp", http=http)
     with pytest.raises(ValueError, match="must be an httpx"):
         make_sender("http://127.0.0.1:1", http=object())  # type: ignore[arg-type]
+
+
+def test_httpx_backend_without_httpx_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)  # what an install without the extra sees
+    with pytest.raises(ConfigError, match=r"pip install 'tradewire\[httpx\]'"):
+        make_sender("http://127.0.0.1:1", backend="httpx")
+    assert make_sender("http://127.0.0.1:1").__class__.__module__.endswith("aiohttp")
 
 
 @pytest.mark.asyncio

@@ -24,6 +24,7 @@ from tradewire.binance.wire import parse_error_body
 from tradewire.errors import (
     APIError,
     AuthenticationError,
+    ConfigError,
     HttpFailure,
     InvalidTimestamp,
     IPBanned,
@@ -285,7 +286,13 @@ def _aiohttp_sender(base_url: str, timeout: float, http: object) -> HttpSender:
 
 
 def _httpx_sender(base_url: str, timeout: float, http: object) -> HttpSender:
-    import httpx
+    try:
+        import httpx
+    except ImportError as e:  # an extra since the package stopped requiring it
+        raise ConfigError(
+            "http_backend='httpx' needs httpx, which is not installed: "
+            "pip install 'tradewire[httpx]' (or leave http_backend out to use aiohttp)"
+        ) from e
 
     from tradewire.binance.transport_httpx import HttpxSender
 
