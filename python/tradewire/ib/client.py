@@ -318,12 +318,19 @@ class IBClient:
                 lambda: self.transport.http,
                 cookie=None if self._oauth is not None else cookie,
                 oauth_token=None if self._oauth is None else self._oauth.access_token,
+                authorize=self._authorize_ws,
                 ssl_setting=self._ssl,
                 on_session_lost=self.session.lost,
                 smd_refresh_s=self._smd_refresh_s,
             )
             await self._stream.start()
         return self._stream
+
+    def _authorize_ws(self, method: str, url: str) -> str:
+        authorizer = self.transport.authorizer
+        if authorizer is None:
+            raise RuntimeError("no OAuth authorizer: the client is not started in OAuth mode")
+        return authorizer.authorization(method, url)
 
     async def quotes(self, conid: int) -> AsyncIterator[IBQuote]:
         """Quotes of ``conid`` from ``smd`` as they change (merged: always complete)."""
