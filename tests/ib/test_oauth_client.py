@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,12 @@ async def test_oauth_end_to_end(
             assert gw.blotter.orders[ack.order_id].coid == "oauth-1"
             quote = await asyncio.wait_for(anext(ib.quotes(aapl.conid)), 5)  # ?oauth_token=
             assert quote.conid == aapl.conid
+            # the token is renewed by the upkeep when it is about to expire
+            first = ib.token
+            ib.token = LiveSessionToken(token=first.token, expires_ms=int(time.time() * 1000))
+            await ib.session.upkeep_once()
+            assert ib.token is not first and ib.token.expires_ms > first.expires_ms - 60_000
+            assert await ib.accounts() == [gw.account_id]  # signed with the new token
             # a request signed with another token is refused: 401, typed
             ib.transport.authorizer = OAuth1aAuthorizer(
                 creds, LiveSessionToken(token="bm90IHRoZSB0b2tlbg==", expires_ms=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -17,14 +18,14 @@ from tradewire.errors import (
 )
 from tradewire.ib import IBClient, IBLimiter, WindowRule
 from tradewire.ib.transport import make_ssl
+from tradewire.ibgateway import LocalIBGateway
+from tradewire.ibgateway.market import NEW_YORK
 
 ALL_QUESTIONS = ("o354", "o163", "o403", "o10151", "o10331")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-
-    from tradewire.ibgateway import LocalIBGateway
 
 
 @pytest.mark.asyncio
@@ -162,3 +163,20 @@ async def test_tls_is_verified_unless_turned_off_explicitly(gw: LocalIBGateway) 
     assert make_ssl(verify=False) is False
     async with IBClient(gw.url, ssl=gw.ssl_context()) as ib:
         assert ib.account_id == gw.account_id
+
+
+@pytest.mark.asyncio
+async def test_the_nightly_reset_ends_the_session_and_the_client_reopens_it(
+    clock_at: Callable[..., Callable[[], float]], tmp_path: Path
+) -> None:
+    midnight = datetime.datetime(2026, 12, 1, tzinfo=NEW_YORK).timestamp()
+    async with LocalIBGateway(symbols=("AAPL",), seed=2, clock=clock_at(midnight - 0.5)) as gw:
+        gw.set_faults(outage_minutes=0.01)  # IB's outage lasts minutes; this one 0.6 s
+        async with IBClient(gw.url, cafile=gw.cert_path, error_log=tmp_path / "e.jsonl") as ib:
+            await gw.wait_for(lambda: not gw.session.authenticated)  # midnight in New York
+            with pytest.raises(IBUnavailable):
+                await ib.accounts()
+            await gw.wait_for(lambda: gw.now_ms() / 1000 > midnight + 0.7)
+            await ib.session.upkeep_once()  # what the tickle loop does each minute
+            assert ib.session.state == "ready" and gw.session.authenticated
+            assert await ib.accounts() == [gw.account_id]

@@ -18,6 +18,7 @@ JSON error log of :mod:`tradewire.apilog`.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tradewire.apilog import ErrorLog
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["IBClient"]
 
 T = TypeVar("T")
+RENEW_MS = 3_600_000
+"""A live session token (valid about 24 h) is renewed when less than this is left."""
 
 
 class IBClient:
@@ -106,7 +109,11 @@ class IBClient:
         self._account_id = account_id
         self._orders: IBOrders | None = None
         self.session = IBSession(
-            self.transport, compete=compete, tickle_s=tickle_s, on_open=self._session_opened
+            self.transport,
+            compete=compete,
+            tickle_s=tickle_s,
+            on_open=self._session_opened,
+            before_upkeep=self._renew_token,
         )
         self._smd_refresh_s = smd_refresh_s
         self._stream: IBStream | None = None
@@ -138,11 +145,7 @@ class IBClient:
             IBCompetingSession: another login holds the session (pass ``compete=True``).
             IBAuthError: the OAuth live session token could not be had.
         """
-        if self._oauth is not None:
-            self.token = await request_live_session_token(
-                self.transport.http, self.transport.base_url, self._oauth
-            )
-            self.transport.authorizer = OAuth1aAuthorizer(self._oauth, self.token)
+        await self._renew_token()
         await self.session.ensure()
         accounts = await self.accounts()
         if self._account_id is None:
@@ -156,6 +159,17 @@ class IBClient:
         self._orders = IBOrders(self.transport, self._account_id, confirm=self._confirm)
         await self._orders.suppress_questions()
         self.session.start()
+
+    async def _renew_token(self) -> None:
+        """OAuth: get a live session token at start and again within an hour of its expiry."""
+        if self._oauth is None:
+            return
+        if self.token is not None and self.token.expires_ms - time.time() * 1000 > RENEW_MS:
+            return
+        self.token = await request_live_session_token(
+            self.transport.http, self.transport.base_url, self._oauth
+        )
+        self.transport.authorizer = OAuth1aAuthorizer(self._oauth, self.token)
 
     async def close(self) -> None:
         """Stop the upkeep and the WebSocket and close the connections (no logout)."""

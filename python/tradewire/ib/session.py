@@ -65,6 +65,7 @@ class IBSession:
         tickle_s: Seconds between ``/tickle`` calls (IB: about once a minute; the session ends
             after about 6 minutes without requests).
         on_open: Awaited each time the brokerage session (re)opens (question suppression).
+        before_upkeep: Awaited at the start of each upkeep round (OAuth token renewal).
     """
 
     def __init__(
@@ -74,11 +75,13 @@ class IBSession:
         compete: bool = False,
         tickle_s: float = 60.0,
         on_open: Callable[[], Awaitable[None]] | None = None,
+        before_upkeep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._t = transport
         self._compete = compete
         self._tickle_s = tickle_s
         self._on_open = on_open
+        self._before_upkeep = before_upkeep
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.state: SessionState = "closed"
@@ -162,6 +165,8 @@ class IBSession:
 
     async def upkeep_once(self) -> None:
         """One upkeep round: tickle, and re-open the brokerage session if it ended."""
+        if self._before_upkeep is not None:
+            await self._before_upkeep()
         status = await self.tickle()
         if not status.authenticated or status.competing:
             self.lost()
