@@ -29,6 +29,7 @@ __all__ = [
     "IBCompetingSession",
     "IBContractError",
     "IBLoginRequired",
+    "IBNoBrokerageSession",
     "IBOrderRejected",
     "IBPenaltyBox",
     "IBQuestionRefused",
@@ -495,6 +496,16 @@ class IBCompetingSession(AuthenticationError):
         "with ssodh/init compete=True (IBClient(compete=True)); the other login is then "
         "disconnected."
     )
+
+
+class IBNoBrokerageSession(APIError):
+    """``/iserver`` answered ``Init session first``: the brokerage session is not open.
+
+    :class:`~tradewire.ib.IBClient` opens it (``ssodh/init``) and repeats the request once;
+    users see this error only when that fails.
+    """
+
+    default_hint = "Open the brokerage session: POST /iserver/auth/ssodh/init (IBClient does it)."
 
 
 class IBUnavailable(ExchangeUnavailable):

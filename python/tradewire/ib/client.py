@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tradewire.apilog import ErrorLog
-from tradewire.errors import IBContractError, IBLoginRequired, ParseError
+from tradewire.errors import IBContractError, IBLoginRequired, IBNoBrokerageSession, ParseError
 from tradewire.ib.account import IBLedgerRow, IBPosition, parse_ledger, parse_positions
 from tradewire.ib.contracts import IBContract, parse_tick_rules, select_listing
 from tradewire.ib.live_session import request_live_session_token
@@ -31,7 +31,7 @@ from tradewire.ib.oauth import OAuth1aAuthorizer
 from tradewire.ib.orders import IBOrder, IBOrderAck, IBOrderRequest, IBOrders
 from tradewire.ib.ratelimit import IBLimiter
 from tradewire.ib.session import IBSession
-from tradewire.ib.transport import IBTransport, NoBrokerageSession, make_ssl
+from tradewire.ib.transport import IBTransport, make_ssl
 from tradewire.ib.ws import IBStream
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ class IBClient:
         once (the request was refused, so repeating it is safe)."""
         try:
             return await make()
-        except NoBrokerageSession:
+        except IBNoBrokerageSession:
             self.session.lost()
             await self.session.ensure()
             return await make()

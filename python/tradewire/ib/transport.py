@@ -25,6 +25,7 @@ from tradewire.errors import (
     ExchangeUnavailable,
     IBCompetingSession,
     IBLoginRequired,
+    IBNoBrokerageSession,
     IBOrderRejected,
     IBPenaltyBox,
     IBUnavailable,
@@ -39,21 +40,11 @@ if TYPE_CHECKING:
     from tradewire.ib.oauth import OAuth1aAuthorizer
     from tradewire.ib.ratelimit import IBLimiter
 
-__all__ = ["IBTransport", "NoBrokerageSession", "make_ssl", "parse_json"]
+__all__ = ["IBTransport", "make_ssl", "parse_json"]
 
 PENALTY_BOX_S = 900.0
 """How long the client stays silent after a 429 (IB: 10-15 minutes)."""
 COMPETING_TEXT = "different IP address"
-
-
-class NoBrokerageSession(APIError):
-    """``/iserver`` answered ``Init session first``: the brokerage session must be opened.
-
-    The session layer opens it (``ssodh/init``) and retries once; users see it only when that
-    fails.
-    """
-
-    default_hint = "Open the brokerage session: POST /iserver/auth/ssodh/init (IBClient does it)."
 
 
 def parse_json(body: bytes) -> Any:
@@ -237,7 +228,7 @@ class IBTransport:
         if text is not None and COMPETING_TEXT in text:
             return IBCompetingSession(text, status=status, endpoint=path)
         if status == 400 and text == "Init session first":
-            return NoBrokerageSession(text, status=400, endpoint=path)
+            return IBNoBrokerageSession(text, status=400, endpoint=path)
         if status >= 500:
             message = text or f"HTTP {status}"
             if is_order:
