@@ -23,21 +23,29 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+        await asyncio.sleep(0)  # let other tasks run, as a real sleep would
 
 
 def limiter(t: FakeTime, **kw: object) -> IBLimiter:
     return IBLimiter(clock=t.clock, sleep=t.sleep, **kw)  # type: ignore[arg-type]
 
 
+async def send(lim: IBLimiter, path: str, t: FakeTime, took: float = 0.0) -> None:
+    """One request through ``lim`` whose answer takes ``took`` seconds."""
+    done = await lim.acquire(path)
+    t.now += took
+    done()
+
+
 @pytest.mark.asyncio
 async def test_one_live_orders_call_per_five_seconds() -> None:
     t = FakeTime()
     lim = limiter(t)
-    await lim.acquire("/iserver/account/orders")
-    await lim.acquire("/iserver/account/orders")
+    await send(lim, "/iserver/account/orders", t)
+    await send(lim, "/iserver/account/orders", t)
     assert t.slept == [pytest.approx(5.05)]
     # other endpoints are not held up by that rule
-    await lim.acquire("/iserver/accounts")
+    await send(lim, "/iserver/accounts", t)
     assert len(t.slept) == 1
 
 
@@ -47,7 +55,7 @@ async def test_the_global_window_never_lets_eleven_through_in_a_second() -> None
     lim = limiter(t)
     sent: list[float] = []
     for _ in range(25):
-        await lim.acquire("/iserver/accounts")
+        await send(lim, "/iserver/accounts", t)
         sent.append(t.now)
     for i in range(len(sent) - 10):
         assert sent[i + 10] - sent[i] > 1.0  # any 11 consecutive requests span over a second
@@ -55,11 +63,37 @@ async def test_the_global_window_never_lets_eleven_through_in_a_second() -> None
 
 
 @pytest.mark.asyncio
+async def test_a_request_counts_from_its_answer_not_from_its_start() -> None:
+    t = FakeTime()
+    lim = limiter(t)
+    await send(lim, "/iserver/account/trades", t, took=3.0)  # a slow answer
+    start = t.now
+    await send(lim, "/iserver/account/trades", t)
+    assert t.now - start == pytest.approx(5.05)  # 5 s after the answer, not after the send
+
+
+@pytest.mark.asyncio
+async def test_requests_in_flight_hold_their_place_in_the_window() -> None:
+    t = FakeTime()
+    lim = limiter(t)
+    pending = [await lim.acquire("/iserver/accounts") for _ in range(10)]
+    assert lim.headroom() == 0
+    eleventh = asyncio.ensure_future(lim.acquire("/iserver/accounts"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not eleventh.done()  # polling while the ten are in flight
+    for done in pending:
+        done()
+    (await eleventh)()
+    assert t.now - 1000.0 >= 1.0  # the eleventh went a window after the ten answers
+
+
+@pytest.mark.asyncio
 async def test_prefix_rules_and_headroom() -> None:
     t = FakeTime()
     lim = limiter(t)
     assert lim.headroom("/pa/performance") == 1
-    await lim.acquire("/pa/performance")
+    await send(lim, "/pa/performance", t)
     assert lim.headroom("/pa/summary") == 0
     assert lim.headroom() == 9
 
@@ -68,9 +102,9 @@ async def test_prefix_rules_and_headroom() -> None:
 async def test_a_wait_beyond_max_wait_is_refused() -> None:
     t = FakeTime()
     lim = limiter(t, max_wait=1.0)
-    await lim.acquire("/sso/validate")
+    await send(lim, "/sso/validate", t)
     with pytest.raises(IBRateLimited, match="1 per 60 s") as info:
-        await lim.acquire("/sso/validate")
+        await send(lim, "/sso/validate", t)
     assert info.value.retry_after == pytest.approx(60.05)
     assert t.slept == []
 
@@ -81,11 +115,11 @@ async def test_the_penalty_box_refuses_everything_until_it_ends() -> None:
     lim = limiter(t)
     lim.lock(900)
     with pytest.raises(IBPenaltyBox, match="900 s") as info:
-        await lim.acquire("/tickle")
+        await send(lim, "/tickle", t)
     assert info.value.retry_after == 900
     assert lim.sent == 0
     t.now += 900
-    await lim.acquire("/tickle")
+    await send(lim, "/tickle", t)
     assert lim.sent == 1
 
 

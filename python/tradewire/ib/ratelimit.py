@@ -13,8 +13,8 @@ storm.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,20 +61,43 @@ HISTORY_PATH = "/iserver/marketdata/history"
 HISTORY_CONCURRENCY = 5
 # Clocks of client and server differ a little: each window is kept this much longer.
 _MARGIN_S = 0.05
+# How often a window full of requests in flight is looked at again.
+_POLL_S = 0.02
+
+
+class _Stamp:
+    """When one request ended (``inf`` while it is in flight): the window counts it from then."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf
 
 
 class _Window:
-    """The send times of one rule's last ``count`` requests."""
+    """The stamps of one rule's recent requests."""
 
     def __init__(self, rule: WindowRule) -> None:
         self.rule = rule
-        self.sent: collections.deque[float] = collections.deque(maxlen=rule.count)
+        self.stamps: list[_Stamp] = []
         self.lock = asyncio.Lock()
 
+    def recent(self, now: float) -> list[float]:
+        """End times (inf: in flight) still inside the window, oldest first; drops the rest."""
+        horizon = now - self.rule.seconds - _MARGIN_S
+        self.stamps = [s for s in self.stamps if s.at > horizon]
+        return sorted(s.at for s in self.stamps)
+
     def wait_s(self, now: float) -> float:
-        if len(self.sent) < self.rule.count:
+        """Seconds until one more request fits (``_POLL_S`` while the window is full of
+        requests in flight)."""
+        times = self.recent(now)
+        if len(times) < self.rule.count:
             return 0.0
-        return max(0.0, self.sent[0] + self.rule.seconds + _MARGIN_S - now)
+        blocking = times[len(times) - self.rule.count]
+        if math.isinf(blocking):
+            return _POLL_S
+        return max(0.0, blocking + self.rule.seconds + _MARGIN_S - now)
 
 
 class IBLimiter:
@@ -121,11 +144,7 @@ class IBLimiter:
         """Requests that could be sent now without waiting (global, or for ``path``)."""
         now = self._clock()
         windows = [self._global, *([w] if (w := self._rule_for(path)) else [])]
-        room = []
-        for w in windows:
-            recent = sum(1 for t in w.sent if t + w.rule.seconds + _MARGIN_S > now)
-            room.append(w.rule.count - recent)
-        return min(room)
+        return min(w.rule.count - len(w.recent(now)) for w in windows)
 
     def _rule_for(self, path: str) -> _Window | None:
         exact = self._rules.get(path)
@@ -147,20 +166,22 @@ class IBLimiter:
             )
 
     async def _enter(self, window: _Window, path: str) -> None:
-        wait = window.wait_s(self._clock())
-        if wait > self._max_wait:
-            raise IBRateLimited(
-                f"{path} would have to wait {wait:.1f} s for IB's limit of "
-                f"{window.rule.count} per {window.rule.seconds:g} s",
-                retry_after=wait,
-                endpoint=path,
-            )
-        if wait > 0:
+        while (wait := window.wait_s(self._clock())) > 0:
+            if wait > self._max_wait:
+                raise IBRateLimited(
+                    f"{path} would have to wait {wait:.1f} s for IB's limit of "
+                    f"{window.rule.count} per {window.rule.seconds:g} s",
+                    retry_after=wait,
+                    endpoint=path,
+                )
             await self._sleep(wait)
 
-    async def acquire(self, path: str) -> None:
-        """Wait until ``path`` may be requested now, and count the request."""
+    async def acquire(self, path: str) -> Callable[[], None]:
+        """Wait until ``path`` may be requested now and count the request; returns the call
+        that stamps its end (the window counts a request until a window's length after its
+        answer, so a request delayed on the way is never counted too early)."""
         self._check_lock(path)
+        stamp = _Stamp()
         window = self._rule_for(path)
         async with contextlib.AsyncExitStack() as stack:
             if window is not None:
@@ -169,19 +190,24 @@ class IBLimiter:
             async with self._global.lock:
                 await self._enter(self._global, path)
                 self._check_lock(path)
-                now = self._clock()
-                self._global.sent.append(now)
+                self._global.stamps.append(stamp)
                 if window is not None:
-                    window.sent.append(now)
+                    window.stamps.append(stamp)
                 self.sent += 1
+
+        def done() -> None:
+            stamp.at = self._clock()
+
+        return done
 
     @contextlib.asynccontextmanager
     async def slot(self, path: str) -> AsyncIterator[None]:
         """Hold a request slot for ``path`` (history requests: at most 5 at once)."""
-        if path == HISTORY_PATH:
-            async with self._history:
-                await self.acquire(path)
+        async with contextlib.AsyncExitStack() as stack:
+            if path == HISTORY_PATH:
+                await stack.enter_async_context(self._history)
+            done = await self.acquire(path)
+            try:
                 yield
-        else:
-            await self.acquire(path)
-            yield
+            finally:
+                done()

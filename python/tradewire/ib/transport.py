@@ -161,9 +161,23 @@ class IBTransport:
         """
         t0 = time.perf_counter()
         try:
-            await self.limiter.acquire(path)
+            done = await self.limiter.acquire(path)
         except APIError as exc:
             raise self._fail(exc, method, path, params, t0) from None
+        try:
+            return await self._send(method, path, params, body, is_order, t0)
+        finally:
+            done()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: object,
+        is_order: bool,
+        t0: float,
+    ) -> Any:
         url = self.base_url + path
         headers = dict(self._headers)
         if self.authorizer is not None:
