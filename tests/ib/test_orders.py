@@ -194,8 +194,11 @@ async def test_a_marketable_order_fills_and_reports_executions(
             ib, lambda o: o.order_id == ack.order_id and o.status == "Filled"
         )
         assert filled.filled == 5 and filled.avg_price is not None
-        row = await asyncio.wait_for(first, 5)
-        assert row["order_ref"] == "mkt-1"
+        execution = await asyncio.wait_for(first, 5)
+        assert (execution.client_order_id, execution.order_id) == ("mkt-1", ack.order_id)
+        assert execution.size == 5 and execution.price == filled.avg_price
+        assert execution.commission == Decimal("1.00")  # IB's minimum, as the gateway charges
+        assert await ib.trades() == [execution]
         await executions.aclose()
         status = await ib.order_status(ack.order_id)
         assert status["order_status"] == "Filled"

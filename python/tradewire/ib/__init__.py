@@ -11,12 +11,13 @@ from tradewire.ib.oauth import (
     OAuth1aCredentials,
     OAuthRequestSigner,
 )
-from tradewire.ib.orders import IBOrder, IBOrderAck, IBOrderRequest
+from tradewire.ib.orders import IBExecution, IBOrder, IBOrderAck, IBOrderRequest
 from tradewire.ib.ratelimit import IBLimiter, WindowRule
 
 __all__ = [
     "IBClient",
     "IBContract",
+    "IBExecution",
     "IBLedgerRow",
     "IBLimiter",
     "IBOrder",

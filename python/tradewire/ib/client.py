@@ -28,7 +28,7 @@ from tradewire.ib.contracts import IBContract, parse_tick_rules, select_listing
 from tradewire.ib.live_session import request_live_session_token
 from tradewire.ib.marketdata import QUOTE_FIELDS, IBQuote, fetch_snapshot
 from tradewire.ib.oauth import OAuth1aAuthorizer
-from tradewire.ib.orders import IBOrder, IBOrderAck, IBOrderRequest, IBOrders
+from tradewire.ib.orders import IBExecution, IBOrder, IBOrderAck, IBOrderRequest, IBOrders
 from tradewire.ib.ratelimit import IBLimiter
 from tradewire.ib.session import IBSession
 from tradewire.ib.transport import IBTransport, make_ssl
@@ -313,6 +313,10 @@ class IBClient:
         """The order with this cOID, from the live orders (reconciliation)."""
         return await self._call(lambda: self.orders.find(client_order_id))
 
+    async def trades(self, days: int = 1) -> list[IBExecution]:
+        """Executions of the last ``days`` (1 to 7; IB allows one call per 5 s)."""
+        return await self._call(lambda: self.orders.trades(days))
+
     async def order_status(self, order_id: int) -> dict[str, Any]:
         """``/iserver/account/order/status/{orderId}`` as IB answers it."""
         return await self._call(lambda: self.orders.status(order_id))
@@ -349,24 +353,33 @@ class IBClient:
     async def quotes(self, conid: int) -> AsyncIterator[IBQuote]:
         """Quotes of ``conid`` from ``smd`` as they change (merged: always complete)."""
         stream = await self.stream()
-        updates = stream.quote_out.iterate()
-        await stream.subscribe_quotes(conid)
-        async for quote in updates:
-            if quote.conid == conid:
-                yield quote
+        updates = stream.quote_out.subscribe()
+        try:
+            await stream.subscribe_quotes(conid)
+            async for quote in updates:
+                if quote.conid == conid:
+                    yield quote
+        finally:
+            updates.close()
 
     async def order_updates(self) -> AsyncIterator[IBOrder]:
         """Every order's state each time ``sor`` reports a change (merged by orderId)."""
         stream = await self.stream()
-        updates = stream.order_out.iterate()
-        await stream.subscribe_orders()
-        async for order in updates:
-            yield order
+        updates = stream.order_out.subscribe()
+        try:
+            await stream.subscribe_orders()
+            async for order in updates:
+                yield order
+        finally:
+            updates.close()
 
-    async def executions(self) -> AsyncIterator[dict[str, Any]]:
-        """Executions from ``str`` as they happen (IB's rows; prices and sizes as strings)."""
+    async def executions(self) -> AsyncIterator[IBExecution]:
+        """Executions from ``str`` as they happen (exact; the commission may come later)."""
         stream = await self.stream()
-        updates = stream.trade_out.iterate()
-        await stream.subscribe_trades()
-        async for row in updates:
-            yield row
+        updates = stream.trade_out.subscribe()
+        try:
+            await stream.subscribe_trades()
+            async for execution in updates:
+                yield execution
+        finally:
+            updates.close()

@@ -40,11 +40,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPEN_STATUSES",
+    "IBExecution",
     "IBOrder",
     "IBOrderAck",
     "IBOrderRequest",
     "IBOrders",
     "OrderTable",
+    "parse_execution",
+    "parse_order_row",
 ]
 
 IBOrderType = Literal["LMT", "MKT", "STP", "STOP_LIMIT"]
@@ -191,6 +194,48 @@ def parse_order_row(row: dict[str, Any]) -> IBOrder:
         aux_price=parse_ib_number(row.get("auxPrice"), field="auxPrice"),
         avg_price=parse_ib_number(row.get("avgPrice"), field="avgPrice"),
         tif=str(row.get("timeInForce") or ""),
+        time_ms=int(time_r) if isinstance(time_r, int | Decimal) else 0,
+    )
+
+
+@dataclass(frozen=True)
+class IBExecution:
+    """One execution (``str`` and ``/iserver/account/trades``), exact.
+
+    ``commission`` is None when IB has not reported it yet (it may arrive in a later row).
+    """
+
+    execution_id: str
+    order_id: int | None
+    client_order_id: str | None
+    conid: int
+    symbol: str
+    side: str
+    size: Decimal
+    price: Decimal
+    commission: Decimal | None
+    time_ms: int
+
+
+def parse_execution(row: dict[str, Any]) -> IBExecution:
+    """An :class:`IBExecution` from an execution row."""
+    size = parse_ib_number(row.get("size"), field="size")
+    price = parse_ib_number(row.get("price"), field="price")
+    if size is None or price is None or not row.get("execution_id"):
+        raise ParseError(f"an execution without id, size or price: {row!r}")
+    side = str(row.get("side") or "")
+    order_id = row.get("order_id")
+    time_r = row.get("trade_time_r")
+    return IBExecution(
+        execution_id=str(row["execution_id"]),
+        order_id=None if order_id is None else _int(order_id, "order_id"),
+        client_order_id=None if row.get("order_ref") is None else str(row["order_ref"]),
+        conid=_int(row.get("conid", 0), "conid"),
+        symbol=str(row.get("symbol") or ""),
+        side={"B": "BUY", "S": "SELL"}.get(side, side),
+        size=size,
+        price=price,
+        commission=parse_ib_number(row.get("commission"), field="commission"),
         time_ms=int(time_r) if isinstance(time_r, int | Decimal) else 0,
     )
 
@@ -365,6 +410,17 @@ class IBOrders:
             if order.client_order_id == client_order_id:
                 return order
         return None
+
+    async def trades(self, days: int = 1) -> list[IBExecution]:
+        """``/iserver/account/trades``: executions of the last ``days`` (1 to 7; 1 call per 5 s)."""
+        if not 1 <= days <= 7:
+            raise ValueError("days must be 1 to 7")
+        body = await self._t.request("GET", "/iserver/account/trades", params={"days": str(days)})
+        return (
+            [parse_execution(r) for r in body if isinstance(r, dict)]
+            if isinstance(body, list)
+            else []
+        )
 
     async def status(self, order_id: int) -> dict[str, Any]:
         """``/iserver/account/order/status/{orderId}`` (a flat object; numbers as strings)."""

@@ -25,20 +25,39 @@ import aiohttp
 
 from tradewire.errors import ParseError
 from tradewire.ib.marketdata import QUOTE_FIELDS, IBQuote, parse_quote
-from tradewire.ib.orders import IBOrder, OrderTable
+from tradewire.ib.orders import IBOrder, OrderTable, parse_execution
 from tradewire.ib.transport import parse_json
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
 
-__all__ = ["IBStream"]
+__all__ = ["IBStream", "Subscription"]
 
 log = logging.getLogger("tradewire.ib")
 
 
+class Subscription:
+    """What one consumer receives from a stream, queued from the moment it was made."""
+
+    def __init__(self, fanout: _Fanout) -> None:
+        self._fanout = fanout
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        fanout.queues.add(self._queue)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        """Stop receiving."""
+        self._fanout.queues.discard(self._queue)
+
+
 class _Fanout:
-    """Delivers each item to every open subscriber queue."""
+    """Delivers each item to every open subscription."""
 
     def __init__(self) -> None:
         self.queues: set[asyncio.Queue[Any]] = set()
@@ -47,14 +66,8 @@ class _Fanout:
         for q in self.queues:
             q.put_nowait(item)
 
-    async def iterate(self) -> AsyncIterator[Any]:
-        q: asyncio.Queue[Any] = asyncio.Queue()
-        self.queues.add(q)
-        try:
-            while True:
-                yield await q.get()
-        finally:
-            self.queues.discard(q)
+    def subscribe(self) -> Subscription:
+        return Subscription(self)
 
 
 class IBStream:
@@ -250,7 +263,8 @@ class IBStream:
             elif topic == "str":
                 args = message.get("args")
                 for row in args if isinstance(args, list) else []:
-                    self.trade_out.put(row)
+                    if isinstance(row, dict):
+                        self.trade_out.put(parse_execution(row))
             elif topic == "sts":
                 args = message.get("args")
                 if isinstance(args, dict) and "authenticated" in args:
