@@ -155,9 +155,10 @@ async def test_the_default_limiter_never_draws_a_429(
 
 @pytest.mark.asyncio
 async def test_tls_is_verified_unless_turned_off_explicitly(gw: LocalIBGateway) -> None:
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError, match="certificate is not trusted") as info:
         async with IBClient(gw.url, timeout=2.0):
             pass
+    assert "cafile=" in info.value.hint
     async with IBClient(gw.url, verify=False) as ib:
         assert ib.account_id == gw.account_id
     assert make_ssl(verify=False) is False

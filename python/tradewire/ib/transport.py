@@ -203,6 +203,13 @@ class IBTransport:
                     f"no answer to the order request ({kind}): it may or may not have been placed",
                     endpoint=path,
                 )
+            elif isinstance(exc, aiohttp.ClientConnectorCertificateError):
+                error = NetworkError(
+                    "the IB gateway's TLS certificate is not trusted",
+                    endpoint=path,
+                    hint="The Client Portal gateway's certificate is self-signed: pass its "
+                    "certificate as cafile= (or an ssl= context), or verify=False explicitly.",
+                )
             else:
                 error = NetworkError(f"no answer from the IB gateway ({kind})", endpoint=path)
             raise self._fail(error, method, path, params, t0) from exc
