@@ -26,6 +26,15 @@ __all__ = [
     "ExchangeUnavailable",
     "HttpFailure",
     "IBAuthError",
+    "IBCompetingSession",
+    "IBContractError",
+    "IBLoginRequired",
+    "IBNoBrokerageSession",
+    "IBOrderRejected",
+    "IBPenaltyBox",
+    "IBQuestionRefused",
+    "IBRateLimited",
+    "IBUnavailable",
     "IPBanned",
     "InsecureKeyFile",
     "InsufficientFunds",
@@ -476,3 +485,105 @@ class StreamUnavailable(NetworkError):
 
 
 __all__ += ["StreamUnavailable"]
+
+
+# --- Interactive Brokers (the Web API client, tradewire.ib) ------------------------------------
+
+
+class IBLoginRequired(AuthenticationError):
+    """The IB gateway has no logged-in session: a person must log in through the browser."""
+
+    default_hint = (
+        "Open the gateway's address (e.g. https://localhost:5000) in a browser on the gateway's "
+        "machine and log in with your IB username, password and second factor; IB offers no "
+        "way to automate this for individual accounts. With OAuth 1.0a, request a new live "
+        "session token instead."
+    )
+
+
+class IBCompetingSession(AuthenticationError):
+    """Another login of the same IB user (TWS, IBKR Mobile, Client Portal) holds the session."""
+
+    default_hint = (
+        "Log out of TWS, IBKR Mobile or the Client Portal elsewhere, or take the session over "
+        "with ssodh/init compete=True (IBClient(compete=True)); the other login is then "
+        "disconnected."
+    )
+
+
+class IBNoBrokerageSession(APIError):
+    """``/iserver`` answered ``Init session first``: the brokerage session is not open.
+
+    :class:`~tradewire.ib.IBClient` opens it (``ssodh/init``) and repeats the request once;
+    users see this error only when that fails.
+    """
+
+    default_hint = "Open the brokerage session: POST /iserver/auth/ssodh/init (IBClient does it)."
+
+
+class IBUnavailable(ExchangeUnavailable):
+    """The IB brokerage service answered 503: the nightly reset, maintenance or a restart."""
+
+    default_hint = (
+        "IB's brokerage functions are down around midnight New York (and on Saturday "
+        "evenings); wait, then the client re-opens the brokerage session by itself."
+    )
+
+
+class IBPenaltyBox(IPBanned):
+    """IB answered 429: the IP is in IB's penalty box; ``retry_after`` seconds until it ends."""
+
+    default_hint = (
+        "IB locks the whole IP for 10-15 minutes after a 429 (repeat offenders for good): send "
+        "nothing until the lock ends, then fewer requests (use the WebSocket, not polling)."
+    )
+
+
+class IBRateLimited(RateLimitExceeded):
+    """The client's own limiter refused a request: waiting would exceed ``max_wait``."""
+
+    default_hint = (
+        "The IB limits (10 requests/s through the gateway, 1 per 5 s on several endpoints) "
+        "would be exceeded: slow down or raise max_wait; the limiter never risks a 429."
+    )
+
+
+class IBOrderRejected(InvalidOrder):
+    """IB refused an order, often as HTTP 200 ``{"error": ...}``; ``msg`` is IB's text."""
+
+    default_hint = (
+        "Read IB's text: the price is too far from the market, the size or permission is "
+        "wrong, or the cOID was already used today (cOIDs are unique for 24 hours)."
+    )
+
+
+class IBQuestionRefused(InvalidOrder):
+    """IB asked an order question the client is not configured to confirm.
+
+    ``message_ids`` are IB's ids (``o163``...), ``questions`` the texts; the order was not placed.
+    """
+
+    default_hint = (
+        "Read the question; if the answer is always yes for your bot, add its message id to "
+        "confirm_questions (it is then suppressed at session start and confirmed if asked)."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        message_ids: tuple[str, ...] = (),
+        questions: tuple[str, ...] = (),
+        **kw: object,
+    ) -> None:
+        self.message_ids = message_ids
+        self.questions = questions
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class IBContractError(TradewireError, LookupError):
+    """A symbol names no IB contract, or several: ``candidates`` lists the listings found."""
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
+        self.candidates = candidates
+        super().__init__(message)

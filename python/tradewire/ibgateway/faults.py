@@ -14,6 +14,8 @@ class IBFaults:
     Attributes:
         session_timeout_s: The brokerage session ends after this many seconds without a request
             (IB: about 6 minutes); ``/iserver`` then answers 400 ``Init session first``.
+        logged_out: Nobody is logged in through the browser: every request gets 401, as the
+            real gateway answers before its login page was used.
         competing: Another session of the user holds the brokerage session: auth status says
             ``competing``, ``sts`` is pushed, orders get the different-IP error, until
             ``ssodh/init`` with ``compete``.
@@ -24,6 +26,8 @@ class IBFaults:
         penalty_box_s: After a 429 every request gets 429 for this long (IB: 10-15 minutes).
         reject_orders: The next N placements are rejected with HTTP 200 ``{"error": ...}``.
         inactive_orders: The next N placements end ``Inactive``.
+        drop_order_replies: The next N accepted placements are kept but their answer is lost:
+            the connection closes before the reply (the client must reconcile by cOID).
         stale_replies: Every ``/iserver/reply`` answers 400 ``reply id not found``.
         fill_on_cancel: A cancelled order fills while ``PendingCancel`` (then ``Filled``).
         smd_expiry_s: ``smd`` subscriptions end after this many seconds (IB: 15 minutes).
@@ -31,6 +35,7 @@ class IBFaults:
     """
 
     session_timeout_s: float = 360.0
+    logged_out: bool = False
     competing: bool = False
     outage: bool = False
     outage_minutes: float = 5.0
@@ -38,6 +43,7 @@ class IBFaults:
     penalty_box_s: float = 900.0
     reject_orders: int = 0
     inactive_orders: int = 0
+    drop_order_replies: int = 0
     stale_replies: bool = False
     fill_on_cancel: bool = False
     smd_expiry_s: float = 900.0

@@ -309,11 +309,12 @@ def add_routes(app: web.Application, gw: LocalIBGateway) -> None:
         orders = body.get("orders")
         if not isinstance(orders, list) or len(orders) != 1 or not isinstance(orders[0], dict):
             return _error('the body must hold one order: {"orders": [{...}]}', 400)
-        return gw.place(orders[0])
+        return _maybe_drop(gw, request, gw.place(orders[0]))
 
     async def reply(request: web.Request) -> web.Response:
         body = await _body(request)
-        return gw.reply(request.match_info["reply_id"], bool(body.get("confirmed", False)))
+        answer = gw.reply(request.match_info["reply_id"], bool(body.get("confirmed", False)))
+        return _maybe_drop(gw, request, answer)
 
     async def suppress(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -435,6 +436,16 @@ def add_routes(app: web.Application, gw: LocalIBGateway) -> None:
     r.add_get(f"{base}/iserver/account/trades", trades)
     r.add_get(f"{base}/iserver/account/trades/", trades)
     r.add_get(f"{base}/iserver/account/pnl/partitioned", pnl)
+
+
+def _maybe_drop(gw: LocalIBGateway, request: web.Request, answer: web.Response) -> web.Response:
+    """The ``drop_order_replies`` fault: an accepted order stands, its answer is lost."""
+    body = answer.body
+    if gw.faults.drop_order_replies > 0 and isinstance(body, bytes) and b'"order_id"' in body:
+        gw.faults.drop_order_replies -= 1
+        if request.transport is not None:
+            request.transport.close()
+    return answer
 
 
 def _filter_name(status: str) -> str:

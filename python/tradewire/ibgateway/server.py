@@ -287,6 +287,8 @@ class LocalIBGateway:
                 )
             except PermissionError as exc:
                 return _err(401, f"id: 0, error: {exc}", statusCode=401)
+        if self.faults.logged_out and not self.oauth_mode:
+            return web.Response(status=401, text="")
         if (
             request.method == "POST"
             and request.content_length is None
