@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -48,9 +48,11 @@ __all__ = [
     "RunResult",
     "Runner",
     "StopReason",
+    "SymbolResult",
     "candle_intervals",
     "resume_journal",
     "sample_equity",
+    "symbol_results",
 ]
 
 _ZERO = Decimal(0)
@@ -90,8 +92,8 @@ class RunResult:
     ``error`` is set when the run ended in one (``stop_reason == "error"``).
 
     ``symbol``, ``pnl``, ``start_mark`` and ``end_mark`` are the primary symbol's; a run of a
-    strategy trading several symbols also has each one's P&L in ``pnl_by_symbol`` and end mark
-    in ``end_marks`` (the primary first; empty for a one-symbol run).
+    strategy trading several symbols also has each one's in ``per_symbol`` (the primary
+    first; empty for a one-symbol run), and the report adds them up in the quote asset.
     """
 
     mode: str
@@ -110,13 +112,24 @@ class RunResult:
     stop_reason: StopReason
     stop_detail: str | None = None
     error: RunFailure | None = None
-    pnl_by_symbol: dict[str, PnL] = field(default_factory=dict)
-    end_marks: dict[str, Decimal | None] = field(default_factory=dict)
+    per_symbol: tuple[SymbolResult, ...] = ()
 
     @property
     def symbols(self) -> tuple[str, ...]:
         """Every symbol the run traded, the primary first."""
-        return tuple(self.pnl_by_symbol) or (self.symbol,)
+        return tuple(s.symbol for s in self.per_symbol) or (self.symbol,)
+
+
+@dataclass(frozen=True)
+class SymbolResult:
+    """One symbol of a run of a strategy trading several: its base asset, marks and P&L (in
+    the quote asset all the symbols share)."""
+
+    symbol: str
+    base_asset: str
+    start_mark: Decimal | None
+    end_mark: Decimal | None
+    pnl: PnL
 
 
 @runtime_checkable
@@ -202,6 +215,8 @@ class Runner:
         self._started = False
         self._last_sample: int | None = None
         self.start_mark: Decimal | None = None
+        #: Every symbol's mark when the strategy started.
+        self.start_marks: dict[str, Decimal | None] = {}
         self._timer_failed = False
         self._failed_in: str | None = None
         self.exception: BaseException | None = None
@@ -316,12 +331,7 @@ class Runner:
             stop_reason=reason,
             stop_detail=detail,
             error=failure,
-            pnl_by_symbol=ctx.pnl_by_symbol() if len(self.symbols) > 1 else {},
-            end_marks=(
-                {symbol: ctx.mark_price_for(symbol) for symbol in self.symbols}
-                if len(self.symbols) > 1
-                else {}
-            ),
+            per_symbol=symbol_results(ctx, self.start_marks),
         )
 
     def _fail(self, exc: BaseException) -> None:
@@ -510,6 +520,7 @@ class Runner:
                 return False
         self._started = True
         self.start_mark = ctx.mark_price
+        self.start_marks = {symbol: ctx.mark_price_for(symbol) for symbol in self.symbols}
         ctx.run_log.started_ms = self.clock.now_ms()
         self._sample(force=True)  # the equity the strategy starts from
         await self._call("on_start", self.strategy.on_start(ctx))
@@ -612,6 +623,24 @@ class Runner:
             return
         if sample_equity(ctx, now):
             self._last_sample = now
+
+
+def symbol_results(
+    ctx: StrategyContext, start_marks: dict[str, Decimal | None]
+) -> tuple[SymbolResult, ...]:
+    """Each symbol's marks and P&L, for a strategy trading several (empty for one)."""
+    if len(ctx.all_rules) < 2:
+        return ()
+    return tuple(
+        SymbolResult(
+            symbol,
+            rules.base_asset,
+            start_marks.get(symbol),
+            ctx.mark_price_for(symbol),
+            ctx.pnl(symbol),
+        )
+        for symbol, rules in ctx.all_rules.items()
+    )
 
 
 def candle_intervals(strategy: Strategy) -> tuple[str, ...]:
