@@ -400,9 +400,7 @@ class StrategyContext:
             prepared = self._prepare(side, order_type, quantity, price, stop_price, symbol)
         except InvalidOrder as e:
             self.run_log.orders_rejected += 1
-            self.log(
-                f"refused {side} {order_type} {quantity} {symbol} @ {price or 'market'}: {e.msg}"
-            )
+            self.log(f"refused {side} {order_type} {quantity} @ {price or 'market'}: {e.msg}")
             raise
         assert prepared.quantity is not None
         quantity, price, stop_price = prepared.quantity, prepared.price, prepared.stop_price

@@ -225,69 +225,82 @@ class TapeMarket:
                 f"these tapes are one symbol's: a market of {', '.join(symbols)} needs the "
                 "tapes of each, by symbol"
             )
-        streams = [_rows(symbol, self._tapes_of(symbol), self.depth) for symbol in symbols]
+        streams = [_Rows(symbol, self._tapes_of(symbol), self.depth) for symbol in symbols]
         rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_time_of)
         n = 0
         start: list[float] = []
-        for time_us, event in rows:
-            if isinstance(event, BookUpdate):
+        for time_us, stream, trade in rows:
+            if trade is None:  # a book: built only if it is delivered
                 if await self._pace(time_us // 1000, start):
                     self.books_skipped += 1
                     continue
+                yield stream.book(time_us // 1000)
             else:
                 await self._pace(time_us // 1000, start)
-            yield event
+                yield trade
             n += 1
             if n % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
 
-def _time_of(row: tuple[int, MarketEvent]) -> int:
+def _time_of(row: tuple[int, _Rows, MarketTrade | None]) -> int:
     return row[0]
 
 
-def _rows(symbol: str, tapes: Iterable[Tape], depth: int) -> Iterator[tuple[int, MarketEvent]]:
-    """One symbol's events from its tapes, each with its time in µs (the merge key)."""
-    bids, asks = _Side(descending=True), _Side(descending=False)
-    for tape in tapes:
-        columns = zip(
-            tape.kind.tolist(),
-            tape.time_us.tolist(),
-            tape.price.tolist(),
-            tape.qty.tolist(),
-            strict=True,
+class _Rows:
+    """One symbol's rows from its tapes: ``(time_us, self, trade)`` per trade and
+    ``(time_us, self, None)`` per book message, whose book :meth:`book` builds while the
+    iteration stands there (the merge key is the time in µs)."""
+
+    def __init__(self, symbol: str, tapes: Iterable[Tape], depth: int) -> None:
+        self.symbol = symbol
+        self.tapes = tapes
+        self.depth = depth
+        self.bids, self.asks = _Side(descending=True), _Side(descending=False)
+
+    def book(self, time_ms: int) -> BookUpdate:
+        """The book as the rows read so far leave it."""
+        depth = self.depth
+        return BookUpdate.of_units(
+            self.symbol,
+            self.bids.top(depth),
+            self.asks.top(depth),
+            time_ms=time_ms,
+            received_ms=time_ms,
         )
-        for kind, time_us, price, qty in columns:
-            if kind == _BID:
-                bids.set(price, qty)
-            elif kind == _ASK:
-                asks.set(price, qty)
-            elif kind == _CLEAR:
-                bids.clear()
-                asks.clear()
-            elif kind == _BOOK_END:
-                time_ms = time_us // 1000
-                yield (
-                    time_us,
-                    BookUpdate.of_units(
-                        symbol,
-                        bids.top(depth),
-                        asks.top(depth),
-                        time_ms=time_ms,
-                        received_ms=time_ms,
-                    ),
-                )
-            else:
-                time_ms = time_us // 1000
-                yield (
-                    time_us,
-                    MarketTrade(
-                        symbol,
-                        "",
-                        _dec(price),
-                        _dec(qty),
-                        time_ms,
-                        buyer_is_maker=kind == _TRADE_SELL,
-                        received_ms=time_ms,
-                    ),
-                )
+
+    def __iter__(self) -> Iterator[tuple[int, _Rows, MarketTrade | None]]:
+        symbol, bids, asks = self.symbol, self.bids, self.asks
+        for tape in self.tapes:
+            columns = zip(
+                tape.kind.tolist(),
+                tape.time_us.tolist(),
+                tape.price.tolist(),
+                tape.qty.tolist(),
+                strict=True,
+            )
+            for kind, time_us, price, qty in columns:
+                if kind == _BID:
+                    bids.set(price, qty)
+                elif kind == _ASK:
+                    asks.set(price, qty)
+                elif kind == _CLEAR:
+                    bids.clear()
+                    asks.clear()
+                elif kind == _BOOK_END:
+                    yield time_us, self, None
+                else:
+                    time_ms = time_us // 1000
+                    yield (
+                        time_us,
+                        self,
+                        MarketTrade(
+                            symbol,
+                            "",
+                            _dec(price),
+                            _dec(qty),
+                            time_ms,
+                            buyer_is_maker=kind == _TRADE_SELL,
+                            received_ms=time_ms,
+                        ),
+                    )
