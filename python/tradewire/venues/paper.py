@@ -25,6 +25,10 @@ as a LIMIT placed after that trade. The commission
 and checked by the symbol's rules exactly as the Binance client does it, so the same request
 gives the same order, or the same error, on paper and live.
 
+Several symbols (``more_rules``, for a strategy that trades several) share one account and
+balance ledger; each symbol has its own engine, fed only that symbol's market, so an order meets
+only its own symbol's book and trades.
+
 Feed it the live or replayed market with :meth:`PaperBroker.on_market` (paper trading), or let
 :mod:`tradewire.backtest` feed its engine the tape directly.
 """
