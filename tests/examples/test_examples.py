@@ -161,7 +161,7 @@ def test_the_rebalancer_runs_from_the_command_line_on_two_recordings(
 
 
 def test_the_rebalancer_trades_both_symbols_on_paper(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TRADEWIRE_HOME", str(tmp_path / "home"))
     spec = f"{EXAMPLES / 'rebalancer.py'}:Rebalancer"
@@ -170,6 +170,11 @@ def test_the_rebalancer_trades_both_symbols_on_paper(
     report = json.loads((tmp_path / "p" / "report.json").read_text())
     assert report["symbols"]["ETHUSDT"]["buy_fills"] >= 1  # the default account has no ETH
     assert report["exchange"] == "synthetic"
+    # The built-in bots trade one symbol: two are refused before anything runs.
+    grid = ["paper", "grid", "--symbol", "BTCUSDT,ETHUSDT", "--no-view", "--duration", "1"]
+    assert main([*grid, "--out", str(tmp_path / "g")]) == 1
+    assert "the grid bot trades one symbol" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
 
 
 @pytest.mark.slow
