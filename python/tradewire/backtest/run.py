@@ -16,7 +16,7 @@ something that really waits (``asyncio.sleep``, a network call) is an error.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,12 +31,12 @@ from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterable, Mapping
+    from collections.abc import Coroutine, Iterable, Mapping, Sequence
 
     from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
     from tradewire.trading.runner import StopReason
 
-__all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_tapes"]
+__all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_symbols", "run_tapes"]
 
 
 _NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER = range(6)
@@ -519,4 +519,119 @@ def run_tapes(
         raised = BacktestError(f"the run stopped at market time {clock.now} ms: {detail}")
         raised.result = out  # type: ignore[attr-defined]
         raise raised from error
+    return out
+
+
+def run_symbols(
+    strategy: Strategy,
+    tapes: Mapping[str, Iterable[Tape]],
+    rules: Sequence[SymbolRules],
+    *,
+    fill_model: FillModel = "trade-through",
+    start_balances: Mapping[str, Decimal | str] | None = None,
+    maker_fee: Decimal | str = "0.001",
+    taker_fee: Decimal | str = "0.001",
+    bnb_discount: bool = False,
+    order_latency_ms: float = 0.0,
+    market_data_latency_ms: float = 0.0,
+    timer_interval_s: float = 1.0,
+    sample_interval_ms: int = 1000,
+    bot: str = "backtest",
+    raise_errors: bool = True,
+) -> BacktestResult:
+    """Run ``strategy`` over several symbols' tapes (``tapes[symbol]``, each in time order),
+    ``rules`` the rules of each, the primary first.
+
+    The symbols' events are merged in market time (no event of one symbol is seen before an
+    earlier event of another) and replayed event by event through the same
+    :class:`~tradewire.trading.runner.Runner` and :class:`~tradewire.venues.paper.PaperBroker`
+    as paper trading on recorded data: one account (one balance ledger), each symbol filled
+    by its own simulation engine. Every book reaches ``on_book`` (there is no book cadence),
+    and the strategy starts once every symbol has a two-sided book. The options are those of
+    :func:`run_tapes`; it cannot be called from a running event loop.
+
+    Raises:
+        BacktestError: bad settings, symbols with different quote assets, a symbol without
+            tapes or rules, a callback that waits or raises (with ``raise_errors``).
+    """
+    import asyncio
+
+    from tradewire.clock import MarketClock
+    from tradewire.errors import ConfigError
+    from tradewire.trading.runner import Runner
+    from tradewire.venues.replay import TapeMarket
+
+    if fill_model not in FILL_MODELS:
+        raise BacktestError(f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}")
+    if min(order_latency_ms, market_data_latency_ms) < 0 or timer_interval_s <= 0:
+        raise BacktestError("latencies must be >= 0, the timer interval > 0")
+    if not rules:
+        raise BacktestError("no symbol to trade")
+    missing = [r.symbol for r in rules if r.symbol not in tapes]
+    if missing:
+        raise BacktestError(f"no data for {', '.join(missing)}")
+    maker, taker = Decimal(maker_fee), Decimal(taker_fee)
+    if bnb_discount:
+        maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
+    primary, more = rules[0], list(rules[1:])
+    balances = dict(start_balances or {primary.quote_asset: "10000"})
+    clock = MarketClock()
+    broker = PaperBroker(
+        primary,
+        balances,
+        maker_fee=maker,
+        taker_fee=taker,
+        clock=clock,
+        fill_model=fill_model,
+        more_rules=more,
+        order_latency_ms=order_latency_ms + market_data_latency_ms,
+    )
+    try:
+        runner = Runner(
+            strategy,
+            broker,
+            TapeMarket({r.symbol: tapes[r.symbol] for r in rules}),
+            primary,
+            more_rules=more,
+            mode="paper",
+            bot=bot,
+            timer_interval_s=timer_interval_s,
+            sample_interval_ms=sample_interval_ms,
+            clock=clock,
+        )
+    except ConfigError as e:
+        raise BacktestError(str(e)) from e
+    t0 = time.perf_counter()
+    try:
+        run = asyncio.run(runner.run())
+    except RuntimeError as e:
+        if "running event loop" not in str(e):
+            raise
+        raise BacktestError(
+            "a backtest of several symbols runs its own event loop: call it outside one "
+            "(or await a Runner over a TapeMarket yourself)"
+        ) from e
+    wall_s = time.perf_counter() - t0
+    run = replace(run, mode="backtest")
+    extra: dict[str, Any] = {
+        "fill_model": fill_model,
+        "order_latency_ms": order_latency_ms,
+        "market_data_latency_ms": market_data_latency_ms,
+        "maker_fee": str(maker),
+        "taker_fee": str(taker),
+    }
+    events = run.log.market_events
+    out = BacktestResult(
+        report=figures(run, extra),
+        fills=list(run.log.fills),
+        orders=broker.all_orders(),
+        events=events,
+        wall_s=wall_s,
+        run=run,
+        error=None if run.error is None else str(run.error),
+    )
+    if run.error is not None and raise_errors:
+        raised = BacktestError(f"the run stopped at market time {run.ended_ms} ms: {run.error}")
+        raised.result = out  # type: ignore[attr-defined]
+        raise raised from runner.exception
     return out

@@ -23,7 +23,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tradewire.backtest import default_rules, run_tapes
+from tradewire.backtest.run import run_symbols
 from tradewire.cli.session import (
+    SymbolsAction,
     add_bot_commands,
     add_strategy_command,
     apply_account_defaults,
@@ -34,6 +36,7 @@ from tradewire.cli.session import (
     run_identity,
     say_warnings,
     strategy_for,
+    strategy_symbols,
 )
 from tradewire.config import default_home, ensure_home
 from tradewire.errors import BacktestError
@@ -46,7 +49,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tradewire._core import Tape
+    from tradewire.backtest.run import BacktestResult
     from tradewire.rules import SymbolRules
+    from tradewire.trading.strategy import Strategy
 
 __all__ = ["register"]
 
@@ -73,12 +78,21 @@ def _time(text: str) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
-        type=Path,
         nargs="+",
+        action="extend",
         required=True,
-        help="data files, in order ('sample': six real minutes of BTCUSDT shipped with tradewire)",
+        metavar="[SYMBOL=]FILE",
+        help="data files, in order ('sample': six real minutes of BTCUSDT shipped with "
+        "tradewire); for a strategy trading several symbols, SYMBOL=FILE for each (repeat "
+        "--data or list them)",
     )
-    p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
+    p.add_argument(
+        "--symbol",
+        default="BTCUSDT",
+        action=SymbolsAction,
+        help="the symbol to trade (run: give it several times, or a comma list, for a strategy "
+        "trading several; the first is the primary one)",
+    )
     p.add_argument(
         "--exchange-info",
         type=Path,
@@ -120,14 +134,36 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
 
 
-def _tapes(args: argparse.Namespace, progress: Progress | None = None) -> Iterator[Tape]:
+def _data_by_symbol(data: list[str]) -> dict[str | None, list[str]]:
+    """``--data`` values by the symbol they name (``SYMBOL=FILE``; None: no symbol named)."""
+    out: dict[str | None, list[str]] = {}
+    for item in data:
+        name, eq, path = item.partition("=")
+        key = name.strip().upper() if eq and name.strip().isalnum() else None
+        out.setdefault(key, []).append(path if key is not None else item)
+    return out
+
+
+def _files(args: argparse.Namespace, symbol: str) -> list[str]:
+    """The files of ``symbol`` (all the plain ones for a one-symbol run)."""
+    by_symbol = _data_by_symbol(args.data)
+    return by_symbol.get(symbol) or by_symbol.get(None) or []
+
+
+def _tapes(
+    args: argparse.Namespace,
+    progress: Progress | None = None,
+    symbol: str | None = None,
+    files: list[str] | None = None,
+) -> Iterator[Tape]:
     from tradewire.backtest.data import read_tape
     from tradewire.backtest.samples import SAMPLE_NAME, sample_path
 
-    for given in args.data:
-        path = sample_path() if str(given) == SAMPLE_NAME else given
+    symbol = symbol or args.symbol
+    for given in files if files is not None else _files(args, symbol):
+        path = sample_path() if given == SAMPLE_NAME else Path(given)
         task = None if progress is None else progress.add_task(path.name, total=None, market="")
-        for tape in read_tape(path, args.symbol):
+        for tape in read_tape(path, symbol):
             if progress is not None and task is not None and len(tape):
                 when = dt.datetime.fromtimestamp(int(tape.time_us[-1]) / 1e6, dt.timezone.utc)
                 progress.update(task, advance=len(tape), market=f"{when:%Y-%m-%d %H:%M:%S}")
@@ -150,9 +186,66 @@ def _first_price(tapes: Iterator[Tape], rules: SymbolRules) -> tuple[Decimal, li
     raise BacktestError("the data holds no price in the time range asked for")
 
 
+def _run_symbols_cli(args: argparse.Namespace, strategy: Strategy, symbols: tuple[str, ...]) -> int:
+    """``backtest run`` of a strategy trading several symbols: ``--data SYMBOL=FILE`` each."""
+    by_symbol = _data_by_symbol(args.data)
+    if None in by_symbol:
+        raise BacktestError(
+            f"the strategy trades {', '.join(symbols)}: name each file's symbol "
+            f"(--data {symbols[0]}=FILE --data {symbols[1]}=FILE)"
+        )
+    if set(by_symbol) != set(symbols):
+        raise BacktestError(
+            f"the strategy trades {', '.join(symbols)}; --data names "
+            f"{', '.join(str(s) for s in by_symbol)}"
+        )
+    if args.start is not None or args.end is not None:
+        raise BacktestError("--from and --to: not with several symbols (the run covers the data)")
+    all_rules = [default_rules(s, args.exchange_info) for s in symbols]
+    primary = all_rules[0]
+    tapes = {r.symbol: _tapes(args, None, r.symbol, by_symbol[r.symbol]) for r in all_rules}
+    price, head = _first_price(tapes[primary.symbol], primary)
+    rest = tapes[primary.symbol]
+
+    def primary_tapes() -> Iterator[Tape]:
+        yield from head
+        yield from rest
+
+    tapes[primary.symbol] = primary_tapes()
+    apply_account_defaults(args, primary, price)
+    result = run_symbols(
+        strategy,
+        tapes,
+        all_rules,
+        fill_model=args.fill_model,
+        start_balances={
+            primary.quote_asset: args.quote_balance,
+            primary.base_asset: args.base_balance,
+        },
+        maker_fee=args.maker_fee,
+        taker_fee=args.taker_fee,
+        bnb_discount=args.bnb_discount,
+        order_latency_ms=args.latency_ms,
+        market_data_latency_ms=args.market_data_latency_ms,
+        bot=args.bot,
+        raise_errors=False,
+    )
+    return _finish(args, result, strategy, primary)
+
+
 def _run_cli(args: argparse.Namespace) -> int:
-    """Entry point of ``tradewire backtest grid|dca``."""
+    """Entry point of ``tradewire backtest grid|dca|run``."""
     try:
+        strategy: Strategy | None = own_strategy(args) if args.bot == "run" else None
+        symbols = strategy_symbols(args, strategy)
+        if len(symbols) == 1:
+            keyed = [s for s in _data_by_symbol(args.data) if s is not None]
+            if keyed and strategy is not None and not getattr(args, "symbols", None):
+                symbols = tuple(keyed)  # the symbols --data names
+        if len(symbols) > 1:
+            assert strategy is not None
+            return _run_symbols_cli(args, strategy, symbols)
+        args.symbol = symbols[0]
         rules = default_rules(args.symbol, args.exchange_info)
         progress = Progress(
             SpinnerColumn(),
@@ -167,9 +260,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         tapes = _tapes(args, progress)
         price, head = _first_price(tapes, rules)
         apply_account_defaults(args, rules, price)
-        if args.bot == "run":
-            strategy = own_strategy(args)
-        else:
+        if strategy is None:
             held = {
                 rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
                 rules.base_asset: Balance(rules.base_asset, args.base_balance),
@@ -207,6 +298,13 @@ def _run_cli(args: argparse.Namespace) -> int:
     except BacktestError as e:
         print(f"tradewire backtest: {e}", file=sys.stderr)
         return 2
+    return _finish(args, result, strategy, rules)
+
+
+def _finish(
+    args: argparse.Namespace, result: BacktestResult, strategy: Strategy, rules: SymbolRules
+) -> int:
+    """Write the report, say what the run did; the exit code."""
     home = ensure_home(default_home())
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     out_dir: Path = args.out or home / "reports" / f"backtest-{args.bot}-{stamp}"
@@ -219,12 +317,17 @@ def _run_cli(args: argparse.Namespace) -> int:
         "warnings": bot_warnings(strategy),
     }
     json_path, png_path = write_report(result.run, out_dir, extra)
-    pnl = result.run.pnl
+    report = result.report
     print(
         f"{result.events} market events in {result.wall_s:.2f} s, {len(result.fills)} fills "
-        f"({args.fill_model}); total P&L {pnl.total:.6f}, fees {pnl.fees:.6f} "
-        f"{rules.quote_asset}; stopped: {result.run.stop_reason}"
+        f"({args.fill_model}); total P&L {Decimal(report['total_pnl']):.6f}, fees "
+        f"{Decimal(report['fees']):.6f} {rules.quote_asset}; stopped: {result.run.stop_reason}"
     )
+    for symbol, figures in report.get("symbols", {}).items():
+        print(
+            f"  {symbol}: {figures['fills']} fills, P&L {Decimal(figures['total_pnl']):.6f} "
+            f"{rules.quote_asset}"
+        )
     print(f"report written to {json_path} and {png_path}")
     if result.error is not None:
         print(f"tradewire backtest: the bot failed: {result.error}", file=sys.stderr)

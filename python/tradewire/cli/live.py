@@ -27,6 +27,7 @@ from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE, endpoints
 from tradewire.cli.keys import key_restrictions
 from tradewire.cli.session import (
+    SymbolsAction,
     account_fees,
     add_bot_commands,
     add_strategy_command,
@@ -43,6 +44,7 @@ from tradewire.cli.session import (
     say_warnings,
     stop_on_signals,
     strategy_for,
+    strategy_symbols,
     write_run_report,
 )
 from tradewire.config import default_home, ensure_home, load_config
@@ -89,7 +91,12 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
         "or live-dca)",
     )
     p.add_argument("--key", help="the key store name to sign with (default: the bot's key)")
-    p.add_argument("--symbol", help="default: the bot's config, else BTCUSDT")
+    p.add_argument(
+        "--symbol",
+        action=SymbolsAction,
+        help="default: the bot's config, else BTCUSDT (run: give it several times, or a comma "
+        "list, for a strategy trading several; the first is the primary one)",
+    )
     p.add_argument("--rest-url", help=f"the exchange's REST URL (default {BINANCE.rest_url})")
     p.add_argument("--stream-url", help="market streams URL (default: follows --rest-url)")
     p.add_argument("--ws-api-url", help="WebSocket API URL (default: follows --rest-url)")
@@ -161,7 +168,11 @@ async def _run(args: argparse.Namespace) -> int:
         )
     rest_url = args.rest_url or bot_config.rest_url or config.exchange.rest_url or BINANCE.rest_url
     urls = endpoints(rest_url, args.stream_url, args.ws_api_url)
-    symbol = (args.symbol or bot_config.symbol or "BTCUSDT").upper()
+    own_class = own_strategy(args) if args.bot == "run" else None
+    if args.symbol is None and (own_class is None or not own_class.symbols):
+        args.symbol = (bot_config.symbol or "BTCUSDT").upper()
+    symbols = strategy_symbols(args, own_class)
+    symbol = symbols[0]
     store = KeyStore(home, backend=config.keys.backend)
     credentials = await asyncio.to_thread(store.get, key_name)
     drop_env_password()  # unlocked: the store remembers it; child processes never see it
@@ -219,6 +230,7 @@ async def _run(args: argparse.Namespace) -> int:
         working = [order_from_response(r) for r in await client.open_orders()]
         check_journal_covers(journal, working, name)  # a lost or emptied journal: refuse
         rules = await venue.symbol_rules(symbol)
+        more_rules = [await venue.symbol_rules(other) for other in symbols[1:]]
         resumption = await resume_journal(journal, venue, grace_ms=args.recv_window + 1000)
         if args.cancel_old_orders and resumption.open_orders:
             resumption = await _cancel_old_orders(venue, journal, resumption)
@@ -229,7 +241,8 @@ async def _run(args: argparse.Namespace) -> int:
         if args.bot == "run":
             # The user's strategy: its open orders of a last run come back through the runner
             # (ctx.unclaimed(), ctx.claim(...)); it has no bot parameters to journal.
-            strategy = own_strategy(args)
+            assert own_class is not None
+            strategy = own_class
         else:
             params = journaled_params(
                 args, journal.last_params(), resumption.open_orders, name=name, symbol=symbol
@@ -263,6 +276,7 @@ async def _run(args: argparse.Namespace) -> int:
             venue,
             BinanceMarket(market_client),
             rules,
+            more_rules=more_rules,
             mode="live",
             bot=name,
             journal=journal,

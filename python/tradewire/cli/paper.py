@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
+    SymbolsAction,
     add_bot_commands,
     add_strategy_command,
     apply_account_defaults,
@@ -36,6 +37,7 @@ from tradewire.cli.session import (
     say_warnings,
     stop_on_signals,
     strategy_for,
+    strategy_symbols,
     write_run_report,
 )
 from tradewire.config import default_home, ensure_home
@@ -74,7 +76,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
-    p.add_argument("--symbol", default="BTCUSDT", help="the symbol to trade")
+    p.add_argument(
+        "--symbol",
+        default="BTCUSDT",
+        action=SymbolsAction,
+        help="the symbol to trade (run: give it several times, or a comma list, for a strategy "
+        "trading several; the first is the primary one)",
+    )
     p.add_argument(
         "--exchange",
         choices=("synthetic", "local", "binance"),
@@ -129,14 +137,16 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _urls(args: argparse.Namespace) -> AsyncIterator[tuple[str, str]]:
+async def _urls(
+    args: argparse.Namespace, symbols: tuple[str, ...]
+) -> AsyncIterator[tuple[str, str]]:
     if args.exchange == "binance":
         yield BINANCE.rest_url, BINANCE.stream_url
         return
     from tradewire.exchange import LocalExchange
 
     async with LocalExchange(
-        symbols=(args.symbol,),
+        symbols=symbols,
         seed=args.seed,
         market="calibrated",
         market_speed=args.speed,
@@ -163,12 +173,19 @@ def _check_market_options(args: argparse.Namespace) -> str | None:
 
 
 def _strategy(
-    args: argparse.Namespace, rules: SymbolRules, price: Decimal, broker: PaperBroker
+    args: argparse.Namespace,
+    rules: SymbolRules,
+    price: Decimal,
+    broker: PaperBroker,
+    own: Strategy | None = None,
 ) -> tuple[GridParams | DcaParams | None, Strategy]:
     """The bot with the user's parameters, defaults sized to the market and the broker's fees,
-    checked up front; or the user's own strategy (``run``), which has no bot parameters."""
+    checked up front; or the user's own strategy (``run``, built already: ``own``), which has
+    no bot parameters."""
     from tradewire.model import Balance
 
+    if own is not None:
+        return None, own
     if args.bot == "run":
         return None, own_strategy(args)
 
@@ -187,53 +204,62 @@ def _replay_path(name: str) -> Path:
     return sample_path() if name == SAMPLE_NAME else Path(name)
 
 
-def _synthetic_tapes(
-    args: argparse.Namespace,
-) -> tuple[SymbolRules, Decimal, Iterator[Tape], dict[str, Any]]:
-    """The calibrated synthetic market: enough of it for ``--duration`` (else ten years, made
-    as it is read), its rules, start price and what the report says of it."""
+_Tapes = tuple["list[SymbolRules]", "Decimal", "dict[str, Iterator[Tape]]", "dict[str, Any]"]
+
+
+def _synthetic_tapes(args: argparse.Namespace, symbols: tuple[str, ...]) -> _Tapes:
+    """The calibrated synthetic market of each symbol (its own, from the seed plus the
+    symbol's place: seed, seed + 1, ...): enough of it for ``--duration`` (else ten years,
+    made as it is read), the rules, the primary's start price and what the report says."""
     from tradewire.backtest import default_rules
     from tradewire.backtest.synth import synth_spec, synth_tapes
 
-    rules = default_rules(args.symbol)
+    all_rules = [default_rules(symbol) for symbol in symbols]
+    rules = all_rules[0]
     spec = synth_spec(rules.symbol)
     hours = 87_600.0 if args.duration is None else args.duration * args.speed / 3600 + 0.01
-    tapes = synth_tapes(rules.symbol, hours, args.seed, vol=args.vol)
+    tapes = {
+        r.symbol: synth_tapes(r.symbol, hours, (args.seed + i) % 2**32, vol=args.vol)
+        for i, r in enumerate(all_rules)
+    }
     price = from_units(spec.start_price, rules.tick_size)
     shown = "" if args.duration is None else f": {args.duration:g} s show {hours - 0.01:.2f} h"
     print(
-        f"synthetic {rules.symbol} market (docs/market.md): seed {args.seed}, volatility "
+        f"synthetic {', '.join(symbols)} market (docs/market.md): seed {args.seed}, volatility "
         f"{args.vol:.0%} a year, {args.speed:g}x{shown}",
         flush=True,
     )
     market = {"source": "synthetic", "seed": args.seed, "vol": args.vol, "speed": args.speed}
-    return rules, price, tapes, market
+    return all_rules, price, tapes, market
 
 
-def _recorded_tapes(
-    args: argparse.Namespace,
-) -> tuple[SymbolRules, Decimal, Iterator[Tape], dict[str, Any]] | str:
-    """A recording's tapes, its rules, first price and what the report says of it (or the
-    message for a recording that holds no prices of the symbol)."""
+def _recorded_tapes(args: argparse.Namespace, symbols: tuple[str, ...]) -> _Tapes | str:
+    """A recording's tapes of each symbol, the rules, the primary's first price and what the
+    report says of it (or the message for a recording that holds no prices of a symbol)."""
     from tradewire.backtest import default_rules
     from tradewire.backtest.data import read_tape
 
     path = _replay_path(args.replay)
-    rules = default_rules(args.symbol)
-    tapes = read_tape(path, rules.symbol)
-    head = next(tapes, None)
-    prices = [] if head is None else [int(p) for p in head.price[head.price > 0][:1]]
-    if not prices:
-        return f"{path} holds no {rules.symbol} prices"
-    price = from_units(prices[0], rules.tick_size)
-
-    def all_tapes() -> Iterator[Tape]:
-        assert head is not None
-        yield head
-        yield from tapes
-
+    all_rules = [default_rules(symbol) for symbol in symbols]
+    tapes: dict[str, Iterator[Tape]] = {}
+    first: Decimal | None = None
+    for rules in all_rules:
+        read = read_tape(path, rules.symbol)
+        head = next(read, None)
+        prices = [] if head is None else [int(p) for p in head.price[head.price > 0][:1]]
+        if head is None or not prices:
+            return f"{path} holds no {rules.symbol} prices"
+        if first is None:
+            first = from_units(prices[0], rules.tick_size)
+        tapes[rules.symbol] = _chain(head, read)
+    assert first is not None
     market = {"source": "replay", "replay": str(path), "speed": args.speed}
-    return rules, price, all_tapes(), market
+    return all_rules, first, tapes, market
+
+
+def _chain(head: Tape, rest: Iterator[Tape]) -> Iterator[Tape]:
+    yield head
+    yield from rest
 
 
 async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
@@ -242,27 +268,38 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
     from tradewire.clock import MarketClock
     from tradewire.venues.replay import TapeMarket
 
-    source = _recorded_tapes(args) if args.replay is not None else _synthetic_tapes(args)
+    own = own_strategy(args) if args.bot == "run" else None
+    symbols = strategy_symbols(args, own)
+    args.symbol = symbols[0]
+    source = (
+        _recorded_tapes(args, symbols)
+        if args.replay is not None
+        else _synthetic_tapes(args, symbols)
+    )
     if isinstance(source, str):
         print(f"tradewire paper: {source}", file=sys.stderr)
         return 2
-    rules, price, tapes, market = source
+    all_rules, price, tapes, market = source
+    rules, more_rules = all_rules[0], all_rules[1:]
     apply_account_defaults(args, rules, price)
     broker = PaperBroker(
-        rules, {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance}
+        rules,
+        {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
+        more_rules=more_rules,
     )
-    _, strategy = _strategy(args, rules, price, broker)
+    _, strategy = _strategy(args, rules, price, broker, own)
     say_warnings(strategy)
     runner = Runner(
         strategy,
         broker,
-        TapeMarket(tapes, speed=args.speed),
+        TapeMarket(tapes if more_rules else tapes[rules.symbol], speed=args.speed),
         rules,
+        more_rules=more_rules,
         mode="paper",
         bot=bot_label(args),
         clock=MarketClock(),
     )
-    name = Path(args.replay).name if args.replay is not None else f"synthetic {rules.symbol}"
+    name = Path(args.replay).name if args.replay is not None else f"synthetic {', '.join(symbols)}"
     result = await run_with_view(
         runner,
         title=f"{bot_label(args)} on {name} at {args.speed:g}x",
@@ -314,20 +351,25 @@ async def _run(args: argparse.Namespace) -> int:
             f"{args.speed:g}x",
             flush=True,
         )
+    own = own_strategy(args) if args.bot == "run" else None
+    symbols = strategy_symbols(args, own)
+    args.symbol = symbols[0]
     stop = stop_on_signals()
     async with contextlib.AsyncExitStack() as stack:
-        rest_url, stream_url = await stack.enter_async_context(_urls(args))
+        rest_url, stream_url = await stack.enter_async_context(_urls(args, symbols))
         client = await stack.enter_async_context(
             BinanceClient(rest_url=rest_url, stream_url=stream_url)
         )
-        rules = rules_from_filters(await client.filters(args.symbol))
+        all_rules = [rules_from_filters(await client.filters(symbol)) for symbol in symbols]
+        rules, more_rules = all_rules[0], all_rules[1:]
         price = await mid_price(client, args.symbol)
         apply_account_defaults(args, rules, price)
         broker = PaperBroker(
             rules,
             {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
+            more_rules=more_rules,
         )
-        params, strategy = _strategy(args, rules, price, broker)
+        params, strategy = _strategy(args, rules, price, broker, own)
         say_warnings(strategy)
         market = BinanceMarket(client)
         label = bot_label(args)
@@ -336,7 +378,14 @@ async def _run(args: argparse.Namespace) -> int:
             if params is not None:
                 await asyncio.to_thread(journal_params, journal, params, args.symbol)
             runner = Runner(
-                strategy, broker, market, rules, mode="paper", bot=label, journal=journal
+                strategy,
+                broker,
+                market,
+                rules,
+                more_rules=more_rules,
+                mode="paper",
+                bot=label,
+                journal=journal,
             )
             result = await run_with_view(
                 runner,

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BOTS",
     "BotHelpFormatter",
+    "SymbolsAction",
     "account_fees",
     "add_bot_arguments",
     "add_bot_commands",
@@ -78,6 +79,7 @@ __all__ = [
     "say_warnings",
     "stop_on_signals",
     "strategy_for",
+    "strategy_symbols",
     "write_run_report",
 ]
 
@@ -511,8 +513,52 @@ def add_strategy_command(
 
 
 def own_strategy(args: argparse.Namespace) -> Strategy:
-    """The user's strategy of a ``run`` command, built with its ``--param``\\ s."""
-    return make_strategy(load_strategy(args.strategy), parse_params(args.arg))
+    """The user's strategy of a ``run`` command, built with its ``--param``\\ s; the symbols
+    given with ``--symbol`` (several) replace those its class declares."""
+    strategy = make_strategy(load_strategy(args.strategy), parse_params(args.arg))
+    given = getattr(args, "symbols", None)
+    if given and (len(given) > 1 or strategy.symbols):
+        strategy.symbols = tuple(given)
+    return strategy
+
+
+class SymbolsAction(argparse.Action):
+    """``--symbol`` given once, several times or as a comma list: ``args.symbols`` holds them
+    all in order (upper case, each once), ``args.symbol`` the first (the primary)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        symbols = list(getattr(namespace, "symbols", None) or [])
+        for part in str(values).split(","):
+            symbol = part.strip().upper()
+            if not symbol:
+                parser.error(f"{option_string}: an empty symbol in {values!r}")
+            if symbol not in symbols:
+                symbols.append(symbol)
+        namespace.symbols = symbols
+        setattr(namespace, self.dest, symbols[0])
+
+
+def strategy_symbols(args: argparse.Namespace, strategy: Strategy | None) -> tuple[str, ...]:
+    """The symbols a run trades: ``--symbol`` (several), else those the strategy declares,
+    else the one ``--symbol`` (or its default); the first is the primary.
+
+    Raises:
+        BotConfigError: several symbols for a built-in bot (they trade one).
+    """
+    given = tuple(getattr(args, "symbols", None) or ())
+    declared = () if strategy is None else tuple(s.upper() for s in strategy.symbols)
+    symbols = given or declared or (str(args.symbol).upper(),)
+    if len(symbols) > 1 and args.bot != "run":
+        raise BotConfigError(
+            f"the {args.bot} bot trades one symbol, not {', '.join(symbols)}: give --symbol once"
+        )
+    return symbols
 
 
 def bot_label(args: argparse.Namespace) -> str:

@@ -23,11 +23,11 @@ from decimal import Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from tradewire.model import Balance, Fill
 
-__all__ = ["EquityCurve", "PnL", "PnLTracker", "account_equity"]
+__all__ = ["EquityCurve", "PnL", "PnLTracker", "account_equity", "combined_pnl"]
 
 _ZERO = Decimal(0)
 _QUANTUM = Decimal("1e-12")
@@ -169,6 +169,23 @@ class PnLTracker:
             volume=self.volume,
             fills=self.fills,
             round_trips=self.round_trips,
+        )
+
+
+def combined_pnl(pnls: Iterable[PnL]) -> PnL:
+    """Several symbols' P&L added up (they share a quote asset); the position is the first's
+    (positions of different assets do not add)."""
+    items = list(pnls)
+    with localcontext(_CTX):
+        return PnL(
+            position=items[0].position if items else _ZERO,
+            cost_basis=sum((p.cost_basis for p in items), _ZERO),
+            realized=sum((p.realized for p in items), _ZERO),
+            unrealized=sum((p.unrealized for p in items), _ZERO),
+            fees=sum((p.fees for p in items), _ZERO),
+            volume=sum((p.volume for p in items), _ZERO),
+            fills=sum(p.fills for p in items),
+            round_trips=sum((p.round_trips for p in items), _ZERO),
         )
 
 

@@ -26,7 +26,7 @@ from decimal import Context, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from tradewire.rules import format_amount
-from tradewire.trading.pnl import account_equity
+from tradewire.trading.pnl import account_equity, combined_pnl
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,11 +54,42 @@ def _pct(part: Decimal | None, whole: Decimal | None) -> str | None:
 
 
 def _equity(
-    balances: dict[str, Balance], result: RunResult, mark: Decimal | None
+    balances: dict[str, Balance], result: RunResult, mark: Decimal | None, *, end: bool = False
 ) -> Decimal | None:
+    """Quote + base x mark; with several symbols, every base at its own symbol's mark (the
+    start or end marks, as ``mark`` is the primary's start or end mark)."""
     if mark is None:
         return None
-    return account_equity(balances, result.base_asset, result.quote_asset, mark)
+    equity = account_equity(balances, result.base_asset, result.quote_asset, mark)
+    for other in result.per_symbol[1:]:
+        other_mark = other.end_mark if end else other.start_mark
+        if other_mark is None:
+            return None
+        equity += account_equity(balances, other.base_asset, "", other_mark)
+    return equity
+
+
+def _per_symbol(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Each symbol's fills and P&L, for a strategy trading several."""
+    out: dict[str, dict[str, Any]] = {}
+    for one in result.per_symbol:
+        fills = [f for f in result.log.fills if f.symbol == one.symbol]
+        buys = sum(1 for f in fills if f.side == "BUY")
+        pnl = one.pnl
+        out[one.symbol] = {
+            "fills": len(fills),
+            "buy_fills": buys,
+            "sell_fills": len(fills) - buys,
+            "volume": format_amount(pnl.volume),
+            "fees": format_amount(pnl.fees),
+            "position": format_amount(pnl.position),
+            "realized_pnl": format_amount(pnl.realized),
+            "unrealized_pnl": format_amount(pnl.unrealized),
+            "total_pnl": format_amount(pnl.total),
+            "start_price": _amount(one.start_mark),
+            "end_price": _amount(one.end_mark),
+        }
+    return out
 
 
 def _latency(samples: list[float]) -> dict[str, float | int | None]:
@@ -120,14 +151,15 @@ def _exposure_pct(result: RunResult) -> str | None:
 
 def figures(result: RunResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report's figures (see the module docstring for how they fit together)."""
-    pnl = result.pnl
+    several = len(result.per_symbol) > 1
+    pnl = combined_pnl(s.pnl for s in result.per_symbol) if several else result.pnl
     log = result.log
     fills = log.fills
     curve = log.curve
     start, end = result.start_balances, result.end_balances
     start_equity = _equity(start, result, result.start_mark)
-    end_equity = _equity(end, result, result.end_mark)
-    start_at_end = _equity(start, result, result.end_mark)
+    end_equity = _equity(end, result, result.end_mark, end=True)
+    start_at_end = _equity(start, result, result.end_mark, end=True)
     change = change_at_end = hold = unexplained = None
     with localcontext(_CTX):
         if end_equity is not None and start_at_end is not None:
@@ -191,6 +223,10 @@ def figures(result: RunResult, extra: dict[str, Any] | None = None) -> dict[str,
             "end": {a: format_amount(b.total) for a, b in end.items()},
         },
     }
+    if several:
+        # The figures above add up every symbol (in the quote asset they share); "position",
+        # "start_price" and "end_price" are the primary symbol's; each symbol's own are here.
+        out["symbols"] = _per_symbol(result)
     if extra:
         out.update(extra)
     return out

@@ -13,7 +13,7 @@ import collections
 import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from tradewire.clock import MarketClock, WallClock
 from tradewire.errors import ConfigError, ResumeError
@@ -26,7 +26,7 @@ from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from tradewire.clock import Clock
     from tradewire.model import (
@@ -42,14 +42,17 @@ if TYPE_CHECKING:
     from tradewire.venues.protocols import MarketSource, Venue
 
 __all__ = [
+    "MultiMarketSource",
     "Resumption",
     "RunFailure",
     "RunResult",
     "Runner",
     "StopReason",
+    "SymbolResult",
     "candle_intervals",
     "resume_journal",
     "sample_equity",
+    "symbol_results",
 ]
 
 _ZERO = Decimal(0)
@@ -87,6 +90,10 @@ class RunResult:
 
     ``stop_detail`` says more about ``stop_reason`` (the strategy's own reason, or the error);
     ``error`` is set when the run ended in one (``stop_reason == "error"``).
+
+    ``symbol``, ``pnl``, ``start_mark`` and ``end_mark`` are the primary symbol's; a run of a
+    strategy trading several symbols also has each one's in ``per_symbol`` (the primary
+    first; empty for a one-symbol run), and the report adds them up in the quote asset.
     """
 
     mode: str
@@ -105,10 +112,44 @@ class RunResult:
     stop_reason: StopReason
     stop_detail: str | None = None
     error: RunFailure | None = None
+    per_symbol: tuple[SymbolResult, ...] = ()
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol the run traded, the primary first."""
+        return tuple(s.symbol for s in self.per_symbol) or (self.symbol,)
+
+
+@dataclass(frozen=True)
+class SymbolResult:
+    """One symbol of a run of a strategy trading several: its base asset, marks and P&L (in
+    the quote asset all the symbols share)."""
+
+    symbol: str
+    base_asset: str
+    start_mark: Decimal | None
+    end_mark: Decimal | None
+    pnl: PnL
+
+
+@runtime_checkable
+class MultiMarketSource(Protocol):
+    """Market data for several symbols merged in one stream, in time order (market time for
+    recorded data, arrival order live): what a strategy trading several symbols runs on."""
+
+    def events_of(self, symbols: Sequence[str]) -> AsyncIterator[MarketEvent]:
+        """Yield the book updates and trades of every symbol in ``symbols``, merged."""
+        ...
 
 
 class Runner:
-    """One strategy on one symbol: market events in, callbacks, orders out."""
+    """One strategy: market events in, callbacks, orders out.
+
+    ``rules`` is the primary symbol's; ``more_rules`` those of the other symbols a strategy
+    trades (its ``symbols``): the market must then be a :class:`MultiMarketSource` and the
+    venue one account trading them all (one ledger). The strategy starts once every symbol
+    has a two-sided book.
+    """
 
     def __init__(
         self,
@@ -117,6 +158,7 @@ class Runner:
         market: MarketSource,
         rules: SymbolRules,
         *,
+        more_rules: Sequence[SymbolRules] = (),
         mode: Mode,
         bot: str = "bot",
         journal: Journal | None = None,
@@ -140,8 +182,26 @@ class Runner:
                 "(the journal is for orders sent to a venue in real time)"
             )
         self.ctx = StrategyContext(
-            venue, rules, mode=mode, bot=bot, journal=journal, clock=self.clock
+            venue,
+            rules,
+            more_rules=more_rules,
+            mode=mode,
+            bot=bot,
+            journal=journal,
+            clock=self.clock,
         )
+        self.symbols = self.ctx.symbols
+        declared = tuple(strategy.symbols)
+        if declared and set(declared) != set(self.symbols):
+            raise ConfigError(
+                f"the strategy trades {', '.join(declared)} but the run was given "
+                f"{', '.join(self.symbols)}: give it the rules of each"
+            )
+        if len(self.symbols) > 1 and not isinstance(market, MultiMarketSource):
+            raise ConfigError(
+                f"{type(market).__name__} serves one symbol: a strategy trading "
+                f"{', '.join(self.symbols)} needs a market source of several (events_of)"
+            )
         for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
         self.timer_interval_s = timer_interval_s
@@ -155,6 +215,8 @@ class Runner:
         self._started = False
         self._last_sample: int | None = None
         self.start_mark: Decimal | None = None
+        #: Every symbol's mark when the strategy started.
+        self.start_marks: dict[str, Decimal | None] = {}
         self._timer_failed = False
         self._failed_in: str | None = None
         self.exception: BaseException | None = None
@@ -269,6 +331,7 @@ class Runner:
             stop_reason=reason,
             stop_detail=detail,
             error=failure,
+            per_symbol=symbol_results(ctx, self.start_marks),
         )
 
     def _fail(self, exc: BaseException) -> None:
@@ -326,7 +389,7 @@ class Runner:
             )
         self._resumption = None
         report = resumption.report
-        adopted = [o for o in resumption.open_orders if o.symbol == self.rules.symbol]
+        adopted = [o for o in resumption.open_orders if o.symbol in self.ctx.all_rules]
         self.ctx.adopt(adopted)
         venue = self.venue
         if isinstance(venue, AdoptsOrders):
@@ -348,7 +411,12 @@ class Runner:
         timers that ran before one.
         """
         # The per-event path: no task, no protocol check, nothing converted that nobody reads.
-        events = self.market.events(self.rules.symbol)
+        market = self.market
+        events = (
+            market.events_of(self.symbols)
+            if len(self.symbols) > 1 and isinstance(market, MultiMarketSource)
+            else market.events(self.rules.symbol)
+        )
         clock = self.clock
         observe, turn, on_market = clock.observe, self._turn, self._on_market
         asked = self.ctx.stop_requested
@@ -406,10 +474,7 @@ class Runner:
         ctx = self.ctx
         ctx.run_log.market_events += 1
         schedule = ctx.schedule
-        if isinstance(event, BookUpdate):
-            ctx.book = event
-        else:
-            ctx.last_trade = event
+        ctx.observe(event)
         simulated = self._simulated
         if simulated is not None:
             for update in simulated.on_market(event):
@@ -417,7 +482,10 @@ class Runner:
         if schedule.series and isinstance(event, MarketTrade):
             # After the fills it made, as the backtest's engine hands them before the trade.
             schedule.add_trade(
-                event.time_ms, int(event.price.scaleb(8)), int(event.quantity.scaleb(8))
+                event.time_ms,
+                int(event.price.scaleb(8)),
+                int(event.quantity.scaleb(8)),
+                event.symbol,
             )
         if not self._started and not await self._start():
             return
@@ -431,7 +499,7 @@ class Runner:
                 self._failed_in = "on_book" if isinstance(event, BookUpdate) else "on_trade"
             raise
         if schedule.forming and not isinstance(event, BookUpdate):
-            for candle in schedule.forming_candles():
+            for candle in schedule.forming_candles(event.symbol):
                 await self._call("on_candle", self.strategy.on_candle(ctx, candle))
         if simulated is not None:
             # What the callback's orders did on a simulated venue (inline: no coroutine per event).
@@ -446,8 +514,13 @@ class Runner:
         ctx = self.ctx
         if ctx.book is None or ctx.book.mid is None or ctx.mark_price is None:
             return False
+        for symbol in self.symbols[1:]:
+            book = ctx.book_for(symbol)
+            if book is None or book.mid is None:
+                return False
         self._started = True
         self.start_mark = ctx.mark_price
+        self.start_marks = {symbol: ctx.mark_price_for(symbol) for symbol in self.symbols}
         ctx.run_log.started_ms = self.clock.now_ms()
         self._sample(force=True)  # the equity the strategy starts from
         await self._call("on_start", self.strategy.on_start(ctx))
@@ -552,6 +625,24 @@ class Runner:
             self._last_sample = now
 
 
+def symbol_results(
+    ctx: StrategyContext, start_marks: dict[str, Decimal | None]
+) -> tuple[SymbolResult, ...]:
+    """Each symbol's marks and P&L, for a strategy trading several (empty for one)."""
+    if len(ctx.all_rules) < 2:
+        return ()
+    return tuple(
+        SymbolResult(
+            symbol,
+            rules.base_asset,
+            start_marks.get(symbol),
+            ctx.mark_price_for(symbol),
+            ctx.pnl(symbol),
+        )
+        for symbol, rules in ctx.all_rules.items()
+    )
+
+
 def candle_intervals(strategy: Strategy) -> tuple[str, ...]:
     """The intervals the strategy's ``candles`` attribute names (one name alone counts too)."""
     candles = strategy.candles
@@ -574,8 +665,13 @@ def sample_equity(ctx: StrategyContext, now: int) -> bool:
     if mark is None or start is None:
         return False
     pnl = ctx.pnl_tracker.snapshot(mark)
-    rules = ctx.rules
-    equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
+    if len(ctx.all_rules) > 1:
+        equity = ctx.equity()  # every symbol's base at its own mark
+        if equity is None:
+            return False
+    else:
+        rules = ctx.rules
+        equity = account_equity(start, rules.base_asset, rules.quote_asset, mark, pnl.total)
     ctx.run_log.curve.add(now, mark, equity, pnl.position)
     return True
 

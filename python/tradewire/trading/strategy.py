@@ -31,7 +31,7 @@ from tradewire.errors import (
     OrderNotFound,
     OrderStatusUnknown,
 )
-from tradewire.model import STOP_ORDER_TYPES, OrderRequest
+from tradewire.model import STOP_ORDER_TYPES, MarketTrade, OrderRequest
 from tradewire.model import Balance as _Balance
 from tradewire.rules import ENDPOINT, new_client_order_id
 from tradewire.trading.journal import JournalFill, OrderIntent
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
         Bar,
         BookUpdate,
         Fill,
-        MarketTrade,
         Order,
         OrderType,
         OrderUpdate,
@@ -96,10 +95,17 @@ class Strategy:
     ``candles`` names the candle intervals built for the strategy from the start (Binance's
     names: ``("1m", "1h")``); :meth:`StrategyContext.subscribe_candles` adds more or sets the
     history length.
+
+    ``symbols`` names the symbols the strategy trades when it trades more than one
+    (``("BTCUSDT", "ETHUSDT")``): the first is the primary one (``ctx.symbol``, ``ctx.rules``,
+    ``ctx.book``); each has its own rules, book, last trade, candles and P&L, and the
+    callbacks get the events of all of them (``event.symbol`` says whose). Empty (the
+    default): the one symbol the run is given.
     """
 
     name: str = "strategy"
     candles: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
 
     async def on_start(self, ctx: StrategyContext) -> None:
         """Called once, after the first book arrived, before any other callback."""
@@ -156,13 +162,21 @@ class RunLog:
 
 
 class StrategyContext:
-    """What a strategy trades through: orders, balances, open orders, position, PnL, log."""
+    """What a strategy trades through: orders, balances, open orders, position, PnL, log.
+
+    A strategy trading several symbols reads the primary one through ``symbol``, ``rules``,
+    ``book``, ``last_trade``, ``mark_price``, ``position`` and :meth:`pnl`, and any one
+    through :meth:`rules_for`, :meth:`book_for`, :meth:`last_trade_for`,
+    :meth:`mark_price_for`, :meth:`position_for` and ``pnl(symbol)``; every order method takes
+    ``symbol=`` (default: the primary).
+    """
 
     def __init__(
         self,
         venue: Venue,
         rules: SymbolRules,
         *,
+        more_rules: Iterable[SymbolRules] = (),
         mode: Mode,
         bot: str = "bot",
         journal: Journal | None = None,
@@ -182,6 +196,11 @@ class StrategyContext:
         self.book: BookUpdate | None = None
         self.last_trade: MarketTrade | None = None
         self.pnl_tracker = PnLTracker(rules.base_asset, rules.quote_asset)
+        #: Every symbol traded (the primary first) and its rules.
+        self.all_rules: dict[str, SymbolRules] = {rules.symbol: rules}
+        self._books: dict[str, BookUpdate] = {}
+        self._trades: dict[str, MarketTrade] = {}
+        self._trackers: dict[str, PnLTracker] = {rules.symbol: self.pnl_tracker}
         self._orders: dict[str, Order] = {}
         self._adoptable: dict[str, Order] = {}
         self._stop = asyncio.Event()
@@ -189,6 +208,18 @@ class StrategyContext:
         self.start_balances: dict[str, Balance] | None = None
         #: Named timers and candle series, asked by the runner what is due when.
         self.schedule = Schedule(rules.symbol, rules.tick_size, rules.step_size)
+        for other in more_rules:
+            if other.symbol in self.all_rules:
+                raise ConfigError(f"{other.symbol} is named twice in the strategy's symbols")
+            if other.quote_asset != rules.quote_asset:
+                raise ConfigError(
+                    f"a strategy's symbols must share one quote asset (its P&L and equity are "
+                    f"counted in it): {rules.symbol} is quoted in {rules.quote_asset}, "
+                    f"{other.symbol} in {other.quote_asset}"
+                )
+            self.all_rules[other.symbol] = other
+            self._trackers[other.symbol] = PnLTracker(other.base_asset, other.quote_asset)
+            self.schedule.add_symbol(other.symbol, other.tick_size, other.step_size)
         #: The timer whose ``on_timer`` runs now (``"default"``: the runner's own); else None.
         self.timer: str | None = None
         #: Why candles cannot be subscribed in this run, if they cannot (set by the runner).
@@ -200,11 +231,67 @@ class StrategyContext:
     # --- market ---------------------------------------------------------------------------------
 
     @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol the strategy trades, the primary (:attr:`symbol`) first."""
+        return tuple(self.all_rules)
+
+    def rules_for(self, symbol: str) -> SymbolRules:
+        """The rules of ``symbol``.
+
+        Raises:
+            ConfigError: the strategy does not trade ``symbol``.
+        """
+        rules = self.all_rules.get(symbol)
+        if rules is None:
+            raise ConfigError(
+                f"{symbol} is not one of the strategy's symbols ({', '.join(self.all_rules)}): "
+                "name it in the strategy's symbols (or --symbol)"
+            )
+        return rules
+
+    def book_for(self, symbol: str) -> BookUpdate | None:
+        """The last book of ``symbol`` (None before its first)."""
+        if symbol == self.symbol:
+            return self.book
+        self.rules_for(symbol)
+        return self._books.get(symbol)
+
+    def last_trade_for(self, symbol: str) -> MarketTrade | None:
+        """The last public trade of ``symbol`` (None before its first)."""
+        if symbol == self.symbol:
+            return self.last_trade
+        self.rules_for(symbol)
+        return self._trades.get(symbol)
+
+    @property
     def mark_price(self) -> Decimal | None:
         """The book's mid price, else the last trade's price."""
         if self.book is not None and self.book.mid is not None:
             return self.book.mid
         return self.last_trade.price if self.last_trade is not None else None
+
+    def mark_price_for(self, symbol: str) -> Decimal | None:
+        """``symbol``'s book mid, else its last trade's price (None before either)."""
+        if symbol == self.symbol:
+            return self.mark_price
+        book = self.book_for(symbol)
+        if book is not None and book.mid is not None:
+            return book.mid
+        trade = self._trades.get(symbol)
+        return trade.price if trade is not None else None
+
+    def observe(self, event: BookUpdate | MarketTrade) -> None:
+        """Keep ``event`` as its symbol's last book or trade (the runner calls this)."""
+        symbol = event.symbol
+        if isinstance(event, MarketTrade):
+            if symbol == self.symbol:
+                self.last_trade = event
+            else:
+                self._trades[symbol] = event
+        elif symbol == self.symbol:
+            self.book = event
+        else:
+            self._books[symbol] = event
 
     def now_ms(self) -> int:
         """The run's clock in ms: wall time live and on paper, market time in replays."""
@@ -213,24 +300,44 @@ class StrategyContext:
     # --- orders ---------------------------------------------------------------------------------
 
     async def buy(
-        self, quantity: Decimal, price: Decimal | None = None, *, post_only: bool = False
+        self,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        *,
+        post_only: bool = False,
+        symbol: str | None = None,
     ) -> Order:
-        """A LIMIT buy at ``price``, or a MARKET buy without one.
+        """A LIMIT buy at ``price``, or a MARKET buy without one, of ``symbol`` (default: the
+        primary one).
 
         With ``post_only=True`` it is a LIMIT_MAKER: refused (``InvalidOrder``, code -2010)
         instead of taking, so it only ever fills as maker. Rounded and checked as
         :meth:`place` does.
         """
-        return await self.place("BUY", quantity, price, type="LIMIT_MAKER" if post_only else None)
+        order_type: OrderType | None = "LIMIT_MAKER" if post_only else None
+        return await self.place("BUY", quantity, price, type=order_type, symbol=symbol)
 
     async def sell(
-        self, quantity: Decimal, price: Decimal | None = None, *, post_only: bool = False
+        self,
+        quantity: Decimal,
+        price: Decimal | None = None,
+        *,
+        post_only: bool = False,
+        symbol: str | None = None,
     ) -> Order:
-        """A LIMIT sell at ``price``, or a MARKET sell without one (``post_only``: see buy)."""
-        return await self.place("SELL", quantity, price, type="LIMIT_MAKER" if post_only else None)
+        """A LIMIT sell at ``price``, or a MARKET sell without one (``post_only``, ``symbol``:
+        see buy)."""
+        order_type: OrderType | None = "LIMIT_MAKER" if post_only else None
+        return await self.place("SELL", quantity, price, type=order_type, symbol=symbol)
 
     async def stop_loss_limit(
-        self, side: Side, quantity: Decimal, stop_price: Decimal, price: Decimal
+        self,
+        side: Side,
+        quantity: Decimal,
+        stop_price: Decimal,
+        price: Decimal,
+        *,
+        symbol: str | None = None,
     ) -> Order:
         """A STOP_LOSS_LIMIT: a LIMIT at ``price`` placed when the last trade reaches the stop.
 
@@ -241,11 +348,17 @@ class StrategyContext:
         already reached the stop.
         """
         return await self.place(
-            side, quantity, price, type="STOP_LOSS_LIMIT", stop_price=stop_price
+            side, quantity, price, type="STOP_LOSS_LIMIT", stop_price=stop_price, symbol=symbol
         )
 
     async def take_profit_limit(
-        self, side: Side, quantity: Decimal, stop_price: Decimal, price: Decimal
+        self,
+        side: Side,
+        quantity: Decimal,
+        stop_price: Decimal,
+        price: Decimal,
+        *,
+        symbol: str | None = None,
     ) -> Order:
         """A TAKE_PROFIT_LIMIT: as :meth:`stop_loss_limit`, triggered the other way.
 
@@ -253,7 +366,7 @@ class StrategyContext:
         profit), a BUY when it falls to it or below.
         """
         return await self.place(
-            side, quantity, price, type="TAKE_PROFIT_LIMIT", stop_price=stop_price
+            side, quantity, price, type="TAKE_PROFIT_LIMIT", stop_price=stop_price, symbol=symbol
         )
 
     async def place(
@@ -264,8 +377,9 @@ class StrategyContext:
         *,
         type: OrderType | None = None,
         stop_price: Decimal | None = None,
+        symbol: str | None = None,
     ) -> Order:
-        """Place an order; returns the venue's view of it.
+        """Place an order on ``symbol`` (default: the primary one); returns the venue's view.
 
         ``type`` defaults to LIMIT with a price and MARKET without; LIMIT_MAKER,
         STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT need a price, the last two a ``stop_price``
@@ -278,21 +392,23 @@ class StrategyContext:
             InvalidOrder: the rounded order still breaks a rule (named; nothing is journaled or
                 sent), or the venue refused it (a post-only order that would take, a stop the
                 last price already reached: code -2010).
+            ConfigError: ``symbol`` is not one of the strategy's symbols.
         """
+        symbol = symbol or self.symbol
         order_type: OrderType = type or ("MARKET" if price is None else "LIMIT")
         try:
-            prepared = self._prepare(side, order_type, quantity, price, stop_price)
+            prepared = self._prepare(side, order_type, quantity, price, stop_price, symbol)
         except InvalidOrder as e:
             self.run_log.orders_rejected += 1
             self.log(f"refused {side} {order_type} {quantity} @ {price or 'market'}: {e.msg}")
             raise
         assert prepared.quantity is not None
         quantity, price, stop_price = prepared.quantity, prepared.price, prepared.stop_price
-        adopted = self._claim(side, order_type, quantity, price, stop_price)
+        adopted = self._claim(side, order_type, quantity, price, stop_price, symbol)
         if adopted is not None:
             return adopted
         request = OrderRequest(
-            symbol=self.symbol,
+            symbol=symbol,
             side=side,
             type=order_type,
             quantity=quantity,
@@ -350,31 +466,38 @@ class StrategyContext:
         quantity: Decimal,
         price: Decimal | None,
         stop_price: Decimal | None,
+        symbol: str | None = None,
     ) -> PreparedOrder:
         """The one rules path: the order rounded as the client sends it, or ``InvalidOrder``."""
+        symbol = symbol or self.symbol
+        rules = self.rules_for(symbol)
         if (stop_price is None) == (order_type in STOP_ORDER_TYPES):
             needs = "needs a stop price" if stop_price is None else "takes no stop price"
-            raise InvalidOrder(f"{self.symbol}: a {order_type} order {needs}", endpoint=ENDPOINT)
-        return self.rules.prepare(
+            raise InvalidOrder(f"{symbol}: a {order_type} order {needs}", endpoint=ENDPOINT)
+        return rules.prepare(
             side,
             order_type,
             quantity=quantity,
             price=price,
             stop_price=stop_price,
-            reference_price=self._reference_price(side) if order_type == "MARKET" else None,
+            reference_price=self._reference_price(side, symbol) if order_type == "MARKET" else None,
         )
 
-    def _reference_price(self, side: Side) -> Decimal | None:
+    def _reference_price(self, side: Side, symbol: str | None = None) -> Decimal | None:
         """The price a market order would meet: the best ask for a BUY, the best bid for a SELL."""
-        book = self.book
+        symbol = symbol or self.symbol
+        book = self.book_for(symbol)
         best = None if book is None else book.best_ask if side == "BUY" else book.best_bid
-        return best if best is not None else self.mark_price
+        return best if best is not None else self.mark_price_for(symbol)
 
     async def cancel(self, client_order_id: str) -> Order | None:
-        """Cancel one open order; None if it was no longer open."""
+        """Cancel one open order (of any of the strategy's symbols); None if it was no longer
+        open."""
+        known = self._orders.get(client_order_id)
+        symbol = self.symbol if known is None else known.symbol
         start = time.perf_counter()
         try:
-            order = await self.venue.cancel_order(self.symbol, client_order_id)
+            order = await self.venue.cancel_order(symbol, client_order_id)
         except OrderNotFound:
             return None
         finally:
@@ -385,10 +508,11 @@ class StrategyContext:
             await asyncio.to_thread(self.journal.record_update, client_order_id, order.status)
         return order
 
-    async def cancel_all(self) -> int:
-        """Cancel every open order of the strategy; returns how many were canceled."""
+    async def cancel_all(self, symbol: str | None = None) -> int:
+        """Cancel every open order of the strategy (of ``symbol`` only, if given); returns how
+        many were canceled."""
         done = 0
-        for order in self.open_orders():
+        for order in self.open_orders(symbol):
             if await self.cancel(order.client_order_id) is not None:
                 done += 1
         return done
@@ -417,15 +541,19 @@ class StrategyContext:
         *,
         type: OrderType | None = None,
         stop_price: Decimal | None = None,
+        symbol: str | None = None,
     ) -> Order | None:
         """Take back the adopted order :meth:`place` would have sent now, without sending one.
 
         The request is rounded as :meth:`place` rounds it; None if no adopted order matches.
         """
+        symbol = symbol or self.symbol
         order_type: OrderType = type or ("MARKET" if price is None else "LIMIT")
-        prepared = self._prepare(side, order_type, quantity, price, stop_price)
+        prepared = self._prepare(side, order_type, quantity, price, stop_price, symbol)
         assert prepared.quantity is not None
-        return self._claim(side, order_type, prepared.quantity, prepared.price, prepared.stop_price)
+        return self._claim(
+            side, order_type, prepared.quantity, prepared.price, prepared.stop_price, symbol
+        )
 
     async def cancel_unclaimed(self) -> int:
         """Cancel the adopted orders the strategy did not claim, logging each; returns how many.
@@ -455,13 +583,23 @@ class StrategyContext:
         quantity: Decimal,
         price: Decimal | None,
         stop_price: Decimal | None = None,
+        symbol: str | None = None,
     ) -> Order | None:
+        symbol = symbol or self.symbol
         for cid in list(self._adoptable):
             order = self._orders[cid]
             if not order.is_open:
                 del self._adoptable[cid]  # it filled or was canceled meanwhile
                 continue
-            if (order.side, order.type, order.quantity, order.price, order.stop_price) == (
+            if (
+                order.symbol,
+                order.side,
+                order.type,
+                order.quantity,
+                order.price,
+                order.stop_price,
+            ) == (
+                symbol,
                 side,
                 order_type,
                 quantity,
@@ -473,9 +611,12 @@ class StrategyContext:
                 return order
         return None
 
-    def open_orders(self) -> list[Order]:
-        """The strategy's orders still working, oldest first (as last reported)."""
-        return [o for o in self._orders.values() if o.is_open]
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """The strategy's orders still working (of ``symbol`` only, if given), oldest first (as
+        last reported)."""
+        return [
+            o for o in self._orders.values() if o.is_open and (symbol is None or o.symbol == symbol)
+        ]
 
     def order(self, client_order_id: str) -> Order | None:
         """The last known state of one of the strategy's orders."""
@@ -499,25 +640,31 @@ class StrategyContext:
             raise ConfigError(self.candles_refused)
         self.schedule.subscribe(interval, history=history, forming=forming)
 
-    def history(self, interval: str, n: int | None = None) -> CandleArrays:
-        """The last ``n`` (default: all kept) closed candles of ``interval`` as numpy arrays
-        (``time``, ``open``, ``high``, ``low``, ``close``, ``volume``), oldest first.
+    def history(
+        self, interval: str, n: int | None = None, *, symbol: str | None = None
+    ) -> CandleArrays:
+        """The last ``n`` (default: all kept) closed candles of ``interval`` of ``symbol``
+        (default: the primary) as numpy arrays (``time``, ``open``, ``high``, ``low``,
+        ``close``, ``volume``), oldest first.
 
         Raises:
-            ConfigError: ``interval`` was not subscribed.
+            ConfigError: ``interval`` was not subscribed, or ``symbol`` is not traded.
         """
-        return self._series(interval).history_arrays(n)
+        return self._series(interval, symbol).history_arrays(n)
 
-    def candle(self, interval: str) -> Bar | None:
-        """The forming candle of ``interval`` (``closed`` False); None before its first trade.
+    def candle(self, interval: str, *, symbol: str | None = None) -> Bar | None:
+        """The forming candle of ``interval`` of ``symbol`` (default: the primary; ``closed``
+        False); None before its first trade.
 
         Raises:
-            ConfigError: ``interval`` was not subscribed.
+            ConfigError: ``interval`` was not subscribed, or ``symbol`` is not traded.
         """
-        return self._series(interval).forming()
+        return self._series(interval, symbol).forming()
 
-    def _series(self, interval: str) -> CandleSeries:
-        series = self.schedule.series.get(interval)
+    def _series(self, interval: str, symbol: str | None = None) -> CandleSeries:
+        if symbol is not None:
+            self.rules_for(symbol)
+        series = self.schedule.series_of(symbol or self.symbol).get(interval)
         if series is None:
             raise ConfigError(
                 f"no candles of {interval!r}: subscribe first (candles = ({interval!r},) on "
@@ -547,32 +694,70 @@ class StrategyContext:
     async def balances(self) -> dict[str, Balance]:
         """The account's balances, by asset (funds locked by unclaimed adopted orders as free)."""
         balances = await self.venue.balances()
-        return with_own_locks(balances, self.unclaimed, self.rules) if self._adoptable else balances
+        if not self._adoptable:
+            return balances
+        for symbol, rules in self.all_rules.items():
+            mine = [o for o in self.unclaimed if o.symbol == symbol]
+            if mine:
+                balances = with_own_locks(balances, mine, rules)
+        return balances
 
     @property
     def position(self) -> Decimal:
         """Net base quantity the strategy bought (negative: sold) since it started."""
         return self.pnl_tracker.position
 
-    def pnl(self) -> PnL:
-        """Position and PnL at the current mark price (``total`` is net of fees)."""
-        return self.pnl_tracker.snapshot(self.mark_price)
+    def position_for(self, symbol: str) -> Decimal:
+        """Net base quantity of ``symbol`` the strategy bought (negative: sold) since it started."""
+        self.rules_for(symbol)
+        return self._trackers[symbol].position
+
+    def pnl(self, symbol: str | None = None) -> PnL:
+        """Position and PnL of ``symbol`` (default: the primary) at its mark price (``total`` is
+        net of fees, in the quote asset)."""
+        if symbol is None or symbol == self.symbol:
+            return self.pnl_tracker.snapshot(self.mark_price)
+        self.rules_for(symbol)
+        return self._trackers[symbol].snapshot(self.mark_price_for(symbol))
+
+    def pnl_by_symbol(self) -> dict[str, PnL]:
+        """:meth:`pnl` of every symbol traded, the primary first."""
+        return {symbol: self.pnl(symbol) for symbol in self.all_rules}
 
     def equity(self) -> Decimal | None:
         """The account's quote + base x mark now, in quote; None before a price or a start.
 
         Computed from the balances the venue reported at the start (``start_balances``, set
         by the runner) and the fills since, so it asks the venue nothing: it is the start
-        balances valued at the mark plus :attr:`PnL.total`.
+        balances valued at the mark plus :attr:`PnL.total` (of every symbol traded: one
+        account, each base at its own symbol's mark).
         """
-        mark = self.mark_price
         start = self.start_balances
-        if mark is None or start is None:
+        if start is None:
+            return None
+        marks = {symbol: self.mark_price_for(symbol) for symbol in self.all_rules}
+        mark = marks[self.symbol]
+        if mark is None:
             return None
         rules = self.rules
-        return account_equity(
+        equity = account_equity(
             start, rules.base_asset, rules.quote_asset, mark, self.pnl_tracker.snapshot(mark).total
         )
+        for symbol, other in self.all_rules.items():
+            if symbol == self.symbol:
+                continue
+            other_mark = marks[symbol]
+            if other_mark is None:
+                return None
+            # Its base at its mark plus its P&L (the quote is counted once, above).
+            equity += account_equity(
+                start,
+                other.base_asset,
+                "",
+                other_mark,
+                self._trackers[symbol].snapshot(other_mark).total,
+            )
+        return equity
 
     def log(self, message: str) -> None:
         """Log a line for this bot (kept for the live view, and sent to ``logging``)."""
@@ -607,7 +792,7 @@ class StrategyContext:
         self._track(order)
         fill = update.fill
         if fill is not None:
-            self.pnl_tracker.apply(fill)
+            self._trackers.get(fill.symbol, self.pnl_tracker).apply(fill)
             self.run_log.fills.append(fill)
         if self.journal is not None:
             journal = self.journal

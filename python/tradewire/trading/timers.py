@@ -44,7 +44,12 @@ class Schedule:
     def __init__(self, symbol: str, tick: Decimal = Decimal(0), step: Decimal = Decimal(0)) -> None:
         self.symbol = symbol
         self._tick, self._step = tick, step
+        #: The candle series of the run's (primary) symbol, by interval.
         self.series: dict[str, CandleSeries] = {}
+        #: The other symbols a strategy trades: their tick and step, and their series.
+        self._others: dict[str, tuple[Decimal, Decimal]] = {}
+        self.other_series: dict[str, dict[str, CandleSeries]] = {}
+        self._all: list[CandleSeries] = []
         #: Intervals whose forming candle is handed to ``on_candle`` after every trade.
         self.forming: set[str] = set()
         #: Whether the runner's own timer still calls ``on_timer`` (``cancel_timer("default")``).
@@ -57,9 +62,51 @@ class Schedule:
         self.next_ms = NEVER
         self._unstarted = False
         self._adders: list[Callable[[int, int, int], None]] = []
+        self._other_adders: dict[str, list[Callable[[int, int, int], None]]] = {}
 
     def __repr__(self) -> str:
         return f"Schedule(timers={sorted(self._every)}, candles={list(self.series)})"
+
+    def add_symbol(
+        self, symbol: str, tick: Decimal = Decimal(0), step: Decimal = Decimal(0)
+    ) -> None:
+        """Build candles of ``symbol`` too (a strategy trading several symbols): every interval
+        subscribed is built for each symbol, from that symbol's trades."""
+        if symbol == self.symbol or symbol in self._others:
+            return
+        self._others[symbol] = (tick, step)
+        self.other_series[symbol] = {}
+        for interval, series in self.series.items():
+            self._subscribe_other(symbol, interval, series.closed.maxlen or 500)
+        self._rebuild()
+
+    def series_of(self, symbol: str) -> dict[str, CandleSeries]:
+        """The candle series of ``symbol`` by interval (empty for a symbol not traded)."""
+        if symbol == self.symbol:
+            return self.series
+        return self.other_series.get(symbol, {})
+
+    def _subscribe_other(self, symbol: str, interval: str, history: int) -> None:
+        tick, step = self._others[symbol]
+        series = self.other_series[symbol].get(interval)
+        if series is None:
+            self.other_series[symbol][interval] = CandleSeries(
+                symbol, interval, tick=tick, step=step, history=history
+            )
+        elif series.closed.maxlen != history:
+            series.resize(history)
+
+    def _rebuild(self) -> None:
+        self._all = [*self.series.values()]
+        for by_interval in self.other_series.values():
+            self._all.extend(by_interval.values())
+        self._adders = [series.add for series in self.series.values()]
+        self._other_adders = {
+            symbol: [series.add for series in by_interval.values()]
+            for symbol, by_interval in self.other_series.items()
+        }
+        self._unstarted = True
+        self._update()
 
     # --- timers ---------------------------------------------------------------------------------
 
@@ -118,27 +165,36 @@ class Schedule:
             )
         elif series.closed.maxlen != history:
             series.resize(history)
+        for symbol in self._others:
+            self._subscribe_other(symbol, interval, history)
         if forming:
             self.forming.add(interval)
         else:
             self.forming.discard(interval)
-        self._adders = [series.add for series in self.series.values()]
-        self._unstarted = True
-        self._update()
+        self._rebuild()
 
-    def add_trade(self, time_ms: int, price: int, qty: int) -> None:
-        """A public trade (units of 10^-8) for every series (after :meth:`due` at its time)."""
-        for add in self._adders:
+    def add_trade(self, time_ms: int, price: int, qty: int, symbol: str | None = None) -> None:
+        """A public trade (units of 10^-8) of ``symbol`` (default: the primary) for its series
+        (after :meth:`due` at its time)."""
+        adders = (
+            self._adders
+            if symbol is None or symbol == self.symbol
+            else self._other_adders.get(symbol, ())
+        )
+        for add in adders:
             add(time_ms, price, qty)
         if self._unstarted or time_ms >= self.next_ms:
             self._unstarted = False
             self._update()
 
-    def forming_candles(self) -> list[Bar]:
-        """The forming candles of the intervals subscribed with ``forming``."""
+    def forming_candles(self, symbol: str | None = None) -> list[Bar]:
+        """The forming candles of ``symbol`` (default: the primary) of the intervals subscribed
+        with ``forming``."""
+        series = self.series if symbol is None else self.series_of(symbol)
         out = []
         for interval in self.forming:
-            candle = self.series[interval].forming()
+            one = series.get(interval)
+            candle = None if one is None else one.forming()
             if candle is not None:
                 out.append(candle)
         return out
@@ -159,7 +215,7 @@ class Schedule:
         candle_now = now_ms - candle_lag_ms
         if timers_now_ms is not None:
             now_ms = timers_now_ms
-        for series in self.series.values():
+        for series in self._all:
             if candle_now >= series.next_close_ms:
                 out.extend(series.close_until(candle_now))
         heap, every, token = self._heap, self._every, self._token
@@ -182,7 +238,7 @@ class Schedule:
         """When something is due if candles close ``candle_lag_ms`` after their end (ms)."""
         heap = self._heap
         soonest = heap[0][0] if heap else NEVER
-        for series in self.series.values():
+        for series in self._all:
             end = series.next_close_ms
             if end != NEVER:
                 soonest = min(soonest, end + candle_lag_ms)
@@ -193,6 +249,6 @@ class Schedule:
         while heap and token.get(heap[0][2]) != heap[0][1]:
             heapq.heappop(heap)
         soonest = heap[0][0] if heap else NEVER
-        for series in self.series.values():
+        for series in self._all:
             soonest = min(soonest, series.next_close_ms)
         self.next_ms = soonest

@@ -35,7 +35,7 @@ from tradewire.model import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     from tradewire._core import Event, OrderBook
     from tradewire.binance.answers import AccountTrade
@@ -431,7 +431,8 @@ class MarketDataClient(Protocol):
 
 
 class BinanceMarket:
-    """Live market data through a ``BinanceClient``: the synced book and the trade stream."""
+    """Live market data through a ``BinanceClient``: the synced book and the trade stream of
+    one symbol (:meth:`events`) or of several merged (:meth:`events_of`)."""
 
     def __init__(
         self,
@@ -451,28 +452,35 @@ class BinanceMarket:
         return f"BinanceMarket({self.client!r})"
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
-        """Book events and trades, merged in arrival order.
+        """Book events and trades of ``symbol``, merged in arrival order (see :meth:`events_of`)."""
+        async for event in self.events_of((symbol,)):
+            yield event
 
-        Book events are conflated: while one waits to be taken, later diffs only move the book
-        it views, so a slow strategy reads the latest book instead of a backlog of old ones.
+    async def events_of(self, symbols: Sequence[str]) -> AsyncIterator[MarketEvent]:
+        """Book events and trades of every symbol in ``symbols``, merged in arrival order.
+
+        Book events are conflated per symbol: while one waits to be taken, later diffs only
+        move the book it views, so a slow strategy reads the latest book instead of a backlog
+        of old ones. Each symbol has its own synced book and trade stream; one that fails
+        ends the whole feed with its error.
         """
         queue: asyncio.Queue[MarketTrade | _Marker] = asyncio.Queue(self.queue_size)
         now_ms = self.clock.now_ms
-        latest: list[OrderBook] = []
+        latest: dict[str, OrderBook] = {}
 
-        async def books() -> None:
+        async def books(symbol: str, marker: _BookMoved) -> None:
             async for book in self.client.watch_book(symbol):
                 time_ms = book.last_event_time
                 if time_ms:
                     self.book_lag_ms.append(now_ms() - time_ms)
                     del self.book_lag_ms[:-1000]
-                if not latest:
-                    latest.append(book)
-                    await queue.put(_BOOK)
+                if symbol not in latest:
+                    latest[symbol] = book
+                    await queue.put(marker)
                 else:
-                    latest[0] = book
+                    latest[symbol] = book
 
-        async def trades() -> None:
+        async def trades(symbol: str) -> None:
             async for event in self.client.stream(f"{symbol.lower()}@trade"):
                 if isinstance(event, Trade):
                     await queue.put(
@@ -490,14 +498,17 @@ class BinanceMarket:
         def ended(task: asyncio.Task[None]) -> None:
             queue.put_nowait(_Ended(task))
 
-        tasks = [asyncio.create_task(books()), asyncio.create_task(trades())]
+        tasks = []
+        for symbol in symbols:
+            tasks.append(asyncio.create_task(books(symbol, _BookMoved(symbol))))
+            tasks.append(asyncio.create_task(trades(symbol)))
         for task in tasks:
             task.add_done_callback(ended)
         try:
             while True:
                 item = await queue.get()
-                if item is _BOOK:
-                    book = latest.pop()
+                if isinstance(item, _BookMoved):
+                    book = latest.pop(item.symbol)
                     yield BookUpdate.of_book(book, depth=self.depth, received_ms=now_ms())
                 elif isinstance(item, _Ended):
                     if not item.task.cancelled() and item.task.exception() is not None:
@@ -529,5 +540,10 @@ class _Ended(_Marker):
         self.task = task
 
 
-_BOOK = _Marker()
-"""The book moved: take its latest state."""
+class _BookMoved(_Marker):
+    """A symbol's book moved: take its latest state."""
+
+    __slots__ = ("symbol",)
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol

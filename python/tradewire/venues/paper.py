@@ -25,6 +25,10 @@ as a LIMIT placed after that trade. The commission
 and checked by the symbol's rules exactly as the Binance client does it, so the same request
 gives the same order, or the same error, on paper and live.
 
+Several symbols (``more_rules``, for a strategy that trades several) share one account and
+balance ledger; each symbol has its own engine, fed only that symbol's market, so an order meets
+only its own symbol's book and trades.
+
 Feed it the live or replayed market with :meth:`PaperBroker.on_market` (paper trading), or let
 :mod:`tradewire.backtest` feed its engine the tape directly.
 """
@@ -43,7 +47,7 @@ from tradewire.model import Balance, BookUpdate, Fill, Order, OrderUpdate
 from tradewire.rules import commission as binance_commission
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Iterable, Mapping
 
     from tradewire.clock import Clock
     from tradewire.model import MarketEvent, OrderRequest, SymbolRules
@@ -87,8 +91,23 @@ def from_units(units: int, step: Decimal | None = None) -> Decimal:
     return value
 
 
+class _Market:
+    """One symbol of the account: its rules, its engine and the last book it was fed."""
+
+    __slots__ = ("book", "book_fed", "engine", "fed_us", "rules")
+
+    def __init__(self, rules: SymbolRules, engine: SimEngine) -> None:
+        self.rules = rules
+        self.engine = engine
+        self.book: BookUpdate | None = None
+        self.book_fed = True
+        self.fed_us = 0
+
+
 class PaperBroker:
-    """A simulated account on one symbol whose orders the simulation engine fills."""
+    """A simulated account whose orders the simulation engine fills: one symbol (``rules``),
+    or several (``more_rules`` too) sharing one balance ledger, each filled by its own engine
+    against its own market."""
 
     name = "paper"
 
@@ -102,29 +121,42 @@ class PaperBroker:
         clock: Clock | None = None,
         fill_model: FillModel = "trade-through",
         engine: SimEngine | None = None,
+        more_rules: Iterable[SymbolRules] = (),
+        order_latency_ms: float = 0.0,
     ) -> None:
         if fill_model not in FILL_MODELS:
             raise BacktestError(
                 f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}"
             )
+        if order_latency_ms < 0:
+            raise BacktestError(f"the order latency must be >= 0, not {order_latency_ms}")
         self.rules = rules
         self.fill_model: FillModel = fill_model
         self.maker_fee = Decimal(maker_fee)
         self.taker_fee = Decimal(taker_fee)
-        self.engine = engine or SimEngine(fill_model, books=False)
+        latency_us = round(order_latency_ms * 1000)
+
+        def new_engine() -> SimEngine:
+            return SimEngine(fill_model, books=False, order_latency_us=latency_us)
+
+        self.engine = engine or new_engine()
+        self._markets: dict[str, _Market] = {rules.symbol: _Market(rules, self.engine)}
+        for other in more_rules:
+            if other.symbol in self._markets:
+                raise BacktestError(f"{other.symbol} is given twice")
+            self._markets[other.symbol] = _Market(other, new_engine())
+        self._primary = self._markets[rules.symbol]
         self._clock: Clock = clock or WallClock()
         self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}
         self._locked: dict[str, Decimal] = dict.fromkeys(self._free, _ZERO)
-        for asset in (rules.base_asset, rules.quote_asset):
-            self._free.setdefault(asset, _ZERO)
-            self._locked.setdefault(asset, _ZERO)
+        for market in self._markets.values():
+            for asset in (market.rules.base_asset, market.rules.quote_asset):
+                self._free.setdefault(asset, _ZERO)
+                self._locked.setdefault(asset, _ZERO)
         self._orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}  # insertion order = time priority
         self._order_locks: dict[str, Decimal] = {}
         self._by_engine_id: dict[int, str] = {}
-        self._book: BookUpdate | None = None
-        self._book_fed = True
-        self._fed_us = 0
         self._last_time_ms = 0
         self._next_order_id = 1
         self._next_trade_id = 1
@@ -136,16 +168,20 @@ class PaperBroker:
 
     def __repr__(self) -> str:
         return (
-            f"PaperBroker({self.rules.symbol!r}, fill_model={self.fill_model!r}, "
+            f"PaperBroker({', '.join(map(repr, self._markets))}, fill_model={self.fill_model!r}, "
             f"open_orders={len(self._open)})"
         )
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols the account trades, the primary (``rules``) first."""
+        return tuple(self._markets)
 
     # --- Venue ----------------------------------------------------------------------------------
 
     async def symbol_rules(self, symbol: str) -> SymbolRules:
-        """The rules of the broker's symbol."""
-        self._check_symbol(symbol)
-        return self.rules
+        """The rules of one of the broker's symbols."""
+        return self._market(symbol).rules
 
     async def server_time(self) -> int:
         """The time of the last market event (or the local clock before any)."""
@@ -178,11 +214,12 @@ class PaperBroker:
                 post-only order that would take, a stop the last trade price already reached).
             InsufficientFunds: the free balance cannot pay for it.
         """
-        self._check_symbol(request.symbol)
+        market = self._market(request.symbol)
+        rules, engine = market.rules, market.engine
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
-        self._feed_book()
-        bid, _, ask, _ = self.engine.best()
+        self._feed_book(market)
+        bid, _, ask, _ = engine.best()
         reference = None
         if request.type == "MARKET":
             best = ask if request.side == "BUY" else bid
@@ -191,8 +228,8 @@ class PaperBroker:
                     "no market data yet: a market order needs a price to fill against",
                     endpoint=_ENDPOINT,
                 )
-            reference = from_units(best, self.rules.tick_size)
-        prepared = self.rules.prepare(
+            reference = from_units(best, rules.tick_size)
+        prepared = rules.prepare(
             request.side,
             request.type,
             quantity=request.quantity,
@@ -217,21 +254,21 @@ class PaperBroker:
         if order.type == "MARKET":
             assert reference is not None
             if order.side == "BUY":
-                self._need(self.rules.quote_asset, reference * order.quantity)
+                self._need(rules.quote_asset, reference * order.quantity)
             else:
-                self._need(self.rules.base_asset, order.quantity)
+                self._need(rules.base_asset, order.quantity)
             lock = None
         else:
             # LIMIT, LIMIT_MAKER and a stop-limit waiting for its trigger lock alike (as
             # Binance does): the quote at the limit price for a BUY, the base for a SELL.
             assert order.price is not None
             if order.side == "BUY":
-                lock = self.rules.quote_asset, order.price * order.quantity
+                lock = rules.quote_asset, order.price * order.quantity
             else:
-                lock = self.rules.base_asset, order.quantity
+                lock = rules.base_asset, order.quantity
         # The exchange's own refusals (post-only would take, stop already reached) come before
         # the balance check, as on Binance.
-        refused = self.engine.submit(
+        refused = engine.submit(
             engine_id,
             order.side == "BUY",
             None if order.price is None else to_units(order.price),
@@ -247,7 +284,7 @@ class PaperBroker:
             try:
                 self._need(asset, amount)
             except InsufficientFunds:
-                self.engine.cancel(engine_id)
+                engine.cancel(engine_id)
                 raise
             self._free[asset] -= amount
             self._locked[asset] += amount
@@ -255,15 +292,19 @@ class PaperBroker:
             self._open[order.client_order_id] = order
         self._orders[order.client_order_id] = order
         self._by_engine_id[engine_id] = order.client_order_id
-        for step in self.engine.settle():
+        for step in engine.settle():
             self.apply_step(*step)
         return self._orders[order.client_order_id]
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         """Cancel an open order and release its locked funds."""
-        self._check_symbol(symbol)
+        engine = self._market(symbol).engine
         order = self._open.get(client_order_id)
-        if order is None or self.engine.cancel(int(order.order_id or 0)) is None:
+        if (
+            order is None
+            or order.symbol != symbol
+            or engine.cancel(int(order.order_id or 0)) is None
+        ):
             raise OrderNotFound(
                 "Unknown order sent.", code=-2011, endpoint=_ENDPOINT, hint="It is not open."
             )
@@ -277,13 +318,14 @@ class PaperBroker:
 
     async def get_order(self, symbol: str, client_order_id: str) -> Order | None:
         """The order with that client order id, or None."""
-        self._check_symbol(symbol)
-        return self._orders.get(client_order_id)
+        self._market(symbol)
+        order = self._orders.get(client_order_id)
+        return order if order is not None and order.symbol == symbol else None
 
     async def open_orders(self, symbol: str) -> list[Order]:
-        """The resting orders, oldest first."""
-        self._check_symbol(symbol)
-        return list(self._open.values())
+        """The resting orders of ``symbol``, oldest first."""
+        self._market(symbol)
+        return [o for o in self._open.values() if o.symbol == symbol]
 
     async def order_updates(self) -> AsyncIterator[OrderUpdate]:
         """Every update the broker makes, as it makes it (for venues read by a task)."""
@@ -307,16 +349,19 @@ class PaperBroker:
         """
         if event.time_ms > self._last_time_ms:
             self._last_time_ms = event.time_ms
-        if event.symbol != self.rules.symbol:
+        market = self._markets.get(event.symbol)
+        if market is None:
             return self.take_updates()
         if isinstance(event, BookUpdate):
-            self._book = event
-            self._book_fed = False
+            market.book = event
+            market.book_fed = False
             if self._open:
-                self._feed_book()
+                self._feed_book(market)
         else:
             kind = _TRADE_SELL if event.buyer_is_maker else _TRADE_BUY
-            self._feed([kind], [to_units(event.price)], [to_units(event.quantity)], event.time_ms)
+            self._feed(
+                market, [kind], [to_units(event.price)], [to_units(event.quantity)], event.time_ms
+            )
         return self.take_updates()
 
     def take_updates(self) -> list[OrderUpdate]:
@@ -328,8 +373,12 @@ class PaperBroker:
 
     @property
     def book(self) -> BookUpdate | None:
-        """The last book the broker saw."""
-        return self._book
+        """The last book of the primary symbol the broker saw."""
+        return self._primary.book
+
+    def book_of(self, symbol: str) -> BookUpdate | None:
+        """The last book of ``symbol`` the broker saw."""
+        return self._market(symbol).book
 
     def apply_step(
         self, code: int, time_us: int, order_id: int, price: int, qty: int, maker: bool
@@ -340,12 +389,13 @@ class PaperBroker:
             self._last_time_ms = max(self._last_time_ms, time_us // 1000)
             cid = self._by_engine_id[order_id]
             order = self._orders[cid]
+            rules = self._markets[order.symbol].rules
             fill_price = (
                 order.price
                 if maker and order.price is not None
-                else from_units(price, self.rules.tick_size)
+                else from_units(price, rules.tick_size)
             )
-            self._execute(order, fill_price, from_units(qty, self.rules.step_size), maker=maker)
+            self._execute(order, fill_price, from_units(qty, rules.step_size), maker=maker)
             if self._orders[cid].status == "FILLED":
                 del self._by_engine_id[order_id]
         elif code == _EXPIRED:
@@ -365,12 +415,12 @@ class PaperBroker:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _feed_book(self) -> None:
-        """Give the engine the last book seen, if it has not had it."""
-        book = self._book
-        if book is None or self._book_fed:
+    def _feed_book(self, market: _Market) -> None:
+        """Give the symbol's engine the last book seen, if it has not had it."""
+        book = market.book
+        if book is None or market.book_fed:
             return
-        self._book_fed = True
+        market.book_fed = True
         kinds, prices, qtys = [_CLEAR], [0], [0]
         units = book.units
         if units is not None:  # a replayed tape's book: already in units
@@ -388,13 +438,21 @@ class PaperBroker:
         kinds.append(_BOOK_END)
         prices.append(0)
         qtys.append(0)
-        self._feed(kinds, prices, qtys, book.time_ms)
+        self._feed(market, kinds, prices, qtys, book.time_ms)
 
-    def _feed(self, kinds: list[int], prices: list[int], qtys: list[int], time_ms: int) -> None:
-        """Feed rows at ``time_ms`` (never before the last fed) and apply what they did."""
-        self._fed_us = max(self._fed_us, time_ms * 1000)
-        engine = self.engine
-        engine.feed(Tape.from_columns(kinds, [self._fed_us] * len(kinds), prices, qtys))
+    def _feed(
+        self,
+        market: _Market,
+        kinds: list[int],
+        prices: list[int],
+        qtys: list[int],
+        time_ms: int,
+    ) -> None:
+        """Feed rows at ``time_ms`` (never before the last fed) to the symbol's engine and
+        apply what they did."""
+        market.fed_us = max(market.fed_us, time_ms * 1000)
+        engine = market.engine
+        engine.feed(Tape.from_columns(kinds, [market.fed_us] * len(kinds), prices, qtys))
         while True:
             step = engine.advance()
             if step[0] == 0:
@@ -404,13 +462,15 @@ class PaperBroker:
     def _now(self) -> int:
         return self._last_time_ms or self._clock.now_ms()
 
-    def _check_symbol(self, symbol: str) -> None:
-        if symbol != self.rules.symbol:
+    def _market(self, symbol: str) -> _Market:
+        market = self._markets.get(symbol)
+        if market is None:
             raise InvalidOrder(
-                f"this paper account trades {self.rules.symbol}, not {symbol}",
+                f"this paper account trades {', '.join(self._markets)}, not {symbol}",
                 code=-1121,
                 endpoint=_ENDPOINT,
             )
+        return market
 
     def _emit(self, update: OrderUpdate) -> None:
         self._pending.append(update)
@@ -428,13 +488,15 @@ class PaperBroker:
     def _release(self, order: Order) -> None:
         """Return an order's still-locked funds to free."""
         amount = self._order_locks.pop(order.client_order_id, _ZERO)
-        asset = self.rules.quote_asset if order.side == "BUY" else self.rules.base_asset
+        rules = self._markets[order.symbol].rules
+        asset = rules.quote_asset if order.side == "BUY" else rules.base_asset
         self._locked[asset] -= amount
         self._free[asset] += amount
 
     def _execute(self, order: Order, price: Decimal, qty: Decimal, *, maker: bool) -> Order:
         """Fill ``qty`` of ``order`` at ``price``: move balances, emit the update."""
-        base, quote = self.rules.base_asset, self.rules.quote_asset
+        rules = self._markets[order.symbol].rules
+        base, quote = rules.base_asset, rules.quote_asset
         rate = self.maker_fee if maker else self.taker_fee
         value = price * qty
         cid = order.client_order_id

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from tradewire._core import OrderBook
+from tradewire.errors import ConfigError
 from tradewire.model import BookUpdate, MarketTrade
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 
     from tradewire._core import Tape
     from tradewire.model import MarketEvent
@@ -147,15 +150,24 @@ class TapeMarket:
     With ``speed`` the events come in wall time, market time compressed ``speed`` times (a demo
     shows an hour in 30 s at 120); without, as fast as the runner takes them.
 
+    ``tapes`` is one symbol's tapes, or a mapping of several symbols' (``{"BTCUSDT": [...],
+    "ETHUSDT": [...]}``): :meth:`events_of` then merges them in market time (by the tapes'
+    µs times; at the same time, in the order the symbols are asked for), so no symbol's event
+    comes before an earlier one of another.
+
     A paced replay that falls behind the wall clock skips the books it is late for, as a slow
     consumer of a live market gets the latest book rather than a backlog: every trade is
     still delivered (fills come from trades), and a book is sent again as soon as the replay
     is on time. Without ``speed`` every book is delivered.
-    ``tapes`` is read once per :meth:`events` call; pass a list to replay more than once.
+    ``tapes`` is read once per :meth:`events` call; pass lists to replay more than once.
     """
 
     def __init__(
-        self, tapes: Iterable[Tape], *, depth: int = 20, speed: float | None = None
+        self,
+        tapes: Iterable[Tape] | Mapping[str, Iterable[Tape]],
+        *,
+        depth: int = 20,
+        speed: float | None = None,
     ) -> None:
         if speed is not None and not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
@@ -185,12 +197,80 @@ class TapeMarket:
             await asyncio.sleep(delay)
         return delay < -_LATE_S
 
+    def _tapes_of(self, symbol: str) -> Iterable[Tape]:
+        tapes = self.tapes
+        if isinstance(tapes, Mapping):
+            found = tapes.get(symbol)
+            if found is None:
+                raise ConfigError(
+                    f"no tapes of {symbol} in this market (it has {', '.join(tapes)})"
+                )
+            return found
+        return tapes
+
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
-        """Book and trade events until the tapes end."""
-        bids, asks = _Side(descending=True), _Side(descending=False)
-        depth = self.depth
+        """Book and trade events of ``symbol`` until its tapes end."""
+        async for event in self.events_of((symbol,)):
+            yield event
+
+    async def events_of(self, symbols: Sequence[str]) -> AsyncIterator[MarketEvent]:
+        """Book and trade events of every symbol in ``symbols``, merged in market time, until
+        all their tapes end.
+
+        Raises:
+            ConfigError: several symbols asked of one symbol's tapes, or a symbol without tapes.
+        """
+        if len(symbols) > 1 and not isinstance(self.tapes, Mapping):
+            raise ConfigError(
+                f"these tapes are one symbol's: a market of {', '.join(symbols)} needs the "
+                "tapes of each, by symbol"
+            )
+        streams = [_Rows(symbol, self._tapes_of(symbol), self.depth) for symbol in symbols]
+        rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_time_of)
         n = 0
         start: list[float] = []
+        for time_us, stream, trade in rows:
+            if trade is None:  # a book: built only if it is delivered
+                if await self._pace(time_us // 1000, start):
+                    self.books_skipped += 1
+                    continue
+                yield stream.book(time_us // 1000)
+            else:
+                await self._pace(time_us // 1000, start)
+                yield trade
+            n += 1
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+def _time_of(row: tuple[int, _Rows, MarketTrade | None]) -> int:
+    return row[0]
+
+
+class _Rows:
+    """One symbol's rows from its tapes: ``(time_us, self, trade)`` per trade and
+    ``(time_us, self, None)`` per book message, whose book :meth:`book` builds while the
+    iteration stands there (the merge key is the time in µs)."""
+
+    def __init__(self, symbol: str, tapes: Iterable[Tape], depth: int) -> None:
+        self.symbol = symbol
+        self.tapes = tapes
+        self.depth = depth
+        self.bids, self.asks = _Side(descending=True), _Side(descending=False)
+
+    def book(self, time_ms: int) -> BookUpdate:
+        """The book as the rows read so far leave it."""
+        depth = self.depth
+        return BookUpdate.of_units(
+            self.symbol,
+            self.bids.top(depth),
+            self.asks.top(depth),
+            time_ms=time_ms,
+            received_ms=time_ms,
+        )
+
+    def __iter__(self) -> Iterator[tuple[int, _Rows, MarketTrade | None]]:
+        symbol, bids, asks = self.symbol, self.bids, self.asks
         for tape in self.tapes:
             columns = zip(
                 tape.kind.tolist(),
@@ -200,39 +280,27 @@ class TapeMarket:
                 strict=True,
             )
             for kind, time_us, price, qty in columns:
-                time_ms = time_us // 1000
                 if kind == _BID:
                     bids.set(price, qty)
-                    continue
-                if kind == _ASK:
+                elif kind == _ASK:
                     asks.set(price, qty)
-                    continue
-                if kind == _CLEAR:
+                elif kind == _CLEAR:
                     bids.clear()
                     asks.clear()
-                    continue
-                if kind == _BOOK_END:
-                    if await self._pace(time_ms, start):
-                        self.books_skipped += 1
-                        continue
-                    yield BookUpdate.of_units(
-                        symbol,
-                        bids.top(depth),
-                        asks.top(depth),
-                        time_ms=time_ms,
-                        received_ms=time_ms,
-                    )
+                elif kind == _BOOK_END:
+                    yield time_us, self, None
                 else:
-                    await self._pace(time_ms, start)
-                    yield MarketTrade(
-                        symbol,
-                        "",
-                        _dec(price),
-                        _dec(qty),
-                        time_ms,
-                        buyer_is_maker=kind == _TRADE_SELL,
-                        received_ms=time_ms,
+                    time_ms = time_us // 1000
+                    yield (
+                        time_us,
+                        self,
+                        MarketTrade(
+                            symbol,
+                            "",
+                            _dec(price),
+                            _dec(qty),
+                            time_ms,
+                            buyer_is_maker=kind == _TRADE_SELL,
+                            received_ms=time_ms,
+                        ),
                     )
-                n += 1
-                if n % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
