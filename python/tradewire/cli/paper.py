@@ -289,10 +289,11 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
     )
     _, strategy = _strategy(args, rules, price, broker, own)
     say_warnings(strategy)
+    tape_market = TapeMarket(tapes if more_rules else tapes[rules.symbol], speed=args.speed)
     runner = Runner(
         strategy,
         broker,
-        TapeMarket(tapes if more_rules else tapes[rules.symbol], speed=args.speed),
+        tape_market,
         rules,
         more_rules=more_rules,
         mode="paper",
@@ -312,6 +313,14 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
     if result.stop_reason == "market_ended":
         what = "recording" if args.replay is not None else "synthetic market"
         print(f"the {what} ended after {market_s:.0f} s of market time")
+    # A paced run that fell behind skipped late books (never trades), as a slow live consumer
+    # would: its fills can then differ from a backtest's on the same data, so the report says so.
+    market["books_skipped"] = tape_market.books_skipped
+    if tape_market.books_skipped:
+        print(
+            f"{tape_market.books_skipped} late book updates skipped: the run could not keep up "
+            f"with {args.speed:g}x (a backtest of the same data sees every one)"
+        )
     extra = {
         **run_identity(args),
         "exchange": market["source"],
