@@ -46,6 +46,7 @@ __all__ = [
     "RateLimitExceeded",
     "ResumeError",
     "SequenceGap",
+    "SignalRefused",
     "StrategyError",
     "StreamOverflow",
     "SweepError",
@@ -463,3 +464,18 @@ def error_from_response(
     if issubclass(cls, IPBanned):
         kw["banned_until"] = banned_until
     return cls(msg, **kw)  # type: ignore[arg-type]
+
+
+class SignalRefused(TradewireError, ValueError):
+    """A webhook signal was refused before it reached the bot: malformed, not authentic,
+    replayed, too large or of the wrong content type.
+
+    ``status`` is the HTTP status it is answered with (400, 401, 409, 413, 415), ``reason`` a
+    short stable name of the check that failed (``bad_json``, ``bad_token``, ``stale``...). The
+    message never echoes the token.
+    """
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason

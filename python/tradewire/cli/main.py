@@ -18,6 +18,7 @@ from tradewire.cli.live import register as register_live
 from tradewire.cli.paper import register as register_paper
 from tradewire.cli.record import register as register_record
 from tradewire.cli.replay import register as register_replay
+from tradewire.cli.signals import register as register_signals
 from tradewire.cli.sweep import register as register_sweep
 from tradewire.errors import TradewireError
 
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     register_keys(commands)
     register_record(commands)
     register_data(commands)
+    register_signals(commands)
     return parser
 
 
