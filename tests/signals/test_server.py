@@ -358,3 +358,17 @@ async def test_a_replay_the_server_forgot_is_still_refused_by_the_bot(tmp_path: 
 async def test_health_answers(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h, h.http.get(h.server.url + "/health") as r:
         assert r.status == 200 and await r.json() == {"status": "ok"}
+
+
+async def test_other_paths_and_methods_are_answered_and_logged(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        async with h.http.get(h.server.url + f"/signals/{BOT}") as r:
+            assert (r.status, (await r.json())["error"]) == (405, "method_not_allowed")
+        async with h.http.post(h.server.url + "/admin", json=h.alert()) as r:
+            assert (r.status, (await r.json())["error"]) == (404, "not_found")
+        assert h.orders() == 0
+    lines = [json.loads(x) for x in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert [(x["status"], x["reason"]) for x in lines] == [
+        (405, f"GET /signals/{BOT}"),
+        (404, "POST /admin"),
+    ]

@@ -101,6 +101,7 @@ class WebhookServer:
         app.router.add_post("/webhook", self._handle)
         app.router.add_post("/signals/{bot}", self._handle)
         app.router.add_get("/health", self._health)
+        app.router.add_route("*", "/{tail:.*}", self._elsewhere)
         return app
 
     async def start(self) -> None:
@@ -138,6 +139,23 @@ class WebhookServer:
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
+
+    async def _elsewhere(self, request: web.Request) -> web.Response:
+        """Any other path or method: 404 or 405, logged like every call."""
+        path = request.path
+        post_path = path == "/webhook" or (path.startswith("/signals/") and path.count("/") == 2)
+        status, reason = (405, "method_not_allowed") if post_path else (404, "not_found")
+        self.calls.write(
+            remote=request.remote,
+            bot=None,
+            action=None,
+            nonce=None,
+            status=status,
+            outcome=reason,
+            reason=f"{request.method} {self._logged(path)}",
+        )
+        message = "signals are POSTed" if post_path else "no such path: POST to /webhook"
+        return web.json_response({"error": reason, "message": message}, status=status)
 
     async def _handle(self, request: web.Request) -> web.Response:
         seen: dict[str, Any] = {"bot": request.match_info.get("bot")}

@@ -1,0 +1,111 @@
+"""``tradewire signals serve`` end to end: the real command on paper against the local exchange,
+driven by alerts sent over HTTP, stopped by Ctrl-C, its report and call log checked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+
+from tradewire.testing.command import TradewireCommand
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TOKEN = "cli-token-" + "0123456789abcdef" * 2
+
+
+def _alert(action: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "bot": "tv1",
+        "token": TOKEN,
+        "action": action,
+        "symbol": "BTCUSDT",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),  # as {{timenow}}
+        "nonce": f"{action}-{time.perf_counter_ns()}",
+        **fields,
+    }
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_serve_on_the_local_exchange_takes_alerts(tmp_path: Path) -> None:
+    cmd = TradewireCommand(tmp_path / "home")
+    out_dir = tmp_path / "report"
+    proc = await cmd.start(
+        "signals", "serve", "--bot", "tv1", "--port", "0", "--exchange", "local", "--seed", "1",
+        "--no-view", "--out", str(out_dir),
+        env=cmd.env(TRADEWIRE_SIGNAL_TOKEN=TOKEN),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    seen: list[str] = []
+    try:
+        url = None
+        while url is None:  # readiness: the command prints the URL once the server listens
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            assert line, "the command ended before it listened: " + "".join(seen)
+            seen.append(line)
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+/signals/tv1)", line)
+            url = found.group(1) if found else None
+        answers = []
+        async with aiohttp.ClientSession() as http:
+            for body in (
+                _alert("buy", quote_amount="20"),
+                _alert("buy", quote_amount="20", token="not-the-token-at-all"),
+                _alert("stop"),
+                _alert("sell", quantity="0.001"),
+            ):
+                async with http.post(url, json=body, timeout=aiohttp.ClientTimeout(10)) as r:
+                    answers.append((r.status, await r.json()))
+        assert [status for status, _ in answers] == [200, 401, 200, 422], answers
+        assert answers[0][1]["detail"]["order"]["status"] == "FILLED"
+        assert answers[3][1]["rule"] == "PAUSED"
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        rest, err = await asyncio.wait_for(proc.communicate(), 60)
+    out = "".join(seen) + rest.decode()
+    assert proc.returncode == 0, err.decode()
+    assert "curl -sS -X POST" in out and "$TRADEWIRE_SIGNAL_TOKEN" in out
+    assert TOKEN not in out + err.decode()
+    _check_files(tmp_path, out_dir)
+
+
+def _check_files(tmp_path: Path, out_dir: Path) -> None:
+    """The report and the call log say what happened; no file holds the token."""
+    report = json.loads((out_dir / "report.json").read_text())
+    assert report["signals"]["calls"] == 4 and report["signals"]["carried_out"] == 2
+    assert report["signals"]["paused"] is True
+    assert report["fills"] >= 1
+    lines = (tmp_path / "home" / "signals" / "tv1.jsonl").read_text().splitlines()
+    assert [json.loads(x)["status"] for x in lines] == [200, 401, 200, 422]
+    assert not any(TOKEN.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+@pytest.mark.e2e
+def test_a_token_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    done = TradewireCommand(tmp_path).run_sync(
+        "signals", "serve", "--bot", "tv1", "--token", TOKEN, "--duration", "1"
+    )
+    assert done.status == 2
+    assert "shell history" in done.err and "--token-env" in done.err
+    assert TOKEN not in done.out + done.err
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.e2e
+def test_a_missing_or_short_token_is_refused(tmp_path: Path) -> None:
+    cmd = TradewireCommand(tmp_path)
+    done = cmd.run_sync("signals", "serve", "--bot", "tv1", "--token-env", "MY_TOKEN")
+    assert done.status == 2 and "no token: set MY_TOKEN" in done.err
+    short = cmd.run_sync(
+        "signals", "serve", "--bot", "tv1", env=cmd.env(TRADEWIRE_SIGNAL_TOKEN="x")
+    )
+    assert short.status == 2 and "shorter than 16 characters" in short.err
