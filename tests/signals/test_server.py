@@ -372,3 +372,21 @@ async def test_other_paths_and_methods_are_answered_and_logged(tmp_path: Path) -
         (405, f"GET /signals/{BOT}"),
         (404, "POST /admin"),
     ]
+
+
+async def test_a_signal_the_bot_does_not_take_in_time_is_not_carried_out(tmp_path: Path) -> None:
+    """A bot not started yet (no market): 503 after the wait, the signal withdrawn (never
+    carried out later), and the nonce free to be sent again."""
+    inbox = SignalInbox()
+    calls = CallLog(tmp_path / "calls.jsonl")
+    server = WebhookServer(
+        BotTokens({BOT: TOKEN}), {BOT: inbox}, ReplayGuard(30), calls, answer_within_s=0.1
+    )
+    body = {"bot": BOT, "token": TOKEN, "action": "stop", "timestamp": int(time.time())}
+    body["nonce"] = "once"
+    async with server, aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(server.webhook_url(BOT), json=body) as r:
+                assert (r.status, (await r.json())["error"]) == (503, "not_started")
+    assert inbox.take() == []  # both withdrawn: a bot starting now carries neither out
+    calls.close()
