@@ -8,12 +8,16 @@ import json
 import re
 import signal
 import time
+from decimal import Decimal as D
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
 
+from tradewire.exchange import LocalExchange
 from tradewire.testing.command import TradewireCommand
+from tradewire.testing.local_exchange import add_local_key
+from tradewire.trading.journal import Journal
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +37,18 @@ def _alert(action: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+async def _listening(proc: asyncio.subprocess.Process, seen: list[str]) -> str:
+    """Readiness: the URL the command prints once its server listens (lines kept in seen)."""
+    assert proc.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        assert line, "the command ended before it listened: " + "".join(seen)
+        seen.append(line)
+        found = re.search(r"listening on (http://127\.0\.0\.1:\d+/signals/tv1)", line)
+        if found:
+            return found.group(1)
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.asyncio
@@ -47,13 +63,7 @@ async def test_serve_on_the_local_exchange_takes_alerts(tmp_path: Path) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     seen: list[str] = []
     try:
-        url = None
-        while url is None:  # readiness: the command prints the URL once the server listens
-            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-            assert line, "the command ended before it listened: " + "".join(seen)
-            seen.append(line)
-            found = re.search(r"listening on (http://127\.0\.0\.1:\d+/signals/tv1)", line)
-            url = found.group(1) if found else None
+        url = await _listening(proc, seen)
         answers = []
         async with aiohttp.ClientSession() as http:
             for body in (
@@ -109,3 +119,48 @@ def test_a_missing_or_short_token_is_refused(tmp_path: Path) -> None:
         "signals", "serve", "--bot", "tv1", env=cmd.env(TRADEWIRE_SIGNAL_TOKEN="x")
     )
     assert short.status == 2 and "shorter than 16 characters" in short.err
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_serve_live_trades_on_an_audited_key(tmp_path: Path) -> None:
+    cmd = TradewireCommand(tmp_path)
+    async with LocalExchange(symbols=("BTCUSDT",), market_interval_ms=20) as ex:
+        refused = add_local_key(ex, permissions=("reading", "spot", "withdrawals"))
+        cmd.key_store().add("risky", refused.api_key, refused.secret)
+        env = cmd.env(TRADEWIRE_SIGNAL_TOKEN=TOKEN)
+        live = ("signals", "serve", "--bot", "tv1", "--port", "0", "--live", "--rest-url")
+        status, out, err = await cmd.run(*live, ex.rest_url, "--key", "risky", env=env)
+        assert status == 1 and "refused for live trading" in err and "listening" not in out
+        key = add_local_key(ex)
+        cmd.key_store().add("bot1", key.api_key, key.secret)
+        proc = await cmd.start(*live, ex.rest_url, "--key", "bot1", "--no-view", env=env)
+        seen: list[str] = []
+        try:
+            url = await _listening(proc, seen)
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=_alert("buy", quote_amount="20")) as r:
+                    status, answer = r.status, await r.json()
+                async with http.post(
+                    url, json=_alert("buy", price="60000.123", quantity="0.001")
+                ) as r:
+                    limit_status, limit = r.status, await r.json()
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+            rest, err_bytes = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err_bytes.decode()
+    assert status == 200 and answer["detail"]["order"]["status"] == "FILLED", answer
+    assert limit_status == 200 and D(limit["detail"]["order"]["price"]) == D("60000.12"), limit
+    out = "".join(seen) + rest.decode()
+    assert "canceled 1 open orders" in out  # the resting LIMIT, on the way out
+    assert TOKEN not in out + err_bytes.decode() and key.secret not in out
+    _check_live_journal(tmp_path)
+
+
+def _check_live_journal(home: Path) -> None:
+    with Journal.for_bot(home, "signals-tv1") as journal:
+        orders = journal.orders()
+        assert [(o.type, o.state) for o in orders] == [("MARKET", "FILLED"), ("LIMIT", "CANCELED")]
+        assert len(journal.signal_nonces("tv1")) == 2
