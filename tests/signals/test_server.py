@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from tradewire.bots.signal import SignalBot, SignalInbox
+from tradewire.errors import OrderStatusUnknown
 from tradewire.model import BookUpdate, SymbolRules
 from tradewire.signals import (
     SIGNATURE_HEADER,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from tradewire.model import MarketEvent
+    from tradewire.model import MarketEvent, Order, OrderRequest
     from tradewire.trading.runner import RunResult
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), min_notional=D(5))
@@ -390,3 +391,21 @@ async def test_a_signal_the_bot_does_not_take_in_time_is_not_carried_out(tmp_pat
                 assert (r.status, (await r.json())["error"]) == (503, "not_started")
     assert inbox.take() == []  # both withdrawn: a bot starting now carries neither out
     calls.close()
+
+
+async def test_a_lost_answer_is_never_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_bot(tmp_path) as h:
+
+        async def lost(request: OrderRequest) -> Order:
+            raise OrderStatusUnknown("the answer was lost", endpoint="POST /api/v3/order")
+
+        monkeypatch.setattr(h.broker, "place_order", lost)
+        alert = h.alert("buy")
+        status, answer = await h.post(alert)
+        assert (status, answer["error"]) == (504, "unknown")
+        assert (await h.post(alert))[0] == 409  # the sender's retry: refused, nothing resent
+        assert h.journal.signal_seen(BOT, alert["nonce"])
+        [order] = h.journal.orders()
+        assert order.state == "UNKNOWN"

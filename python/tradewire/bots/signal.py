@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from tradewire.errors import APIError, InsufficientFunds, InvalidOrder
+from tradewire.errors import (
+    APIError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidOrder,
+    NetworkError,
+    OrderStatusUnknown,
+)
 from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
@@ -259,7 +266,11 @@ class SignalBot(Strategy):
             at = price if price is not None else _reference_price(ctx, side)
             if at is None or at <= 0:
                 return _refused("NO_PRICE", "no market price yet to turn quote_amount into a size")
-            quantity = signal.quote_amount / at
+            step = ctx.rules.step_size
+            # whole steps the amount buys, exactly (an integer division, never rounded up)
+            quantity = (signal.quote_amount // (at * step)) * step if step > 0 else None
+            if quantity is None:
+                quantity = signal.quote_amount / at
         return await self._place(ctx, signal, side, quantity, price)
 
     async def _close(self, ctx: StrategyContext, signal: Signal) -> SignalVerdict:
@@ -318,6 +329,14 @@ class SignalBot(Strategy):
             verdict = _refused(found.group(1) if found else rule, e.msg)
             await self._finish(signal, f"refused: {verdict.rule}")
             return verdict
+        except (OrderStatusUnknown, NetworkError, ExchangeUnavailable) as e:
+            await self._finish(signal, f"unknown: {type(e).__name__}")
+            return SignalVerdict(
+                504,
+                "unknown",
+                f"the venue's answer was lost ({type(e).__name__}): the order may be placed; it "
+                "is reconciled by its client order id and never sent again (this nonce is used)",
+            )
         except APIError as e:
             await self._finish(signal, f"failed: {type(e).__name__}")
             return SignalVerdict(502, "venue_error", f"the venue answered: {e.msg}")

@@ -7,8 +7,9 @@ TradingView sends when it does not recognise the JSON), the JSON (400), the bot'
 signature (401), the fields (400), the timestamp (401 ``stale`` outside the window), the nonce
 (409 ``replayed``). The signal then goes to the bot's inbox and the bot's verdict is the answer:
 200 done, 422 the bot cannot do it (the rule named: ``NOTIONAL``, ``UNKNOWN_SYMBOL``,
-``PAUSED``...), 503 not carried out (the nonce may be sent again). Every call is one line of the
-:class:`~tradewire.signals.calllog.CallLog`.
+``PAUSED``...), 503 not carried out (the nonce may be sent again), 502 the venue refused,
+504 the venue's answer was lost (the order is reconciled, never sent again). Every call is one
+line of the :class:`~tradewire.signals.calllog.CallLog`.
 """
 
 from __future__ import annotations
