@@ -164,3 +164,59 @@ def _check_live_journal(home: Path) -> None:
         orders = journal.orders()
         assert [(o.type, o.state) for o in orders] == [("MARKET", "FILLED"), ("LIMIT", "CANCELED")]
         assert len(journal.signal_nonces("tv1")) == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_a_live_restart_keeps_the_resting_order_and_the_stop(tmp_path: Path) -> None:
+    cmd = TradewireCommand(tmp_path)
+    env = cmd.env(TRADEWIRE_SIGNAL_TOKEN=TOKEN)
+    async with LocalExchange(symbols=("BTCUSDT",), market_interval_ms=20) as ex:
+        key = add_local_key(ex)
+        cmd.key_store().add("bot1", key.api_key, key.secret)
+        live = (
+            *("signals", "serve", "--bot", "tv1", "--port", "0", "--live", "--keep-orders"),
+            *("--rest-url", ex.rest_url, "--key", "bot1", "--no-view"),
+        )
+        first = _alert("buy", price="60000", quantity="0.001")
+        outs: list[str] = []
+        for alerts in (
+            [first, _alert("buy", quote_amount="20")],
+            [first, _alert("stop"), _alert("buy", quantity="0.001")],
+        ):
+            proc = await cmd.start(*live, env=env)
+            seen: list[str] = []
+            try:
+                url = await _listening(proc, seen)
+                statuses = []
+                async with aiohttp.ClientSession() as http:
+                    for body in alerts:
+                        async with http.post(url, json=body) as r:
+                            answer = await r.json()
+                            said = answer.get("detail", {}).get("canceled", answer.get("rule"))
+                            statuses.append(f"{r.status} {said}" if said else str(r.status))
+            finally:
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGINT)
+                rest, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            outs.append("".join(seen) + rest.decode())
+            outs.append(", ".join(map(str, statuses)))
+    first_out, first_statuses, second_out, second_statuses = outs
+    assert first_statuses == "200, 200"
+    assert "1 open orders left working" in first_out
+    # The second run: the first alert is a replay (409); the resting LIMIT was taken back, not
+    # canceled as an orphan, until the stop canceled it; the buy after the stop is refused.
+    assert second_statuses == "409, 200 1, 422 PAUSED"
+    assert "0 open orders left working" in second_out
+    _check_restart_journal(tmp_path)
+
+
+def _check_restart_journal(home: Path) -> None:
+    with Journal.for_bot(home, "signals-tv1") as journal:
+        orders = journal.orders()
+        assert [(o.type, o.state) for o in orders] == [("LIMIT", "CANCELED"), ("MARKET", "FILLED")]
+        state = journal.bot_state("tv1")
+        assert state is not None and state["paused"] is True
+        assert D(str(state["position"])) > 0  # the MARKET buy, rebuilt from the journal

@@ -31,11 +31,19 @@ from tradewire.errors import (
 from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
-    from tradewire.model import BookUpdate, MarketTrade, Order, OrderUpdate, Side
+    from tradewire.model import BookUpdate, MarketTrade, Order, OrderUpdate, Side, SymbolRules
     from tradewire.trading.journal import Journal
     from tradewire.trading.strategy import StrategyContext
 
-__all__ = ["ACTIONS", "Action", "Signal", "SignalBot", "SignalInbox", "SignalVerdict"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Signal",
+    "SignalBot",
+    "SignalInbox",
+    "SignalVerdict",
+    "journal_position",
+]
 
 Action = Literal["buy", "sell", "start", "stop", "close"]
 """What a signal asks: place an order (``buy``, ``sell``), close the position, pause, resume."""
@@ -186,8 +194,23 @@ class SignalBot(Strategy):
     # --- callbacks: every one serves the inbox -------------------------------------------------
 
     async def on_start(self, ctx: StrategyContext) -> None:
-        """Note the state the journal kept, then serve the signals waiting."""
+        """Take back the orders of the last run, rebuild the position, serve the signals waiting.
+
+        Where the run journals its orders (live, and paper on a live market), the position is
+        rebuilt from the journaled fills, reconciled with the venue (so fills while the bot was
+        down count); else it is the one the bot's state recorded.
+        """
         self._ctx = ctx
+        for order in ctx.unclaimed:  # a LIMIT a signal placed keeps working across a restart
+            ctx.claim(
+                order.side,
+                order.quantity,
+                order.price,
+                type=order.type,
+                stop_price=order.stop_price,
+            )
+        if ctx.journal is not None:
+            self.carried = await asyncio.to_thread(journal_position, ctx.journal, ctx.rules)
         if self.paused:
             ctx.log(f"{self.bot}: stopped by a signal in an earlier run: buys and sells refused")
         if self.carried:
@@ -376,6 +399,20 @@ class SignalBot(Strategy):
             "symbol": ctx.symbol,
         }
         await asyncio.to_thread(journal.record_bot_state, self.bot, state)
+
+
+def journal_position(journal: Journal, rules: SymbolRules) -> Decimal:
+    """The net base position the journaled fills of ``rules.symbol`` add up to (a commission
+    paid in the base asset counted off), as the P&L tracker counts it."""
+    position = _ZERO
+    for order in journal.orders():
+        if order.symbol != rules.symbol or order.executed_qty == 0:
+            continue
+        for fill in journal.fills(order.client_order_id):
+            quantity = Decimal(fill.quantity)
+            fee = Decimal(fill.commission) if fill.commission_asset == rules.base_asset else _ZERO
+            position += (quantity if order.side == "BUY" else -quantity) - fee
+    return position
 
 
 def _reference_price(ctx: StrategyContext, side: Side) -> Decimal | None:

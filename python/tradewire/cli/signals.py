@@ -14,7 +14,6 @@ line in ``TRADEWIRE_HOME/signals/NAME.jsonl``; the report is written at the end.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import datetime as dt
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradewire.bots.signal import SignalBot, SignalInbox
 from tradewire.cli.session import (
+    BotHelpFormatter,
     apply_account_defaults,
     decimal_argument,
     mid_price,
@@ -41,6 +41,7 @@ from tradewire.trading.journal import Journal, check_journal_covers
 from tradewire.trading.runner import Runner, resume_journal
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import AsyncIterator
 
     from tradewire.model import SymbolRules
@@ -58,14 +59,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     group = subparsers.add_parser(
         "signals",
         help="signal bots: webhooks (TradingView alerts) that drive a bot",
-        description=__doc__,
+        description=_plain(__doc__),
     )
     commands = group.add_subparsers(dest="signals_command", required=True)
     serve = commands.add_parser(
         "serve",
         help="run the webhook server and the signal bot (paper by default)",
-        description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=_plain(__doc__),
+        formatter_class=BotHelpFormatter,
     )
     serve.add_argument("--bot", required=True, help="the bot's name (in the URL and the alerts)")
     serve.add_argument(
@@ -108,7 +109,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     serve.add_argument(
         "--rest-url", help="with --live: the exchange's REST URL (default: Binance's)"
     )
+    serve.add_argument(
+        "--keep-orders",
+        action="store_true",
+        help="with --live: leave the bot's open orders working at the end (default: cancel "
+        "them); the next start takes them back",
+    )
     serve.set_defaults(func=_run_cli)
+
+
+def _plain(text: str | None) -> str:
+    """A docstring as plain text for ``--help`` (no reStructuredText double backquotes)."""
+    return (text or "").replace("``", "")
 
 
 def test_alert(url: str, bot: str, token_env: str) -> str:
@@ -247,8 +259,11 @@ async def _run(args: argparse.Namespace) -> int:
         print(f"tradewire signals serve: {tokens}", file=sys.stderr)
         return 2
     validate_name("bot", args.bot)
-    if not args.live and (args.key is not None or args.rest_url is not None):
-        print("tradewire signals serve: --key and --rest-url go with --live", file=sys.stderr)
+    if not args.live and (args.key or args.rest_url or args.keep_orders):
+        print(
+            "tradewire signals serve: --key, --rest-url and --keep-orders go with --live",
+            file=sys.stderr,
+        )
         return 2
     args.symbol = args.symbol.upper()
     if args.seed is None:
@@ -315,9 +330,11 @@ async def _run(args: argparse.Namespace) -> int:
                         duration_s=args.duration,
                         stop=stop,
                     )
-                if args.live:
+                if args.live and not args.keep_orders:
                     canceled = await runner.ctx.cancel_all()
-                    _say(f"canceled {canceled} open orders")
+                    _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
+                elif args.live:
+                    _say(f"{len(runner.ctx.open_orders())} open orders left working")
     finally:
         calls.close()
     return await _report(args, result, out_dir, bot, calls, mode, name)
