@@ -55,6 +55,7 @@ __all__ = [
     "RateLimitExceeded",
     "ResumeError",
     "SequenceGap",
+    "SignalRefused",
     "StrategyError",
     "StreamOverflow",
     "SweepError",
@@ -587,3 +588,18 @@ class IBContractError(TradewireError, LookupError):
     def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
         self.candidates = candidates
         super().__init__(message)
+
+
+class SignalRefused(TradewireError, ValueError):
+    """A webhook signal was refused before it reached the bot: malformed, not authentic,
+    replayed, too large or of the wrong content type.
+
+    ``status`` is the HTTP status it is answered with (400, 401, 409, 413, 415), ``reason`` a
+    short stable name of the check that failed (``bad_json``, ``bad_token``, ``stale``...). The
+    message never echoes the token.
+    """
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason

@@ -26,6 +26,7 @@ from tradewire.cli.paper import register as register_paper
 from tradewire.cli.record import register as register_record
 from tradewire.cli.replay import register as register_replay
 from tradewire.cli.session import BotHelpFormatter
+from tradewire.cli.signals import register as register_signals
 from tradewire.cli.sweep import register as register_sweep
 from tradewire.errors import TradewireError
 
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     register_keys(commands)
     register_record(commands)
     register_data(commands)
+    register_signals(commands)
     _plain_help_everywhere(parser)
     return parser
 

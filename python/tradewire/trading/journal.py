@@ -833,3 +833,78 @@ class Journal:
             cumulative_quote_qty=snapshot.cumulative_quote_qty,
             time_ms=snapshot.time_ms,
         )
+
+    # --- signal bots: the signals carried out, and the bot's own state ----------------------------
+
+    def _signal_tables(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS signals (bot TEXT NOT NULL, nonce TEXT NOT NULL, "
+            "time_ms INTEGER NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL, "
+            "PRIMARY KEY (bot, nonce))"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS bot_state (bot TEXT PRIMARY KEY, time_ms INTEGER NOT "
+            "NULL, state TEXT NOT NULL)"
+        )
+
+    def record_signal(self, bot: str, nonce: str, action: str, outcome: str) -> bool:
+        """Record a signal ``bot`` carries out; False if its nonce was already recorded."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            done = db.execute(
+                "INSERT OR IGNORE INTO signals (bot, nonce, time_ms, action, outcome) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (bot, nonce, self.clock.now_ms(), action, outcome),
+            )
+            return bool(done.rowcount)
+
+    def finish_signal(self, bot: str, nonce: str, outcome: str) -> None:
+        """Record what became of a signal :meth:`record_signal` recorded."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            db.execute(
+                "UPDATE signals SET outcome = ? WHERE bot = ? AND nonce = ?", (outcome, bot, nonce)
+            )
+
+    def signal_seen(self, bot: str, nonce: str) -> bool:
+        """Whether ``bot`` recorded a signal with ``nonce``."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            row = db.execute(
+                "SELECT 1 FROM signals WHERE bot = ? AND nonce = ?", (bot, nonce)
+            ).fetchone()
+        return row is not None
+
+    def signal_nonces(self, bot: str, since_ms: int = 0) -> dict[str, int]:
+        """The nonces of the signals ``bot`` recorded since ``since_ms``, with their times."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            rows = db.execute(
+                "SELECT nonce, time_ms FROM signals WHERE bot = ? AND time_ms >= ?",
+                (bot, since_ms),
+            ).fetchall()
+        return {row["nonce"]: row["time_ms"] for row in rows}
+
+    def record_bot_state(self, bot: str, state: dict[str, ParamValue]) -> None:
+        """Record a bot's own state (paused, position...); :meth:`bot_state` gives it back."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            db.execute(
+                "INSERT OR REPLACE INTO bot_state (bot, time_ms, state) VALUES (?, ?, ?)",
+                (bot, self.clock.now_ms(), json.dumps(state, sort_keys=True)),
+            )
+
+    def bot_state(self, bot: str) -> dict[str, ParamValue] | None:
+        """The state :meth:`record_bot_state` recorded last for ``bot``, or None."""
+        with self._tx() as db:
+            self._signal_tables(db)
+            row = db.execute("SELECT state FROM bot_state WHERE bot = ?", (bot,)).fetchone()
+        if row is None:
+            return None
+        try:
+            state = json.loads(row["state"])
+        except ValueError:
+            state = None
+        if not isinstance(state, dict):
+            raise JournalError(f"{self.path}: the recorded state of bot {bot!r} is damaged")
+        return state
