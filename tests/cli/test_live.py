@@ -146,3 +146,50 @@ async def test_live_runs_a_users_strategy_file(tmp_path: Path) -> None:
             [order] = journal.orders()
         assert (order.side, order.quantity) == ("BUY", D("0.0002")) and not order.is_open
         assert not cli.leaked(key.secret)
+
+
+TWO_SYMBOLS = """
+from decimal import Decimal
+from tradewire import BookUpdate, Strategy, StrategyContext
+
+class PairQuoter(Strategy):
+    symbols = ("BTCUSDT", "ETHUSDT")
+
+    def __init__(self) -> None:
+        self.placed: set[str] = set()
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        if book.symbol in self.placed or book.best_bid is None:
+            return
+        self.placed.add(book.symbol)
+        rules = ctx.rules_for(book.symbol)
+        size = (Decimal(12) / book.best_bid).quantize(rules.step_size, rounding="ROUND_UP")
+        await ctx.buy(size, book.best_bid * Decimal("0.98"), symbol=book.symbol)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_live_runs_a_strategy_on_two_symbols_from_one_account(tmp_path: Path) -> None:
+    source = tmp_path / "pair.py"
+    source.write_text(TWO_SYMBOLS)
+    cli = TradewireCommand(tmp_path)
+    async with LocalExchange(symbols=("BTCUSDT", "ETHUSDT"), market_interval_ms=20) as ex:
+        key = add_local_key(ex, balances={"USDT": "1000"})
+        cli.key_store().add("bot1", key.api_key, key.secret)
+        status, out, err = await cli.run(
+            "live", "run", f"{source}:PairQuoter", "--key", "bot1", "--rest-url", ex.rest_url,
+            "--duration", "2", "--no-view", "--out", str(tmp_path / "report"),
+        )  # fmt: skip
+        assert status == 0, err
+        assert "canceled 2 open orders" in out
+        with Journal.for_bot(tmp_path, "live-PairQuoter") as journal:
+            orders = journal.orders()
+        # one buy per symbol, each 2% under its own market, each canceled at the end
+        assert sorted(o.symbol for o in orders) == ["BTCUSDT", "ETHUSDT"]
+        assert all(o.side == "BUY" and not o.is_open for o in orders)
+        assert ex.metrics()["orders_placed"] == 2
+        report = json.loads((tmp_path / "report" / "report.json").read_text())
+        assert set(report["symbols"]) == {"BTCUSDT", "ETHUSDT"}
+        assert not cli.leaked(key.secret)
