@@ -33,6 +33,7 @@ A tape row is ``(kind, time_us, price, qty)``; prices and quantities are integer
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import zipfile
 import zlib
@@ -53,6 +54,7 @@ __all__ = [
     "BOOK_END",
     "CLEAR",
     "FORMATS",
+    "META_STREAM",
     "TRADE_BUY",
     "TRADE_SELL",
     "UNIT",
@@ -60,7 +62,9 @@ __all__ = [
     "Format",
     "describe",
     "detect_format",
+    "meta_line",
     "read_tape",
+    "recording_meta",
 ]
 
 #: A public trade whose taker bought.
@@ -258,6 +262,42 @@ def _first_symbol(path: Path) -> str | None:
             if found is not None:
                 return found.group(1).decode()
     return None
+
+
+META_STREAM = "tradewire@meta"
+"""The stream name of a recording's first line when tradewire wrote it: what made the file
+(``tradewire data synth``: the generator's seed and settings). The readers skip it as they skip
+any event they do not replay."""
+
+
+def meta_line(receive_ns: int, meta: dict[str, object]) -> bytes:
+    """The first line of a recording that says what made it (``meta``: JSON values only)."""
+    frame = {"stream": META_STREAM, "data": {"e": "tradewireMeta", **meta}}
+    return f"{receive_ns} {json.dumps(frame, separators=(',', ':'))}\n".encode()
+
+
+def recording_meta(path: str | Path) -> dict[str, object] | None:
+    """What made a recording, from its first line (see :func:`meta_line`); None for any file
+    without one (a recording of live streams, a Binance CSV file) or that cannot be read."""
+    try:
+        with ExitStack() as stack:
+            head = next(_chunks(_open(Path(path), stack), Path(path), 1 << 16), b"")
+    except (OSError, DataError, EOFError, gzip.BadGzipFile):
+        return None
+    first = head.split(b"\n", 1)[0]
+    match = _RECORDING_LINE.match(first)
+    if match is None:
+        return None
+    try:
+        frame = json.loads(first[match.end() - 1 :])
+    except ValueError:
+        return None
+    if not isinstance(frame, dict) or frame.get("stream") != META_STREAM:
+        return None
+    data = frame.get("data")
+    if not isinstance(data, dict):
+        return None
+    return {k: v for k, v in data.items() if k != "e"}
 
 
 def describe(

@@ -175,6 +175,23 @@ def _tapes(
             yield tape
 
 
+def _data_meta(data: list[str]) -> dict[str, object]:
+    """``data_meta``: what made each data file that says (``tradewire data synth``'s seed and
+    settings), by the ``--data`` value; nothing when no file says."""
+    from tradewire.backtest.data import recording_meta
+    from tradewire.backtest.samples import SAMPLE_NAME, sample_path
+
+    found: dict[str, object] = {}
+    for item in data:
+        _, eq, named = item.partition("=")
+        given = named if eq and not Path(item).exists() else item
+        path = sample_path() if given == SAMPLE_NAME else Path(given)
+        meta = recording_meta(path)
+        if meta is not None:
+            found[item] = meta
+    return {"data_meta": found} if found else {}
+
+
 def _first_price(tapes: Iterator[Tape], rules: SymbolRules) -> tuple[Decimal, list[Tape]]:
     """The first price in the data (to size the bot), and the tapes read to find it."""
     seen: list[Tape] = []
@@ -312,6 +329,7 @@ def _finish(
         **result.report,
         **run_identity(args),
         "data": [str(p) for p in args.data],
+        **_data_meta(args.data),
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),
         "warnings": bot_warnings(strategy),

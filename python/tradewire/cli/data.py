@@ -29,6 +29,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tradewire._core import __version__
+from tradewire.backtest.data import meta_line
 from tradewire.backtest.symbols import default_rules
 from tradewire.backtest.synth import DEFAULT_START, RecordingWriter, synth_tapes
 from tradewire.errors import BacktestError
@@ -135,6 +137,18 @@ def _synth(args: argparse.Namespace) -> int:
         rules=rules,
     )
     writer = RecordingWriter(symbol)
+    meta: dict[str, object] = {
+        "source": "synthetic",
+        "generator": f"tradewire {__version__} data synth",
+        "symbol": symbol,
+        "seed": seed,
+        "vol": args.vol,
+        "drift": args.drift,
+        "hours": args.hours,
+        "range_day": args.range_day,
+    }
+    if args.start_price is not None:
+        meta["start_price"] = args.start_price
     print(f"seed {seed}", flush=True)
     started = time.perf_counter()
     rows = 0
@@ -151,6 +165,8 @@ def _synth(args: argparse.Namespace) -> int:
         for tape in tapes:
             if not first:
                 first = int(tape.time_us[0])
+                # What made the file, so a backtest of it can say (the readers skip this line).
+                out.write(meta_line(first * 1000, meta))
             last = int(tape.time_us[-1])
             rows += len(tape)
             out.write(writer.write(tape))

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradewire.backtest.data import recording_meta
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
@@ -253,7 +254,10 @@ def _recorded_tapes(args: argparse.Namespace, symbols: tuple[str, ...]) -> _Tape
             first = from_units(prices[0], rules.tick_size)
         tapes[rules.symbol] = _chain(head, read)
     assert first is not None
-    market = {"source": "replay", "replay": str(path), "speed": args.speed}
+    market: dict[str, Any] = {"source": "replay", "replay": str(path), "speed": args.speed}
+    made_by = recording_meta(path)
+    if made_by is not None:  # a `tradewire data synth` file: its seed and settings
+        market["recording_meta"] = made_by
     return all_rules, first, tapes, market
 
 
