@@ -833,3 +833,47 @@ class Journal:
             cumulative_quote_qty=snapshot.cumulative_quote_qty,
             time_ms=snapshot.time_ms,
         )
+
+    # --- bot state (added for the built-in bots' restarts) ----------------------------------------
+
+    def record_state(self, state: dict[str, Any]) -> None:
+        """Record a bot's own state (JSON values): :meth:`last_state` gives the latest back.
+
+        The built-in bots keep what they cannot read off their orders here (a grid's range
+        after trailing moves, a DCA bot's deals), so a restart rebuilds them.
+        """
+        try:
+            text = json.dumps(state, sort_keys=True)
+        except (TypeError, ValueError) as e:
+            raise JournalError(f"bot state must be JSON values: {e}") from None
+        now = self.clock.now_ms()
+        with self._tx() as db:
+            db.execute(_STATE_SCHEMA)
+            db.execute("INSERT INTO bot_state (time_ms, state) VALUES (?, ?)", (now, text))
+
+    def last_state(self) -> dict[str, Any] | None:
+        """The state recorded last by :meth:`record_state`, or None."""
+        with self._lock:
+            db = self._open_db()
+            try:
+                row = db.execute("SELECT state FROM bot_state ORDER BY seq DESC LIMIT 1").fetchone()
+            except sqlite3.OperationalError:  # no state recorded yet: the table is missing
+                return None
+        if row is None:
+            return None
+        try:
+            state = json.loads(row["state"])
+        except ValueError:
+            state = None
+        if not isinstance(state, dict):
+            raise JournalError(f"{self.path}: the recorded bot state is damaged")
+        return state
+
+
+_STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bot_state (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms INTEGER NOT NULL,
+    state TEXT NOT NULL
+)
+"""
