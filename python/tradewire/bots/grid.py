@@ -77,7 +77,7 @@ class StartOrder:
     def describe(self, rules: SymbolRules) -> str:
         """``BUY 0.0038 BTC at market (about 247.00 USDT): ...``, for the run's plan."""
         how = "at market" if self.type == "MARKET" else f"LIMIT at {self.price}"
-        worth = self.quantity * self.price
+        worth = (self.quantity * self.price).quantize(rules.tick_size)
         return (
             f"{self.side} {self.quantity} {rules.base_asset} {how} (about {worth} "
             f"{rules.quote_asset}): {self.reason}"

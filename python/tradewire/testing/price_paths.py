@@ -1,4 +1,5 @@
-"""Hand-made markets for the bots' tests: a price path as a tape the paper broker trades on."""
+"""Hand-made markets for tests: a price path as a tape the paper broker trades on, and a run
+of a strategy over it on paper, in market time."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ _U = 10**8
 _BUY, _SELL, _BID, _ASK, _END, _CLEAR = range(6)
 
 
-def walk(*points: str | int, step: str = "0.5") -> list[Decimal]:
+def walk(*points: str | int | float, step: str = "0.5") -> list[Decimal]:
     """Prices from each point to the next in ``step`` increments (both ends included)."""
     prices = [Decimal(str(p)) for p in points]
     out = [prices[0]]
