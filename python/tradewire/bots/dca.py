@@ -43,7 +43,7 @@ from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
     from tradewire.bots.params import DcaParams
-    from tradewire.model import BookUpdate, OrderUpdate, SymbolRules
+    from tradewire.model import BookUpdate, Order, OrderUpdate, Side, SymbolRules
     from tradewire.trading.strategy import StrategyContext
 
 __all__ = ["DcaBot", "Deal", "DealRecord", "funds_needed"]
@@ -181,6 +181,38 @@ class DcaBot(Strategy):
         self.next_start_ms = 0
         """When the next deal may start (the cooldown), on the run's clock."""
         self._stopping: str | None = None
+        self._pending: dict[str, Any] | None = None  # the order being sent: its deal and role
+
+    async def _send(
+        self,
+        ctx: StrategyContext,
+        deal: Deal,
+        role: str,
+        side: Side,
+        quantity: Decimal,
+        price: Decimal | None = None,
+    ) -> Order:
+        """Place one of ``deal``'s orders, its deal and role on record before it is sent and
+        its id after, so a restart knows the order even if the bot died in between."""
+        self._pending = {"deal": deal.number, "role": role}
+        await self._save(ctx)
+        order = await ctx.place(side, quantity, price)
+        self._pending = None
+        self._assign(deal, role, order.client_order_id)
+        await self._save(ctx)
+        return order
+
+    @staticmethod
+    def _assign(deal: Deal, role: str, cid: str) -> None:
+        if role == "base":
+            deal.base_cid = cid
+        elif role == "safety":
+            if cid not in deal.safety:
+                deal.safety.append(cid)
+        elif role == "tp":
+            deal.tp_cid = cid
+        else:
+            deal.closing_cid = cid
 
     @property
     def base_price(self) -> Decimal | None:
@@ -203,6 +235,8 @@ class DcaBot(Strategy):
             "next_start_ms": self.next_start_ms,
             "deals": [d.to_state() for d in self.deals],
             "history": [asdict(r) for r in self.history],
+            "pending": self._pending,
+            "saved_ms": ctx.now_ms(),
         }
         await asyncio.to_thread(ctx.journal.record_state, state)
 
@@ -238,6 +272,16 @@ class DcaBot(Strategy):
         self.next_start_ms = int(state.get("next_start_ms", 0))
         self.history = [DealRecord(**r) for r in state.get("history", [])]
         deals = [Deal.from_state(d) for d in state.get("deals", [])]
+        pending = state.get("pending")
+        if isinstance(pending, dict):  # the bot died sending an order: find it in the journal
+            known = {cid for d in deals for cid in d.cids()}
+            since = int(state.get("saved_ms", 0))
+            for deal in deals:
+                if deal.number != pending.get("deal"):
+                    continue
+                for o in journal.orders():
+                    if o.created_ms >= since and o.client_order_id not in known:
+                        self._assign(deal, str(pending.get("role")), o.client_order_id)
         if not deals:
             return False
         ctx.log(f"{len(deals)} open deal(s) from the journal: rebuilding them from its fills")
@@ -357,10 +401,7 @@ class DcaBot(Strategy):
         self.deals.append(deal)
         self.next_start_ms = ctx.now_ms() + p.cooldown * 1000
         ctx.log(f"deal {deal.number}: base order {qty}")
-        await self._save(ctx)  # the deal is on record before its order is sent
-        order = await ctx.buy(qty)
-        deal.base_cid = order.client_order_id
-        await self._save(ctx)
+        await self._send(ctx, deal, "base", "BUY", qty)
 
     async def _place_ladder(
         self, ctx: StrategyContext, deal: Deal, *, skip: set[Decimal] | None = None
@@ -369,10 +410,8 @@ class DcaBot(Strategy):
         for so in dca_ladder(self.params, ctx.rules, deal.base_price):
             if skip and so.price in skip:
                 continue
-            placed = await ctx.buy(so.quantity, so.price)  # an adopted twin is taken back
-            if placed.client_order_id not in deal.safety:
-                deal.safety.append(placed.client_order_id)
-        await self._save(ctx)
+            # An adopted twin (a restart) is taken back rather than sent again.
+            await self._send(ctx, deal, "safety", "BUY", so.quantity, so.price)
 
     async def on_order_update(self, ctx: StrategyContext, update: OrderUpdate) -> None:
         """Follow the deals: safety orders after the base order, a new take profit per buy."""
@@ -439,9 +478,9 @@ class DcaBot(Strategy):
             deal.tp_cid = None
         if wanted:
             assert price is not None
-            order = await ctx.sell(qty, price)
-            deal.tp_cid = order.client_order_id
-        await self._save(ctx)
+            await self._send(ctx, deal, "tp", "SELL", qty, price)
+        else:
+            await self._save(ctx)
 
     async def _close(self, ctx: StrategyContext, deal: Deal, reason: str) -> None:
         """Cancel the deal's orders and sell what it holds at market."""
@@ -454,10 +493,7 @@ class DcaBot(Strategy):
         if qty <= 0 or qty < ctx.rules.min_qty:
             await self._finish(ctx, deal, reason)
             return
-        await self._save(ctx)
-        order = await ctx.sell(qty)
-        deal.closing_cid = order.client_order_id
-        await self._save(ctx)
+        order = await self._send(ctx, deal, "close", "SELL", qty)
         if order.status == "FILLED" and deal in self.deals and deal.sold >= qty:
             await self._finish(ctx, deal, reason)
 

@@ -304,6 +304,8 @@ class GridBot(Strategy):
         """Whether the price crossed ``trigger_price`` (always, without one)."""
         self.start_placed: Order | None = None
         """The order that bought (or sold) what the starting orders lacked, if one was needed."""
+        self.start_plan: str | None = None
+        """The start order the command line showed before the run (estimated at its price)."""
         self._trigger_from: Decimal | None = None
         self._start_cid: str | None = None
         self._taker = BINANCE_FEE

@@ -439,8 +439,10 @@ def strategy_for(
         trails = params.trailing_up or params.trailing_down or params.infinity
         plan = GridPlan(params, rules, price, clamp=trails)
         warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
-        plan.check(balances, rules, bid=price, ask=price, fee=taker_fee)
+        start = plan.check(balances, rules, bid=price, ask=price, fee=taker_fee)
         bot = GridBot(params, maker_fee=maker_fee, taker_fee=taker_fee)
+        if start is not None:
+            bot.start_plan = f"{start.describe(rules)}, then the grid's orders"
     else:
         warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
         check_funds(balances, rules, funds_needed(params, rules, price), Decimal(0))
@@ -455,10 +457,13 @@ def bot_warnings(strategy: Strategy) -> list[str]:
 
 
 def say_warnings(strategy: Strategy) -> list[str]:
-    """Print the bot's warnings to stderr (``warning: ...``); returns them for the report."""
+    """Print the bot's warnings to stderr (``warning: ...``), and a grid's start order (``plan:
+    ...``) to stdout before anything is placed; returns the warnings for the report."""
     warnings = bot_warnings(strategy)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if isinstance(strategy, GridBot) and strategy.start_plan is not None:
+        print(f"plan: {strategy.start_plan}", flush=True)
     return warnings
 
 
