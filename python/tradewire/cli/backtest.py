@@ -27,6 +27,7 @@ from tradewire.cli.session import (
     add_bot_commands,
     add_strategy_command,
     apply_account_defaults,
+    bot_report,
     bot_warnings,
     decimal_argument,
     own_strategy,
@@ -217,6 +218,7 @@ def _run_cli(args: argparse.Namespace) -> int:
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),
         "warnings": bot_warnings(strategy),
+        **bot_report(strategy),
     }
     json_path, png_path = write_report(result.run, out_dir, extra)
     pnl = result.run.pnl

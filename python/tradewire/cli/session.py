@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ __all__ = [
     "add_strategy_command",
     "apply_account_defaults",
     "bot_label",
+    "bot_report",
     "bot_warnings",
     "build_strategy",
     "decimal_argument",
@@ -454,6 +455,27 @@ def strategy_for(
 def bot_warnings(strategy: Strategy) -> list[str]:
     """The warnings a built-in bot carries (forced past the fee check); none for others."""
     return list(strategy.warnings) if isinstance(strategy, (GridBot, DcaBot)) else []
+
+
+def bot_report(strategy: Strategy) -> dict[str, Any]:
+    """What report.json says of a built-in bot's own work: a DCA bot's closed deals
+    (``deals``: start and end, average price, safety orders filled, P&L, close reason), a
+    grid's round trips, trailing moves and range at the end (``grid``); nothing for others."""
+    if isinstance(strategy, DcaBot):
+        return {
+            "deals": [asdict(d) for d in strategy.history],
+            "open_deals": len(strategy.deals),
+        }
+    if isinstance(strategy, GridBot) and strategy.plan is not None:
+        levels = strategy.plan.levels
+        return {
+            "grid": {
+                "round_trips": strategy.round_trips,
+                "trailing_moves": strategy.trailing_moves,
+                "range": [format(levels[0], "f"), format(levels[-1], "f")],
+            }
+        }
+    return {}
 
 
 def say_warnings(strategy: Strategy) -> list[str]:
