@@ -267,10 +267,6 @@ class DcaBot(Strategy):
         state = await asyncio.to_thread(journal.last_state)
         if state is None or state.get("bot") != "dca":
             return False
-        self.deals_started = int(state.get("deals_started", 0))
-        self.deals_done = int(state.get("deals_done", 0))
-        self.next_start_ms = int(state.get("next_start_ms", 0))
-        self.history = [DealRecord(**r) for r in state.get("history", [])]
         deals = [Deal.from_state(d) for d in state.get("deals", [])]
         pending = state.get("pending")
         if isinstance(pending, dict):  # the bot died sending an order: find it in the journal
@@ -282,8 +278,12 @@ class DcaBot(Strategy):
                 for o in journal.orders():
                     if o.created_ms >= since and o.client_order_id not in known:
                         self._assign(deal, str(pending.get("role")), o.client_order_id)
-        if not deals:
+        if not deals:  # the last run ended with no deal open: this one starts afresh
             return False
+        self.deals_started = int(state.get("deals_started", 0))
+        self.deals_done = int(state.get("deals_done", 0))
+        self.next_start_ms = int(state.get("next_start_ms", 0))
+        self.history = [DealRecord(**r) for r in state.get("history", [])]
         ctx.log(f"{len(deals)} open deal(s) from the journal: rebuilding them from its fills")
         for deal in deals:
             self._rebuild_amounts(ctx, deal)
@@ -529,11 +529,11 @@ class DcaBot(Strategy):
             for other in list(self.deals):
                 await self._close(ctx, other, reason)
             if not self.deals:
-                ctx.request_stop(f"{reason}: deal {deal.number} closed at a loss")
+                ctx.request_stop(f"{reason}: deal {deal.number} closed (P&L {pnl})")
             return
         if self._stopping is not None:
             if not self.deals:
-                ctx.request_stop(f"{self._stopping}: deal {deal.number} closed at a loss")
+                ctx.request_stop(f"{self._stopping}: deal {deal.number} closed (P&L {pnl})")
             return
         if not self._finished(ctx):
             await self._maybe_open(ctx)
