@@ -82,6 +82,8 @@ class Deal:
     started_ms: int
     base_cid: str | None = None
     safety: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    """Orders replaced or canceled after a partial fill: their fills still count."""
     tp_cid: str | None = None
     closing_cid: str | None = None
     close_reason: str | None = None
@@ -109,7 +111,7 @@ class Deal:
     def cids(self) -> list[str]:
         """The client order ids of all the deal's orders."""
         out = [c for c in (self.base_cid, self.tp_cid, self.closing_cid) if c is not None]
-        return out + self.safety
+        return out + self.safety + self.retired
 
     def to_state(self) -> dict[str, Any]:
         """What the journal keeps (the amounts are rebuilt from its fills)."""
@@ -118,6 +120,7 @@ class Deal:
             "started_ms": self.started_ms,
             "base_cid": self.base_cid,
             "safety": list(self.safety),
+            "retired": list(self.retired),
             "tp_cid": self.tp_cid,
             "closing_cid": self.closing_cid,
             "close_reason": self.close_reason,
@@ -134,6 +137,7 @@ class Deal:
             started_ms=int(state["started_ms"]),
             base_cid=state.get("base_cid"),
             safety=list(state.get("safety", [])),
+            retired=list(state.get("retired", [])),
             tp_cid=state.get("tp_cid"),
             closing_cid=state.get("closing_cid"),
             close_reason=state.get("close_reason"),
@@ -358,6 +362,10 @@ class DcaBot(Strategy):
             record = journal.get(cid)
             if record is not None and record.state == "FILLED" and record.price is not None:
                 filled.add(record.price)
+        for cid in deal.safety:  # canceled after a partial fill: kept for its fills
+            record = journal.get(cid)
+            if record is not None and record.state != "FILLED" and record.executed_qty > 0:
+                deal.retired.append(cid)
         deal.safety = [c for c in deal.safety if self._journaled_state(ctx, c) == "FILLED"]
         await self._place_ladder(ctx, deal, skip=filled)
         await self._take_profit(ctx, deal)
@@ -475,6 +483,9 @@ class DcaBot(Strategy):
             return
         if deal.tp_cid is not None:
             await ctx.cancel(deal.tp_cid)
+            last = ctx.order(deal.tp_cid)
+            if last is not None and last.executed_qty > 0:
+                deal.retired.append(deal.tp_cid)
             deal.tp_cid = None
         if wanted:
             assert price is not None
@@ -487,6 +498,9 @@ class DcaBot(Strategy):
         for cid in [*deal.safety, deal.tp_cid]:
             if cid is not None and (o := ctx.order(cid)) is not None and o.is_open:
                 await ctx.cancel(cid)
+        last = ctx.order(deal.tp_cid) if deal.tp_cid is not None else None
+        if last is not None and last.executed_qty > 0:
+            deal.retired.append(last.client_order_id)
         deal.tp_cid = None
         deal.close_reason = reason
         qty = ctx.rules.floor_quantity(deal.held)
