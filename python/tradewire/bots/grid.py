@@ -376,6 +376,8 @@ class GridBot(Strategy):
         )
         for warning in self.warnings:
             ctx.log(f"warning: {warning}")
+        if not self.triggered and price == self.params.trigger_price:
+            self.triggered = True
         if not self.triggered:
             self._trigger_from = price
             ctx.log(f"waiting for the price to cross {self.params.trigger_price} (now {price})")
@@ -499,6 +501,7 @@ class GridBot(Strategy):
             if (start < trigger <= price) or (start > trigger >= price):
                 self.triggered = True
                 ctx.log(f"trigger: price {price} crossed {trigger}")
+                await self._save(ctx)
                 await self._begin(ctx, price)
             return
         if params.stop_loss is not None and price <= params.stop_loss:
