@@ -111,8 +111,9 @@ async def test_a_trailing_grid_killed_around_its_moves_keeps_one_ladder(tmp_path
             ex.advance(600)  # the price moves between two starts
             status, out, err = await cli.run(*args, prelude=crash_after_orders(crash_after))
             assert status in (0, 9), (out, err)
-            state = _state(tmp_path, "t1")
-            moved_before_a_kill |= status == 9 and state["trailing_moves"] > 0
+            with Journal.for_bot(tmp_path, "t1") as journal:
+                moves = (journal.last_state() or {}).get("trailing_moves", 0)  # none: no move
+            moved_before_a_kill |= status == 9 and moves > 0
             open_rows, all_rows = await _orders(key)
             assert len(open_rows) <= 4
         assert status == 0, (out, err)

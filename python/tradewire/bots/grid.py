@@ -309,6 +309,7 @@ class GridBot(Strategy):
         self._trigger_from: Decimal | None = None
         self._start_cid: str | None = None
         self._taker = BINANCE_FEE
+        self._saved: dict[str, Any] | None = None  # the state the journal holds last
 
     def _restored(self, ctx: StrategyContext) -> dict[str, Any] | None:
         """The journaled state of the last run, if its orders are open again (a restart)."""
@@ -319,16 +320,23 @@ class GridBot(Strategy):
             return None
         return state
 
-    async def _save(self, ctx: StrategyContext) -> None:
-        if ctx.journal is None or self.plan is None:
-            return
-        state = {
+    def _state(self, first: int) -> dict[str, Any]:
+        return {
             "bot": "grid",
-            "first": self.plan.first,
+            "first": first,
             "triggered": self.triggered,
             "trailing_moves": self.trailing_moves,
         }
+
+    async def _save(self, ctx: StrategyContext) -> None:
+        """Journal the range and trigger when they changed (a plain grid writes nothing)."""
+        if ctx.journal is None or self.plan is None:
+            return
+        state = self._state(self.plan.first)
+        if state == self._saved:
+            return
         await asyncio.to_thread(ctx.journal.record_state, state)
+        self._saved = state
 
     def _clamps(self) -> bool:
         p = self.params
@@ -343,6 +351,10 @@ class GridBot(Strategy):
         """
         price = ctx.mark_price
         assert price is not None
+        last = ctx.journal.last_state() if ctx.journal is not None else None
+        # What the journal holds now: a grid that keeps its first range, untriggered trigger
+        # and no moves needs no record.
+        self._saved = last if last is not None else self._state(0)
         state = self._restored(ctx)
         first = 0
         if state is not None:
