@@ -186,3 +186,53 @@ async def test_a_dca_deal_killed_midway_is_rebuilt_from_the_journal(tmp_path: Pa
         assert Decimal(sells[0]["origQty"]) == (got - fees).quantize(
             Decimal("0.00001"), rounding="ROUND_DOWN"
         )
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_a_take_profit_filled_while_the_bot_was_down_closes_its_deal(
+    tmp_path: Path,
+) -> None:
+    cli = TradewireCommand(tmp_path)
+    async with LocalExchange(symbols=("BTCUSDT",), market_interval_ms=50) as ex:
+        key = add_local_key(ex)
+        cli.key_store().add("bot1", key.api_key, key.secret)
+        args = [
+            "live", "dca", "--name", "d2", "--key", "bot1", "--rest-url", ex.rest_url,
+            "--base-order", "100", "--max-safety-orders", "0", "--take-profit", "0.0001",
+            "--deals", "2", "--force", "--recv-window", "1000", "--no-view", "--keep-orders",
+            "--duration", "1.5",
+        ]  # fmt: skip
+        # Killed right after the take profit was sent: the deal's base and its sell.
+        status, out, err = await cli.run(*args, prelude=crash_after_orders(2))
+        assert status == 9, (out, err)
+        [tp] = await key.signed_get("/api/v3/openOrders", {"symbol": "BTCUSDT"})
+        # While the bot is down another account buys up to the take profit's price, through
+        # the asks below it: the take profit fills.
+        taker = add_local_key(ex, balances={"USDT": "100000"})
+        async with taker.client() as client:
+            await client.place_order(
+                "BTCUSDT", "BUY", "LIMIT", quantity="1", price=tp["price"],
+                time_in_force="GTC",
+            )  # fmt: skip
+        assert await key.signed_get("/api/v3/openOrders", {"symbol": "BTCUSDT"}) == []
+        status, out, err = await cli.run(*args)
+        assert status == 0, (out, err)
+        state = _state(tmp_path, "d2")
+        first = state["history"][0]
+        assert first["number"] == 1 and first["close_reason"] == "take profit"
+        # Its proceeds are the exchange's: the take profit's quote less its USDT fee.
+        _, rows = await _orders(key)
+        [row] = [r for r in rows if r["clientOrderId"] == tp["clientOrderId"]]
+        with Journal.for_bot(tmp_path, "d2") as journal:
+            fee = sum(
+                (Decimal(f.commission) for f in journal.fills(tp["clientOrderId"])
+                 if f.commission_asset == "USDT"),
+                Decimal(0),
+            )  # fmt: skip
+        assert Decimal(first["proceeds"]) == Decimal(row["cummulativeQuoteQty"]) - fee
+        open_rows, all_rows = await _orders(key)
+        _no_duplicate_no_orphan(tmp_path, "d2", open_rows, all_rows)
+        assert tp["clientOrderId"] not in {r["clientOrderId"] for r in open_rows}
+        assert sum(r["type"] == "MARKET" for r in all_rows) == state["deals_started"]
