@@ -217,6 +217,6 @@ def _check_restart_journal(home: Path) -> None:
     with Journal.for_bot(home, "signals-tv1") as journal:
         orders = journal.orders()
         assert [(o.type, o.state) for o in orders] == [("LIMIT", "CANCELED"), ("MARKET", "FILLED")]
-        state = journal.bot_state("tv1")
+        state = journal.last_state()
         assert state is not None and state["paused"] is True
         assert D(str(state["position"])) > 0  # the MARKET buy, rebuilt from the journal

@@ -153,6 +153,32 @@ async def test_after_a_crash_reconcile_resolves_every_intent(tmp_path: Path) -> 
 
 
 @pytest.mark.asyncio
+async def test_a_filled_order_whose_fills_never_arrived_gets_them_on_reconcile(
+    tmp_path: Path,
+) -> None:
+    # The venue answered FILLED, and the run stopped before the order's trade was recorded:
+    # without its fills the next run would count no position.
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record_intent(intent("m-1"))
+        journal.record_update("m-1", "FILLED", order_id=9)
+        journal.record_intent(intent("m-2"))
+        done = JournalFill(5, "60000.10", "0.001", "0.000001", "BTC", 6)
+        journal.record_fill("m-2", done)
+        journal.record_update("m-2", "FILLED", order_id=10)
+        assert [o.client_order_id for o in journal.missing_fills()] == ["m-1"]
+        fill = JournalFill(4, "60000.10", "0.001", "0.000001", "BTC", 5)
+
+        async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
+            assert cid == "m-1"  # the complete one is not asked about
+            return OrderSnapshot(cid, "FILLED", 9, "0.001", "60.0001", (fill,))
+
+        report = await journal.reconcile(lookup)
+        assert report.checked == 1
+        assert journal.fills("m-1") == [fill]
+        assert journal.missing_fills() == []
+
+
+@pytest.mark.asyncio
 async def test_young_intents_and_failed_lookups_stay_unresolved(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite3") as journal:
         journal.record_intent(intent("e-1"))

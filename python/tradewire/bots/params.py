@@ -29,13 +29,16 @@ __all__ = [
     "DcaParams",
     "GridParams",
     "SafetyOrder",
+    "ceil_quantity",
     "check_fees",
     "check_funds",
     "dca_ladder",
     "default_grid_step",
     "default_take_profit",
     "grid_levels",
+    "grid_line",
     "grid_quantity",
+    "infinity_quantity",
     "params_from_record",
     "params_record",
     "venue_fees",
@@ -69,9 +72,36 @@ class GridParams:
     sell_on_stop: bool = True
     force: bool = False
     """Run even if a grid step cannot pay the round-trip fee (warning, :func:`check_fees`)."""
+    trailing_up: bool = False
+    """When the price rises above the top line, move the range up one line (cancel the lowest
+    buy, place a buy on the old top line), up to ``trailing_up_limit``."""
+    trailing_down: bool = False
+    """When the price falls below the lowest line, move the range down one line (cancel the
+    highest sell, place a sell on the old lowest line), down to ``trailing_down_limit``."""
+    trailing_up_limit: Decimal | None = None
+    trailing_down_limit: Decimal | None = None
+    infinity: bool = False
+    """No upper bound: geometric lines from ``lower_price`` on, the base kept worth
+    ``investment`` (each line sells or buys just enough), the range following a rise."""
+    reverse: bool = False
+    """Start holding base only: sells on the lines above the price, none below; each sell's
+    quote buys back one line lower, so a round trip's profit is kept in base."""
+    trigger_price: Decimal | None = None
+    """Place nothing until the price crosses this price."""
+    start_order: Literal["market", "limit", "none"] = "market"
+    """How the base (or quote) the starting orders need is bought (or sold) at the start: one
+    MARKET order, one LIMIT at the best price, or none (then a shortfall is refused)."""
 
     def __post_init__(self) -> None:
-        for name in ("lower_price", "upper_price", "investment", "quantity_per_grid"):
+        for name in (
+            "lower_price",
+            "upper_price",
+            "investment",
+            "quantity_per_grid",
+            "trailing_up_limit",
+            "trailing_down_limit",
+            "trigger_price",
+        ):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, to_decimal(value, name, error=BotConfigError))
@@ -97,21 +127,81 @@ class GridParams:
             raise BotConfigError(
                 f"take_profit {self.take_profit} must be above upper_price {self.upper_price}"
             )
+        self._check_features()
+
+    def _check_features(self) -> None:
+        if self.trailing_up_limit is not None:
+            if not self.trailing_up:
+                raise BotConfigError("trailing_up_limit needs trailing_up")
+            if self.trailing_up_limit <= self.upper_price:
+                raise BotConfigError(
+                    f"trailing_up_limit {self.trailing_up_limit} must be above upper_price "
+                    f"{self.upper_price}"
+                )
+        if self.trailing_down_limit is not None:
+            if not self.trailing_down:
+                raise BotConfigError("trailing_down_limit needs trailing_down")
+            if not _ZERO < self.trailing_down_limit < self.lower_price:
+                raise BotConfigError(
+                    f"trailing_down_limit {self.trailing_down_limit} must be between 0 and "
+                    f"lower_price {self.lower_price}"
+                )
+        if self.infinity:
+            if self.grid_mode != "geometric":
+                raise BotConfigError("infinity needs grid_mode geometric (a constant % per line)")
+            if self.investment is None:
+                raise BotConfigError(
+                    "infinity needs investment (the quote value of base it keeps), not "
+                    "quantity_per_grid"
+                )
+            if self.reverse or self.trailing_down or self.trailing_up:
+                raise BotConfigError(
+                    "infinity already follows a rise; it takes no reverse, trailing_up or "
+                    "trailing_down"
+                )
+            if self.take_profit is not None:
+                raise BotConfigError("infinity has no upper bound: it takes no take_profit")
+        if self.trigger_price is not None and self.trigger_price <= 0:
+            raise BotConfigError(f"trigger_price must be above 0, got {self.trigger_price}")
+        if self.start_order not in ("market", "limit", "none"):
+            raise BotConfigError(f"start_order is market, limit or none, not {self.start_order!r}")
+        if self.trailing_up and self.take_profit is not None:
+            limit = self.trailing_up_limit
+            if limit is None or limit >= self.take_profit:
+                raise BotConfigError(
+                    f"trailing_up_limit must be below take_profit {self.take_profit} (the range "
+                    "would trail into it)"
+                )
+        if self.trailing_down and self.stop_loss is not None:
+            limit = self.trailing_down_limit
+            if limit is None or limit <= self.stop_loss:
+                raise BotConfigError(
+                    f"trailing_down_limit must be above stop_loss {self.stop_loss} (the range "
+                    "would trail into it)"
+                )
 
 
-def grid_levels(params: GridParams, rules: SymbolRules) -> list[Decimal]:
-    """The ``grid_number + 1`` grid prices, lowest first, on the tick (distinct, or an error)."""
+def grid_line(params: GridParams, rules: SymbolRules, k: int) -> Decimal:
+    """Grid line ``k`` on the tick: line 0 is ``lower_price``, line ``grid_number`` the upper
+    price; lines past either end (a trailing or infinity grid's) go on at the same step."""
     low, high, n = params.lower_price, params.upper_price, params.grid_number
-    raw: list[Decimal] = []
-    if params.grid_mode == "arithmetic":
-        step = (high - low) / n
-        raw = [low + step * i for i in range(n)] + [high]
-    else:
-        with localcontext() as c:
-            c.prec = 34
-            ratio = (high / low) ** (Decimal(1) / n)
-            raw = [low * ratio**i for i in range(n)] + [high]
-    levels = [rules.round_price(p) for p in raw]
+    if k == 0:
+        return rules.round_price(low)
+    if k == n:
+        return rules.round_price(high)
+    with localcontext() as c:
+        c.prec = 34
+        if params.grid_mode == "arithmetic":
+            raw = low + (high - low) / n * k
+        else:
+            raw = low * ((high / low) ** (Decimal(1) / n)) ** k
+    return rules.round_price(raw)
+
+
+def grid_levels(params: GridParams, rules: SymbolRules, first: int = 0) -> list[Decimal]:
+    """The ``grid_number + 1`` grid prices from line ``first`` on (0: the range as given),
+    lowest first, on the tick (distinct, or an error)."""
+    levels = [grid_line(params, rules, k) for k in range(first, first + params.grid_number + 1)]
     for a, b in pairwise(levels):
         if b <= a:
             raise BotConfigError(
@@ -124,8 +214,15 @@ def grid_levels(params: GridParams, rules: SymbolRules) -> list[Decimal]:
 
 
 def grid_quantity(params: GridParams, rules: SymbolRules, levels: list[Decimal]) -> Decimal:
-    """The base quantity of every grid order, on the step, checked against the rules."""
-    if params.quantity_per_grid is not None:
+    """The base quantity of every grid order, on the step, checked against the rules.
+
+    An infinity grid's orders differ per line (:func:`infinity_quantity`): this is then the
+    smallest of its starting orders'.
+    """
+    if params.infinity:
+        assert params.investment is not None
+        qty = min(infinity_quantity(params.investment, a, b, rules) for a, b in pairwise(levels))
+    elif params.quantity_per_grid is not None:
         qty = params.quantity_per_grid
         if rules.floor_quantity(qty) != qty:
             raise BotConfigError(
@@ -146,6 +243,21 @@ def grid_quantity(params: GridParams, rules: SymbolRules, levels: list[Decimal])
             f"the minimum notional {rules.min_notional}: raise the investment or use fewer grids"
         )
     return qty
+
+
+def infinity_quantity(value: Decimal, low: Decimal, high: Decimal, rules: SymbolRules) -> Decimal:
+    """What an infinity grid trades between lines ``low`` and ``high``: the base worth
+    ``value`` at ``low`` less the base worth ``value`` at ``high``, floored to the step, so
+    the base it holds stays worth ``value`` at whichever line the price last crossed."""
+    with localcontext() as c:
+        c.prec = 34
+        return rules.floor_quantity(value / low - value / high)
+
+
+def ceil_quantity(rules: SymbolRules, qty: Decimal) -> Decimal:
+    """``qty`` rounded up to the symbol's step size."""
+    floored = rules.floor_quantity(qty)
+    return floored if floored >= qty else floored + rules.step_size
 
 
 def check_funds(
@@ -175,6 +287,17 @@ class DcaParams:
     max_deals: int = 1
     force: bool = False
     """Run even if the take profit cannot pay the round-trip fee (with a warning)."""
+    trailing_deviation: Decimal | None = None
+    """Trailing take profit: once the take profit price is reached, follow the price up and
+    close when it falls this many percent from its peak (no take-profit order on the book)."""
+    trailing_stop_loss: bool = False
+    """The stop loss follows the highest price of the deal: ``stop_loss`` percent below it."""
+    cooldown: int = 0
+    """Seconds (on the run's clock: market time in backtests) between a deal's end, or the
+    last start, and the next deal's start."""
+    max_active_deals: int = 1
+    """Deals open at once on the symbol: with more than 1, a new deal starts while others are
+    open, each ``cooldown`` seconds after the last one started."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -185,6 +308,7 @@ class DcaParams:
             "safety_order_step_scale",
             "safety_order_volume_scale",
             "stop_loss",
+            "trailing_deviation",
         ):
             value = getattr(self, name)
             if value is not None:
@@ -207,6 +331,20 @@ class DcaParams:
             raise BotConfigError(f"stop_loss must be between 0 and 100 (%), got {self.stop_loss}")
         if self.max_deals < 1:
             raise BotConfigError("max_deals must be at least 1")
+        dev = self.trailing_deviation
+        if dev is not None and not _ZERO < dev < self.take_profit:
+            raise BotConfigError(
+                f"trailing_deviation must be above 0 and below take_profit {self.take_profit} "
+                f"(%), got {dev}"
+            )
+        if self.trailing_stop_loss and self.stop_loss is None:
+            raise BotConfigError("trailing_stop_loss needs stop_loss (the % it trails by)")
+        if isinstance(self.cooldown, bool) or not isinstance(self.cooldown, int):
+            raise BotConfigError(f"cooldown is whole seconds, not {self.cooldown!r}")
+        if self.cooldown < 0:
+            raise BotConfigError(f"cooldown must be 0 or more seconds, got {self.cooldown}")
+        if not 1 <= self.max_active_deals <= 50:
+            raise BotConfigError(f"max_active_deals must be 1 to 50, not {self.max_active_deals}")
 
 
 @dataclass(frozen=True)
@@ -392,10 +530,18 @@ def params_from_record(kind: str, values: Mapping[str, object]) -> GridParams | 
     names = {f.name for f in fields(cls)}
     if not set(values) <= names:
         raise BotConfigError(f"unknown {kind} parameters: {sorted(set(values) - names)}")
-    for name in ("grid_number", "max_safety_orders", "max_deals"):
+    for name in ("grid_number", "max_safety_orders", "max_deals", "max_active_deals", "cooldown"):
         if name in values and type(values[name]) is not int:
             raise BotConfigError(f"{name} must be a whole number, not {values[name]!r}")
-    for name in ("sell_on_stop", "force"):
+    for name in (
+        "sell_on_stop",
+        "force",
+        "trailing_up",
+        "trailing_down",
+        "infinity",
+        "reverse",
+        "trailing_stop_loss",
+    ):
         if name in values and not isinstance(values[name], bool):
             raise BotConfigError(f"{name} must be true or false, not {values[name]!r}")
     try:

@@ -178,8 +178,8 @@ class SignalBot(Strategy):
         self._nonces: set[str] = set()
         self._ctx: StrategyContext | None = None
         if journal is not None:
-            state = journal.bot_state(bot)
-            if state is not None:
+            state = journal.last_state()
+            if state is not None and state.get("bot") == "signal":
                 self.paused = bool(state.get("paused", False))
                 self.carried = Decimal(str(state.get("position", "0")))
 
@@ -394,11 +394,13 @@ class SignalBot(Strategy):
         if journal is None:
             return
         state: dict[str, str | int | bool | None] = {
+            "bot": "signal",
+            "name": self.bot,
             "paused": self.paused,
             "position": str(self.position()),
             "symbol": ctx.symbol,
         }
-        await asyncio.to_thread(journal.record_bot_state, self.bot, state)
+        await asyncio.to_thread(journal.record_state, state)
 
 
 def journal_position(journal: Journal, rules: SymbolRules) -> Decimal:

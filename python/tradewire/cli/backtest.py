@@ -29,6 +29,7 @@ from tradewire.cli.session import (
     add_bot_commands,
     add_strategy_command,
     apply_account_defaults,
+    bot_report,
     bot_warnings,
     decimal_argument,
     own_strategy,
@@ -333,6 +334,7 @@ def _finish(
         "events_per_s": round(result.events_per_s),
         "wall_s": round(result.wall_s, 3),
         "warnings": bot_warnings(strategy),
+        **bot_report(strategy),
     }
     json_path, png_path = write_report(result.run, out_dir, extra)
     report = result.report

@@ -32,6 +32,7 @@ from tradewire.cli.session import (
     add_bot_commands,
     add_strategy_command,
     bot_label,
+    bot_report,
     describe_params,
     journal_params,
     journaled_params,
@@ -313,7 +314,13 @@ async def _run(args: argparse.Namespace) -> int:
         paths = await write_run_report(
             result,
             args.out,
-            {**run_identity(args), "name": name, "mode": "live", "warnings": warnings},
+            {
+                **run_identity(args),
+                "name": name,
+                "mode": "live",
+                "warnings": warnings,
+                **bot_report(strategy),
+            },
         )
         report = paths[0]
         _say(f"report written to {paths[0]} and {paths[1]}")

@@ -26,6 +26,7 @@ from tradewire.cli.session import (
     add_strategy_command,
     apply_account_defaults,
     bot_label,
+    bot_report,
     bot_warnings,
     decimal_argument,
     journal_params,
@@ -330,6 +331,7 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
         "exchange": market["source"],
         "market": market,
         "warnings": bot_warnings(strategy),
+        **bot_report(strategy),
     }
     if args.replay is not None:  # kept where earlier reports had them
         extra["replay"], extra["speed"] = market["replay"], args.speed
@@ -423,6 +425,7 @@ async def _run(args: argparse.Namespace) -> int:
         },
         "journal": str(journal.path),
         "warnings": bot_warnings(strategy),
+        **bot_report(strategy),
     }
     json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl

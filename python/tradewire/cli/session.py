@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ __all__ = [
     "add_strategy_command",
     "apply_account_defaults",
     "bot_label",
+    "bot_report",
     "bot_warnings",
     "build_strategy",
     "decimal_argument",
@@ -151,6 +152,55 @@ def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
         p.add_argument(
             "--take-profit", type=decimal_argument, help="stop above this price (default: none)"
         )
+        p.add_argument(
+            "--trailing-up",
+            action="store_true",
+            default=None,
+            help="when the price rises above the range, move the range up one line at a time "
+            "(default: off)",
+        )
+        p.add_argument(
+            "--trailing-up-limit",
+            type=decimal_argument,
+            help="highest line a trailing-up range may reach (default: none)",
+        )
+        p.add_argument(
+            "--trailing-down",
+            action="store_true",
+            default=None,
+            help="when the price falls below the range, move the range down one line at a time "
+            "(default: off)",
+        )
+        p.add_argument(
+            "--trailing-down-limit",
+            type=decimal_argument,
+            help="lowest line a trailing-down range may reach (default: none)",
+        )
+        p.add_argument(
+            "--infinity",
+            action="store_true",
+            default=None,
+            help="infinity grid: no upper bound, geometric lines, the base kept worth "
+            "--investment (default: off)",
+        )
+        p.add_argument(
+            "--reverse",
+            action="store_true",
+            default=None,
+            help="reverse grid: start holding base, sells above the price only, profit kept in "
+            "base (default: off)",
+        )
+        p.add_argument(
+            "--trigger-price",
+            type=decimal_argument,
+            help="place nothing until the price crosses this price (default: start at once)",
+        )
+        p.add_argument(
+            "--start-order",
+            choices=("market", "limit", "none"),
+            help="how the base (or quote) the starting orders lack is bought (or sold) first: "
+            "one MARKET order, one LIMIT at the best price, or none (refuse) (default: market)",
+        )
         return
     p.add_argument(
         "--base-order",
@@ -181,6 +231,30 @@ def add_bot_arguments(p: argparse.ArgumentParser, bot: str) -> None:
         help="percent below the base order price (default: none)",
     )
     p.add_argument("--deals", type=int, help="deals before stopping (default: 1000)")
+    p.add_argument(
+        "--trailing-deviation",
+        type=decimal_argument,
+        help="trailing take profit: once the take profit is reached, sell when the price "
+        "falls this percent from its peak (default: off, a limit take profit)",
+    )
+    p.add_argument(
+        "--trailing-stop-loss",
+        action="store_true",
+        default=None,
+        help="the stop loss trails the deal's highest price by --stop-loss percent "
+        "(default: off, below the base order price)",
+    )
+    p.add_argument(
+        "--cooldown",
+        type=int,
+        help="seconds between a deal's end (or the last start) and the next deal (default: 0)",
+    )
+    p.add_argument(
+        "--max-active-deals",
+        type=int,
+        help="deals open at once; above 1 a new deal starts --cooldown seconds after the "
+        "last one started (default: 1)",
+    )
 
 
 # Each bot option (its argparse dest, its flag) and the parameter it sets.
@@ -194,6 +268,14 @@ _OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("quantity", "--quantity", "quantity_per_grid"),
         ("stop_loss", "--stop-loss", "stop_loss"),
         ("take_profit", "--take-profit", "take_profit"),
+        ("trailing_up", "--trailing-up", "trailing_up"),
+        ("trailing_up_limit", "--trailing-up-limit", "trailing_up_limit"),
+        ("trailing_down", "--trailing-down", "trailing_down"),
+        ("trailing_down_limit", "--trailing-down-limit", "trailing_down_limit"),
+        ("infinity", "--infinity", "infinity"),
+        ("reverse", "--reverse", "reverse"),
+        ("trigger_price", "--trigger-price", "trigger_price"),
+        ("start_order", "--start-order", "start_order"),
     ),
     "dca": (
         ("base_order", "--base-order", "base_order_size"),
@@ -205,6 +287,10 @@ _OPTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("take_profit", "--take-profit", "take_profit"),
         ("stop_loss", "--stop-loss", "stop_loss"),
         ("deals", "--deals", "max_deals"),
+        ("trailing_deviation", "--trailing-deviation", "trailing_deviation"),
+        ("trailing_stop_loss", "--trailing-stop-loss", "trailing_stop_loss"),
+        ("cooldown", "--cooldown", "cooldown"),
+        ("max_active_deals", "--max-active-deals", "max_active_deals"),
     ),
 }
 
@@ -233,7 +319,8 @@ def resolve_params(
     unit = quote_unit(rules)
     if args.bot == "grid":
         grids = _given(args, "grids", 10)
-        mode = _given(args, "spacing", "arithmetic")
+        infinity = bool(_given(args, "infinity", False))
+        mode = _given(args, "spacing", "geometric" if infinity else "arithmetic")
         lower, upper = args.lower, args.upper
         if lower is None or upper is None:
             lower, upper = _default_range(price, grids, mode, default_grid_step(maker_fee))
@@ -249,6 +336,14 @@ def resolve_params(
             stop_loss=args.stop_loss,
             take_profit=args.take_profit,
             force=force,
+            trailing_up=bool(_given(args, "trailing_up", False)),
+            trailing_up_limit=_given(args, "trailing_up_limit", None),
+            trailing_down=bool(_given(args, "trailing_down", False)),
+            trailing_down_limit=_given(args, "trailing_down_limit", None),
+            infinity=infinity,
+            reverse=bool(_given(args, "reverse", False)),
+            trigger_price=_given(args, "trigger_price", None),
+            start_order=_given(args, "start_order", "market"),
         )
     deviation = args.deviation or Decimal(1)
     return DcaParams(
@@ -262,6 +357,10 @@ def resolve_params(
         stop_loss=args.stop_loss,
         max_deals=_given(args, "deals", 1000),
         force=force,
+        trailing_deviation=_given(args, "trailing_deviation", None),
+        trailing_stop_loss=bool(_given(args, "trailing_stop_loss", False)),
+        cooldown=_given(args, "cooldown", 0),
+        max_active_deals=_given(args, "max_active_deals", 1),
     )
 
 
@@ -336,13 +435,17 @@ def strategy_for(
 ) -> GridBot | DcaBot:
     """The bot that runs ``params``, once it is known to clear the fees at the run's rates
     (or to be forced past them: :attr:`~tradewire.bots.grid.GridBot.warnings` says so) and its
-    starting orders to be funded."""
+    starting orders to be funded (a grid's after its start order, counted at ``price``, bought
+    or sold what they lack)."""
     bot: GridBot | DcaBot
     if isinstance(params, GridParams):
-        plan = GridPlan(params, rules, price)
+        trails = params.trailing_up or params.trailing_down or params.infinity
+        plan = GridPlan(params, rules, price, clamp=trails)
         warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
-        plan.check(balances, rules)
+        start = plan.check(balances, rules, bid=price, ask=price, fee=taker_fee)
         bot = GridBot(params, maker_fee=maker_fee, taker_fee=taker_fee)
+        if start is not None:
+            bot.start_plan = f"{start.describe(rules)}, then the grid's orders"
     else:
         warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
         check_funds(balances, rules, funds_needed(params, rules, price), Decimal(0))
@@ -356,11 +459,35 @@ def bot_warnings(strategy: Strategy) -> list[str]:
     return list(strategy.warnings) if isinstance(strategy, (GridBot, DcaBot)) else []
 
 
+def bot_report(strategy: Strategy) -> dict[str, Any]:
+    """What report.json says of a built-in bot's own work: a DCA bot's closed deals
+    (``deals``: start and end, average price, safety orders filled, P&L, close reason), a
+    grid's round trips, trailing moves and range at the end (``grid``); nothing for others."""
+    if isinstance(strategy, DcaBot):
+        return {
+            "deals": [asdict(d) for d in strategy.history],
+            "open_deals": len(strategy.deals),
+        }
+    if isinstance(strategy, GridBot) and strategy.plan is not None:
+        levels = strategy.plan.levels
+        return {
+            "grid": {
+                "round_trips": strategy.round_trips,
+                "trailing_moves": strategy.trailing_moves,
+                "range": [format(levels[0], "f"), format(levels[-1], "f")],
+            }
+        }
+    return {}
+
+
 def say_warnings(strategy: Strategy) -> list[str]:
-    """Print the bot's warnings to stderr (``warning: ...``); returns them for the report."""
+    """Print the bot's warnings to stderr (``warning: ...``), and a grid's start order (``plan:
+    ...``) to stdout before anything is placed; returns the warnings for the report."""
     warnings = bot_warnings(strategy)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if isinstance(strategy, GridBot) and strategy.start_plan is not None:
+        print(f"plan: {strategy.start_plan}", flush=True)
     return warnings
 
 

@@ -741,6 +741,30 @@ class Journal:
         """Orders working on the exchange, as last known."""
         return self.orders(OPEN_STATES)
 
+    def missing_fills(self) -> list[JournaledOrder]:
+        """Orders the exchange said were FILLED whose fills the journal lacks (the run ended
+        before their trades arrived, e.g. a MARKET order just before a stop): a restart asks
+        the exchange for them, so no position is lost."""
+        filled = self.orders(("FILLED",))
+        if not filled:
+            return []
+        recorded: dict[str, Decimal] = {}
+        for fill_cid, quantity in self._fill_quantities():
+            recorded[fill_cid] = recorded.get(fill_cid, Decimal(0)) + Decimal(quantity)
+        out = []
+        for o in filled:
+            got = recorded.get(o.client_order_id, Decimal(0))
+            wanted = max(o.executed_qty, o.quantity)  # a quote-sized MARKET has quantity 0
+            if got == 0 or got < wanted:
+                out.append(o)
+        return out
+
+    def _fill_quantities(self) -> list[tuple[str, str]]:
+        with self._lock:
+            db = self._open_db()
+            rows = db.execute("SELECT client_order_id, quantity FROM fills").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def fills(self, client_order_id: str | None = None) -> list[JournalFill]:
         """Recorded fills, oldest first (of one order, or all)."""
         with self._lock:
@@ -778,12 +802,17 @@ class Journal:
     ) -> ReconcileReport:
         """Ask the exchange about every unresolved (and open) order and record its answer.
 
+        With ``include_open``, orders known FILLED whose fills were never recorded
+        (:meth:`missing_fills`) are asked about too, and their fills recorded.
+
         ``lookup(client_order_id, symbol)`` returns the exchange's view, or None when the
         exchange has no such order: an intent then becomes ``NOT_PLACED`` (never sent, or sent
         and refused), unless it is younger than ``grace_ms`` (pass the bot's recvWindow: a
         request still in flight could yet arrive), in which case it stays unresolved.
         """
-        targets = self.unresolved() + (self.open_orders() if include_open else [])
+        targets = self.unresolved() + (
+            self.open_orders() + self.missing_fills() if include_open else []
+        )
         now = self.clock.now_ms() if now_ms is None else now_ms
         updated: list[JournaledOrder] = []
         not_placed: list[str] = []
@@ -834,17 +863,13 @@ class Journal:
             time_ms=snapshot.time_ms,
         )
 
-    # --- signal bots: the signals carried out, and the bot's own state ----------------------------
+    # --- signal bots: the signals carried out ---------------------------------------------------
 
     def _signal_tables(self, db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS signals (bot TEXT NOT NULL, nonce TEXT NOT NULL, "
             "time_ms INTEGER NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL, "
             "PRIMARY KEY (bot, nonce))"
-        )
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS bot_state (bot TEXT PRIMARY KEY, time_ms INTEGER NOT "
-            "NULL, state TEXT NOT NULL)"
         )
 
     def record_signal(self, bot: str, nonce: str, action: str, outcome: str) -> bool:
@@ -885,20 +910,31 @@ class Journal:
             ).fetchall()
         return {row["nonce"]: row["time_ms"] for row in rows}
 
-    def record_bot_state(self, bot: str, state: dict[str, ParamValue]) -> None:
-        """Record a bot's own state (paused, position...); :meth:`bot_state` gives it back."""
-        with self._tx() as db:
-            self._signal_tables(db)
-            db.execute(
-                "INSERT OR REPLACE INTO bot_state (bot, time_ms, state) VALUES (?, ?, ?)",
-                (bot, self.clock.now_ms(), json.dumps(state, sort_keys=True)),
-            )
+    # --- bot state (added for the built-in bots' restarts) ----------------------------------------
 
-    def bot_state(self, bot: str) -> dict[str, ParamValue] | None:
-        """The state :meth:`record_bot_state` recorded last for ``bot``, or None."""
+    def record_state(self, state: dict[str, Any]) -> None:
+        """Record a bot's own state (JSON values): :meth:`last_state` gives the latest back.
+
+        The built-in bots keep what they cannot read off their orders here (a grid's range
+        after trailing moves, a DCA bot's deals), so a restart rebuilds them.
+        """
+        try:
+            text = json.dumps(state, sort_keys=True)
+        except (TypeError, ValueError) as e:
+            raise JournalError(f"bot state must be JSON values: {e}") from None
+        now = self.clock.now_ms()
         with self._tx() as db:
-            self._signal_tables(db)
-            row = db.execute("SELECT state FROM bot_state WHERE bot = ?", (bot,)).fetchone()
+            db.execute(_STATE_SCHEMA)
+            db.execute("INSERT INTO bot_state (time_ms, state) VALUES (?, ?)", (now, text))
+
+    def last_state(self) -> dict[str, Any] | None:
+        """The state recorded last by :meth:`record_state`, or None."""
+        with self._lock:
+            db = self._open_db()
+            try:
+                row = db.execute("SELECT state FROM bot_state ORDER BY seq DESC LIMIT 1").fetchone()
+            except sqlite3.OperationalError:  # no state recorded yet: the table is missing
+                return None
         if row is None:
             return None
         try:
@@ -906,5 +942,14 @@ class Journal:
         except ValueError:
             state = None
         if not isinstance(state, dict):
-            raise JournalError(f"{self.path}: the recorded state of bot {bot!r} is damaged")
+            raise JournalError(f"{self.path}: the recorded bot state is damaged")
         return state
+
+
+_STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bot_state (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms INTEGER NOT NULL,
+    state TEXT NOT NULL
+)
+"""
