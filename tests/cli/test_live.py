@@ -7,6 +7,7 @@ tests/trading/test_restart.py (the runner resuming from its journal).
 from __future__ import annotations
 
 import json
+import socket
 from decimal import Decimal as D
 from typing import TYPE_CHECKING
 
@@ -193,3 +194,23 @@ async def test_live_runs_a_strategy_on_two_symbols_from_one_account(tmp_path: Pa
         report = json.loads((tmp_path / "report" / "report.json").read_text())
         assert set(report["symbols"]) == {"BTCUSDT", "ETHUSDT"}
         assert not cli.leaked(key.secret)
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.asyncio
+async def test_live_says_unreachable_not_refused_when_the_exchange_cannot_be_reached(
+    tmp_path: Path,
+) -> None:
+    cli = TradewireCommand(tmp_path)
+    cli.key_store().add("bot1", "K" * 64, "0" * 64)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    status, out, err = await cli.run(
+        "live", "grid", "--key", "bot1", "--rest-url", f"http://127.0.0.1:{port}", "--no-view"
+    )
+    assert status == 3, (out, err)
+    assert "UNREACHABLE  could not reach the exchange to audit the key" in out
+    assert "REFUSED" not in out
+    assert not (tmp_path / "journals").exists()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradewire.binance.client import BinanceClient
 from tradewire.binance.urls import BINANCE, endpoints
-from tradewire.cli.keys import key_restrictions
+from tradewire.cli.keys import UNREACHABLE, probe_key
 from tradewire.cli.session import (
     SymbolsAction,
     account_fees,
@@ -53,11 +53,12 @@ from tradewire.errors import (
     APIError,
     BotConfigError,
     JournalError,
+    NetworkError,
     OrderNotFound,
     ParseError,
     TradewireError,
 )
-from tradewire.keys import KeyStore, Severity, audit_key, drop_env_password, mask_api_key
+from tradewire.keys import KeyStore, Severity, drop_env_password, mask_api_key
 from tradewire.trading.journal import Journal, bot_order_prefix, check_journal_covers
 from tradewire.trading.runner import Resumption, Runner, resume_journal
 from tradewire.trading.strategy import with_own_locks
@@ -127,10 +128,12 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
 async def audit_for_live(credentials: ApiCredentials, rest_url: str) -> AuditResult | str:
     """The key's audit for live trading, or why the exchange refused to say (a reason string)."""
     try:
-        restrictions = await key_restrictions(credentials, rest_url)
+        probe = await probe_key(credentials, rest_url)
+    except NetworkError as e:  # the key was never judged: say so, not "refused"
+        return f"could not reach the exchange to audit the key: {e}"
     except (APIError, ParseError) as e:
         return f"the exchange refused the key: {e}"
-    return audit_key(restrictions, purpose="live")
+    return probe.judge("live")
 
 
 def _say(message: str) -> None:
@@ -181,9 +184,10 @@ async def _run(args: argparse.Namespace) -> int:
     _say(f"Auditing key {key_name} (API key {mask_api_key(credentials.api_key)}) on {rest_url}")
     audit = await audit_for_live(credentials, urls.rest_url)
     if isinstance(audit, str):
-        _say(f"REFUSED  {audit}")
+        unreachable = audit.startswith("could not reach")
+        _say(f"{'UNREACHABLE' if unreachable else 'REFUSED'}  {audit}")
         _say(f"Not starting: key {key_name} could not be audited.")
-        return int(Severity.REFUSED)
+        return UNREACHABLE if unreachable else int(Severity.REFUSED)
     _say(audit.report())
     if not audit.allowed:
         _say(f"Not starting: key {key_name} is refused for live trading (see above).")
