@@ -642,7 +642,9 @@ class StrategyContext:
     ) -> None:
         """Build candles of ``interval`` from the trades from now on, keeping the last
         ``history`` closed ones for :meth:`history`; ``on_candle`` gets each one that closes
-        (and, with ``forming``, the forming candle after every trade).
+        (and, with ``forming``, the forming candle after every trade). Where the venue's klines
+        are taken (:attr:`Strategy.candle_source`), the closed ones are the venue's, the
+        history seeded with its last ``history`` (right after ``on_start`` when called there).
 
         Raises:
             ConfigError: an unknown interval, or a run that cannot build candles (a backtest
