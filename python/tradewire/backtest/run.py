@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tradewire._core import SimEngine, Tape
 from tradewire.errors import BacktestError
 from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.candle_feed import venue_candles
 from tradewire.trading.candles import NEVER
 from tradewire.trading.report import figures
 from tradewire.trading.runner import RunFailure, RunResult, candle_intervals, sample_equity
@@ -143,6 +144,7 @@ class _Driver:
         self.scheduling = self.wants_candles or _overrides(strategy, "on_timer")
         for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
+        venue_candles(strategy, None, self.clock)  # refuses candle_source = "venue": trades only
         if not self.wants_candles:
             self.ctx.candles_refused = (
                 "a backtest builds candles only for a strategy that overrides on_candle or "

@@ -9,6 +9,11 @@ the interval since the epoch, weeks on Mondays. An interval in which nothing tra
 flat candle at the previous close with no volume, as Binance's klines do; nothing is built
 before the first trade.
 
+A series can instead take its closed candles from the venue (its klines: :meth:`CandleSeries.seed`
+with the history, :meth:`CandleSeries.push` with each one as it closes): trades then still build
+the forming candle, but the candles they close are dropped, so every closed candle is whole, as
+the venue built it.
+
 >>> from decimal import Decimal
 >>> series = CandleSeries("BTCUSDT", "1m", tick=Decimal("0.01"), step=Decimal("0.001"))
 >>> series.add(60_000, 100 * 10**8, 10**8)
@@ -133,6 +138,9 @@ class CandleSeries:
         self._o = self._h = self._l = self._c = 0
         self._volume = self._quote_volume = self._count = 0
         self._arrays: CandleArrays | None = None
+        #: Whether the closed candles come from the venue (:meth:`seed`, :meth:`push`), not
+        #: from the trades.
+        self.from_venue = False
 
     def __repr__(self) -> str:
         return f"CandleSeries({self.symbol!r}, {self.interval!r}, closed={len(self.closed)})"
@@ -178,18 +186,42 @@ class CandleSeries:
         self._quote_volume += price * qty
         self._count += 1
 
+    def seed(self, candles: list[Bar]) -> None:
+        """Take the closed candles from the venue from now on, starting with ``candles`` (its
+        history, oldest first) in place of the history kept so far."""
+        self.from_venue = True
+        self.closed.clear()
+        self.closed.extend(c for c in candles if c.closed)
+        self._arrays = None
+
+    def push(self, candle: Bar) -> bool:
+        """Add one closed candle from the venue to the history; False (and left out) if it is
+        not later than the last one kept (a duplicate) or not closed."""
+        closed = self.closed
+        if not candle.closed or (closed and candle.open_time_ms <= closed[-1].open_time_ms):
+            return False
+        closed.append(candle)
+        self._arrays = None
+        return True
+
     def close_until(self, now_ms: int) -> list[Bar]:
         """Close every candle whose interval ended at or before ``now_ms``, oldest first (the
-        intervals without trades in between as flat candles); they join the history."""
+        intervals without trades in between as flat candles); they join the history.
+
+        A series fed by the venue (:attr:`from_venue`) only moves its forming candle on: the
+        venue's closed candles come through :meth:`push`, and none is returned.
+        """
         start = self._open_ms
         if start is None or now_ms < start + self.length_ms:
             return []
         out: list[Bar] = []
         length = self.length_ms
+        venue = self.from_venue
         while now_ms >= start + length:
-            candle = self._candle(start, closed=True)
-            out.append(candle)
-            self.closed.append(candle)
+            if not venue:
+                candle = self._candle(start, closed=True)
+                out.append(candle)
+                self.closed.append(candle)
             start += length
             self._o = self._h = self._l = self._c  # the next one opens at this close, flat
             self._volume = self._quote_volume = self._count = 0

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from tradewire.clock import MarketClock, WallClock
 from tradewire.errors import ConfigError, ResumeError
 from tradewire.model import BookUpdate, MarketTrade
+from tradewire.trading.candle_feed import VenueCandles, push_candle, venue_candles
 from tradewire.trading.journal import JournalFill, OrderSnapshot, ReconcileReport
 from tradewire.trading.pnl import account_equity
 from tradewire.trading.strategy import RunLog, StrategyContext
 from tradewire.trading.strategy import Strategy as _Strategy
 from tradewire.trading.timers import DEFAULT_TIMER
-from tradewire.venues.protocols import AdoptsOrders, FillHistory, SimulatedVenue
+from tradewire.venues.protocols import AdoptsOrders, CandleSource, FillHistory, SimulatedVenue
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from tradewire.clock import Clock
     from tradewire.model import (
         Balance,
+        Bar,
         MarketEvent,
         Order,
         OrderUpdate,
@@ -204,6 +206,12 @@ class Runner:
             )
         for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
+        #: The venue's candles, when closed candles come from its klines (else None: trades).
+        self.venue_candles: VenueCandles | None = None
+        if venue_candles(strategy, market, self.clock) and isinstance(market, CandleSource):
+            self.venue_candles = VenueCandles(
+                market, self.ctx.schedule, self.symbols, self._venue_candle
+            )
         self.timer_interval_s = timer_interval_s
         self.sample_interval_ms = sample_interval_ms
         self._on_event = on_event
@@ -249,6 +257,8 @@ class Runner:
         self.resumed = await self.resume()
         start_balances = await self.venue.balances()
         ctx.start_balances = start_balances
+        if self.venue_candles is not None:
+            await self.venue_candles.seed()  # ctx.history is full at the first callback
         # Timers and waits first: they must be waiting before the first market event is read.
         tasks: dict[asyncio.Task[Any], StopReason | None] = {
             asyncio.create_task(self._timer()): None
@@ -264,6 +274,8 @@ class Runner:
             tasks[asyncio.create_task(self.clock.sleep(duration_s))] = "duration"
         consume = asyncio.create_task(self._consume(stop))
         tasks[consume] = None
+        if self.venue_candles is not None:
+            tasks[asyncio.create_task(self.venue_candles.watch())] = None
         reason: StopReason | None = None
         try:
             pending = set(tasks)
@@ -524,6 +536,8 @@ class Runner:
         ctx.run_log.started_ms = self.clock.now_ms()
         self._sample(force=True)  # the equity the strategy starts from
         await self._call("on_start", self.strategy.on_start(ctx))
+        if self.venue_candles is not None:
+            await self.venue_candles.seed()  # the series on_start subscribed
         await ctx.cancel_unclaimed()  # no order of the last run works unfollowed
         await self._drain()
         return True
@@ -596,6 +610,14 @@ class Runner:
             else:
                 await self._call("on_candle", strategy.on_candle(ctx, item))
             await self._drain()
+
+    async def _venue_candle(self, bar: Bar) -> None:
+        """A candle the venue closed: into its series, then ``on_candle`` (only joins the
+        history before the strategy started)."""
+        async with self._turn:
+            if push_candle(self.ctx.schedule, bar) and self._started:
+                await self._call("on_candle", self.strategy.on_candle(self.ctx, bar))
+                await self._drain()
 
     async def _wall_schedule(self) -> None:
         """Named timers and candle closes in wall time (live and paper on a live market): a

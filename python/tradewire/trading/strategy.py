@@ -58,9 +58,18 @@ if TYPE_CHECKING:
     from tradewire.trading.journal import Journal
     from tradewire.venues.protocols import Venue
 
-__all__ = ["Mode", "RunLog", "Strategy", "StrategyContext", "with_own_locks"]
+__all__ = [
+    "CandleSourceChoice",
+    "Mode",
+    "RunLog",
+    "Strategy",
+    "StrategyContext",
+    "with_own_locks",
+]
 
 Mode = Literal["read-only", "paper", "live"]
+CandleSourceChoice = Literal["auto", "trades", "venue"]
+"""Where a strategy's closed candles come from (:attr:`Strategy.candle_source`)."""
 _UNKNOWN = (OrderStatusUnknown, NetworkError, ExchangeUnavailable)
 
 
@@ -94,7 +103,10 @@ class Strategy:
 
     ``candles`` names the candle intervals built for the strategy from the start (Binance's
     names: ``("1m", "1h")``); :meth:`StrategyContext.subscribe_candles` adds more or sets the
-    history length.
+    history length. ``candle_source`` says where closed candles come from: ``"auto"`` (the
+    default) takes the venue's klines where the market source serves them (live, and paper on
+    a live market) and builds them from trades elsewhere; ``"trades"`` always builds them;
+    ``"venue"`` refuses to run where the venue's klines are not served (backtests, replays).
 
     ``symbols`` names the symbols the strategy trades when it trades more than one
     (``("BTCUSDT", "ETHUSDT")``): the first is the primary one (``ctx.symbol``, ``ctx.rules``,
@@ -105,6 +117,7 @@ class Strategy:
 
     name: str = "strategy"
     candles: tuple[str, ...] = ()
+    candle_source: CandleSourceChoice = "auto"
     symbols: tuple[str, ...] = ()
 
     async def on_start(self, ctx: StrategyContext) -> None:
@@ -629,7 +642,9 @@ class StrategyContext:
     ) -> None:
         """Build candles of ``interval`` from the trades from now on, keeping the last
         ``history`` closed ones for :meth:`history`; ``on_candle`` gets each one that closes
-        (and, with ``forming``, the forming candle after every trade).
+        (and, with ``forming``, the forming candle after every trade). Where the venue's klines
+        are taken (:attr:`Strategy.candle_source`), the closed ones are the venue's, the
+        history seeded with its last ``history`` (right after ``on_start`` when called there).
 
         Raises:
             ConfigError: an unknown interval, or a run that cannot build candles (a backtest

@@ -16,16 +16,17 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tradewire.binance.userdata import ExecutionReport
-from tradewire.binance.wire import Trade
+from tradewire.binance.wire import Kline, Trade
 from tradewire.clock import WallClock
-from tradewire.errors import APIError, OrderNotFound
+from tradewire.errors import APIError, ConfigError, OrderNotFound
 from tradewire.model import (
     ORDER_TYPES,
     STOP_ORDER_TYPES,
     Balance,
+    Bar,
     BookUpdate,
     Fill,
     MarketTrade,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     from tradewire._core import Event, OrderBook
-    from tradewire.binance.answers import AccountTrade
+    from tradewire.binance.answers import AccountTrade, Candlestick
     from tradewire.binance.client import BinanceClient
     from tradewire.binance.filters import SymbolFilters
     from tradewire.binance.streams import Reconnected
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BinanceMarket",
     "BinanceVenue",
+    "KlineClient",
     "MarketDataClient",
     "order_from_response",
     "order_from_user_event",
@@ -430,9 +432,67 @@ class MarketDataClient(Protocol):
         ...
 
 
+@runtime_checkable
+class KlineClient(Protocol):
+    """What :class:`BinanceMarket` reads for the venue's candles: ``BinanceClient.klines``."""
+
+    async def klines(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        limit: int = 500,
+        start_time: int | None = None,
+        end_time: int | None = None,
+    ) -> list[Candlestick]:
+        """Klines (``GET /api/v3/klines``), oldest first."""
+        ...
+
+
+_KLINES_MAX = 1000  # the most rows one GET /api/v3/klines returns
+
+
+def bar_from_candlestick(symbol: str, interval: str, row: Candlestick) -> Bar:
+    """The neutral closed :class:`Bar` of one REST kline row (exact Decimals)."""
+    return Bar(
+        symbol,
+        interval,
+        row.open_time,
+        row.close_time,
+        row.open,
+        row.high,
+        row.low,
+        row.close,
+        row.volume,
+        row.quote_asset_volume,
+        row.number_of_trades,
+        True,
+    )
+
+
+def bar_from_kline(event: Kline) -> Bar:
+    """The neutral :class:`Bar` of one kline stream event (``closed`` from its ``x``)."""
+    return Bar(
+        event.symbol,
+        event.interval,
+        event.start_time,
+        event.close_time,
+        Decimal(event.open),
+        Decimal(event.high),
+        Decimal(event.low),
+        Decimal(event.close),
+        Decimal(event.volume),
+        Decimal(event.quote_volume),
+        event.trade_count,
+        event.is_closed,
+    )
+
+
 class BinanceMarket:
     """Live market data through a ``BinanceClient``: the synced book and the trade stream of
-    one symbol (:meth:`events`) or of several merged (:meth:`events_of`)."""
+    one symbol (:meth:`events`) or of several merged (:meth:`events_of`), and the venue's
+    candles (:meth:`candle_history` over REST klines, :meth:`closed_candles` from the kline
+    stream): a :class:`~tradewire.venues.protocols.CandleSource`."""
 
     def __init__(
         self,
@@ -523,6 +583,87 @@ class BinanceMarket:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+    # --- candles ---------------------------------------------------------------------------------
+
+    def _klines(self) -> KlineClient:
+        client = self.client
+        if not isinstance(client, KlineClient):
+            raise ConfigError(
+                f"{type(client).__name__} has no klines: the venue's candles need a "
+                "BinanceClient (or a client with klines)"
+            )
+        return client
+
+    async def candle_history(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+        """The last ``limit`` closed candles of ``symbol`` and ``interval`` from REST klines,
+        oldest first: the forming candle (its close time not yet passed) is left out, and more
+        than 1000 are read in pages, backwards."""
+        klines = self._klines()
+        now = self.clock.now_ms()
+        out: list[Bar] = []
+        end: int | None = None
+        while len(out) < limit:
+            want = min(limit - len(out) + 1, _KLINES_MAX)
+            rows = await klines.klines(symbol, interval, limit=want, end_time=end)
+            page = [
+                bar_from_candlestick(symbol, interval, r)
+                for r in rows
+                if r.close_time < now and (end is None or r.close_time <= end)
+            ]
+            out[:0] = page
+            if len(rows) < want or not rows:
+                break  # the venue has no older ones
+            end = rows[0].open_time - 1
+        return out[-limit:] if limit > 0 else []
+
+    async def _candles_between(
+        self, symbol: str, interval: str, start_ms: int, end_ms: int
+    ) -> list[Bar]:
+        """The closed candles opening from ``start_ms`` up to ``end_ms`` (excluded), from REST."""
+        klines = self._klines()
+        out: list[Bar] = []
+        while start_ms < end_ms:
+            rows = await klines.klines(
+                symbol, interval, limit=_KLINES_MAX, start_time=start_ms, end_time=end_ms - 1
+            )
+            page = [
+                bar_from_candlestick(symbol, interval, r)
+                for r in rows
+                if start_ms <= r.open_time < end_ms
+            ]
+            out.extend(page)
+            if len(rows) < _KLINES_MAX or not page:
+                break
+            start_ms = page[-1].close_time_ms + 1
+        return out
+
+    async def closed_candles(
+        self, symbol: str, interval: str, *, since_ms: int | None = None
+    ) -> AsyncIterator[Bar]:
+        """Each candle of ``symbol`` and ``interval`` as it closes (the kline stream's update
+        with ``x: true``), oldest first.
+
+        The stream's candles follow each other: when one opens later than the last one given
+        (a reconnect, or the time between ``since_ms``, the open time of the first candle
+        wanted, and the first closed update), the candles in between are read from REST
+        klines first, so none is missed; one already given is never given again.
+        """
+        next_ms = since_ms  # the open time of the next candle due
+        name = f"{symbol.lower()}@kline_{interval}"
+        async for event in self.client.stream(name):
+            if not isinstance(event, Kline) or not event.is_closed:
+                continue
+            if next_ms is not None:
+                if event.start_time < next_ms:
+                    continue  # given already (a reconnect sends it again)
+                if event.start_time > next_ms:
+                    for bar in await self._candles_between(
+                        symbol, interval, next_ms, event.start_time
+                    ):
+                        yield bar
+            yield bar_from_kline(event)
+            next_ms = event.close_time + 1
 
 
 class _Marker:

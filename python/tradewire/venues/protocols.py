@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from tradewire.model import (
         Balance,
+        Bar,
         Fill,
         MarketEvent,
         Order,
@@ -103,4 +104,28 @@ class AdoptsOrders(Protocol):
 
     def adopt(self, order: Order) -> None:
         """Track ``order``, placed by an earlier run, as one of this session's."""
+        ...
+
+
+# --- the venue's own candles -------------------------------------------------------------------
+
+__all__ += ["CandleSource"]
+
+
+@runtime_checkable
+class CandleSource(Protocol):
+    """A market source that also serves the venue's candles (Binance's klines): a closed
+    history at start and each candle as it closes, as the venue built them."""
+
+    async def candle_history(self, symbol: str, interval: str, limit: int) -> list[Bar]:
+        """The last ``limit`` closed candles of ``symbol`` and ``interval``, oldest first (the
+        forming one left out)."""
+        ...
+
+    def closed_candles(
+        self, symbol: str, interval: str, *, since_ms: int | None = None
+    ) -> AsyncIterator[Bar]:
+        """Each candle of ``symbol`` and ``interval`` as it closes, oldest first, none twice and
+        none missed (a reconnect's gap refilled); with ``since_ms``, from the candle that opens
+        then on (the ones already closed first)."""
         ...
