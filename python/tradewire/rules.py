@@ -365,6 +365,12 @@ class SymbolRules:
     status: str = "TRADING"
     order_types: frozenset[str] = frozenset()
     """Order types the symbol allows (empty: not known, none refused)."""
+    tick_schedule: tuple[tuple[Decimal, Decimal], ...] = ()
+    """Price bands ``(lower edge, tick)``, ascending: the tick at a price is the one of the
+    band with the highest edge not above it (IB's ``incrementRules``). Empty: ``tick_size``
+    everywhere (Binance)."""
+    instrument_id: str = ""
+    """The venue's id of the instrument (IB's conid); empty where the symbol is the id."""
 
     def __post_init__(self) -> None:
         for name in _AMOUNTS:
@@ -372,6 +378,28 @@ class SymbolRules:
             if value < 0:
                 raise DecimalError(f"{self.symbol}: {name} must not be negative, got {value}")
             object.__setattr__(self, name, value)
+        if self.tick_schedule:
+            bands = tuple(
+                sorted(
+                    (to_decimal(edge, "tick band edge"), to_decimal(tick, "tick"))
+                    for edge, tick in self.tick_schedule
+                )
+            )
+            if any(tick <= 0 for _, tick in bands):
+                raise DecimalError(f"{self.symbol}: every tick of a tick schedule must be positive")
+            object.__setattr__(self, "tick_schedule", bands)
+
+    def tick_for(self, price: DecimalInput) -> Decimal:
+        """The tick at ``price``: its band's in the tick schedule, else ``tick_size``."""
+        if not self.tick_schedule:
+            return self.tick_size
+        px = to_decimal(price, "price")
+        tick = self.tick_schedule[0][1]
+        for edge, band_tick in self.tick_schedule:
+            if px < edge:
+                break
+            tick = band_tick
+        return tick
 
     # --- rounding ---------------------------------------------------------------------------
 
@@ -384,8 +412,9 @@ class SymbolRules:
         return floor_to_step(quantity, step)
 
     def round_price(self, price: DecimalInput, side: str | None = None) -> Decimal:
-        """``price`` on the tick: a BUY rounds down, a SELL up, no side to the nearest."""
-        return round_to_tick(price, self.tick_size, side)
+        """``price`` on the tick (its band's, with a tick schedule): a BUY rounds down, a SELL
+        up, no side to the nearest."""
+        return round_to_tick(price, self.tick_for(price), side)
 
     # --- checking ---------------------------------------------------------------------------
 
@@ -510,7 +539,7 @@ class SymbolRules:
         raw = self._dec(value, name)
         if raw <= 0:
             raise self._fail(f"{name} must be positive, got {_plain(raw)}")
-        tick = self.tick_size
+        tick = self.tick_for(raw)
         try:
             px = round_to_tick(raw, tick, side) if rounding else raw
         except DecimalError as exc:

@@ -13,18 +13,32 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from decimal import Decimal
 
     from tradewire.model import (
         Balance,
+        CashBalance,
         Fill,
+        Instrument,
         MarketEvent,
         Order,
         OrderRequest,
         OrderUpdate,
+        Position,
         SymbolRules,
+        TradingSessions,
     )
 
-__all__ = ["AdoptsOrders", "FillHistory", "MarketSource", "SimulatedVenue", "Venue"]
+__all__ = [
+    "AdoptsOrders",
+    "Broker",
+    "FillHistory",
+    "MarketSource",
+    "ModifiesOrders",
+    "SimulatedVenue",
+    "TradingHours",
+    "Venue",
+]
 
 
 @runtime_checkable
@@ -103,4 +117,46 @@ class AdoptsOrders(Protocol):
 
     def adopt(self, order: Order) -> None:
         """Track ``order``, placed by an earlier run, as one of this session's."""
+        ...
+
+
+@runtime_checkable
+class TradingHours(Protocol):
+    """A venue whose market opens and closes (stocks): the runner pauses while it is closed."""
+
+    async def trading_sessions(self, symbol: str) -> TradingSessions:
+        """The open intervals the venue knows for ``symbol`` (regular hours, from now on)."""
+        ...
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """A venue that holds positions (which can be short) and cash, not coin balances."""
+
+    async def instrument(self, symbol: str) -> Instrument:
+        """The instrument ``symbol`` names on this venue (its id and listing)."""
+        ...
+
+    async def positions(self) -> dict[str, Position]:
+        """Every open position, by symbol (quantity negative when short)."""
+        ...
+
+    async def cash(self) -> dict[str, CashBalance]:
+        """Cash by currency (no "locked" part; buying power where known)."""
+        ...
+
+
+@runtime_checkable
+class ModifiesOrders(Protocol):
+    """A venue that changes an open order in place (IB) rather than cancel and replace."""
+
+    async def modify_order(
+        self,
+        symbol: str,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+    ) -> Order:
+        """Change the quantity and/or price of an open order (it keeps its client order id)."""
         ...
