@@ -57,6 +57,7 @@ __all__ = [
     "is_open",
     "is_valid_client_order_id",
     "new_client_order_id",
+    "per_share_commission",
     "places",
     "round_to_tick",
     "rules_from_exchange_info",
@@ -272,6 +273,30 @@ def commission(
     product = _CTX.multiply(to_decimal(received, "amount"), to_decimal(rate, "rate"))
     quantum = Decimal(1).scaleb(-decimals)
     return _CTX.quantize(product, quantum).quantize(quantum)
+
+
+def per_share_commission(
+    quantity: Decimal,
+    price: Decimal,
+    *,
+    per_share: Decimal = Decimal("0.005"),
+    minimum: Decimal = Decimal("1.00"),
+    max_fraction: Decimal = Decimal("0.01"),
+    cent: Decimal = Decimal("0.01"),
+) -> Decimal:
+    """A broker's per-share commission in cash, rounded half up to the cent: ``per_share`` a
+    share, at least ``minimum``, at most ``max_fraction`` of the trade value (IBKR Pro fixed
+    for US stocks by default: USD 0.005 a share, USD 1.00 minimum, 1% maximum).
+
+    >>> per_share_commission(Decimal(100), Decimal("190"))
+    Decimal('1.00')
+    >>> per_share_commission(Decimal(1000), Decimal("190"))
+    Decimal('5.00')
+    >>> per_share_commission(Decimal(10), Decimal("5"))
+    Decimal('0.50')
+    """
+    fee = min(max(quantity * per_share, minimum), quantity * price * max_fraction)
+    return fee.quantize(cent, decimal.ROUND_HALF_UP)
 
 
 class OrderLike(Protocol):

@@ -434,7 +434,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     doctor.add_argument(
         "--symbol",
         default=None,
-        help="the symbol whose stream is subscribed to (default: BTCUSDT; AAPL with --venue ib)",
+        help="the symbol whose stream is subscribed to; with --venue ib the stock whose "
+        "snapshot is asked for, AAPL by default (default: BTCUSDT)",
     )
     doctor.add_argument(
         "--purpose",
