@@ -55,7 +55,15 @@ if TYPE_CHECKING:
     from tradewire.ib.orders import IBExecution, IBOrder, IBOrderType
     from tradewire.model import MarketEvent, OrderRequest, OrderType, Side
 
-__all__ = ["IBMarket", "IBVenue", "order_status", "rules_from_contract"]
+__all__ = [
+    "US_STOCK_TICKS",
+    "IBMarket",
+    "IBVenue",
+    "order_status",
+    "parse_trading_schedule",
+    "rules_from_contract",
+    "us_stock_rules",
+]
 
 log = logging.getLogger("tradewire.venues.ib")
 _ZERO = Decimal(0)
@@ -102,6 +110,30 @@ def rules_from_contract(contract: IBContract, currency: str = "USD") -> SymbolRu
         step,
         tick_schedule=bands,
         instrument_id=str(contract.conid),
+        order_types=frozenset(_TYPES),
+    )
+
+
+US_STOCK_TICKS: tuple[tuple[Decimal, Decimal], ...] = (
+    (Decimal(0), Decimal("0.0001")),
+    (Decimal(1), Decimal("0.01")),
+)
+"""US stocks' tick schedule (Reg NMS rule 612): 0.0001 below a dollar, 0.01 from a dollar up,
+as ``/iserver/contract/rules`` gives it for a SMART-routed US stock."""
+
+
+def us_stock_rules(symbol: str, currency: str = "USD") -> SymbolRules:
+    """The rules of a US stock without asking IB (backtests): the tick schedule, whole shares,
+    no minimum notional."""
+    symbol = symbol.strip().upper()
+    return SymbolRules(
+        symbol,
+        symbol,
+        currency,
+        US_STOCK_TICKS[0][1],
+        Decimal(1),
+        Decimal(1),
+        tick_schedule=US_STOCK_TICKS,
         order_types=frozenset(_TYPES),
     )
 
