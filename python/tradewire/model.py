@@ -25,6 +25,7 @@ __all__ = [
     "OPEN_STATUSES",
     "ORDER_TYPES",
     "STOP_ORDER_TYPES",
+    "UNPRICED_TYPES",
     "Balance",
     "Bar",
     "BookUpdate",
@@ -45,16 +46,22 @@ __all__ = [
 ]
 
 Side = Literal["BUY", "SELL"]
-OrderType = Literal["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
+OrderType = Literal[
+    "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"
+]
 ORDER_TYPES: tuple[OrderType, ...] = (
     "LIMIT",
     "MARKET",
     "LIMIT_MAKER",
+    "STOP_LOSS",
     "STOP_LOSS_LIMIT",
     "TAKE_PROFIT_LIMIT",
 )
-STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 """Order types held off the book until the last trade price reaches their ``stop_price``."""
+UNPRICED_TYPES: frozenset[str] = frozenset({"MARKET", "STOP_LOSS"})
+"""Order types without a limit price (they fill at the market once working)."""
+_GTC_DEFAULT = frozenset({"LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 _ZERO = Decimal(0)
 UnitLevels = list[tuple[int, int]]
 """Book levels in integer 10^-8 units, ``(price, quantity)`` best first (a tape's units)."""
@@ -62,16 +69,23 @@ UnitLevels = list[tuple[int, int]]
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """An order to place, as Binance Spot names its types.
+    """An order to place, with the neutral type names (Binance Spot's; each venue maps them).
+
+    ``time_in_force``: GTC (the default of the priced types) or DAY (a broker's session
+    order: IB cancels it at the close), or IOC/FOK where the venue has them.
 
     - ``LIMIT`` (GTC) with a price; ``MARKET`` without one;
     - ``LIMIT_MAKER`` (post-only) with a price: refused (-2010, "Order would immediately match
       and take.") instead of taking, so it only ever fills as maker; no time in force;
-    - ``STOP_LOSS_LIMIT`` / ``TAKE_PROFIT_LIMIT`` with a price and a ``stop_price``: held off
-      the book (status NEW) until the last trade price reaches the stop, then a LIMIT GTC at
-      ``price``. A stop-loss BUY triggers when the price rises to the stop and a SELL when it
-      falls to it; a take-profit the other way round. Refused (-2010, "Order would trigger
-      immediately.") if the last price has already reached the stop when it is placed.
+    - ``STOP_LOSS`` (a stop-market order: IB's STP) with a ``stop_price`` and no price: held
+      off the book until the last trade price reaches the stop, then a market order; the
+      paper broker refuses it (its engine has no stop-market orders);
+    - ``STOP_LOSS_LIMIT`` (IB's STP LMT) / ``TAKE_PROFIT_LIMIT`` with a price and a
+      ``stop_price``: held off the book (status NEW) until the last trade price reaches the
+      stop, then a LIMIT GTC at ``price``. A stop-loss BUY triggers when the price rises to
+      the stop and a SELL when it falls to it; a take-profit the other way round. Refused
+      (-2010, "Order would trigger immediately.") if the last price has already reached the
+      stop when it is placed.
     """
 
     symbol: str
@@ -92,8 +106,10 @@ class OrderRequest:
             raise ValueError(f"side must be BUY or SELL, not {self.side!r}")
         if self.type not in ORDER_TYPES:
             raise ValueError(f"type must be one of {', '.join(ORDER_TYPES)}, not {self.type!r}")
-        if self.type != "MARKET" and self.price is None:
+        if self.type not in UNPRICED_TYPES and self.price is None:
             raise ValueError(f"a {self.type} order needs a price")
+        if self.type == "STOP_LOSS" and self.price is not None:
+            raise ValueError("a STOP_LOSS order takes no price (a STOP_LOSS_LIMIT does)")
         if (self.stop_price is None) == (self.type in STOP_ORDER_TYPES):
             raise ValueError(
                 f"a {self.type} order needs a stop_price"
@@ -102,7 +118,7 @@ class OrderRequest:
             )
         if self.type == "LIMIT_MAKER" and self.time_in_force is not None:
             raise ValueError("a LIMIT_MAKER order takes no time in force")
-        if self.type in ("LIMIT", *STOP_ORDER_TYPES) and self.time_in_force is None:
+        if self.type in _GTC_DEFAULT and self.time_in_force is None:
             object.__setattr__(self, "time_in_force", "GTC")
 
 

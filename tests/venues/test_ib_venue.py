@@ -235,3 +235,37 @@ async def test_the_trading_sessions_are_the_regular_hours(tmp_path: Path) -> Non
         assert sessions.next_open(close) == reopen
         midnight = int(datetime.datetime(2026, 12, 1, 0, 1, tzinfo=NEW_YORK).timestamp() * 1000)
         assert not sessions.is_open(midnight)  # the nightly reset is outside the hours
+
+
+@pytest.mark.asyncio
+async def test_stop_orders_and_day_orders_map_to_ib_types(tmp_path: Path) -> None:
+    async with ib_venue(tmp_path) as (gw, venue):
+        last = gw.market.quotes[265598].last
+        stop = (last * Decimal("0.97")).quantize(Decimal("0.01"))
+        await venue.place_order(
+            OrderRequest("AAPL", "SELL", "STOP_LOSS", Decimal(3), "tw-stp", stop_price=stop)
+        )
+        limit = stop - Decimal("0.10")
+        await venue.place_order(
+            OrderRequest(
+                "AAPL",
+                "SELL",
+                "STOP_LOSS_LIMIT",
+                Decimal(3),
+                "tw-stplmt",
+                price=limit,
+                stop_price=stop,
+                time_in_force="DAY",
+            )
+        )
+        stp, stp_lmt = gw.blotter.by_coid("tw-stp"), gw.blotter.by_coid("tw-stplmt")
+        assert stp is not None and stp_lmt is not None
+        assert (stp.order_type, stp.price, stp.tif) == ("STP", stop, "DAY")
+        assert (stp_lmt.order_type, stp_lmt.price, stp_lmt.aux_price, stp_lmt.tif) == (
+            "STOP_LIMIT",
+            limit,
+            stop,
+            "DAY",
+        )
+        order = await venue.get_order("AAPL", "tw-stp")
+        assert order is not None and (order.type, order.stop_price) == ("STOP_LOSS", stop)

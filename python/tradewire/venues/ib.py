@@ -16,8 +16,9 @@
   pauses outside them (nights, weekends, the nightly reset).
 
 Neutral order types map to IB's once, here: ``LIMIT`` is LMT, ``MARKET`` MKT,
-``STOP_LOSS_LIMIT`` STP LMT (``stop_price`` the trigger, ``price`` the limit). Time in force
-DAY or GTC as the request says (GTC when it says nothing, as on Binance).
+``STOP_LOSS`` STP (``stop_price`` the trigger), ``STOP_LOSS_LIMIT`` STP LMT (``stop_price`` the
+trigger, ``price`` the limit). Time in force DAY or GTC as the request says (GTC when it says
+nothing, as on Binance; DAY for MARKET and STOP_LOSS).
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ _ZERO = Decimal(0)
 _TYPES: dict[str, IBOrderType] = {
     "LIMIT": "LMT",
     "MARKET": "MKT",
+    "STOP_LOSS": "STP",
     "STOP_LOSS_LIMIT": "STOP_LIMIT",
 }
 _NEUTRAL_TYPES: dict[str, OrderType] = {
     "LMT": "LIMIT",
     "MKT": "MARKET",
+    "STP": "STOP_LOSS",
     "STOP_LIMIT": "STOP_LOSS_LIMIT",
 }
 
@@ -279,14 +282,14 @@ class IBVenue:
                 f"IB has no {request.type} order here; use LIMIT, MARKET or STOP_LOSS_LIMIT",
                 endpoint="local filter check",
             )
-        tif = request.time_in_force or ("DAY" if request.type == "MARKET" else "GTC")
+        tif = request.time_in_force or ("DAY" if request.type in ("MARKET", "STOP_LOSS") else "GTC")
         return IBOrderRequest(
             conid=conid,
             side=request.side,
             quantity=request.quantity,
             order_type=ib_type,
             client_order_id=request.client_order_id,
-            price=request.price,
+            price=request.stop_price if ib_type == "STP" else request.price,
             aux_price=request.stop_price if ib_type == "STOP_LIMIT" else None,
             tif=tif,
         )
@@ -338,7 +341,7 @@ class IBVenue:
             quantity=new_qty,
             order_type=_TYPES[tracked.type],
             client_order_id=client_order_id,
-            price=new_price,
+            price=tracked.stop_price if tracked.type == "STOP_LOSS" else new_price,
             aux_price=tracked.stop_price if tracked.type == "STOP_LOSS_LIMIT" else None,
             tif=tracked.tif,
         )
@@ -444,8 +447,14 @@ class IBVenue:
                 side=_side(row.side),
                 type=_NEUTRAL_TYPES.get(row.order_type, "LIMIT"),
                 quantity=row.quantity if row.quantity is not None else row.filled,
-                price=row.aux_price if row.order_type == "STOP_LIMIT" else row.price,
-                stop_price=row.price if row.order_type == "STOP_LIMIT" else None,
+                price=None if row.order_type in ("STP", "MKT") else row.price,
+                stop_price=(
+                    row.aux_price
+                    if row.order_type == "STOP_LIMIT"
+                    else row.price
+                    if row.order_type == "STP"
+                    else None
+                ),
                 tif=row.tif or "GTC",
                 order_id=row.order_id,
                 executed=row.filled,

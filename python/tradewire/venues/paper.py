@@ -220,6 +220,11 @@ class PaperBroker:
         """
         market = self._market(request.symbol)
         rules, engine = market.rules, market.engine
+        if request.type == "STOP_LOSS":
+            raise InvalidOrder(
+                "the paper broker has no stop-market (STOP_LOSS) orders: use a STOP_LOSS_LIMIT",
+                endpoint=_ENDPOINT,
+            )
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
         self._feed_book(market)
