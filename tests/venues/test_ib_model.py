@@ -20,8 +20,8 @@ def test_the_tick_schedule_decides_the_tick_by_price() -> None:
     assert (rules.symbol, rules.quote_asset, rules.step_size, rules.min_notional) == (
         "AAPL",
         "USD",
-        1,
-        0,
+        D(1),
+        D(0),
     )
     assert rules.tick_for(D("0.9999")) == D("0.0001")
     assert rules.tick_for(D("1")) == D("0.01")
