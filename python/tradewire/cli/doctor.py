@@ -415,8 +415,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="with --venue ib: the gateway's REST URL (https://localhost:5000/v1/api for IB's "
         "Client Portal gateway; default: a local IB gateway started for the check)",
     )
-    doctor.add_argument("--ib-cafile", help="with --venue ib: the gateway's certificate to trust")
-    doctor.add_argument("--account", help="with --venue ib: the account that must be listed")
+    doctor.add_argument(
+        "--ib-cafile",
+        help="with --venue ib: the gateway's certificate to trust (default: the system's CAs)",
+    )
+    doctor.add_argument(
+        "--account",
+        help="with --venue ib: the account that must be listed (default: any, the first)",
+    )
     doctor.add_argument("--key", help="also check this stored key (signing and permissions)")
     where = doctor.add_mutually_exclusive_group()
     where.add_argument(

@@ -660,10 +660,14 @@ def add_ib_arguments(p: argparse.ArgumentParser, *, live: bool) -> None:
     )
     p.add_argument(
         "--ib-url",
-        help="with --venue ib: the gateway's REST URL (https://localhost:5000/v1/api)"
-        + ("; required live" if live else ""),
+        help="with --venue ib: the gateway's REST URL, e.g. https://localhost:5000/v1/api "
+        + ("(default: none: required live)" if live else "(default: a local IB gateway)"),
     )
-    p.add_argument("--ib-cafile", help="with --venue ib: the gateway's certificate to trust")
+    p.add_argument(
+        "--ib-cafile",
+        help="with --venue ib: the gateway's certificate to trust (default: the system's CAs; "
+        "the local gateway's own certificate when it is started here)",
+    )
     p.add_argument(
         "--ib-confirm",
         help="with --venue ib: IB order question ids to confirm, comma separated (default: "
@@ -671,7 +675,10 @@ def add_ib_arguments(p: argparse.ArgumentParser, *, live: bool) -> None:
         + ")",
     )
     if live:
-        p.add_argument("--account", help="with --venue ib: the IB account to trade (required)")
+        p.add_argument(
+            "--account",
+            help="with --venue ib: the IB account to trade (default: none: required)",
+        )
 
 
 def ib_confirm(args: argparse.Namespace, *, live: bool) -> tuple[str, ...]:
