@@ -501,6 +501,16 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
             f"{sessions.is_open(quote.updated_ms or await venue.server_time())}",
             flush=True,
         )
+        now_ms = quote.updated_ms or await venue.server_time()
+        opens = sessions.next_open(now_ms)
+        if opens is not None and opens > now_ms:
+            when = dt.datetime.fromtimestamp(opens / 1000, dt.timezone.utc)
+            print(
+                f"the market is closed: the bot waits for the open at {when:%Y-%m-%d %H:%M} UTC",
+                flush=True,
+            )
+        elif opens is None:
+            print("the market is closed and IB lists no opening: the bot waits", flush=True)
         label = bot_label(args)
         home = ensure_home(default_home())
         with Journal.for_bot(home, f"paper-ib-{label}") as journal:
