@@ -15,10 +15,11 @@ import pytest
 
 from tradewire.errors import InvalidOrder, OrderNotFound
 from tradewire.ib import IBClient, IBLimiter
+from tradewire.ib.orders import IBExecution, IBOrder
 from tradewire.ib.ratelimit import DEFAULT_RULES, WindowRule
 from tradewire.ibgateway import LocalIBGateway
 from tradewire.ibgateway.market import NEW_YORK
-from tradewire.model import BookUpdate, MarketTrade, OrderRequest, OrderUpdate
+from tradewire.model import BookUpdate, MarketTrade, Order, OrderRequest, OrderUpdate
 from tradewire.trading.pnl import PnLTracker
 from tradewire.venues.ib import IBMarket, IBVenue
 from tradewire.venues.protocols import Broker, MarketSource, ModifiesOrders, TradingHours, Venue
@@ -269,3 +270,59 @@ async def test_stop_orders_and_day_orders_map_to_ib_types(tmp_path: Path) -> Non
         )
         order = await venue.get_order("AAPL", "tw-stp")
         assert order is not None and (order.type, order.stop_price) == ("STOP_LOSS", stop)
+
+
+def _row(status: str, filled: str) -> IBOrder:
+    return IBOrder(
+        order_id=7,
+        client_order_id="tw-part",
+        conid=265598,
+        symbol="AAPL",
+        side="BUY",
+        order_type="LMT",
+        status=status,
+        quantity=Decimal(10),
+        filled=Decimal(filled),
+        remaining=Decimal(10) - Decimal(filled),
+        price=Decimal("190.00"),
+        aux_price=None,
+        avg_price=None,
+        tif="GTC",
+        time_ms=1,
+    )
+
+
+def _execution(execution_id: str, size: str) -> IBExecution:
+    return IBExecution(
+        execution_id=execution_id,
+        order_id=7,
+        client_order_id="tw-part",
+        conid=265598,
+        symbol="AAPL",
+        side="BUY",
+        size=Decimal(size),
+        price=Decimal("190.00"),
+        commission=Decimal("1.00"),
+        time_ms=2,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_cancel_reported_before_its_partial_fill_comes_after_the_fill() -> None:
+    venue = IBVenue(None)  # type: ignore[arg-type]  # no request is made here
+    venue.adopt(
+        Order(
+            "AAPL", "BUY", "LIMIT", Decimal(10), "tw-part", "NEW", Decimal("190.00"), order_id="7"
+        )
+    )
+    seen: list[OrderUpdate] = []
+    venue._emit = seen.append  # type: ignore[method-assign]
+    venue.on_ib_order(_row("Submitted", "0"))
+    venue.on_ib_order(_row("Cancelled", "4"))  # IB counted 4 filled; the execution is late
+    assert seen == []
+    venue.on_ib_execution(_execution("e1", "4"))
+    assert [(u.order.status, u.fill is not None) for u in seen] == [
+        ("PARTIALLY_FILLED", True),
+        ("CANCELED", False),
+    ]
+    assert seen[-1].order.executed_qty == 4

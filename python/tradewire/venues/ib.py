@@ -158,6 +158,10 @@ class _Tracked:
     quote: Decimal = _ZERO
     time_ms: int = 0
     fills: dict[str, Fill] = field(default_factory=dict)
+    deferred: str | None = None
+    """An end status IB reported before the executions that precede it (a cancel after a
+    partial fill): said once those executions have arrived."""
+    ib_filled: Decimal = _ZERO
 
     def order(self, client_order_id: str) -> Order:
         return Order(
@@ -527,8 +531,10 @@ class IBVenue:
         status = order_status(row.status, tracked.executed, tracked.quantity)
         if status in ("FILLED", "PARTIALLY_FILLED"):
             return  # the executions say it, each with its fill
-        if status == "CANCELED" and row.filled > tracked.executed:
-            return  # a fill while PendingCancel: its execution comes first, then the cancel
+        if status in ("CANCELED", "REJECTED") and row.filled > tracked.executed:
+            # Executions IB counted are still on their way: they come first, then the end.
+            tracked.deferred, tracked.ib_filled = status, row.filled
+            return
         if status != tracked.status:
             tracked.status = status
             tracked.time_ms = row.time_ms or tracked.time_ms
@@ -582,6 +588,13 @@ class IBVenue:
         tracked.time_ms = execution.time_ms or tracked.time_ms
         tracked.status = "FILLED" if tracked.executed >= tracked.quantity else "PARTIALLY_FILLED"
         self._emit(OrderUpdate(tracked.order(cid), fill))
+        if (
+            tracked.deferred is not None
+            and tracked.status != "FILLED"
+            and tracked.executed >= tracked.ib_filled
+        ):
+            tracked.status, tracked.deferred = tracked.deferred, None
+            self._emit(OrderUpdate(tracked.order(cid)))
 
 
 def parse_trading_schedule(body: Any) -> TradingSessions:
