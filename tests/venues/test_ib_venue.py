@@ -308,7 +308,9 @@ def _execution(execution_id: str, size: str) -> IBExecution:
 
 
 @pytest.mark.asyncio
-async def test_a_cancel_reported_before_its_partial_fill_comes_after_the_fill() -> None:
+async def test_a_cancel_reported_before_its_partial_fill_comes_after_the_fill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     venue = IBVenue(None)  # type: ignore[arg-type]  # no request is made here
     venue.adopt(
         Order(
@@ -316,7 +318,7 @@ async def test_a_cancel_reported_before_its_partial_fill_comes_after_the_fill() 
         )
     )
     seen: list[OrderUpdate] = []
-    venue._emit = seen.append  # type: ignore[method-assign]
+    monkeypatch.setattr(venue, "_emit", seen.append)  # what would be queued
     venue.on_ib_order(_row("Submitted", "0"))
     venue.on_ib_order(_row("Cancelled", "4"))  # IB counted 4 filled; the execution is late
     assert seen == []
