@@ -9,9 +9,12 @@ re-exported here.
 
 from __future__ import annotations
 
+import bisect
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 from tradewire.rules import OPEN_STATUSES, SymbolRules, is_open
 
@@ -22,31 +25,43 @@ __all__ = [
     "OPEN_STATUSES",
     "ORDER_TYPES",
     "STOP_ORDER_TYPES",
+    "UNPRICED_TYPES",
     "Balance",
     "Bar",
     "BookUpdate",
+    "CashBalance",
+    "CommissionUpdate",
     "Fill",
+    "Instrument",
     "MarketEvent",
     "MarketTrade",
     "Order",
     "OrderRequest",
     "OrderType",
     "OrderUpdate",
+    "Position",
     "Side",
     "SymbolRules",
+    "TradingSessions",
 ]
 
 Side = Literal["BUY", "SELL"]
-OrderType = Literal["LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
+OrderType = Literal[
+    "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"
+]
 ORDER_TYPES: tuple[OrderType, ...] = (
     "LIMIT",
     "MARKET",
     "LIMIT_MAKER",
+    "STOP_LOSS",
     "STOP_LOSS_LIMIT",
     "TAKE_PROFIT_LIMIT",
 )
-STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 """Order types held off the book until the last trade price reaches their ``stop_price``."""
+UNPRICED_TYPES: frozenset[str] = frozenset({"MARKET", "STOP_LOSS"})
+"""Order types without a limit price (they fill at the market once working)."""
+_GTC_DEFAULT = frozenset({"LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 _ZERO = Decimal(0)
 UnitLevels = list[tuple[int, int]]
 """Book levels in integer 10^-8 units, ``(price, quantity)`` best first (a tape's units)."""
@@ -54,16 +69,23 @@ UnitLevels = list[tuple[int, int]]
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """An order to place, as Binance Spot names its types.
+    """An order to place, with the neutral type names (Binance Spot's; each venue maps them).
+
+    ``time_in_force``: GTC (the default of the priced types) or DAY (a broker's session
+    order: IB cancels it at the close), or IOC/FOK where the venue has them.
 
     - ``LIMIT`` (GTC) with a price; ``MARKET`` without one;
     - ``LIMIT_MAKER`` (post-only) with a price: refused (-2010, "Order would immediately match
       and take.") instead of taking, so it only ever fills as maker; no time in force;
-    - ``STOP_LOSS_LIMIT`` / ``TAKE_PROFIT_LIMIT`` with a price and a ``stop_price``: held off
-      the book (status NEW) until the last trade price reaches the stop, then a LIMIT GTC at
-      ``price``. A stop-loss BUY triggers when the price rises to the stop and a SELL when it
-      falls to it; a take-profit the other way round. Refused (-2010, "Order would trigger
-      immediately.") if the last price has already reached the stop when it is placed.
+    - ``STOP_LOSS`` (a stop-market order: IB's STP) with a ``stop_price`` and no price: held
+      off the book until the last trade price reaches the stop, then a market order; the
+      paper broker refuses it (its engine has no stop-market orders);
+    - ``STOP_LOSS_LIMIT`` (IB's STP LMT) / ``TAKE_PROFIT_LIMIT`` with a price and a
+      ``stop_price``: held off the book (status NEW) until the last trade price reaches the
+      stop, then a LIMIT GTC at ``price``. A stop-loss BUY triggers when the price rises to
+      the stop and a SELL when it falls to it; a take-profit the other way round. Refused
+      (-2010, "Order would trigger immediately.") if the last price has already reached the
+      stop when it is placed.
     """
 
     symbol: str
@@ -84,8 +106,10 @@ class OrderRequest:
             raise ValueError(f"side must be BUY or SELL, not {self.side!r}")
         if self.type not in ORDER_TYPES:
             raise ValueError(f"type must be one of {', '.join(ORDER_TYPES)}, not {self.type!r}")
-        if self.type != "MARKET" and self.price is None:
+        if self.type not in UNPRICED_TYPES and self.price is None:
             raise ValueError(f"a {self.type} order needs a price")
+        if self.type == "STOP_LOSS" and self.price is not None:
+            raise ValueError("a STOP_LOSS order takes no price (a STOP_LOSS_LIMIT does)")
         if (self.stop_price is None) == (self.type in STOP_ORDER_TYPES):
             raise ValueError(
                 f"a {self.type} order needs a stop_price"
@@ -94,7 +118,7 @@ class OrderRequest:
             )
         if self.type == "LIMIT_MAKER" and self.time_in_force is not None:
             raise ValueError("a LIMIT_MAKER order takes no time in force")
-        if self.type in ("LIMIT", *STOP_ORDER_TYPES) and self.time_in_force is None:
+        if self.type in _GTC_DEFAULT and self.time_in_force is None:
             object.__setattr__(self, "time_in_force", "GTC")
 
 
@@ -141,6 +165,9 @@ class Fill:
     commission_asset: str
     time_ms: int
     is_maker: bool
+    commission_pending: bool = False
+    """True when the venue reports the commission later (IB): ``commission`` is then 0 and a
+    :class:`CommissionUpdate` follows in a later :class:`OrderUpdate`."""
 
     @property
     def quote_quantity(self) -> Decimal:
@@ -163,11 +190,132 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class CommissionUpdate:
+    """The commission of an earlier fill (``trade_id``), reported after the fill itself."""
+
+    client_order_id: str
+    trade_id: str
+    symbol: str
+    commission: Decimal
+    commission_asset: str
+
+
+@dataclass(frozen=True)
 class OrderUpdate:
-    """An order changed: its new state, and the fill that changed it if any."""
+    """An order changed: its new state, the fill that changed it if any, or the commission
+    of an earlier fill that arrived late."""
 
     order: Order
     fill: Fill | None = None
+    commission: CommissionUpdate | None = None
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """What a venue trades, named by the venue's id with the symbol people read.
+
+    On Binance ``id`` and ``symbol`` are both ``BTCUSDT``; on IB ``id`` is the contract id
+    (``"265598"``) and ``symbol`` the ticker (``AAPL``) of one listing (``exchange``, e.g.
+    ``NASDAQ``) in ``currency``.
+    """
+
+    id: str
+    symbol: str
+    exchange: str = ""
+    currency: str = ""
+
+    @property
+    def listing(self) -> str:
+        """The listing as people write it: ``AAPL@NASDAQ (USD)`` (or just the symbol)."""
+        if not self.exchange:
+            return self.symbol
+        return f"{self.symbol}@{self.exchange}" + (f" ({self.currency})" if self.currency else "")
+
+
+@dataclass(frozen=True)
+class Position:
+    """A holding of one instrument: ``quantity`` signed (negative when short), exact."""
+
+    symbol: str
+    quantity: Decimal
+    average_cost: Decimal
+    instrument_id: str = ""
+
+    @property
+    def is_short(self) -> bool:
+        """The position is a short (a negative quantity)."""
+        return self.quantity < 0
+
+
+@dataclass(frozen=True)
+class CashBalance:
+    """Cash of one currency at a broker: no "locked" part; buying power where it is known."""
+
+    currency: str
+    cash: Decimal
+    buying_power: Decimal | None = None
+
+
+_NY = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class TradingSessions:
+    """When a market is open: ``[open_ms, close_ms)`` intervals in epoch ms, ascending.
+
+    Outside the intervals (nights, weekends, the nightly reset) the market is closed, and so
+    it is before the first and after the last interval: a venue gives the hours it knows.
+    """
+
+    intervals: tuple[tuple[int, int], ...]
+    _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        last = None
+        for start, end in self.intervals:
+            if end <= start or (last is not None and start < last):
+                raise ValueError("trading sessions must be ascending, non-empty intervals")
+            last = end
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.intervals))
+
+    def _index(self, time_ms: int) -> int:
+        return bisect.bisect_right(self._starts, time_ms) - 1
+
+    def is_open(self, time_ms: int) -> bool:
+        """Whether the market is open at ``time_ms``."""
+        i = self._index(time_ms)
+        return i >= 0 and time_ms < self.intervals[i][1]
+
+    def next_open(self, time_ms: int) -> int | None:
+        """``time_ms`` if open then, else the next opening (None if none is known)."""
+        if self.is_open(time_ms):
+            return time_ms
+        i = self._index(time_ms) + 1
+        return self.intervals[i][0] if i < len(self.intervals) else None
+
+    @classmethod
+    def regular_hours(
+        cls,
+        start_ms: int,
+        end_ms: int,
+        *,
+        zone: str = "America/New_York",
+        opens: datetime.time = datetime.time(9, 30),
+        closes: datetime.time = datetime.time(16, 0),
+    ) -> TradingSessions:
+        """Weekdays from ``opens`` to ``closes`` in ``zone`` between two times (US stocks'
+        regular hours by default; exchange holidays are not known here)."""
+        tz = _NY if zone == "America/New_York" else ZoneInfo(zone)
+        day = datetime.datetime.fromtimestamp(start_ms / 1000, tz).date()
+        last = datetime.datetime.fromtimestamp(end_ms / 1000, tz).date()
+        out: list[tuple[int, int]] = []
+        while day <= last:
+            if day.weekday() < 5:
+                o = datetime.datetime.combine(day, opens, tz).timestamp()
+                c = datetime.datetime.combine(day, closes, tz).timestamp()
+                out.append((int(o * 1000), int(c * 1000)))
+            day += datetime.timedelta(days=1)
+        return cls(tuple(out))
 
 
 class BookUpdate:

@@ -57,6 +57,7 @@ __all__ = [
     "is_open",
     "is_valid_client_order_id",
     "new_client_order_id",
+    "per_share_commission",
     "places",
     "round_to_tick",
     "rules_from_exchange_info",
@@ -274,6 +275,30 @@ def commission(
     return _CTX.quantize(product, quantum).quantize(quantum)
 
 
+def per_share_commission(
+    quantity: Decimal,
+    price: Decimal,
+    *,
+    per_share: Decimal = Decimal("0.005"),
+    minimum: Decimal = Decimal("1.00"),
+    max_fraction: Decimal = Decimal("0.01"),
+    cent: Decimal = Decimal("0.01"),
+) -> Decimal:
+    """A broker's per-share commission in cash, rounded half up to the cent: ``per_share`` a
+    share, at least ``minimum``, at most ``max_fraction`` of the trade value (IBKR Pro fixed
+    for US stocks by default: USD 0.005 a share, USD 1.00 minimum, 1% maximum).
+
+    >>> per_share_commission(Decimal(100), Decimal("190"))
+    Decimal('1.00')
+    >>> per_share_commission(Decimal(1000), Decimal("190"))
+    Decimal('5.00')
+    >>> per_share_commission(Decimal(10), Decimal("5"))
+    Decimal('0.50')
+    """
+    fee = min(max(quantity * per_share, minimum), quantity * price * max_fraction)
+    return fee.quantize(cent, decimal.ROUND_HALF_UP)
+
+
 class OrderLike(Protocol):
     """What :meth:`SymbolRules.check` reads from an order request."""
 
@@ -365,6 +390,12 @@ class SymbolRules:
     status: str = "TRADING"
     order_types: frozenset[str] = frozenset()
     """Order types the symbol allows (empty: not known, none refused)."""
+    tick_schedule: tuple[tuple[Decimal, Decimal], ...] = ()
+    """Price bands ``(lower edge, tick)``, ascending: the tick at a price is the one of the
+    band with the highest edge not above it (IB's ``incrementRules``). Empty: ``tick_size``
+    everywhere (Binance)."""
+    instrument_id: str = ""
+    """The venue's id of the instrument (IB's conid); empty where the symbol is the id."""
 
     def __post_init__(self) -> None:
         for name in _AMOUNTS:
@@ -372,6 +403,28 @@ class SymbolRules:
             if value < 0:
                 raise DecimalError(f"{self.symbol}: {name} must not be negative, got {value}")
             object.__setattr__(self, name, value)
+        if self.tick_schedule:
+            bands = tuple(
+                sorted(
+                    (to_decimal(edge, "tick band edge"), to_decimal(tick, "tick"))
+                    for edge, tick in self.tick_schedule
+                )
+            )
+            if any(tick <= 0 for _, tick in bands):
+                raise DecimalError(f"{self.symbol}: every tick of a tick schedule must be positive")
+            object.__setattr__(self, "tick_schedule", bands)
+
+    def tick_for(self, price: DecimalInput) -> Decimal:
+        """The tick at ``price``: its band's in the tick schedule, else ``tick_size``."""
+        if not self.tick_schedule:
+            return self.tick_size
+        px = to_decimal(price, "price")
+        tick = self.tick_schedule[0][1]
+        for edge, band_tick in self.tick_schedule:
+            if px < edge:
+                break
+            tick = band_tick
+        return tick
 
     # --- rounding ---------------------------------------------------------------------------
 
@@ -384,8 +437,9 @@ class SymbolRules:
         return floor_to_step(quantity, step)
 
     def round_price(self, price: DecimalInput, side: str | None = None) -> Decimal:
-        """``price`` on the tick: a BUY rounds down, a SELL up, no side to the nearest."""
-        return round_to_tick(price, self.tick_size, side)
+        """``price`` on the tick (its band's, with a tick schedule): a BUY rounds down, a SELL
+        up, no side to the nearest."""
+        return round_to_tick(price, self.tick_for(price), side)
 
     # --- checking ---------------------------------------------------------------------------
 
@@ -510,7 +564,7 @@ class SymbolRules:
         raw = self._dec(value, name)
         if raw <= 0:
             raise self._fail(f"{name} must be positive, got {_plain(raw)}")
-        tick = self.tick_size
+        tick = self.tick_for(raw)
         try:
             px = round_to_tick(raw, tick, side) if rounding else raw
         except DecimalError as exc:

@@ -32,7 +32,7 @@ from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 
     from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
     from tradewire.trading.runner import StopReason
@@ -399,8 +399,12 @@ def run_tapes(
     end_ms: int | None = None,
     bot: str = "backtest",
     raise_errors: bool = True,
+    cash_commission: Callable[[Decimal, Decimal], Decimal] | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` over ``tapes`` (chunks of market events, in time order).
+
+    ``cash_commission``: a broker's commission ``(quantity, price) -> cash`` in the quote
+    asset instead of the fee rates (IB's fixed per-share rate: ``rules.per_share_commission``).
 
     ``bnb_discount`` takes 25% off both fee rates (Binance's discount for paying fees in BNB;
     the fee is still counted in the asset received). ``order_latency_ms`` is the time from
@@ -449,6 +453,7 @@ def run_tapes(
         clock=clock,
         fill_model=fill_model,
         engine=engine,
+        cash_commission=cash_commission,
     )
     driver = _Driver(
         strategy,

@@ -13,6 +13,7 @@ size), and the report is written as paper and live runs write theirs.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import sys
 from decimal import Decimal
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from tradewire._core import Tape
 from tradewire.backtest import default_rules, run_tapes
+from tradewire.backtest.data import TRADE_BUY, TRADE_SELL, UNIT
 from tradewire.backtest.run import run_symbols
 from tradewire.cli.session import (
     SymbolsAction,
@@ -32,16 +35,19 @@ from tradewire.cli.session import (
     bot_report,
     bot_warnings,
     decimal_argument,
+    default_balances,
     own_strategy,
     resolve_params,
     run_identity,
     say_warnings,
+    stock_defaults,
     strategy_for,
     strategy_symbols,
 )
 from tradewire.config import default_home, ensure_home
-from tradewire.errors import BacktestError
+from tradewire.errors import BacktestError, DataError
 from tradewire.model import Balance
+from tradewire.rules import per_share_commission
 from tradewire.trading.report import write_report
 from tradewire.venues.paper import FILL_MODELS, from_units
 
@@ -49,7 +55,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
 
-    from tradewire._core import Tape
     from tradewire.backtest.run import BacktestResult
     from tradewire.rules import SymbolRules
     from tradewire.trading.strategy import Strategy
@@ -133,6 +138,16 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="the account's base (default: worth 6500 USDT or the same at the first price)",
     )
     p.add_argument("--out", type=Path, help="report folder (default: under TRADEWIRE_HOME)")
+    p.add_argument(
+        "--venue",
+        choices=("binance", "ib"),
+        default="binance",
+        help="whose rules and fees: binance (the --maker-fee/--taker-fee rates), or ib: a US "
+        "stock (tick schedule, whole shares) with IBKR Pro fixed commissions (USD 0.005 a share, "
+        "min 1, max 1%%); its --data is a CSV of trades (time,price,size) or bars "
+        "(time,open,high,low,close,volume), time in epoch ms or ISO 8601 with an offset "
+        "(default: %(default)s)",
+    )
 
 
 def _data_by_symbol(data: list[str]) -> dict[str | None, list[str]]:
@@ -161,10 +176,11 @@ def _tapes(
     from tradewire.backtest.samples import SAMPLE_NAME, sample_path
 
     symbol = symbol or args.symbol
+    stock = getattr(args, "venue", "binance") == "ib"
     for given in files if files is not None else _files(args, symbol):
         path = sample_path() if given == SAMPLE_NAME else Path(given)
         task = None if progress is None else progress.add_task(path.name, total=None, market="")
-        for tape in read_tape(path, symbol):
+        for tape in stock_tapes(path) if stock else read_tape(path, symbol):
             if progress is not None and task is not None and len(tape):
                 when = dt.datetime.fromtimestamp(int(tape.time_us[-1]) / 1e6, dt.timezone.utc)
                 progress.update(task, advance=len(tape), market=f"{when:%Y-%m-%d %H:%M:%S}")
@@ -191,6 +207,93 @@ def _data_meta(data: list[str]) -> dict[str, object]:
         if meta is not None:
             found[item] = meta
     return {"data_meta": found} if found else {}
+
+
+def _stock_time_us(text: str, where: str) -> int:
+    text = text.strip()
+    if text.isdigit():
+        return int(text) * 1000
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"{where}: time {text!r} is neither epoch ms nor ISO 8601") from None
+    if when.tzinfo is None:
+        raise DataError(f"{where}: time {text!r} has no UTC offset (write e.g. -05:00 or Z)")
+    return int(when.timestamp() * 1_000_000)
+
+
+def _units(text: str, where: str, name: str) -> int:
+    try:
+        value = Decimal(text.strip())
+    except ArithmeticError:
+        raise DataError(f"{where}: {name} {text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise DataError(f"{where}: {name} {text!r} is not a positive number")
+    units = value * UNIT
+    if units != units.to_integral_value():
+        raise DataError(f"{where}: {name} {text} has more than 8 decimals")
+    return int(units)
+
+
+def stock_tapes(path: Path, chunk_rows: int = 100_000) -> Iterator[Tape]:
+    """A stock's trades (``time,price,size``) or bars (``time,open,high,low,close,volume``)
+    from a CSV file as tapes of trades: a trade at a higher price than the last was bought, at
+    a lower one sold (the tick rule); a bar is four trades a millisecond apart (open, then low
+    and high in the bar's direction, then close), a quarter of its volume each.
+
+    Raises:
+        DataError: a row that is neither form, or a bad value (the file and line named).
+    """
+    kinds: list[int] = []
+    times: list[int] = []
+    prices: list[int] = []
+    qtys: list[int] = []
+    last_price = 0
+    last_kind = TRADE_BUY
+    last_time = 0
+
+    def add(time_us: int, price: int, qty: int) -> None:
+        nonlocal last_price, last_kind, last_time
+        if qty <= 0:
+            return
+        kind = TRADE_BUY if price > last_price else TRADE_SELL if price < last_price else last_kind
+        time_us = max(time_us, last_time)
+        kinds.append(kind)
+        times.append(time_us)
+        prices.append(price)
+        qtys.append(qty)
+        last_price, last_kind, last_time = price, kind, time_us
+
+    with path.open(newline="") as f:
+        for n, row in enumerate(csv.reader(f), 1):
+            where = f"{path.name} line {n}"
+            if not row or (n == 1 and not row[0].strip()[:1].isdigit()):
+                continue  # a blank line or the header
+            if len(row) == 3:
+                add(
+                    _stock_time_us(row[0], where),
+                    _units(row[1], where, "price"),
+                    _units(row[2], where, "size"),
+                )
+            elif len(row) == 6:
+                t = _stock_time_us(row[0], where)
+                o, h, lo, c = (
+                    _units(x, where, name)
+                    for x, name in zip(row[1:5], ("open", "high", "low", "close"), strict=True)
+                )
+                quarter = _units(row[5], where, "volume") // 4
+                for i, price in enumerate((o, lo, h, c) if c >= o else (o, h, lo, c)):
+                    add(t + i * 1000, price, quarter)
+            else:
+                raise DataError(
+                    f"{where}: {len(row)} columns; a stock CSV has 3 (time,price,size) or 6 "
+                    "(time,open,high,low,close,volume)"
+                )
+            if len(kinds) >= chunk_rows:
+                yield Tape.from_columns(kinds, times, prices, qtys)
+                kinds, times, prices, qtys = [], [], [], []
+    if kinds:
+        yield Tape.from_columns(kinds, times, prices, qtys)
 
 
 def _first_price(tapes: Iterator[Tape], rules: SymbolRules) -> tuple[Decimal, list[Tape]]:
@@ -264,7 +367,13 @@ def _run_cli(args: argparse.Namespace) -> int:
             assert strategy is not None
             return _run_symbols_cli(args, strategy, symbols)
         args.symbol = symbols[0]
-        rules = default_rules(args.symbol, args.exchange_info)
+        stock = args.venue == "ib"
+        if stock:
+            from tradewire.venues.ib import us_stock_rules
+
+            rules = us_stock_rules(args.symbol)
+        else:
+            rules = default_rules(args.symbol, args.exchange_info)
         progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -277,6 +386,14 @@ def _run_cli(args: argparse.Namespace) -> int:
         )
         tapes = _tapes(args, progress)
         price, head = _first_price(tapes, rules)
+        fee_rate = None
+        if stock:
+            quote, base = default_balances(rules, price)
+            args.quote_balance = quote if args.quote_balance is None else args.quote_balance
+            args.base_balance = base if args.base_balance is None else args.base_balance
+            fee_rate = stock_defaults(args, rules, price)
+            args.maker_fee = args.taker_fee = fee_rate
+            args.bnb_discount = False
         apply_account_defaults(args, rules, price)
         if strategy is None:
             held = {
@@ -312,8 +429,9 @@ def _run_cli(args: argparse.Namespace) -> int:
                 end_ms=args.end,
                 bot=args.bot,
                 raise_errors=False,
+                cash_commission=per_share_commission if stock else None,
             )
-    except BacktestError as e:
+    except (BacktestError, DataError) as e:
         print(f"tradewire backtest: {e}", file=sys.stderr)
         return 2
     return _finish(args, result, strategy, rules)

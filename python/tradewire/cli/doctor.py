@@ -1,6 +1,11 @@
 """``tradewire doctor``: connectivity, clock offset, key permissions and rate-limit headroom,
 and the market streams and the WebSocket API (each connected to, answered, its latency measured).
 
+``--venue ib`` checks an Interactive Brokers gateway instead (``--ib-url``, or a local IB
+gateway started for the check): reachability and its certificate, the session (authenticated,
+needs a browser login, competing), the account, market-data permission (a snapshot of
+``--symbol``) and the request limiter's headroom.
+
 ``--exchange binance|testnet`` checks Binance's live exchange or its Spot testnet (their
 documented URLs); ``--exchange local`` starts a local exchange on 127.0.0.1 and checks the whole
 path against it, offline; ``--rest-url`` checks any other (a running ``tradewire exchange
@@ -55,6 +60,7 @@ __all__ = [
     "check_ws_api",
     "clock_phrase",
     "diagnose",
+    "diagnose_ib",
     "exit_status",
     "register",
 ]
@@ -398,6 +404,25 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="check connectivity, clock, key permissions and rate limits (exit 0, 1 or 2)",
         description=__doc__,
     )
+    doctor.add_argument(
+        "--venue",
+        choices=("binance", "ib"),
+        default="binance",
+        help="the venue to check (default: %(default)s)",
+    )
+    doctor.add_argument(
+        "--ib-url",
+        help="with --venue ib: the gateway's REST URL (https://localhost:5000/v1/api for IB's "
+        "Client Portal gateway; default: a local IB gateway started for the check)",
+    )
+    doctor.add_argument(
+        "--ib-cafile",
+        help="with --venue ib: the gateway's certificate to trust (default: the system's CAs)",
+    )
+    doctor.add_argument(
+        "--account",
+        help="with --venue ib: the account that must be listed (default: any, the first)",
+    )
     doctor.add_argument("--key", help="also check this stored key (signing and permissions)")
     where = doctor.add_mutually_exclusive_group()
     where.add_argument(
@@ -413,7 +438,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the exchange's REST URL; its streams and WebSocket API follow it",
     )
     doctor.add_argument(
-        "--symbol", default="BTCUSDT", help="the symbol whose stream is subscribed to"
+        "--symbol",
+        default=None,
+        help="the symbol whose stream is subscribed to; with --venue ib the stock whose "
+        "snapshot is asked for, AAPL by default (default: BTCUSDT)",
     )
     doctor.add_argument(
         "--purpose",
@@ -457,8 +485,205 @@ async def _diagnose_cli(
         )
 
 
+async def _diagnose_ib_cli(args: argparse.Namespace) -> list[Check]:
+    symbol = args.symbol or "AAPL"
+    if args.ib_url:
+        print(f"tradewire doctor: IB gateway {args.ib_url}")
+        return await diagnose_ib(
+            args.ib_url,
+            symbol=symbol,
+            account=args.account,
+            cafile=args.ib_cafile,
+            timeout=args.timeout,
+        )
+    from tradewire.ibgateway import LocalIBGateway
+
+    async with LocalIBGateway(symbols=(symbol,)) as gw:
+        print(f"tradewire doctor: a local IB gateway at {gw.url}")
+        return await diagnose_ib(
+            gw.url,
+            symbol=symbol,
+            account=args.account,
+            cafile=str(gw.cert_path),
+            timeout=args.timeout,
+        )
+
+
+async def diagnose_ib(
+    url: str,
+    *,
+    symbol: str = "AAPL",
+    account: str | None = None,
+    cafile: str | None = None,
+    timeout: float = 5.0,
+) -> list[Check]:
+    """The IB checks against the gateway at ``url``, one :class:`Check` each; a check that
+    cannot run because an earlier one failed is left out."""
+    from tradewire.errors import (
+        IBCompetingSession,
+        IBContractError,
+        IBLoginRequired,
+        IBPenaltyBox,
+        IBRateLimited,
+        IBUnavailable,
+    )
+    from tradewire.ib import IBClient
+
+    client = IBClient(url, cafile=cafile, timeout=timeout, tickle_s=3600)
+    checks: list[Check] = []
+    try:
+        started = time.perf_counter()
+        try:
+            await client.transport.request("GET", "/iserver/auth/status")
+            reach = Check(
+                "gateway",
+                "OK",
+                f"{url} answered in {_ms(started):.0f} ms over HTTPS"
+                + (" (certificate trusted: --ib-cafile)" if cafile else " (certificate trusted)"),
+            )
+        except IBLoginRequired:
+            reach = Check("gateway", "OK", f"{url} answered in {_ms(started):.0f} ms")
+        except NetworkError as e:
+            text = str(e)
+            if "certificate" in text.lower():
+                reach = Check(
+                    "gateway",
+                    "FAIL",
+                    f"{url} answered with a certificate this machine does not trust: pass the "
+                    "gateway's certificate with --ib-cafile (IB's gateway makes a self-signed one)",
+                )
+            elif _refused(e):
+                reach = Check(
+                    "gateway",
+                    "FAIL",
+                    f"nothing listens at {url}: start IB's Client Portal gateway (or "
+                    "'tradewire ib-gateway serve') and pass its URL with --ib-url",
+                )
+            else:
+                reach = Check("gateway", "FAIL", f"{url} cannot be reached: {text}")
+        except (IBRateLimited, IBPenaltyBox) as e:
+            reach = Check("gateway", "FAIL", f"IB refuses requests from this IP for now: {e}")
+        except APIError as e:
+            reach = Check("gateway", "FAIL", f"{url} answered an error: {e}")
+        checks.append(reach)
+        if reach.status == "FAIL":
+            return checks
+        try:
+            try:
+                await client.session.ensure()
+                checks.append(
+                    Check("session", "OK", "authenticated; the brokerage session is open")
+                )
+            except IBLoginRequired:
+                checks.append(
+                    Check(
+                        "session",
+                        "FAIL",
+                        "needs a browser login: open the gateway's page in a browser and log in "
+                        "(IB asks for it after a restart and each week)",
+                    )
+                )
+                return checks
+            except IBCompetingSession:
+                checks.append(
+                    Check(
+                        "session",
+                        "FAIL",
+                        "competing: another login of this IB user (TWS, the mobile app, a second "
+                        "gateway) holds the brokerage session; log that one out",
+                    )
+                )
+                return checks
+            except IBUnavailable as e:
+                checks.append(
+                    Check(
+                        "session", "FAIL", f"IB's brokerage service is down (nightly reset?): {e}"
+                    )
+                )
+                return checks
+            accounts = await client.accounts()
+            if not accounts:
+                checks.append(Check("account", "FAIL", "the login lists no account"))
+                return checks
+            if account is not None and account not in accounts:
+                checks.append(
+                    Check(
+                        "account",
+                        "FAIL",
+                        f"{account} is not among this login's accounts ({', '.join(accounts)})",
+                    )
+                )
+                return checks
+            chosen = account or accounts[0]
+            checks.append(Check("account", "OK", f"{chosen} (listed: {', '.join(accounts)})"))
+            try:
+                contract = await client.resolve(symbol)
+                quotes = await client.snapshot([contract.conid])
+            except IBContractError as e:
+                checks.append(Check("market data", "FAIL", f"{symbol}: {e}"))
+            else:
+                quote = quotes.get(contract.conid)
+                if quote is None:
+                    checks.append(
+                        Check(
+                            "market data",
+                            "FAIL",
+                            f"no snapshot of {contract.listing}: the account lacks a market-data "
+                            "subscription for it (or the market is closed and has no last price)",
+                        )
+                    )
+                else:
+                    checks.append(
+                        Check(
+                            "market data",
+                            "WARN" if quote.last_is_close or quote.halted else "OK",
+                            f"{contract.listing} bid {quote.bid} ask {quote.ask} last {quote.last}"
+                            + (
+                                " (the previous close: the market is closed)"
+                                if quote.last_is_close
+                                else ""
+                            )
+                            + (" (halted)" if quote.halted else ""),
+                        )
+                    )
+        except (IBRateLimited, IBPenaltyBox) as e:
+            checks.append(Check("limits", "FAIL", f"IB answered 429: {e}"))
+            return checks
+        limiter = client.transport.limiter
+        locked = limiter.locked_for
+        if locked > 0:
+            checks.append(
+                Check("limits", "FAIL", f"in IB's penalty box for {locked:.0f} s more: wait")
+            )
+        else:
+            checks.append(
+                Check(
+                    "limits",
+                    "OK",
+                    f"not in IB's penalty box; {limiter.headroom()} more requests could go "
+                    "now without waiting",
+                )
+            )
+        return checks
+    finally:
+        await client.close()
+
+
 def _run_cli(args: argparse.Namespace) -> int:
     """Entry point of ``tradewire doctor``."""
+    if args.venue == "ib":
+        checks = asyncio.run(_diagnose_ib_cli(args))
+        for check in checks:
+            print(check.line())
+        status = exit_status(checks)
+        print(
+            ["Everything looks right.", "Works, but see the warnings.", "Fix the failures above."][
+                status
+            ]
+        )
+        return status
+    if args.symbol is None:
+        args.symbol = "BTCUSDT"
     home = default_home()
     config = load_config(home)
     credentials = None

@@ -30,6 +30,7 @@ from tradewire.cli.session import (
     SymbolsAction,
     account_fees,
     add_bot_commands,
+    add_ib_arguments,
     add_strategy_command,
     bot_label,
     bot_report,
@@ -37,12 +38,14 @@ from tradewire.cli.session import (
     journal_params,
     journaled_params,
     mid_price,
+    open_ib_venue,
     own_strategy,
     resolve_params,
     run_failed,
     run_identity,
     run_with_view,
     say_warnings,
+    stock_defaults,
     stop_on_signals,
     strategy_for,
     strategy_symbols,
@@ -52,6 +55,7 @@ from tradewire.config import default_home, ensure_home, load_config
 from tradewire.errors import (
     APIError,
     BotConfigError,
+    IBContractError,
     JournalError,
     NetworkError,
     OrderNotFound,
@@ -123,6 +127,7 @@ def _live_arguments(p: argparse.ArgumentParser) -> None:
         help="write report.json and report.png to this folder (default: no report files)",
     )
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
+    add_ib_arguments(p, live=True)
 
 
 async def audit_for_live(credentials: ApiCredentials, rest_url: str) -> AuditResult | str:
@@ -158,7 +163,117 @@ async def _cancel_old_orders(
     return Resumption(resumption.report, ())
 
 
+async def _run_ib(args: argparse.Namespace) -> int:
+    """A bot on an IB account: refused unless the gateway URL and the account are named, the
+    session is authenticated and the login lists the account."""
+    from tradewire.errors import IBCompetingSession, IBLoginRequired
+    from tradewire.venues.ib import IBMarket
+
+    if not args.ib_url or not args.account:
+        _say("REFUSED  live --venue ib needs --ib-url (the gateway) and --account (the account)")
+        return int(Severity.REFUSED)
+    home = ensure_home(default_home())
+    label = bot_label(args)
+    name = args.name or f"live-ib-{label}"
+    own_class = own_strategy(args) if args.bot == "run" else None
+    if args.symbol is None and (own_class is None or not own_class.symbols):
+        args.symbol = "AAPL"
+    symbols = strategy_symbols(args, own_class)
+    if len(symbols) > 1:
+        _say("REFUSED  live --venue ib runs one symbol")
+        return int(Severity.REFUSED)
+    symbol = symbols[0]
+    stop = stop_on_signals()
+    _say(f"Checking the IB session on {args.ib_url} for account {args.account}")
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            venue = await stack.enter_async_context(open_ib_venue(args, symbols, live=True))
+        except (IBLoginRequired, IBCompetingSession) as e:
+            _say(f"REFUSED  {e}")
+            return int(Severity.REFUSED)
+        except IBContractError as e:
+            _say(f"REFUSED  {e}")
+            return int(Severity.REFUSED)
+        journal = stack.enter_context(Journal.for_bot(home, name))
+        rules = await venue.symbol_rules(symbol)
+        contract = await venue.contract(symbol)
+        quote = (await venue.client.snapshot([contract.conid])).get(contract.conid)
+        price = None if quote is None else (quote.last or quote.bid or quote.ask)
+        if price is None:
+            _say(f"REFUSED  no market data for {contract.listing}")
+            return int(Severity.REFUSED)
+        resumption = await resume_journal(journal, venue)
+        balances = await venue.balances()
+        strategy: Strategy
+        if args.bot == "run":
+            assert own_class is not None
+            strategy = own_class
+            warnings: list[str] = []
+        else:
+            if args.bot == "grid" and args.investment is None and args.quantity is None:
+                raise TradewireError("live grid: give --investment (USD) or --quantity (shares)")
+            args.quote_balance = balances[rules.quote_asset].free
+            rate = stock_defaults(args, rules, price)
+            params = resolve_params(args, rules, price, maker_fee=rate, taker_fee=rate)
+            strategy = strategy_for(params, rules, price, balances, maker_fee=rate, taker_fee=rate)
+            await asyncio.to_thread(journal_params, journal, params, symbol)
+        runner = Runner(
+            strategy,
+            venue,
+            IBMarket(venue),
+            rules,
+            mode="live",
+            bot=name,
+            journal=journal,
+            resumption=resumption,
+        )
+        warnings = say_warnings(strategy)
+        _say(
+            f"Starting {label} bot {name} on {contract.listing} (conid {contract.conid}), "
+            f"account {venue.client.account_id} (journal {journal.path})"
+        )
+        result = await run_with_view(
+            runner,
+            title=f"{label} {name} on IB {contract.listing}",
+            show_view=not args.no_view,
+            duration_s=args.duration,
+            stop=stop,
+        )
+        if runner.paused_events:
+            _say(f"paused over {runner.paused_events} market events while the market was closed")
+        if not args.keep_orders:
+            canceled = await runner.ctx.cancel_all()
+            _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
+    pnl = result.pnl
+    _say(
+        f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, total P&L "
+        f"{pnl.total} (realized {pnl.realized}, fees {pnl.fees}) {rules.quote_asset}"
+    )
+    report = None
+    if args.out is not None:
+        paths = await write_run_report(
+            result,
+            args.out,
+            {
+                **run_identity(args),
+                "name": name,
+                "mode": "live",
+                "venue": "ib",
+                "warnings": warnings,
+            },
+        )
+        report = paths[0]
+        _say(f"report written to {paths[0]} and {paths[1]}")
+    failed = run_failed(result, report)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _run(args: argparse.Namespace) -> int:
+    if args.venue == "ib":
+        return await _run_ib(args)
     home = ensure_home(default_home())
     config = load_config(home)
     label = bot_label(args)

@@ -23,20 +23,24 @@ from tradewire.binance.urls import BINANCE
 from tradewire.cli.session import (
     SymbolsAction,
     add_bot_commands,
+    add_ib_arguments,
     add_strategy_command,
     apply_account_defaults,
     bot_label,
     bot_report,
     bot_warnings,
     decimal_argument,
+    default_balances,
     journal_params,
     mid_price,
+    open_ib_venue,
     own_strategy,
     resolve_params,
     run_failed,
     run_identity,
     run_with_view,
     say_warnings,
+    stock_defaults,
     stop_on_signals,
     strategy_for,
     strategy_symbols,
@@ -122,6 +126,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="with --exchange local: time between two steps of its market (default: %(default)s)",
     )
     p.add_argument("--no-view", action="store_true", help="no live terminal view")
+    add_ib_arguments(p, live=False)
     p.add_argument(
         "--replay",
         metavar="FILE",
@@ -358,6 +363,8 @@ async def _run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"tradewire paper: {problem}", file=sys.stderr)
         return 2
+    if args.venue == "ib":
+        return await _run_ib(args, out_dir)
     if args.replay is not None or args.exchange == "synthetic":
         return await _run_tapes(args, out_dir)
     if args.exchange == "local":
@@ -426,6 +433,120 @@ async def _run(args: argparse.Namespace) -> int:
         "journal": str(journal.path),
         "warnings": bot_warnings(strategy),
         **bot_report(strategy),
+    }
+    json_path, png_path = await write_run_report(result, out_dir, extra)
+    pnl = result.pnl
+    print(
+        f"{len(result.log.fills)} fills, total P&L {pnl.total:.6f} {rules.quote_asset} "
+        f"(realized {pnl.realized:.6f} + unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); "
+        f"stopped: {result.stop_reason}"
+    )
+    print(f"report written to {json_path} and {png_path}")
+    failed = run_failed(result, json_path)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
+    """Paper trading on IB's market data: the paper broker fills from the ``smd`` top of book
+    and trades, with the contract's rules and IB's fixed per-share commission; the runner
+    pauses outside the regular hours."""
+    from tradewire.model import Balance
+    from tradewire.rules import per_share_commission
+    from tradewire.venues.ib import IBMarket
+
+    if args.replay is not None or args.exchange != "synthetic":
+        print("tradewire paper: --venue ib takes no --replay or --exchange", file=sys.stderr)
+        return 2
+    own = own_strategy(args) if args.bot == "run" else None
+    if args.symbol == "BTCUSDT" and own is None:
+        args.symbol = "AAPL"
+    symbols = strategy_symbols(args, own)
+    if len(symbols) > 1:
+        print("tradewire paper: --venue ib runs one symbol", file=sys.stderr)
+        return 2
+    args.symbol = symbols[0]
+    stop = stop_on_signals()
+    async with open_ib_venue(args, symbols, live=False) as venue:
+        rules = await venue.symbol_rules(args.symbol)
+        contract = await venue.contract(args.symbol)
+        quotes = await venue.client.snapshot([contract.conid])
+        quote = quotes.get(contract.conid)
+        price = None if quote is None else (quote.last or quote.bid or quote.ask)
+        if quote is None or price is None:
+            print(f"tradewire paper: no market data for {contract.listing}", file=sys.stderr)
+            return 2
+        quote_default, base_default = default_balances(rules, price)
+        if args.quote_balance is None:
+            args.quote_balance = quote_default
+        if args.base_balance is None:
+            args.base_balance = base_default
+        rate = stock_defaults(args, rules, price)
+        broker = PaperBroker(
+            rules,
+            {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
+            maker_fee=rate,
+            taker_fee=rate,
+            cash_commission=lambda q, p: per_share_commission(q, p),
+        )
+        if own is not None:
+            params, strategy = None, own
+        else:
+            held = {
+                rules.quote_asset: Balance(rules.quote_asset, args.quote_balance),
+                rules.base_asset: Balance(rules.base_asset, args.base_balance),
+            }
+            params = resolve_params(args, rules, price, maker_fee=rate, taker_fee=rate)
+            strategy = strategy_for(params, rules, price, held, maker_fee=rate, taker_fee=rate)
+        say_warnings(strategy)
+        sessions = await venue.trading_sessions(args.symbol)
+        print(
+            f"{contract.listing}: conid {contract.conid}, last {price}; IB fixed commission "
+            f"(USD 0.005 a share, min 1, max 1%); market open now: "
+            f"{sessions.is_open(quote.updated_ms or await venue.server_time())}",
+            flush=True,
+        )
+        now_ms = quote.updated_ms or await venue.server_time()
+        opens = sessions.next_open(now_ms)
+        if opens is not None and opens > now_ms:
+            when = dt.datetime.fromtimestamp(opens / 1000, dt.timezone.utc)
+            print(
+                f"the market is closed: the bot waits for the open at {when:%Y-%m-%d %H:%M} UTC",
+                flush=True,
+            )
+        elif opens is None:
+            print("the market is closed and IB lists no opening: the bot waits", flush=True)
+        label = bot_label(args)
+        home = ensure_home(default_home())
+        with Journal.for_bot(home, f"paper-ib-{label}") as journal:
+            if params is not None:
+                await asyncio.to_thread(journal_params, journal, params, args.symbol)
+            runner = Runner(
+                strategy,
+                broker,
+                IBMarket(venue),
+                rules,
+                mode="paper",
+                bot=label,
+                journal=journal,
+                sessions=sessions,
+            )
+            result = await run_with_view(
+                runner,
+                title=f"{label} on IB ({contract.listing})",
+                show_view=not args.no_view,
+                duration_s=args.duration,
+                stop=stop,
+            )
+    extra = {
+        **run_identity(args),
+        "exchange": "ib",
+        "market": {"source": "ib", "listing": contract.listing, "conid": contract.conid},
+        "paused_events": runner.paused_events,
+        "journal": str(journal.path),
+        "warnings": bot_warnings(strategy),
     }
     json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl

@@ -43,7 +43,7 @@ from tradewire.trading.report import write_report
 from tradewire.venues.replay import TapeMarket
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
     from pathlib import Path
 
     from tradewire.binance.client import BinanceClient
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from tradewire.trading.journal import BotParameters, Journal
     from tradewire.trading.runner import Runner, RunResult
     from tradewire.trading.strategy import Strategy
+    from tradewire.venues.ib import IBVenue
 
 __all__ = [
     "BOTS",
@@ -59,6 +60,7 @@ __all__ = [
     "account_fees",
     "add_bot_arguments",
     "add_bot_commands",
+    "add_ib_arguments",
     "add_strategy_command",
     "apply_account_defaults",
     "bot_label",
@@ -68,9 +70,12 @@ __all__ = [
     "decimal_argument",
     "default_balances",
     "describe_params",
+    "ib_confirm",
+    "ib_fee_rate",
     "journal_params",
     "journaled_params",
     "mid_price",
+    "open_ib_venue",
     "own_strategy",
     "quote_unit",
     "resolve_params",
@@ -78,6 +83,7 @@ __all__ = [
     "run_identity",
     "run_with_view",
     "say_warnings",
+    "stock_defaults",
     "stop_on_signals",
     "strategy_for",
     "strategy_symbols",
@@ -762,3 +768,119 @@ def run_failed(result: RunResult, report: Path | None = None) -> str | None:
     where = f" (report: {report})" if report is not None else ""
     line = " ".join(str(result.error).split())  # one line, whatever the exception's message
     return f"error: the run stopped: {line}{where}"
+
+
+# --- Interactive Brokers (--venue ib) ----------------------------------------------------------
+
+IB_PAPER_QUESTIONS = ("o163", "o354", "o403", "o10151", "o10331")
+"""IB's order questions a paper run confirms by default (live confirms only ``--ib-confirm``)."""
+
+
+def add_ib_arguments(p: argparse.ArgumentParser, *, live: bool) -> None:
+    """``--venue``, ``--ib-url``, ``--ib-cafile``, ``--ib-confirm`` (and ``--account`` live)."""
+    p.add_argument(
+        "--venue",
+        choices=("binance", "ib"),
+        default="binance",
+        help="binance, or ib: Interactive Brokers through a Client Portal gateway (paper: a "
+        "local IB gateway started here unless --ib-url) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--ib-url",
+        help="with --venue ib: the gateway's REST URL, e.g. https://localhost:5000/v1/api "
+        + ("(default: none: required live)" if live else "(default: a local IB gateway)"),
+    )
+    p.add_argument(
+        "--ib-cafile",
+        help="with --venue ib: the gateway's certificate to trust (default: the system's CAs; "
+        "the local gateway's own certificate when it is started here)",
+    )
+    p.add_argument(
+        "--ib-confirm",
+        help="with --venue ib: IB order question ids to confirm, comma separated (default: "
+        + ("none: any question refuses the order" if live else ", ".join(IB_PAPER_QUESTIONS))
+        + ")",
+    )
+    if live:
+        p.add_argument(
+            "--account",
+            help="with --venue ib: the IB account to trade (default: none: required)",
+        )
+
+
+def ib_confirm(args: argparse.Namespace, *, live: bool) -> tuple[str, ...]:
+    """The question ids to confirm: ``--ib-confirm``, or the paper defaults."""
+    given = getattr(args, "ib_confirm", None)
+    if given is None:
+        return () if live else IB_PAPER_QUESTIONS
+    return tuple(q.strip() for q in given.split(",") if q.strip())
+
+
+@contextlib.asynccontextmanager
+async def open_ib_venue(
+    args: argparse.Namespace, symbols: Sequence[str], *, live: bool
+) -> AsyncIterator[IBVenue]:
+    """An :class:`~tradewire.venues.ib.IBVenue` on ``--ib-url`` (or, on paper, on a local IB
+    gateway started here listing ``symbols``), its client started."""
+    from tradewire.ib import IBClient
+    from tradewire.venues.ib import IBVenue
+
+    async with contextlib.AsyncExitStack() as stack:
+        url, cafile = args.ib_url, args.ib_cafile
+        if url is None:
+            from tradewire.ibgateway import LocalIBGateway
+
+            seed = getattr(args, "seed", None)
+            gw = await stack.enter_async_context(
+                LocalIBGateway(symbols=tuple(symbols), seed=1 if seed is None else seed)
+            )
+            url, cafile = gw.url, str(gw.cert_path)
+            print(f"local IB gateway: {url}", flush=True)
+        client = await stack.enter_async_context(
+            IBClient(
+                url,
+                cafile=cafile,
+                account_id=getattr(args, "account", None),
+                confirm_questions=ib_confirm(args, live=live),
+            )
+        )
+        yield IBVenue(client)
+
+
+def ib_fee_rate(rules: SymbolRules, price: Decimal, shares: Decimal) -> Decimal:
+    """IB's fixed commission on ``shares`` at ``price`` as a fraction of the trade value (the
+    rate the bots' fee checks and defaults use)."""
+    from tradewire.rules import per_share_commission
+
+    shares = max(shares, rules.step_size or Decimal(1))
+    with localcontext() as c:
+        c.prec = 34
+        return per_share_commission(shares, price) / (shares * price)
+
+
+def stock_defaults(args: argparse.Namespace, rules: SymbolRules, price: Decimal) -> Decimal:
+    """Fill in a stock run's defaults (whole shares) and return the fee rate to check against.
+
+    The grid invests half the quote balance (so each line holds whole shares); DCA orders are
+    worth ten shares each; the fee rate is IB's fixed commission on one line's shares.
+    """
+    grids = getattr(args, "grids", None) or 10
+    if args.bot == "grid":
+        if args.investment is None and args.quantity is None:
+            args.investment = args.quote_balance / 2
+        with localcontext() as c:
+            c.prec = 34
+            per_line = (
+                args.quantity
+                if args.quantity is not None
+                else rules.floor_quantity(args.investment / grids / price)
+            )
+        return ib_fee_rate(rules, price, per_line)
+    if args.bot == "dca":
+        ten = (price * 10).quantize(Decimal(1))
+        if getattr(args, "base_order", None) is None:
+            args.base_order = ten
+        if getattr(args, "safety_order", None) is None:
+            args.safety_order = ten
+        return ib_fee_rate(rules, price, Decimal(10))
+    return ib_fee_rate(rules, price, Decimal(1))

@@ -30,6 +30,8 @@ class IBFaults:
             the connection closes before the reply (the client must reconcile by cOID).
         stale_replies: Every ``/iserver/reply`` answers 400 ``reply id not found``.
         fill_on_cancel: A cancelled order fills while ``PendingCancel`` (then ``Filled``).
+        late_commission: ``str`` reports each execution without its commission first, then
+            again with it (IB sends commissions after the execution at times).
         smd_expiry_s: ``smd`` subscriptions end after this many seconds (IB: 15 minutes).
         heartbeat_s: Seconds between ``system`` heartbeats on the WebSocket (IB: 10).
     """
@@ -46,6 +48,7 @@ class IBFaults:
     drop_order_replies: int = 0
     stale_replies: bool = False
     fill_on_cancel: bool = False
+    late_commission: bool = False
     smd_expiry_s: float = 900.0
     heartbeat_s: float = 10.0
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tradewire.ibgateway.contracts import Contract
     from tradewire.ibgateway.market import Quote
 
-__all__ = ["ORDER_TYPES", "Blotter", "Execution", "GatewayOrder", "Position"]
+__all__ = ["ORDER_TYPES", "Blotter", "Execution", "GatewayOrder", "GatewayPosition"]
 
 # The Web API's orderType values and how the live-orders list names them.
 ORDER_TYPES = {"LMT": "Limit", "MKT": "Market", "STP": "Stop", "STOP_LIMIT": "Stop Limit"}
@@ -220,7 +220,7 @@ class Execution:
 
 
 @dataclass(slots=True)
-class Position:
+class GatewayPosition:
     """Shares held (negative when short) and their average cost."""
 
     quantity: Decimal = Decimal(0)
@@ -243,7 +243,7 @@ class Blotter:
     first_order_id: int
     orders: dict[int, GatewayOrder] = field(default_factory=dict)
     executions: list[Execution] = field(default_factory=list)
-    positions: dict[int, Position] = field(default_factory=dict)
+    positions: dict[int, GatewayPosition] = field(default_factory=dict)
     on_order: list[Callable[[GatewayOrder, dict[str, Any]], None]] = field(default_factory=list)
     on_execution: list[Callable[[Execution], None]] = field(default_factory=list)
 
@@ -323,7 +323,7 @@ class Blotter:
         fee = commission_for(size, price)
         signed = size if order.side == "BUY" else -size
         self.cash -= signed * price + fee
-        pos = self.positions.setdefault(order.contract.conid, Position())
+        pos = self.positions.setdefault(order.contract.conid, GatewayPosition())
         if pos.quantity == 0 or (pos.quantity > 0) == (signed > 0):
             total = pos.quantity + signed
             pos.avg_cost = (pos.avg_cost * abs(pos.quantity) + price * size) / abs(total)

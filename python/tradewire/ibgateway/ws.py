@@ -216,9 +216,12 @@ class WsHub:
 
     def executed(self, execution: Execution) -> None:
         """Push an execution to ``str`` subscribers."""
+        row = execution.row()
+        rows = [{**row, "commission": ""}, row] if self._gw.faults.late_commission else [row]
         for client in self.clients:
             if client.trades:
-                client.send({"topic": "str", "args": [execution.row()]})
+                for one in rows:
+                    client.send({"topic": "str", "args": [one]})
 
     def push_sts(self) -> None:
         """Tell every client the session's state (after a competing login or a timeout)."""

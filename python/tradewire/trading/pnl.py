@@ -107,6 +107,19 @@ class PnLTracker:
                 self._trade(dq, -dq * price)
                 self._pair(dq, price)
 
+    def apply_commission(self, commission: Decimal, asset: str) -> None:
+        """Account for the commission of an earlier fill that arrived after it (IB).
+
+        Raises:
+            ValueError: the commission is not in the quote asset (a broker charges cash).
+        """
+        if asset != self.quote_asset:
+            raise ValueError(
+                f"a late commission in {asset} cannot be taken: only {self.quote_asset} can"
+            )
+        with localcontext(_CTX):
+            self.fees += commission
+
     def _trade(self, dq: Decimal, cash: Decimal) -> None:
         pos = self.position
         if pos != 0 and (pos > 0) != (dq > 0):

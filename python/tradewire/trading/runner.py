@@ -24,7 +24,13 @@ from tradewire.trading.pnl import account_equity
 from tradewire.trading.strategy import RunLog, StrategyContext
 from tradewire.trading.strategy import Strategy as _Strategy
 from tradewire.trading.timers import DEFAULT_TIMER
-from tradewire.venues.protocols import AdoptsOrders, CandleSource, FillHistory, SimulatedVenue
+from tradewire.venues.protocols import (
+    AdoptsOrders,
+    CandleSource,
+    FillHistory,
+    SimulatedVenue,
+    TradingHours,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
         Order,
         OrderUpdate,
         SymbolRules,
+        TradingSessions,
     )
     from tradewire.trading.journal import Journal
     from tradewire.trading.pnl import PnL
@@ -170,6 +177,7 @@ class Runner:
         reconcile_grace_ms: int = 6000,
         clock: Clock | None = None,
         resumption: Resumption | None = None,
+        sessions: TradingSessions | None = None,
     ) -> None:
         self.strategy = strategy
         self.venue = venue
@@ -228,6 +236,13 @@ class Runner:
         self._timer_failed = False
         self._failed_in: str | None = None
         self.exception: BaseException | None = None
+        #: When the market is open; None: always (a venue with :class:`TradingHours` gives
+        #: its own when the run starts). Closed, the runner pauses: market events pass the
+        #: strategy by and no timer fires, until the open.
+        self.sessions = sessions
+        #: Market events that arrived while the market was closed (not delivered).
+        self.paused_events = 0
+        self._paused = False
 
     def __repr__(self) -> str:
         return f"Runner({self.strategy.name!r}, {self.rules.symbol!r}, mode={self.mode!r})"
@@ -255,6 +270,8 @@ class Runner:
         ctx = self.ctx
         self._duration_ms = None if duration_s is None else round(duration_s * 1000)
         self.resumed = await self.resume()
+        if self.sessions is None and isinstance(self.venue, TradingHours):
+            self.sessions = await self.venue.trading_sessions(self.rules.symbol)
         start_balances = await self.venue.balances()
         ctx.start_balances = start_balances
         if self.venue_candles is not None:
@@ -451,6 +468,11 @@ class Runner:
                     await asyncio.sleep(0)  # timers due in market time run before this event
                     if (why := halted()) is not None:
                         return why
+                if self.sessions is not None and self._closed_at(event.time_ms):
+                    self.paused_events += 1
+                    if end_ms is not None and clock.now_ms() >= end_ms:
+                        return "duration"
+                    continue
                 if self._duration_ms is not None:
                     if end_ms is None:
                         end_ms = clock.now_ms() + self._duration_ms
@@ -481,6 +503,21 @@ class Runner:
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    def _closed_at(self, time_ms: int) -> bool:
+        """Whether the market is closed at ``time_ms`` (logs each pause and resumption)."""
+        sessions = self.sessions
+        closed = sessions is not None and not sessions.is_open(time_ms)
+        if closed != self._paused:
+            self._paused = closed
+            if closed:
+                assert sessions is not None
+                opens = sessions.next_open(time_ms)
+                until = "no known opening" if opens is None else f"the open at {opens} ms"
+                self.ctx.log(f"market closed at {time_ms} ms: paused until {until}")
+            else:
+                self.ctx.log(f"market open at {time_ms} ms: resumed")
+        return closed
 
     async def _on_market(self, event: MarketEvent) -> None:
         ctx = self.ctx
@@ -573,7 +610,11 @@ class Runner:
         next_ms = clock.now_ms()
         while True:
             async with self._turn:
-                if self._started and self.ctx.schedule.default_timer:
+                if (
+                    self._started
+                    and self.ctx.schedule.default_timer
+                    and not (self.sessions is not None and self._closed_at(clock.now_ms()))
+                ):
                     self.ctx.timer = DEFAULT_TIMER
                     try:
                         await self._call("on_timer", self.strategy.on_timer(self.ctx))
@@ -598,8 +639,9 @@ class Runner:
         due = ctx.schedule.due(
             now_ms, candle_lag_ms=candle_lag_ms, timers_now_ms=self.clock.now_ms()
         )
+        closed = self.sessions is not None and self._closed_at(self.clock.now_ms())
         for item in due:
-            if not self._started:
+            if not self._started or closed:
                 continue
             if isinstance(item, str):
                 ctx.timer = item

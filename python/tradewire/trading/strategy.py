@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -809,6 +809,21 @@ class StrategyContext:
         if fill is not None:
             self._trackers.get(fill.symbol, self.pnl_tracker).apply(fill)
             self.run_log.fills.append(fill)
+        late = update.commission
+        if late is not None:
+            self._trackers.get(late.symbol, self.pnl_tracker).apply_commission(
+                late.commission, late.commission_asset
+            )
+            fills = self.run_log.fills
+            for i in range(len(fills) - 1, -1, -1):
+                if fills[i].trade_id == late.trade_id and fills[i].commission_pending:
+                    fills[i] = replace(
+                        fills[i],
+                        commission=late.commission,
+                        commission_asset=late.commission_asset,
+                        commission_pending=False,
+                    )
+                    break
         if self.journal is not None:
             journal = self.journal
 

@@ -93,7 +93,7 @@ def _price(text: str | None, order_type: OrderType) -> Decimal | None:
     if text is None:
         return None
     value = Decimal(text)
-    return None if order_type == "MARKET" and value == 0 else value
+    return None if order_type in ("MARKET", "STOP_LOSS") and value == 0 else value
 
 
 def order_from_response(response: OrderResponse, client_order_id: str | None = None) -> Order:
@@ -215,7 +215,9 @@ class BinanceVenue:
             quantity=request.quantity,
             price=request.price,
             time_in_force=(
-                request.time_in_force if request.type in ("LIMIT", *STOP_ORDER_TYPES) else None
+                request.time_in_force
+                if request.type in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+                else None
             ),
             stop_price=request.stop_price,
             client_order_id=request.client_order_id,

@@ -47,7 +47,7 @@ from tradewire.model import Balance, BookUpdate, Fill, Order, OrderUpdate
 from tradewire.rules import commission as binance_commission
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
     from tradewire.clock import Clock
     from tradewire.model import MarketEvent, OrderRequest, SymbolRules
@@ -123,6 +123,7 @@ class PaperBroker:
         engine: SimEngine | None = None,
         more_rules: Iterable[SymbolRules] = (),
         order_latency_ms: float = 0.0,
+        cash_commission: Callable[[Decimal, Decimal], Decimal] | None = None,
     ) -> None:
         if fill_model not in FILL_MODELS:
             raise BacktestError(
@@ -134,6 +135,9 @@ class PaperBroker:
         self.fill_model: FillModel = fill_model
         self.maker_fee = Decimal(maker_fee)
         self.taker_fee = Decimal(taker_fee)
+        #: A broker's commission ``(quantity, price) -> cash`` charged in the quote asset on
+        #: both sides (IB's per-share rate) instead of the fee rates; None: the fee rates.
+        self.cash_commission = cash_commission
         latency_us = round(order_latency_ms * 1000)
 
         def new_engine() -> SimEngine:
@@ -216,6 +220,11 @@ class PaperBroker:
         """
         market = self._market(request.symbol)
         rules, engine = market.rules, market.engine
+        if request.type == "STOP_LOSS":
+            raise InvalidOrder(
+                "the paper broker has no stop-market (STOP_LOSS) orders: use a STOP_LOSS_LIMIT",
+                endpoint=_ENDPOINT,
+            )
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
         self._feed_book(market)
@@ -501,9 +510,10 @@ class PaperBroker:
         value = price * qty
         cid = order.client_order_id
         resting = cid in self._order_locks
+        cash_fee = None if self.cash_commission is None else self.cash_commission(qty, price)
         if order.side == "BUY":
-            commission = binance_commission(qty, rate)
-            fee_asset = base
+            commission = binance_commission(qty, rate) if cash_fee is None else cash_fee
+            fee_asset = base if cash_fee is None else quote
             paid = order.price * qty if resting and order.price is not None else value
             if resting:
                 self._locked[quote] -= paid
@@ -511,9 +521,13 @@ class PaperBroker:
                 self._free[quote] += paid - value  # a taker fill below the limit gives back
             else:
                 self._free[quote] -= value
-            self._free[base] += qty - commission
+            if cash_fee is None:
+                self._free[base] += qty - commission
+            else:
+                self._free[base] += qty
+                self._free[quote] -= cash_fee
         else:
-            commission = binance_commission(value, rate)
+            commission = binance_commission(value, rate) if cash_fee is None else cash_fee
             fee_asset = quote
             if resting:
                 self._locked[base] -= qty

@@ -13,19 +13,34 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from decimal import Decimal
 
     from tradewire.model import (
         Balance,
         Bar,
+        CashBalance,
         Fill,
+        Instrument,
         MarketEvent,
         Order,
         OrderRequest,
         OrderUpdate,
+        Position,
         SymbolRules,
+        TradingSessions,
     )
 
-__all__ = ["AdoptsOrders", "FillHistory", "MarketSource", "SimulatedVenue", "Venue"]
+__all__ = [
+    "AdoptsOrders",
+    "Broker",
+    "CandleSource",
+    "FillHistory",
+    "MarketSource",
+    "ModifiesOrders",
+    "SimulatedVenue",
+    "TradingHours",
+    "Venue",
+]
 
 
 @runtime_checkable
@@ -109,9 +124,6 @@ class AdoptsOrders(Protocol):
 
 # --- the venue's own candles -------------------------------------------------------------------
 
-__all__ += ["CandleSource"]
-
-
 @runtime_checkable
 class CandleSource(Protocol):
     """A market source that also serves the venue's candles (Binance's klines): a closed
@@ -128,4 +140,46 @@ class CandleSource(Protocol):
         """Each candle of ``symbol`` and ``interval`` as it closes, oldest first, none twice and
         none missed (a reconnect's gap refilled); with ``since_ms``, from the candle that opens
         then on (the ones already closed first)."""
+        ...
+
+
+@runtime_checkable
+class TradingHours(Protocol):
+    """A venue whose market opens and closes (stocks): the runner pauses while it is closed."""
+
+    async def trading_sessions(self, symbol: str) -> TradingSessions:
+        """The open intervals the venue knows for ``symbol`` (regular hours, from now on)."""
+        ...
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """A venue that holds positions (which can be short) and cash, not coin balances."""
+
+    async def instrument(self, symbol: str) -> Instrument:
+        """The instrument ``symbol`` names on this venue (its id and listing)."""
+        ...
+
+    async def positions(self) -> dict[str, Position]:
+        """Every open position, by symbol (quantity negative when short)."""
+        ...
+
+    async def cash(self) -> dict[str, CashBalance]:
+        """Cash by currency (no "locked" part; buying power where known)."""
+        ...
+
+
+@runtime_checkable
+class ModifiesOrders(Protocol):
+    """A venue that changes an open order in place (IB) rather than cancel and replace."""
+
+    async def modify_order(
+        self,
+        symbol: str,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+    ) -> Order:
+        """Change the quantity and/or price of an open order (it keeps its client order id)."""
         ...

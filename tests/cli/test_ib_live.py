@@ -1,0 +1,104 @@
+"""``tradewire live grid --venue ib``: a grid on an account of a LocalIBGateway started per test
+(US market hours on its clock), end to end from the command line; and the refusals."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from tradewire.ib import IBClient, IBOrderRequest
+from tradewire.ibgateway import LocalIBGateway
+from tradewire.ibgateway.market import NEW_YORK
+from tradewire.testing.command import TradewireCommand
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+MONDAY_10AM = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=NEW_YORK).timestamp()
+AAPL = 265598
+
+
+@pytest_asyncio.fixture
+async def gw() -> AsyncIterator[LocalIBGateway]:
+    """A gateway listing AAPL, its clock at 10:00 on a Monday in New York."""
+    t0 = time.time()
+    async with LocalIBGateway(
+        symbols=("AAPL",), seed=5, clock=lambda: MONDAY_10AM + time.time() - t0
+    ) as gateway:
+        yield gateway
+
+
+def live_args(gw: LocalIBGateway, *more: str) -> tuple[str, ...]:
+    """``live grid --venue ib`` on the gateway with a tight grid."""
+    return (
+        "live",
+        "grid",
+        "--venue",
+        "ib",
+        "--symbol",
+        "AAPL",
+        "--ib-url",
+        gw.url,
+        "--ib-cafile",
+        str(gw.cert_path),
+        "--ib-confirm",
+        "o163,o354",
+        "--investment",
+        "2000",
+        "--grids",
+        "4",
+        "--lower",
+        "189.60",
+        "--upper",
+        "190.40",
+        "--force",
+        "--no-view",
+        *more,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_live_grid_trades_on_the_gateway_and_cancels_at_the_end(
+    gw: LocalIBGateway, tmp_path: Path
+) -> None:
+    async with IBClient(
+        gw.url, cafile=gw.cert_path, confirm_questions=("o354", "o10151")
+    ) as ib:  # shares for the sell lines
+        await ib.place_order(IBOrderRequest(AAPL, "BUY", Decimal(40), "MKT", "seed-shares"))
+        await gw.wait_for(lambda: gw.blotter.positions.get(AAPL) is not None)
+    status, out, err = await TradewireCommand(tmp_path).run(
+        *live_args(gw, "--account", gw.account_id, "--duration", "4")
+    )
+    assert status == 0, out + err
+    assert "on AAPL@NASDAQ (USD) (conid 265598), account DU1234567" in out
+    ours = [o for o in gw.blotter.orders.values() if o.coid != "seed-shares"]
+    assert len(ours) >= 4  # one order per line but the one at the price
+    assert all(o.quantity == o.quantity.to_integral_value() for o in ours)
+    assert all(o.price is not None and o.price % Decimal("0.01") == 0 for o in ours)
+    assert not [o for o in ours if o.status in ("PreSubmitted", "Submitted")]  # canceled
+    assert "canceled" in out
+
+
+@pytest.mark.asyncio
+async def test_live_without_an_account_is_refused(gw: LocalIBGateway, tmp_path: Path) -> None:
+    status, out, _ = await TradewireCommand(tmp_path).run(*live_args(gw, "--duration", "1"))
+    assert status == 2
+    assert "REFUSED" in out and "--account" in out
+    assert not gw.blotter.orders
+
+
+@pytest.mark.asyncio
+async def test_live_on_a_logged_out_gateway_is_refused(gw: LocalIBGateway, tmp_path: Path) -> None:
+    gw.set_faults(logged_out=True)
+    status, out, _ = await TradewireCommand(tmp_path).run(
+        *live_args(gw, "--account", gw.account_id, "--duration", "1")
+    )
+    assert status == 2
+    assert "REFUSED" in out
+    assert not gw.blotter.orders

@@ -1,0 +1,79 @@
+"""``tradewire paper grid --venue ib``: a grid on paper, filled by the paper broker from the
+market data of a LocalIBGateway started per test (during US market hours, on its clock)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from tradewire.ibgateway import LocalIBGateway
+from tradewire.ibgateway.market import NEW_YORK
+from tradewire.testing.command import TradewireCommand
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+MONDAY_10AM = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=NEW_YORK).timestamp()
+
+
+@pytest_asyncio.fixture
+async def gw() -> AsyncIterator[LocalIBGateway]:
+    """A gateway listing AAPL, its clock at 10:00 on a Monday in New York."""
+    t0 = time.time()
+    async with LocalIBGateway(
+        symbols=("AAPL",), seed=4, clock=lambda: MONDAY_10AM + time.time() - t0
+    ) as gateway:
+        yield gateway
+
+
+@pytest.mark.asyncio
+async def test_a_paper_grid_runs_on_ib_market_data(gw: LocalIBGateway, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    status, stdout, stderr = await TradewireCommand(tmp_path / "home").run(
+        "paper",
+        "grid",
+        "--venue",
+        "ib",
+        "--symbol",
+        "AAPL",
+        "--ib-url",
+        gw.url,
+        "--ib-cafile",
+        str(gw.cert_path),
+        "--grids",
+        "10",
+        "--lower",
+        "189.50",
+        "--upper",
+        "190.50",
+        "--force",
+        "--duration",
+        "4",
+        "--no-view",
+        "--out",
+        str(out),
+    )
+    assert status == 0, stdout + stderr
+    assert "AAPL@NASDAQ (USD): conid 265598" in stdout
+    assert "market open now: True" in stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["exchange"] == "ib"
+    assert report["market"]["conid"] == 265598
+    assert report["paused_events"] == 0
+    assert report["market_events"] > 0
+    # Whole shares, and every fill pays IB's commission in USD: at least the USD 1 minimum.
+    start, end = report["balances"]["start"], report["balances"]["end"]
+    assert start["USD"] == "10000"
+    assert Decimal(start["AAPL"]) % 1 == 0
+    assert Decimal(end["AAPL"]) % 1 == 0
+    assert set(report["fees_by_asset"]) <= {"USD"}
+    assert Decimal(report["fees"]) >= report["fills"]
+    # Whole shares, priced on the cent tick, nothing sent to the gateway (paper).
+    assert not gw.blotter.orders
