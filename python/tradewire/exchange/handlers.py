@@ -211,12 +211,19 @@ def _klines(c: Call) -> object:
     start, end = p.integer("startTime", 0), p.integer("endTime", 0)
     p.get("timeZone")
     limit = p.integer("limit", 1, 1000) or 500
-    tape = [
-        t
-        for t in c.core.engine.recent_trades(symbol)
-        if (start is None or t.time >= start) and (end is None or t.time <= end)
+    # Klines are chosen by their open time (a candle is never cut at startTime), and a quiet
+    # market still has its flat candles, up to the one forming now, as Binance answers.
+    built = marketdata.fill_to(
+        marketdata.candles(c.core.engine.recent_trades(symbol), interval),
+        interval,
+        c.now,
+        keep=limit if start is None else None,
+    )
+    rows = [
+        marketdata.kline_row(k)
+        for k in built
+        if (start is None or k.open_time >= start) and (end is None or k.open_time <= end)
     ]
-    rows = [marketdata.kline_row(k) for k in marketdata.candles(tape, interval)]
     return rows[:limit] if start is not None else rows[-limit:]
 
 

@@ -150,6 +150,29 @@ def candles(trades: Iterable[TapeTrade], interval: str) -> list[Candle]:
     return out
 
 
+def fill_to(out: list[Candle], interval: str, now_ms: int, keep: int | None = None) -> list[Candle]:
+    """``out`` with flat empty candles after its last one up to the one open at ``now_ms`` (as
+    Binance answers for a quiet market: the forming candle too, at the last close). With
+    ``keep``, a long quiet gap gets only the last ``keep`` of its flat candles (the caller
+    answers no more than that many)."""
+    if out and keep is not None and interval != "1M":
+        length = INTERVALS[interval]
+        if (now_ms - out[-1].close_time) // length > keep + 1:
+            start, end = interval_start(interval, now_ms - keep * length)
+            jump = Candle(start, end, out[-1].close, -1)
+            jump.last_id = -1
+            out.append(jump)
+    while out:
+        last = out[-1]
+        start, end = interval_start(interval, last.close_time + 1)
+        if start > now_ms:
+            break
+        empty = Candle(start, end, last.close, -1)
+        empty.last_id = -1
+        out.append(empty)
+    return out
+
+
 def kline_row(c: Candle) -> list[object]:
     """A candle as a row of GET /api/v3/klines."""
     return [

@@ -124,6 +124,7 @@ class AdoptsOrders(Protocol):
 
 # --- the venue's own candles -------------------------------------------------------------------
 
+
 @runtime_checkable
 class CandleSource(Protocol):
     """A market source that also serves the venue's candles (Binance's klines): a closed
