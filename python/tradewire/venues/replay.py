@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import heapq
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -108,6 +109,7 @@ _TRADE_BUY, _TRADE_SELL, _BID, _ASK, _BOOK_END, _CLEAR = range(6)
 _UNIT = Decimal(1).scaleb(-8)
 #: How late (wall seconds) a paced replay may be for a book before it skips it.
 _LATE_S = 0.005
+_LOADING_S = 0.001  # a step of the data longer than this was loading a tape, not the market
 
 
 class _Side:
@@ -229,7 +231,21 @@ class TapeMarket:
         rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_time_of)
         n = 0
         start: list[float] = []
-        for time_us, stream, trade in rows:
+        clock = time.perf_counter
+        iterator = iter(rows)
+        while True:
+            asked = clock()
+            row = next(iterator, None)
+            if row is None:
+                break
+            if start:
+                # Time spent making the data (reading or generating the next tape) is not the
+                # market's: the paced clock waits it out, as a player buffers, so only a slow
+                # consumer (the strategy, the broker) makes books late.
+                spent = clock() - asked
+                if spent > _LOADING_S:
+                    start[0] += spent
+            time_us, stream, trade = row
             if trade is None:  # a book: built only if it is delivered
                 if await self._pace(time_us // 1000, start):
                     self.books_skipped += 1
