@@ -31,12 +31,13 @@ from tradewire.cli.session import (
     bot_warnings,
     decimal_argument,
     default_balances,
+    finish_run,
     journal_params,
     mid_price,
     open_ib_venue,
     own_strategy,
+    pnl_line,
     resolve_params,
-    run_failed,
     run_identity,
     run_with_view,
     say_warnings,
@@ -44,7 +45,6 @@ from tradewire.cli.session import (
     stop_on_signals,
     strategy_for,
     strategy_symbols,
-    write_run_report,
 )
 from tradewire.config import default_home, ensure_home
 from tradewire.trading.journal import Journal
@@ -340,19 +340,11 @@ async def _run_tapes(args: argparse.Namespace, out_dir: Path) -> int:
     }
     if args.replay is not None:  # kept where earlier reports had them
         extra["replay"], extra["speed"] = market["replay"], args.speed
-    json_path, png_path = await write_run_report(result, out_dir, extra)
-    pnl = result.pnl
-    print(
-        f"{len(result.log.fills)} fills in {market_s:.0f} s of market time ({market_s / 3600:.2f} "
-        f"h), total P&L {pnl.total:.6f} {rules.quote_asset} (realized {pnl.realized:.6f} + "
-        f"unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); stopped: {result.stop_reason}"
+    fills = len(result.log.fills)
+    market_h = f"{market_s:.0f} s of market time ({market_s / 3600:.2f} h)"
+    return await finish_run(
+        result, out_dir, extra, f"{fills} fills in {market_h}, {pnl_line(result)}"
     )
-    print(f"report written to {json_path} and {png_path}")
-    failed = run_failed(result, json_path)
-    if failed is not None:
-        print(failed, file=sys.stderr)
-        return 1
-    return 0
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -434,19 +426,8 @@ async def _run(args: argparse.Namespace) -> int:
         "warnings": bot_warnings(strategy),
         **bot_report(strategy),
     }
-    json_path, png_path = await write_run_report(result, out_dir, extra)
-    pnl = result.pnl
-    print(
-        f"{len(result.log.fills)} fills, total P&L {pnl.total:.6f} {rules.quote_asset} "
-        f"(realized {pnl.realized:.6f} + unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); "
-        f"stopped: {result.stop_reason}"
-    )
-    print(f"report written to {json_path} and {png_path}")
-    failed = run_failed(result, json_path)
-    if failed is not None:
-        print(failed, file=sys.stderr)
-        return 1
-    return 0
+    headline = f"{len(result.log.fills)} fills, {pnl_line(result)}"
+    return await finish_run(result, out_dir, extra, headline)
 
 
 async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
@@ -548,19 +529,8 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
         "journal": str(journal.path),
         "warnings": bot_warnings(strategy),
     }
-    json_path, png_path = await write_run_report(result, out_dir, extra)
-    pnl = result.pnl
-    print(
-        f"{len(result.log.fills)} fills, total P&L {pnl.total:.6f} {rules.quote_asset} "
-        f"(realized {pnl.realized:.6f} + unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); "
-        f"stopped: {result.stop_reason}"
-    )
-    print(f"report written to {json_path} and {png_path}")
-    failed = run_failed(result, json_path)
-    if failed is not None:
-        print(failed, file=sys.stderr)
-        return 1
-    return 0
+    headline = f"{len(result.log.fills)} fills, {pnl_line(result)}"
+    return await finish_run(result, out_dir, extra, headline)
 
 
 def _run_cli(args: argparse.Namespace) -> int:

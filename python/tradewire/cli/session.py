@@ -70,6 +70,7 @@ __all__ = [
     "decimal_argument",
     "default_balances",
     "describe_params",
+    "finish_run",
     "ib_confirm",
     "ib_fee_rate",
     "journal_params",
@@ -77,6 +78,7 @@ __all__ = [
     "mid_price",
     "open_ib_venue",
     "own_strategy",
+    "pnl_line",
     "quote_unit",
     "resolve_params",
     "run_failed",
@@ -759,6 +761,34 @@ async def write_run_report(
     """``report.json`` and ``report.png`` of a run, written off the event loop (a run that
     ended in an error has its report too, the error in it)."""
     return await asyncio.to_thread(write_report, result, out_dir, extra)
+
+
+def pnl_line(result: RunResult) -> str:
+    """A run's P&L in one line: ``total P&L ... (realized ... + unrealized ... - fees ...)``."""
+    pnl = result.pnl
+    return (
+        f"total P&L {pnl.total:.6f} {result.quote_asset} (realized {pnl.realized:.6f} + "
+        f"unrealized {pnl.unrealized:.6f} - fees {pnl.fees:.6f}); stopped: {result.stop_reason}"
+    )
+
+
+async def finish_run(
+    result: RunResult,
+    out_dir: Path,
+    extra: dict[str, Any],
+    headline: str,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Write the run's report, say ``headline`` and where the report is; the exit status (1
+    for a run that ended in an error, said once on stderr)."""
+    json_path, png_path = await write_run_report(result, out_dir, extra)
+    say(headline)
+    say(f"report written to {json_path} and {png_path}")
+    failed = run_failed(result, json_path)
+    if failed is not None:
+        print(failed, file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_failed(result: RunResult, report: Path | None = None) -> str | None:

@@ -28,11 +28,10 @@ from tradewire.cli.session import (
     BotHelpFormatter,
     apply_account_defaults,
     decimal_argument,
+    finish_run,
     mid_price,
-    run_failed,
     run_with_view,
     stop_on_signals,
-    write_run_report,
 )
 from tradewire.config import default_home, ensure_home, load_config, validate_name
 from tradewire.errors import ConfigError, TradewireError
@@ -362,19 +361,13 @@ async def _report(
             "call_log": str(calls.path),
         },
     }
-    json_path, png_path = await write_run_report(result, out_dir, extra)
     pnl = result.pnl
-    _say(
+    headline = (
         f"{calls.lines} calls, {bot.signals_done} signals carried out, "
         f"{len(result.log.fills)} fills, total P&L {pnl.total:.6f} {result.quote_asset}; "
         f"stopped: {result.stop_reason}"
     )
-    _say(f"report written to {json_path} and {png_path}")
-    failed = run_failed(result, json_path)
-    if failed is not None:
-        print(failed, file=sys.stderr)
-        return 1
-    return 0
+    return await finish_run(result, out_dir, extra, headline, say=_say)
 
 
 def _run_cli(args: argparse.Namespace) -> int:
