@@ -83,15 +83,21 @@ async def key_restrictions(credentials: ApiCredentials, rest_url: str) -> ApiRes
             be reached (NetworkError).
         ParseError: the answer lacks a flag the audit needs.
     """
-    async with BinanceClient(
+    async with _audit_client(credentials, rest_url) as client:
+        return await client.api_restrictions()
+
+
+def _audit_client(credentials: ApiCredentials, rest_url: str) -> BinanceClient:
+    """A client for one audit: no exchangeInfo, the exchange's clock measured once first (so
+    the signed request is on time even when this machine's clock is off)."""
+    return BinanceClient(
         credentials.api_key,
         credentials.secret.reveal(),
         rest_url=rest_url,
         load_exchange_info=False,
         clock_samples=3,
         clock_refresh_s=0,
-    ) as client:
-        return await client.api_restrictions()
+    )
 
 
 @dataclass(frozen=True)
@@ -149,14 +155,7 @@ async def probe_key(credentials: ApiCredentials, rest_url: str) -> KeyProbe:
         APIError: refused (AuthenticationError, ...) or not reached (NetworkError).
         ParseError: an answer lacks a flag the audit needs.
     """
-    async with BinanceClient(
-        credentials.api_key,
-        credentials.secret.reveal(),
-        rest_url=rest_url,
-        load_exchange_info=False,
-        clock_samples=3,
-        clock_refresh_s=0,
-    ) as client:
+    async with _audit_client(credentials, rest_url) as client:
         try:
             return KeyProbe(await client.api_restrictions())
         except APIError as e:
