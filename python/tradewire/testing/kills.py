@@ -17,10 +17,14 @@ True
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import time
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 from typing import TYPE_CHECKING, Any
+
+import aiohttp
 
 from tradewire.testing.command import CommandResult, TradewireCommand, crash_after_orders
 from tradewire.testing.local_exchange import LocalKey
@@ -215,6 +219,8 @@ class ServedExchange:
     """``tradewire exchange serve --db FILE`` in a subprocess, its URL and first key.
 
     Use as ``async with``: it is started, waited on until it prints its key, and stopped.
+    :attr:`taker` is a second account (10^9 USDT) that can trade against the bot's
+    orders while the bot is down.
     """
 
     def __init__(
@@ -223,17 +229,21 @@ class ServedExchange:
         self.cli, self.db, self.extra, self.symbols = cli, db, extra, tuple(symbols)
         self._proc: asyncio.subprocess.Process | None = None
         self.key: LocalKey | None = None
+        self.taker: LocalKey | None = None
 
     async def __aenter__(self) -> ServedExchange:
-        proc = await self.cli.start(
-            "exchange",
-            "serve",
-            "--db",
-            str(self.db),
-            "--symbols",
-            ",".join(self.symbols),
-            *self.extra,
+        taker_key, taker_secret = "taker" + "0" * 59, "taker-secret-" + "1" * 51
+        keys = self.db.with_suffix(".keys.json")
+        keys.write_text(
+            json.dumps(
+                [{"api_key": taker_key, "secret": taker_secret, "balances": {"USDT": "1000000000"}}]
+            ),
+            encoding="utf-8",
         )
+        proc = await self.cli.start(
+            "exchange", "serve", "--db", str(self.db), "--symbols", ",".join(self.symbols),
+            "--keys", str(keys), *self.extra,
+        )  # fmt: skip
         self._proc = proc
         assert proc.stdout is not None
         info: dict[str, str] = {}
@@ -244,6 +254,7 @@ class ServedExchange:
             label, _, value = line.partition(":")
             info[label.strip()] = value.strip()
         self.key = LocalKey(info["API key"], info["HMAC secret"], info["REST API"])
+        self.taker = LocalKey(taker_key, taker_secret, info["REST API"])
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -263,6 +274,18 @@ class ServedExchange:
         async with self.key.client() as client:
             depth = await client.depth(symbol, 5)
         return (Decimal(depth.bids[0][0]) + Decimal(depth.asks[0][0])) / 2
+
+    async def pace(self, budget: int = 4000) -> float:
+        """Wait for the next minute's request weight when this minute's used more than
+        ``budget`` (a bot's start costs about 300 of the 6000): the seconds waited."""
+        assert self.key is not None
+        async with aiohttp.ClientSession() as http, http.get(f"{self.rest_url}/api/v3/ping") as r:
+            used = int(r.headers.get("x-mbx-used-weight-1m", "0"))
+        if used <= budget:
+            return 0.0
+        wait = 60 - time.time() % 60 + 0.2  # fixed windows, on the minute
+        await asyncio.sleep(wait)
+        return wait
 
     async def view(self, symbol: str = "BTCUSDT") -> ExchangeView:
         """allOrders, openOrders and myTrades of the key's account on ``symbol``."""
