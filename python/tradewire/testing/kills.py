@@ -314,13 +314,16 @@ def check_orders(view: ExchangeView, journal: Journal, *, settled: bool) -> list
     if orphans:
         problems.append(f"orders on the exchange the journal does not know (orphans): {orphans}")
     on_exchange = view.by_cid()
+    # Filled orders whose trades the run did not see before it stopped: the next start asks
+    # the exchange for them (Journal.missing_fills).
+    missing = {o.client_order_id for o in journal.missing_fills()}
     for cid, o in journaled.items():
         row = on_exchange.get(cid)
         if o.state in ("NEW", "PARTIALLY_FILLED") and row is None:
             problems.append(f"journaled open order {cid} is not on the exchange (lost)")
         if row is not None and o.is_terminal and o.state != row["status"]:
             problems.append(f"order {cid}: journal says {o.state}, the exchange {row['status']}")
-        if row is not None and o.state == "FILLED":
+        if row is not None and o.state == "FILLED" and cid not in missing:
             problems += _fills_agree(cid, journal, view)
     if settled:
         open_journal = {o.client_order_id for o in journal.open_orders()}
