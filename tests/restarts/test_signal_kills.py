@@ -138,7 +138,7 @@ async def test_a_signal_bot_killed_20_times_keeps_its_state_and_nonces(tmp_path:
         )  # fmt: skip
         done: list[dict[str, Any]] = []  # alerts carried out (200)
         paused: bool | None = False  # None: a stop or start whose answer was lost
-        kills = replays = 0
+        kills = replays = positions = 0
         while kills < KILLS:
             await ex.pace()
             case = plan.next_case(min_delay_s=1.5, max_delay_s=5.0)
@@ -186,13 +186,28 @@ async def test_a_signal_bot_killed_20_times_keeps_its_state_and_nonces(tmp_path:
                 problems += check_orders(view, journal, settled=not killed)
                 state = journal.last_state() or {}
                 nonces = set(journal.signal_nonces("tv1"))
+                missing = journal.missing_fills()
             if paused is not None and bool(state.get("paused", False)) != paused:
                 problems.append(f"journaled paused {state.get('paused')}, the answers say {paused}")
+            if not killed and not missing and "position" in state:
+                # The position it journaled is the one the exchange's trades give.
+                traded = sum(
+                    (
+                        (Decimal(t["qty"]) if t["isBuyer"] else -Decimal(t["qty"]))
+                        - (Decimal(t["commission"]) if t["commissionAsset"] == "BTC" else 0)
+                        for t in view.trades
+                    ),
+                    Decimal(0),
+                )
+                if Decimal(str(state["position"])) != traded:
+                    problems.append(f"journaled position {state['position']}, trades {traded}")
+                positions += 1
             lost = sorted({b["nonce"] for b in done} - nonces)
             if lost:
                 problems.append(f"nonces carried out but not journaled: {lost}")
             assert not problems, f"{how} ({'killed' if killed else 'ended'}): {problems}"
-        assert replays >= 5, replays
+        assert replays >= 5 and positions >= 1, (replays, positions)
         print(
-            f"seed {SEED}: {kills} kills, {len(done)} alerts carried out, {replays} replays refused"
+            f"seed {SEED}: {kills} kills, {len(done)} alerts carried out, {replays} replays "
+            f"refused, {positions} journaled positions checked against the trades"
         )
