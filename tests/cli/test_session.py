@@ -210,8 +210,12 @@ def test_a_restart_with_open_orders_rebuilds_the_bot_from_its_journal() -> None:
     assert journaled_params(again, last, OPEN, name="g1", symbol="BTCUSDT") == first
     same = _args("grid", "--lower", "63375", "--grids", "10", "--investment", "1000.0")
     assert journaled_params(same, last, OPEN, name="g1", symbol="BTCUSDT") == first
-    # Nothing left open, or nothing journaled: the options decide, as on a first start.
-    assert journaled_params(again, last, [], name="g1", symbol="BTCUSDT") is None
+    # Nothing left open (all filled or canceled while the bot was down): without options the
+    # journaled parameters still hold, never the defaults; options given start it anew.
+    assert journaled_params(again, last, [], name="g1", symbol="BTCUSDT") == first
+    assert journaled_params(moved, last, [], name="g1", symbol="BTCUSDT") is None
+    assert journaled_params(_args("dca"), last, [], name="g1", symbol="BTCUSDT") is None
+    # Nothing journaled: the options decide, as on a first start.
     assert journaled_params(again, None, OPEN, name="g1", symbol="BTCUSDT") is None
     dca = resolve_params(_args("dca"), RULES, D(65000))
     assert (
@@ -300,3 +304,11 @@ async def test_live_fees_are_the_accounts_commission_else_binances_default() -> 
     assert await account_fees(cast("BinanceClient", _Account(older))) == (D("0.0008"), D("0.0009"))
     refused = _Account(APIError("Invalid API-key, IP, or permissions for action.", code=-2015))
     assert await account_fees(cast("BinanceClient", refused)) == (D("0.001"), D("0.001"))
+
+
+def test_a_grid_with_orders_open_is_taken_back_when_the_price_left_its_range() -> None:
+    params = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
+    above = params.upper_price + 500  # the market ran above the lines while the bot was down
+    with pytest.raises(BotConfigError, match="outside the grid"):
+        strategy_for(params, RULES, above, RICH)  # a fresh start there is refused
+    assert isinstance(strategy_for(params, RULES, above, RICH, resuming=True), GridBot)

@@ -368,7 +368,8 @@ class GridBot(Strategy):
             price,
             kept=ctx.unclaimed,
             first=first,
-            clamp=state is not None or self._clamps(),
+            # a restart that takes back open orders keeps them, the price inside or not
+            clamp=state is not None or self._clamps() or bool(ctx.unclaimed),
         )
         maker, taker = venue_fees(ctx.venue, self.maker_fee, self.taker_fee)
         self._taker = taker

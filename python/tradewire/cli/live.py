@@ -367,10 +367,16 @@ async def _run(args: argparse.Namespace) -> int:
             params = journaled_params(
                 args, journal.last_params(), resumption.open_orders, name=name, symbol=symbol
             )
-            if params is not None:
+            if params is not None and own:
                 _say(
                     f"{len(own)} orders of the last run are open: rebuilding the {args.bot} bot "
                     f"from its journal ({describe_params(params)})"
+                )
+            elif params is not None:
+                _say(
+                    f"no order of the last run is open: the {args.bot} bot starts again with its "
+                    f"journaled parameters ({describe_params(params)}); give its options to "
+                    "start anew with others"
                 )
             elif args.bot == "grid" and args.investment is None and args.quantity is None:
                 raise TradewireError(
@@ -381,7 +387,13 @@ async def _run(args: argparse.Namespace) -> int:
                 params = resolve_params(args, rules, price, maker_fee=maker, taker_fee=taker)
             try:
                 strategy = strategy_for(
-                    params, rules, price, balances, maker_fee=maker, taker_fee=taker
+                    params,
+                    rules,
+                    price,
+                    balances,
+                    maker_fee=maker,
+                    taker_fee=taker,
+                    resuming=bool(own),
                 )
             except BotConfigError as e:
                 if not own:

@@ -440,15 +440,17 @@ def strategy_for(
     *,
     maker_fee: Decimal = BINANCE_FEE,
     taker_fee: Decimal = BINANCE_FEE,
+    resuming: bool = False,
 ) -> GridBot | DcaBot:
     """The bot that runs ``params``, once it is known to clear the fees at the run's rates
     (or to be forced past them: :attr:`~tradewire.bots.grid.GridBot.warnings` says so) and its
     starting orders to be funded (a grid's after its start order, counted at ``price``, bought
-    or sold what they lack)."""
+    or sold what they lack). ``resuming``: orders of the last run are open, so a grid takes them
+    back even with the price outside its lines."""
     bot: GridBot | DcaBot
     if isinstance(params, GridParams):
         trails = params.trailing_up or params.trailing_down or params.infinity
-        plan = GridPlan(params, rules, price, clamp=trails)
+        plan = GridPlan(params, rules, price, clamp=trails or resuming)
         warnings = check_fees(params, rules, price, maker_fee=maker_fee, taker_fee=taker_fee)
         start = plan.check(balances, rules, bid=price, ask=price, fee=taker_fee)
         bot = GridBot(params, maker_fee=maker_fee, taker_fee=taker_fee)
@@ -547,7 +549,10 @@ def journaled_params(
 
     While orders of the last run are open (``open_orders``, checked on the exchange), the bot
     is rebuilt from the parameters journaled at its start (``last``), so its lines are the same
-    and it takes those orders back; options the user passes must then agree with them.
+    and it takes those orders back; options the user passes must then agree with them. With no
+    order open (all filled or canceled while it was down), a restart given none of the bot's
+    options runs the journaled parameters too, never the defaults; given options, it starts
+    anew with them.
 
     Raises:
         TradewireError: the user's options differ from the journaled parameters, or the open
@@ -555,7 +560,14 @@ def journaled_params(
             go on.
     """
     if not open_orders:
-        return None
+        if last is None or last.kind != args.bot or last.symbol != symbol:
+            return None
+        if any(getattr(args, dest, None) is not None for dest, _, _ in _OPTIONS[last.kind]):
+            return None  # nothing open to keep: a fresh start with the options given
+        journaled = params_from_record(last.kind, last.params)
+        if getattr(args, "force", False) and not journaled.force:
+            journaled = replace(journaled, force=True)
+        return journaled
     how = (
         f"Start it with the same options (or none of them: the journaled ones are used), or add "
         f"--cancel-old-orders to cancel its {len(open_orders)} open orders and start anew."
