@@ -308,6 +308,7 @@ async def test_live_fees_are_the_accounts_commission_else_binances_default() -> 
 
 def test_a_grid_with_orders_open_is_taken_back_when_the_price_left_its_range() -> None:
     params = resolve_params(_args("grid", "--investment", "1000"), RULES, D(65000))
+    assert isinstance(params, GridParams)
     above = params.upper_price + 500  # the market ran above the lines while the bot was down
     with pytest.raises(BotConfigError, match="outside the grid"):
         strategy_for(params, RULES, above, RICH)  # a fresh start there is refused
