@@ -4,15 +4,20 @@ without any gives None, a damaged record is refused in one line."""
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from decimal import Decimal as D
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
+from tradewire.bots.dca import DcaBot
+from tradewire.bots.params import DcaParams
 from tradewire.errors import JournalError
 from tradewire.trading.journal import Journal
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tradewire.trading.strategy import StrategyContext
 
 
 def test_the_latest_state_comes_back(tmp_path: Path) -> None:
@@ -41,3 +46,38 @@ def test_a_damaged_state_is_refused_in_one_line(tmp_path: Path) -> None:
     db.close()
     with Journal(path) as journal, pytest.raises(JournalError, match="bot state is damaged"):
         journal.last_state()
+
+
+class _Ctx:
+    """What DcaBot's restore and save read of a context: the journal, the clock, the log."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lines: list[str] = []
+
+    def now_ms(self) -> int:
+        return 1_000
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def _dca() -> DcaBot:
+    return DcaBot(DcaParams(D(20), D(20), 1, D(1), D(2), max_deals=3))
+
+
+@pytest.mark.asyncio
+async def test_a_dca_bot_killed_between_deals_keeps_its_deal_count(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        ctx = cast("StrategyContext", _Ctx(journal))
+        first = _dca()
+        first.deals_started, first.deals_done, first.next_start_ms = 2, 2, 5_000
+        await first._save(ctx)  # the last record of a run killed between two deals
+        again = _dca()
+        assert await again._restore(ctx) is False  # no deal to rebuild: it opens the next one
+        assert (again.deals_started, again.deals_done, again.next_start_ms) == (2, 2, 5_000)
+        # A run that stopped cleanly: the next one starts its count anew.
+        await first.on_stop(ctx)
+        fresh = _dca()
+        assert await fresh._restore(ctx) is False
+        assert (fresh.deals_started, fresh.deals_done, fresh.next_start_ms) == (0, 0, 0)

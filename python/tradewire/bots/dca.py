@@ -229,11 +229,14 @@ class DcaBot(Strategy):
                 return deal
         return None
 
-    async def _save(self, ctx: StrategyContext) -> None:
+    async def _save(self, ctx: StrategyContext, *, ended: bool = False) -> None:
         if ctx.journal is None:
             return
         state = {
             "bot": "dca",
+            # True only when the run stopped cleanly: a restart after a kill between two deals
+            # goes on with the counts and the cooldown, a new run after a clean stop starts anew
+            "ended": ended,
             "deals_started": self.deals_started,
             "deals_done": self.deals_done,
             "next_start_ms": self.next_start_ms,
@@ -282,12 +285,18 @@ class DcaBot(Strategy):
                 for o in journal.orders():
                     if o.created_ms >= since and o.client_order_id not in known:
                         self._assign(deal, str(pending.get("role")), o.client_order_id)
-        if not deals:  # the last run ended with no deal open: this one starts afresh
+        if not deals:
+            if state.get("ended", True):  # the last run stopped cleanly: this one starts afresh
+                return False
+            # Killed between two deals: the deal count (so --deals is never exceeded), the
+            # cooldown and the history go on; the next deal opens as on a first start.
+            self._restore_counts(state)
+            ctx.log(
+                f"the last run died between deals: {self.deals_started} deal(s) started, "
+                "its counts and cooldown go on"
+            )
             return False
-        self.deals_started = int(state.get("deals_started", 0))
-        self.deals_done = int(state.get("deals_done", 0))
-        self.next_start_ms = int(state.get("next_start_ms", 0))
-        self.history = [DealRecord(**r) for r in state.get("history", [])]
+        self._restore_counts(state)
         ctx.log(f"{len(deals)} open deal(s) from the journal: rebuilding them from its fills")
         for deal in deals:
             self._rebuild_amounts(ctx, deal)
@@ -298,6 +307,16 @@ class DcaBot(Strategy):
         if not self._finished(ctx):
             await self._maybe_open(ctx)
         return True
+
+    def _restore_counts(self, state: dict[str, Any]) -> None:
+        self.deals_started = int(state.get("deals_started", 0))
+        self.deals_done = int(state.get("deals_done", 0))
+        self.next_start_ms = int(state.get("next_start_ms", 0))
+        self.history = [DealRecord(**r) for r in state.get("history", [])]
+
+    async def on_stop(self, ctx: StrategyContext) -> None:
+        """Record that the run stopped cleanly (a new run then starts its deal count anew)."""
+        await self._save(ctx, ended=True)
 
     def _rebuild_amounts(self, ctx: StrategyContext, deal: Deal) -> None:
         """The deal's bought, cost, sold and proceeds from the journal's fills."""
