@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DecimalError",
+    "EmptyBook",
     "ExchangeRejection",
     "ExchangeThrottled",
     "ExchangeUnavailable",
@@ -134,6 +135,11 @@ class SequenceGap(BookError):
 
 class BookNotSynced(BookError):
     """The book has no valid snapshot (never loaded, or dropped after a gap)."""
+
+
+class EmptyBook(BookError):
+    """The venue's book had no bid or no ask for as long as tradewire waited: there is no price
+    to size or start a bot from. On a thin market, wait for quotes or pass the price yourself."""
 
 
 class SymbolMismatch(BookError, ValueError):

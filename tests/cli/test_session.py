@@ -37,7 +37,7 @@ from tradewire.cli.session import (
     resolve_params,
     strategy_for,
 )
-from tradewire.errors import APIError, BotConfigError, TradewireError
+from tradewire.errors import APIError, BotConfigError, EmptyBook, TradewireError
 from tradewire.exchange import LocalExchange
 from tradewire.model import Balance, Order, SymbolRules
 from tradewire.trading.journal import BotParameters, Journal
@@ -191,6 +191,36 @@ async def test_mid_price_is_exact() -> None:
         price = await mid_price(client, "BTCUSDT")
         depth = await client.depth("BTCUSDT", 5)
         assert price == (D(depth.bids[0][0]) + D(depth.asks[0][0])) / 2
+
+
+class _Depths:
+    """A client whose depth answers are given in turn (the last one repeats)."""
+
+    def __init__(self, *books: tuple[list[list[str]], list[list[str]]]) -> None:
+        self.books = list(books)
+        self.calls = 0
+
+    async def depth(self, symbol: str, limit: int) -> SimpleNamespace:
+        bids, asks = self.books[min(self.calls, len(self.books) - 1)]
+        self.calls += 1
+        return SimpleNamespace(bids=bids, asks=asks)
+
+
+@pytest.mark.asyncio
+async def test_a_book_swept_bare_for_a_moment_is_asked_again() -> None:
+    one_sided = ([["100.00", "1"]], [])
+    two_sided = ([["100.00", "1"]], [["100.02", "2"]])
+    client = _Depths(one_sided, one_sided, two_sided)
+    assert await mid_price(cast("BinanceClient", client), "BTCUSDT") == D("100.01")
+    assert client.calls == 3
+
+
+@pytest.mark.asyncio
+async def test_a_book_that_stays_one_sided_is_a_typed_error() -> None:
+    client = _Depths(([], [["100.02", "2"]]))
+    with pytest.raises(EmptyBook, match=r"BTCUSDT has no bids after 0\.5 s"):
+        await mid_price(cast("BinanceClient", client), "BTCUSDT", wait_s=0.5)
+    assert client.calls >= 2
 
 
 def _journaled(bot: str, params: GridParams | DcaParams, symbol: str = "BTCUSDT") -> BotParameters:

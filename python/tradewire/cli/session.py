@@ -37,7 +37,7 @@ from tradewire.bots.params import (
     params_record,
 )
 from tradewire.cli.view import LiveView
-from tradewire.errors import BotConfigError, TradewireError
+from tradewire.errors import BotConfigError, EmptyBook, TradewireError
 from tradewire.trading.loading import load_strategy, make_strategy, parse_params
 from tradewire.trading.report import write_report
 from tradewire.venues.replay import TapeMarket
@@ -735,12 +735,24 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def mid_price(client: BinanceClient, symbol: str) -> Decimal:
-    """Halfway between the best bid and ask of ``symbol`` now (exact), to size a bot from."""
-    depth = await client.depth(symbol, 5)
-    if not depth.bids or not depth.asks:
-        raise TradewireError(f"{symbol} has an empty book: cannot size the bot")
-    return (Decimal(depth.bids[0][0]) + Decimal(depth.asks[0][0])) / 2
+async def mid_price(client: BinanceClient, symbol: str, *, wait_s: float = 10.0) -> Decimal:
+    """Halfway between the best bid and ask of ``symbol`` now (exact), to size a bot from.
+
+    A book that is one-sided for a moment (a taker swept a side, a thin market between quotes)
+    is asked again every 0.2 s for up to ``wait_s`` seconds; after that, :class:`EmptyBook`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        depth = await client.depth(symbol, 5)
+        if depth.bids and depth.asks:
+            return (Decimal(depth.bids[0][0]) + Decimal(depth.asks[0][0])) / 2
+        if loop.time() >= deadline:
+            side = "bids" if not depth.bids else "asks"
+            raise EmptyBook(
+                f"{symbol} has no {side} after {wait_s:g} s: cannot size the bot without a price"
+            )
+        await asyncio.sleep(0.2)
 
 
 async def run_with_view(
