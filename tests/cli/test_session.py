@@ -193,10 +193,13 @@ async def test_mid_price_is_exact() -> None:
         assert price == (D(depth.bids[0][0]) + D(depth.asks[0][0])) / 2
 
 
+_Book = tuple[list[list[str]], list[list[str]]]
+
+
 class _Depths:
     """A client whose depth answers are given in turn (the last one repeats)."""
 
-    def __init__(self, *books: tuple[list[list[str]], list[list[str]]]) -> None:
+    def __init__(self, *books: _Book) -> None:
         self.books = list(books)
         self.calls = 0
 
@@ -208,8 +211,8 @@ class _Depths:
 
 @pytest.mark.asyncio
 async def test_a_book_swept_bare_for_a_moment_is_asked_again() -> None:
-    one_sided = ([["100.00", "1"]], [])
-    two_sided = ([["100.00", "1"]], [["100.02", "2"]])
+    one_sided: _Book = ([["100.00", "1"]], [])
+    two_sided: _Book = ([["100.00", "1"]], [["100.02", "2"]])
     client = _Depths(one_sided, one_sided, two_sided)
     assert await mid_price(cast("BinanceClient", client), "BTCUSDT") == D("100.01")
     assert client.calls == 3
