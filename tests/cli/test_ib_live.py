@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -73,10 +74,14 @@ async def test_a_live_grid_trades_on_the_gateway_and_cancels_at_the_end(
         await ib.place_order(IBOrderRequest(AAPL, "BUY", Decimal(40), "MKT", "seed-shares"))
         await gw.wait_for(lambda: gw.blotter.positions.get(AAPL) is not None)
     status, out, err = await TradewireCommand(tmp_path).run(
-        *live_args(gw, "--account", gw.account_id, "--duration", "4")
+        *live_args(gw, "--account", gw.account_id, "--duration", "4", "--out", str(tmp_path))
     )
     assert status == 0, out + err
     assert "on AAPL@NASDAQ (USD) (conid 265598), account DU1234567" in out
+    # The report says where it ran and what the grid did, as a Binance run's does.
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["mode"] == "live" and report["venue"] == "ib"
+    assert {"round_trips", "trailing_moves", "range"} <= report["grid"].keys()
     ours = [o for o in gw.blotter.orders.values() if o.coid != "seed-shares"]
     assert len(ours) >= 4  # one order per line but the one at the price
     assert all(o.quantity == o.quantity.to_integral_value() for o in ours)

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     import argparse
 
     from tradewire.keys import ApiCredentials, AuditResult
+    from tradewire.trading.runner import RunResult
     from tradewire.trading.strategy import Strategy
 
 __all__ = ["audit_for_live", "register"]
@@ -244,31 +245,8 @@ async def _run_ib(args: argparse.Namespace) -> int:
         if not args.keep_orders:
             canceled = await runner.ctx.cancel_all()
             _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
-    pnl = result.pnl
-    _say(
-        f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, total P&L "
-        f"{pnl.total} (realized {pnl.realized}, fees {pnl.fees}) {rules.quote_asset}"
-    )
-    report = None
-    if args.out is not None:
-        paths = await write_run_report(
-            result,
-            args.out,
-            {
-                **run_identity(args),
-                "name": name,
-                "mode": "live",
-                "venue": "ib",
-                "warnings": warnings,
-            },
-        )
-        report = paths[0]
-        _say(f"report written to {paths[0]} and {paths[1]}")
-    failed = run_failed(result, report)
-    if failed is not None:
-        print(failed, file=sys.stderr)
-        return 1
-    return 0
+    extra = {"name": name, "venue": "ib", "warnings": warnings, **bot_report(strategy)}
+    return await _finish_live(result, args, extra)
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -435,26 +413,25 @@ async def _run(args: argparse.Namespace) -> int:
         if not args.keep_orders:
             canceled = await runner.ctx.cancel_all()
             _say(f"canceled {canceled} open orders (--keep-orders leaves them working)")
+    extra = {"name": name, "warnings": warnings, **bot_report(strategy)}
+    return await _finish_live(result, args, extra)
+
+
+async def _finish_live(result: RunResult, args: argparse.Namespace, extra: dict[str, Any]) -> int:
+    """The end of a live run on any venue: its fills and P&L in a line, the report when
+    ``--out`` is given, and the exit status (1, said once on stderr, for a run that failed)."""
     pnl = result.pnl
     _say(
         f"{len(result.log.fills)} fills, {result.log.orders_placed} orders placed, total P&L "
-        f"{pnl.total} (realized {pnl.realized}, fees {pnl.fees}) {rules.quote_asset}"
+        f"{pnl.total} (realized {pnl.realized}, fees {pnl.fees}) {result.quote_asset}"
     )
     report = None
     if args.out is not None:
-        paths = await write_run_report(
-            result,
-            args.out,
-            {
-                **run_identity(args),
-                "name": name,
-                "mode": "live",
-                "warnings": warnings,
-                **bot_report(strategy),
-            },
+        json_path, png_path = await write_run_report(
+            result, args.out, {**run_identity(args), "mode": "live", **extra}
         )
-        report = paths[0]
-        _say(f"report written to {paths[0]} and {paths[1]}")
+        report = json_path
+        _say(f"report written to {json_path} and {png_path}")
     failed = run_failed(result, report)
     if failed is not None:
         print(failed, file=sys.stderr)
