@@ -68,6 +68,8 @@ async def test_a_paper_grid_runs_on_ib_market_data(gw: LocalIBGateway, tmp_path:
     assert report["market"]["conid"] == 265598
     assert report["paused_events"] == 0
     assert report["market_events"] > 0
+    # The grid's own section, as on Binance: the range it was given.
+    assert [Decimal(v) for v in report["grid"]["range"]] == [Decimal("189.50"), Decimal("190.50")]
     # Whole shares, and every fill pays IB's commission in USD: at least the USD 1 minimum.
     start, end = report["balances"]["start"], report["balances"]["end"]
     assert start["USD"] == "10000"

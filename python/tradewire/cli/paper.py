@@ -528,6 +528,7 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
         "paused_events": runner.paused_events,
         "journal": str(journal.path),
         "warnings": bot_warnings(strategy),
+        **bot_report(strategy),
     }
     headline = f"{len(result.log.fills)} fills, {pnl_line(result)}"
     return await finish_run(result, out_dir, extra, headline)
