@@ -34,6 +34,7 @@ from websockets.protocol import State
 
 from tradewire.binance.wire import ServerShutdown, parse_message
 from tradewire.errors import ParseError, StreamOverflow, StreamUnavailable
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -249,7 +250,7 @@ class _Watchdog:
             self.stats.silence_probes += 1
             try:
                 pong = await self.ws.ping()
-                await asyncio.wait_for(pong, timeout=min(self.silence, _PROBE_TIMEOUT_S))
+                await within(pong, min(self.silence, _PROBE_TIMEOUT_S))
             except (asyncio.TimeoutError, websockets.ConnectionClosed):
                 self.reason = "silence (no pong)"
                 self.ws.transport.abort()

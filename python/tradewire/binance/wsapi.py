@@ -44,6 +44,7 @@ from tradewire.errors import (
     ParseError,
     error_from_response,
 )
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
@@ -273,7 +274,7 @@ class WsApiClient:
 
     async def _call(self, method: str, params: dict[str, ParamValue]) -> Any:
         try:
-            await asyncio.wait_for(self._connected.wait(), self.request_timeout)
+            await within(self._connected.wait(), self.request_timeout)
         except asyncio.TimeoutError:
             raise NetworkError("the WebSocket API is not connected", endpoint=method) from None
         ws = self._ws
@@ -287,7 +288,7 @@ class WsApiClient:
             message["params"] = params
         try:
             await ws.send(json.dumps(message, separators=(",", ":")))
-            reply = await asyncio.wait_for(future, self.request_timeout)
+            reply = await within(future, self.request_timeout)
         except asyncio.TimeoutError:
             cls = OrderStatusUnknown if method in _ORDER_METHODS else NetworkError
             raise cls(f"no answer within {self.request_timeout} s", endpoint=method) from None

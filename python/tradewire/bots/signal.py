@@ -28,6 +28,7 @@ from tradewire.errors import (
     NetworkError,
     OrderStatusUnknown,
 )
+from tradewire.timeouts import within
 from tradewire.trading.strategy import Strategy
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class SignalInbox:
             return SignalVerdict(503, "busy", "too many signals wait for the bot: not carried out")
         self.waiting.set()
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), timeout_s)
+            return await within(asyncio.shield(pending.future), timeout_s)
         except asyncio.TimeoutError:
             if not pending.taken:
                 pending.withdrawn = True

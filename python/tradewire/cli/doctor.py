@@ -44,6 +44,7 @@ from tradewire.errors import (
     RateLimitExceeded,
 )
 from tradewire.keys import KeyStore, Severity, audit_key, mask_api_key
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     import argparse
@@ -264,7 +265,7 @@ async def _answer(ws: ClientConnection, request_id: object, timeout: float) -> d
                 if isinstance(message, dict) and message.get("id") == request_id:
                     return message
 
-    return await asyncio.wait_for(first(), timeout)
+    return await within(first(), timeout)
 
 
 def _socket_failure(name: str, url: str, error: BaseException, timeout: float) -> Check:
@@ -294,7 +295,7 @@ async def check_streams(stream_url: str, symbol: str, timeout: float) -> Check:
         async with connect(url, open_timeout=timeout, close_timeout=1.0, ping_interval=None) as ws:
             opened = _ms(started)
             started = time.perf_counter()
-            await asyncio.wait_for(await ws.ping(), timeout)
+            await within(await ws.ping(), timeout)
             pong = _ms(started)
             started = time.perf_counter()
             await ws.send(json.dumps({"method": "SUBSCRIBE", "params": [stream], "id": 1}))

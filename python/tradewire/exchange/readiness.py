@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from tradewire.timeouts import within
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -60,6 +62,6 @@ class ChangeSignal:
             event = self._event
             wait = left if poll_s is None else min(left, poll_s)
             try:
-                await asyncio.wait_for(event.wait(), wait)
+                await within(event.wait(), wait)
             except asyncio.TimeoutError:  # not the builtin before Python 3.11
                 continue

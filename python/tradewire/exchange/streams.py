@@ -25,6 +25,7 @@ from tradewire.exchange.amounts import fmt
 from tradewire.exchange.events import AggTradePrinted, LevelChanged, TradePrinted
 from tradewire.exchange.stream_names import StreamName, parse_stream
 from tradewire.exchange.timeunit import MILLISECOND, event_in_unit, read_time_unit
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -242,7 +243,7 @@ class StreamHub:
     async def _close_socket(self, conn: _Conn) -> None:
         """Close the WebSocket, or abort the socket if the close frame cannot be sent in time."""
         try:
-            await asyncio.wait_for(conn.ws.close(), self.config.send_timeout_s)
+            await within(conn.ws.close(), self.config.send_timeout_s)
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
             self._cut(conn, "the close frame could not be sent in time")
         except (ConnectionError, RuntimeError):
@@ -679,7 +680,7 @@ class StreamHub:
                     await self._close_socket(conn)
                     return
                 conn.queued_bytes -= len(text)
-                await asyncio.wait_for(conn.ws.send_str(text), timeout)
+                await within(conn.ws.send_str(text), timeout)
                 self.core.metrics.stream_messages += 1
                 self._on_change()
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
@@ -700,7 +701,7 @@ class StreamHub:
                 if now - conn.last_ping >= cfg.ping_interval_s:
                     conn.last_ping = now
                     payload = str(int(time.time() * 1000)).encode()
-                    await asyncio.wait_for(conn.ws.ping(payload), cfg.send_timeout_s)
+                    await within(conn.ws.ping(payload), cfg.send_timeout_s)
         except asyncio.TimeoutError:  # not the builtin before Python 3.11
             self._cut(conn, f"a ping took longer than {cfg.send_timeout_s} s")
         except (ConnectionError, RuntimeError):
@@ -710,7 +711,7 @@ class StreamHub:
         async for msg in conn.ws:
             if msg.type == WSMsgType.PING:
                 try:
-                    await asyncio.wait_for(conn.ws.pong(msg.data), self.config.send_timeout_s)
+                    await within(conn.ws.pong(msg.data), self.config.send_timeout_s)
                 except asyncio.TimeoutError:  # not the builtin before Python 3.11
                     self._cut(conn, f"a pong took longer than {self.config.send_timeout_s} s")
                     return

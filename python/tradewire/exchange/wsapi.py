@@ -17,6 +17,7 @@ from tradewire.exchange.auth import check_key, check_signature, check_timestamp
 from tradewire.exchange.handlers import KEY_ONLY, PERMISSION, ROUTES, Call, Endpoint
 from tradewire.exchange.params import SIGNATURE_PARAM, Params
 from tradewire.exchange.timeunit import MILLISECOND, event_in_unit, in_unit, read_time_unit
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -220,7 +221,7 @@ class _Session:
             return False
         text = json.dumps(body, separators=(",", ":"))
         try:
-            await asyncio.wait_for(self.outbox.put(text), self.config.send_timeout_s)
+            await within(self.outbox.put(text), self.config.send_timeout_s)
         except TimeoutError:
             self.close(CLOSE_TOO_SLOW, "Too many unread messages.")
             return False
@@ -233,7 +234,7 @@ class _Session:
 
     async def _close(self, code: int, reason: str) -> None:
         try:
-            await asyncio.wait_for(
+            await within(
                 self.ws.close(code=code, message=reason.encode()), self.config.send_timeout_s
             )
         except (TimeoutError, ConnectionError, RuntimeError):
@@ -250,7 +251,7 @@ class _Session:
         while not self.ws.closed:
             text = await self.outbox.get()
             try:
-                await asyncio.wait_for(self.ws.send_str(text), self.config.send_timeout_s)
+                await within(self.ws.send_str(text), self.config.send_timeout_s)
             except TimeoutError:
                 self.close(CLOSE_TOO_SLOW, "Send timed out.")
                 return
@@ -271,7 +272,7 @@ class _Session:
                 continue
             last_ping = now
             try:
-                await asyncio.wait_for(self.ws.ping(b""), cfg.send_timeout_s)
+                await within(self.ws.ping(b""), cfg.send_timeout_s)
             except TimeoutError:
                 self.close(CLOSE_TOO_SLOW, "Send timed out.")
                 return
@@ -376,7 +377,7 @@ class WsApi:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.PING:
-                    await asyncio.wait_for(ws.pong(msg.data), self.config.send_timeout_s)
+                    await within(ws.pong(msg.data), self.config.send_timeout_s)
                 elif msg.type == WSMsgType.PONG:
                     session.last_pong = time.monotonic()
                 elif msg.type == WSMsgType.TEXT and not await session.reply(

@@ -27,6 +27,7 @@ from tradewire.errors import ParseError
 from tradewire.ib.marketdata import QUOTE_FIELDS, IBQuote, parse_quote
 from tradewire.ib.orders import IBOrder, OrderTable, parse_execution
 from tradewire.ib.transport import parse_json
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     import ssl
@@ -130,7 +131,7 @@ class IBStream:
         """Open the socket (in the background, reopened on drops); returns once connected."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="ib-ws")
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        await within(self._connected.wait(), timeout)
 
     async def stop(self) -> None:
         """Close the socket and stop reconnecting."""

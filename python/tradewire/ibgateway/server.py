@@ -25,6 +25,7 @@ from tradewire.ibgateway.questions import questions_for
 from tradewire.ibgateway.routes import add_routes, increment_rules, parse_order, question_reply
 from tradewire.ibgateway.session import GatewaySession, PendingReply
 from tradewire.ibgateway.ws import WsHub
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -235,7 +236,7 @@ class LocalIBGateway:
             if self._changes is None:
                 self._changes = asyncio.Event()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changes.wait(), min(left, self._step_s * 4))
+                await within(self._changes.wait(), min(left, self._step_s * 4))
 
     def _changed(self) -> None:
         if self._changes is not None:
