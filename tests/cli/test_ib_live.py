@@ -107,3 +107,45 @@ async def test_live_on_a_logged_out_gateway_is_refused(gw: LocalIBGateway, tmp_p
     assert status == 2
     assert "REFUSED" in out
     assert not gw.blotter.orders
+
+
+TWO_STOCKS = """
+from decimal import Decimal
+from tradewire import BookUpdate, Strategy, StrategyContext
+
+class PairBidder(Strategy):
+    symbols = ("AAPL", "MSFT")
+
+    def __init__(self) -> None:
+        self.placed: set[str] = set()
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        if book.symbol in self.placed or book.best_bid is None:
+            return
+        self.placed.add(book.symbol)
+        await ctx.buy(Decimal(3), book.best_bid * Decimal("0.98"), symbol=book.symbol)
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_live_strategy_bids_on_two_stocks_and_cancels_both(tmp_path: Path) -> None:
+    source = tmp_path / "pair.py"
+    source.write_text(TWO_STOCKS)
+    t0 = time.time()
+    async with LocalIBGateway(
+        symbols=("AAPL", "MSFT"), seed=5, clock=lambda: MONDAY_10AM + time.time() - t0
+    ) as gw:
+        status, out, err = await TradewireCommand(tmp_path).run(
+            "live", "run", f"{source}:PairBidder", "--venue", "ib", "--ib-url", gw.url,
+            "--ib-cafile", str(gw.cert_path), "--account", gw.account_id, "--duration", "3",
+            "--no-view", "--out", str(tmp_path / "report"),
+        )  # fmt: skip
+        assert status == 0, out + err
+        # One bid per stock, each 2% under its own market, both canceled at the end.
+        orders = sorted(gw.blotter.orders.values(), key=lambda o: o.contract.conid)
+        assert [o.contract.conid for o in orders] == [AAPL, 272093]
+        assert all(o.side == "BUY" and o.quantity == 3 for o in orders)
+        assert all(o.status == "Cancelled" for o in orders)
+        assert "canceled 2 open orders" in out
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert set(report["symbols"]) == {"AAPL", "MSFT"}

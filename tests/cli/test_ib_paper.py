@@ -79,3 +79,48 @@ async def test_a_paper_grid_runs_on_ib_market_data(gw: LocalIBGateway, tmp_path:
     assert Decimal(report["fees"]) >= report["fills"]
     # Whole shares, priced on the cent tick, nothing sent to the gateway (paper).
     assert not gw.blotter.orders
+
+
+TWO_STOCKS = """
+from decimal import Decimal
+from tradewire import BookUpdate, Strategy, StrategyContext
+
+class PairBuyer(Strategy):
+    symbols = ("AAPL", "MSFT")
+
+    def __init__(self) -> None:
+        self.bought: set[str] = set()
+
+    async def on_book(self, ctx: StrategyContext, book: BookUpdate) -> None:
+        if book.symbol not in self.bought:
+            self.bought.add(book.symbol)
+            await ctx.buy(Decimal(2), symbol=book.symbol)
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_strategy_trades_two_stocks_on_paper_from_one_account(tmp_path: Path) -> None:
+    source = tmp_path / "pair.py"
+    source.write_text(TWO_STOCKS)
+    t0 = time.time()
+    async with LocalIBGateway(
+        symbols=("AAPL", "MSFT"), seed=4, clock=lambda: MONDAY_10AM + time.time() - t0
+    ) as gw:
+        status, stdout, stderr = await TradewireCommand(tmp_path).run(
+            "paper", "run", f"{source}:PairBuyer", "--venue", "ib", "--ib-url", gw.url,
+            "--ib-cafile", str(gw.cert_path), "--base-balance", "0", "--duration", "3",
+            "--no-view", "--out", str(tmp_path / "report"),
+        )  # fmt: skip
+        assert status == 0, stdout + stderr
+        assert not gw.blotter.orders  # paper: nothing reached the gateway
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert set(report["symbols"]) == {"AAPL", "MSFT"}
+    start, end = report["balances"]["start"], report["balances"]["end"]
+    assert Decimal(start["AAPL"]) == Decimal(start["MSFT"]) == 0
+    # Two shares of each, bought at each one's own market (AAPL near 190, MSFT near 380), and
+    # IB's USD 1 minimum commission per fill, all from the one USD balance.
+    assert Decimal(end["AAPL"]) == Decimal(end["MSFT"]) == 2
+    spent = Decimal(start["USD"]) - Decimal(end["USD"])
+    fees = Decimal(report["fees"])
+    assert fees >= 2
+    assert 2 * (150 + 300) < spent - fees < 2 * (250 + 450)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tradewire.errors import InvalidOrder, OrderNotFound
+from tradewire.errors import IBContractError, InvalidOrder, OrderNotFound
 from tradewire.ib import IBClient, IBLimiter
 from tradewire.ib.orders import IBExecution, IBOrder
 from tradewire.ib.ratelimit import DEFAULT_RULES, WindowRule
@@ -222,6 +222,68 @@ async def test_the_market_yields_exact_books_and_trades(tmp_path: Path) -> None:
             assert book.bids[0][1] % 100 == 0  # sizes in shares, from lots of 100
         assert trades[0].quantity > 0
         assert trades[0].symbol == "AAPL"
+
+
+@pytest.mark.asyncio
+async def test_the_market_merges_several_symbols_each_with_its_own_prices(
+    tmp_path: Path,
+) -> None:
+    async with ib_venue(tmp_path) as (_gw, venue):
+        market = IBMarket(venue)
+        books: dict[str, list[BookUpdate]] = {"AAPL": [], "MSFT": []}
+        trades: dict[str, list[MarketTrade]] = {"AAPL": [], "MSFT": []}
+
+        async def read() -> None:
+            async for event in market.events_of(("AAPL", "MSFT")):
+                (books if isinstance(event, BookUpdate) else trades)[event.symbol].append(event)
+                if all(books.values()) and all(trades.values()):
+                    return
+
+        await asyncio.wait_for(read(), 10)
+        aapl = (await venue.contract("AAPL")).conid
+        msft = (await venue.contract("MSFT")).conid
+        quotes = await venue.client.snapshot([aapl, msft])
+        # Each symbol's events carry its own market (AAPL near 190, MSFT near 380), not the
+        # other's: within 10% of the snapshot's last price.
+        for symbol, conid in (("AAPL", aapl), ("MSFT", msft)):
+            last = quotes[conid].last
+            assert last is not None
+            for book in books[symbol]:
+                assert book.best_bid is not None
+                assert abs(book.best_bid - last) < last / 10
+            assert all(abs(t.price - last) < last / 10 for t in trades[symbol])
+
+
+@pytest.mark.asyncio
+async def test_a_merged_market_ends_with_the_error_of_a_symbol_that_fails(
+    tmp_path: Path,
+) -> None:
+    async with ib_venue(tmp_path) as (_gw, venue):
+        market = IBMarket(venue)
+        with pytest.raises(IBContractError):
+            async for _ in market.events_of(("AAPL", "NOSUCH")):
+                pass
+
+
+@pytest.mark.asyncio
+async def test_order_updates_closed_while_waiting_leave_no_task_behind(tmp_path: Path) -> None:
+    async with ib_venue(tmp_path) as (_gw, venue):
+        before = asyncio.all_tasks()
+        updates = venue.order_updates()
+        reading = asyncio.create_task(anext(updates))  # waits: no order, no update
+        for _ in range(20):  # the generator starts its two readers and its queue get
+            await asyncio.sleep(0)
+        started = {getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks() - before}
+        assert "Queue.get" in started, started
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        await updates.aclose()
+        # The readers and the pending queue get were cancelled and awaited with it (the
+        # client's own WebSocket task, started by the first subscription, may stay).
+        left = {getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks() - before}
+        assert not left & {"Queue.get", "IBVenue._read_orders", "IBVenue._read_executions"}, left
+        assert started & {"IBVenue._read_orders", "IBVenue._read_executions"}, started
 
 
 @pytest.mark.asyncio

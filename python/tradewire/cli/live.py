@@ -180,9 +180,6 @@ async def _run_ib(args: argparse.Namespace) -> int:
     if args.symbol is None and (own_class is None or not own_class.symbols):
         args.symbol = "AAPL"
     symbols = strategy_symbols(args, own_class)
-    if len(symbols) > 1:
-        _say("REFUSED  live --venue ib runs one symbol")
-        return int(Severity.REFUSED)
     symbol = symbols[0]
     stop = stop_on_signals()
     _say(f"Checking the IB session on {args.ib_url} for account {args.account}")
@@ -197,6 +194,7 @@ async def _run_ib(args: argparse.Namespace) -> int:
             return int(Severity.REFUSED)
         journal = stack.enter_context(Journal.for_bot(home, name))
         rules = await venue.symbol_rules(symbol)
+        more_rules = [await venue.symbol_rules(other) for other in symbols[1:]]
         contract = await venue.contract(symbol)
         quote = (await venue.client.snapshot([contract.conid])).get(contract.conid)
         price = None if quote is None else (quote.last or quote.bid or quote.ask)
@@ -223,6 +221,7 @@ async def _run_ib(args: argparse.Namespace) -> int:
             venue,
             IBMarket(venue),
             rules,
+            more_rules=more_rules,
             mode="live",
             bot=name,
             journal=journal,

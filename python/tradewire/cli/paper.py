@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import secrets
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,6 @@ from tradewire.venues.paper import PaperBroker, from_units
 if TYPE_CHECKING:
     import argparse
     from collections.abc import AsyncIterator, Iterator
-    from decimal import Decimal
 
     from tradewire._core import Tape
     from tradewire.bots.params import DcaParams, GridParams
@@ -445,13 +445,11 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
     if args.symbol == "BTCUSDT" and own is None:
         args.symbol = "AAPL"
     symbols = strategy_symbols(args, own)
-    if len(symbols) > 1:
-        print("tradewire paper: --venue ib runs one symbol", file=sys.stderr)
-        return 2
     args.symbol = symbols[0]
     stop = stop_on_signals()
     async with open_ib_venue(args, symbols, live=False) as venue:
         rules = await venue.symbol_rules(args.symbol)
+        more_rules = [await venue.symbol_rules(other) for other in symbols[1:]]
         contract = await venue.contract(args.symbol)
         quotes = await venue.client.snapshot([contract.conid])
         quote = quotes.get(contract.conid)
@@ -465,12 +463,16 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
         if args.base_balance is None:
             args.base_balance = base_default
         rate = stock_defaults(args, rules, price)
+        # The other symbols' shares start at none: the account holds the primary's and cash.
+        start = {r.base_asset: Decimal(0) for r in more_rules}
+        start |= {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance}
         broker = PaperBroker(
             rules,
-            {rules.quote_asset: args.quote_balance, rules.base_asset: args.base_balance},
+            start,
             maker_fee=rate,
             taker_fee=rate,
             cash_commission=lambda q, p: per_share_commission(q, p),
+            more_rules=more_rules,
         )
         if own is not None:
             params, strategy = None, own
@@ -509,6 +511,7 @@ async def _run_ib(args: argparse.Namespace, out_dir: Path) -> int:
                 broker,
                 IBMarket(venue),
                 rules,
+                more_rules=more_rules,
                 mode="paper",
                 bot=label,
                 journal=journal,

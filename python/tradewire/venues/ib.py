@@ -47,9 +47,10 @@ from tradewire.model import (
     SymbolRules,
     TradingSessions,
 )
+from tradewire.timeouts import within
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     from tradewire.ib.client import IBClient
     from tradewire.ib.contracts import IBContract
@@ -387,7 +388,7 @@ class IBVenue:
                 continue
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+                await within(self._changed.wait(), min(left, 0.5))
         if tracked.status not in ("CANCELED", "FILLED", "REJECTED"):
             tracked.status = "PENDING_CANCEL"
         return tracked.order(client_order_id)
@@ -482,6 +483,7 @@ class IBVenue:
             asyncio.create_task(self._read_orders()),
             asyncio.create_task(self._read_executions()),
         ]
+        getter: asyncio.Future[OrderUpdate] | None = None
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
@@ -497,11 +499,13 @@ class IBVenue:
                         raise task.exception()  # type: ignore[misc]
         finally:
             self._queue = None
-            for task in readers:
-                task.cancel()
-            for task in readers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Closed while waiting (the run ended): the pending get is a task of its own.
+            waiting: list[asyncio.Future[Any]] = [*readers]
+            if getter is not None:
+                waiting.append(getter)
+            for future in waiting:
+                future.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
 
     def _emit(self, update: OrderUpdate) -> None:
         if self._queue is not None:
@@ -619,11 +623,45 @@ class IBMarket:
     book as a one-level :class:`BookUpdate`, each rise of the day's volume as a
     :class:`MarketTrade` of that many shares at the last price (exact Decimals)."""
 
-    def __init__(self, venue: IBVenue) -> None:
+    def __init__(self, venue: IBVenue, *, queue_size: int = 1000) -> None:
         self._venue = venue
+        self.queue_size = queue_size
 
     def __repr__(self) -> str:
         return f"IBMarket({self._venue!r})"
+
+    async def events_of(self, symbols: Sequence[str]) -> AsyncIterator[MarketEvent]:
+        """Book updates and trades of every symbol in ``symbols`` (one ``smd`` subscription
+        each, on the one WebSocket), merged in arrival order until closed. A symbol whose feed
+        fails ends the whole feed with its error; one that ends, ends it too."""
+        if len(symbols) == 1:
+            async for event in self.events(symbols[0]):
+                yield event
+            return
+        queue: asyncio.Queue[MarketEvent | Exception | None] = asyncio.Queue(self.queue_size)
+
+        async def pump(symbol: str) -> None:
+            try:
+                async for event in self.events(symbol):
+                    await queue.put(event)
+            except Exception as e:  # handed to the reader, raised there
+                await queue.put(e)
+            else:
+                await queue.put(None)
+
+        tasks = [asyncio.create_task(pump(s), name=f"ib-market-{s}") for s in symbols]
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def events(self, symbol: str) -> AsyncIterator[MarketEvent]:
         """Book updates and trades of ``symbol`` until closed."""
