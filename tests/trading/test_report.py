@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from decimal import Decimal as D
 from typing import TYPE_CHECKING, Any
 
@@ -127,3 +128,12 @@ def test_without_a_price_nothing_is_valued() -> None:
     fig = figures(_result(start_mark=None, end_mark=None, stop_reason="market_ended"))
     assert fig["start_equity"] is None and fig["return_pct"] is None
     assert fig["equity_change_at_end_price"] is None and fig["total_pnl"] == "0"
+
+
+def test_the_chart_of_a_run_that_saw_no_market_says_so_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of a legend with nothing in it
+        _, png = write_report(_result(start_mark=None, end_mark=None), tmp_path)
+    assert png.read_bytes().startswith(b"\x89PNG")

@@ -264,7 +264,12 @@ def write_chart(result: RunResult, path: Path) -> Path:
         ax_price.set_title(f"{result.symbol} {result.mode}: price and fills")
         ax_price.set_ylabel(result.quote_asset)
         ax_price.ticklabel_format(axis="y", useOffset=False, style="plain")
-        ax_price.legend(loc="best", fontsize="small")
+        if points or log.fills:
+            ax_price.legend(loc="best", fontsize="small")
+        else:  # a run that saw no market (closed all along, or stopped before a book)
+            ax_price.text(
+                0.5, 0.5, "no market data in this run", ha="center", transform=ax_price.transAxes
+            )
         if points:
             ax_eq.plot(times, [float(e) for _, _, e, _ in points], color="tab:blue", label="equity")
             held = [
