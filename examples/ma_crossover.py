@@ -2,8 +2,9 @@
 
 On every closed candle of ``interval`` it computes the ``fast`` and ``slow`` simple moving
 averages of the closes (``tradewire.indicators.sma``, TA-Lib's): when the fast one crosses
-above the slow one it buys ``size`` at the market, and when it crosses back below it sells what
-it bought. It never holds more than one lot and never sells what it does not hold.
+above the slow one it buys ``amount`` of the quote asset's worth at the market (20 USDT by
+default, on any symbol), and when it crosses back below it sells what it holds. It never holds
+more than one lot and never sells what it does not hold.
 
 Run it (``pip install 'tradewire[indicators]'`` for TA-Lib)::
 
@@ -32,14 +33,14 @@ class MaCrossover(Strategy):
         self,
         fast: int = 10,
         slow: int = 30,
-        size: Decimal = Decimal("0.001"),
+        amount: Decimal = Decimal(20),
         interval: str = "1m",
     ) -> None:
         if not 1 < fast < slow:
             raise ValueError("fast and slow must satisfy 1 < fast < slow")
-        if size <= 0:
-            raise ValueError("size must be positive")
-        self.fast, self.slow, self.size, self.interval = fast, slow, size, interval
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        self.fast, self.slow, self.amount, self.interval = fast, slow, amount, interval
         #: The crossings seen: (the candle's close time, "up" or "down").
         self.crossings: list[tuple[int, str]] = []
 
@@ -57,11 +58,14 @@ class MaCrossover(Strategy):
         if above == was_above:
             return
         self.crossings.append((candle.close_time_ms, "up" if above else "down"))
-        held = ctx.position
-        if above and held < self.size / 2:
-            await ctx.buy(self.size)
+        held, mark, rules = ctx.position, ctx.mark_price, ctx.rules
+        if mark is None:
+            return
+        if above and held * mark < self.amount / 2:
+            quantity = rules.floor_quantity(self.amount / mark, market=True)
+            if quantity * mark >= rules.min_notional:
+                await ctx.buy(quantity)
         elif not above and held > 0:
-            quantity = ctx.rules.floor_quantity(held)
-            mark = ctx.mark_price
-            if mark is not None and quantity * mark >= ctx.rules.min_notional:
+            quantity = rules.floor_quantity(held, market=True)
+            if quantity * mark >= rules.min_notional:
                 await ctx.sell(quantity)

@@ -250,3 +250,17 @@ def test_the_crossover_runs_from_the_command_line(
     assert main(argv) == 0
     report = json.loads((tmp_path / "bt" / "report.json").read_text())
     assert report["buy_fills"] >= 2 and report["buy_fills"] - report["sell_fills"] in (0, 1)
+
+
+def test_the_crossover_sizes_its_lot_in_the_quote_on_any_symbol() -> None:
+    module = _load("ma_crossover")
+    # ETHUSDT at about 2,700 USDT: a lot of 20 USDT is 0.007 ETH, above the minimum notional
+    # (a fixed base size of BTC's scale would be refused there).
+    eth = list(synth_tapes("ETHUSDT", 2.0, 11, vol=0.8))
+    bot = module.MaCrossover(fast=5, slow=20, interval="1m")
+    result = backtest(bot, eth, symbol="ETHUSDT", start_balances={"USDT": "1000"})
+    assert result.error is None
+    buys = [f for f in result.fills if f.side == "BUY"]
+    assert buys, "no crossing upward in two hours of a volatile market"
+    for fill in buys:
+        assert D(15) < fill.price * fill.quantity <= D(20)
