@@ -39,8 +39,9 @@ def _load(name: str) -> ModuleType:
 
 
 def test_the_market_maker_quotes_both_sides_within_its_inventory_limit() -> None:
+    # At about 61,800 USDT a BTC, 62 USDT is a lot of 0.001 BTC and 124 USDT two lots.
     maker = _load("market_maker").MarketMaker(
-        size=D("0.001"), half_spread_bps=D(5), requote_bps=D(2), max_position=D("0.002")
+        amount=D(62), half_spread_bps=D(5), requote_bps=D(2), max_inventory=D(124)
     )
     result = backtest(maker, [sample_path()], maker_fee=D("0.0001"), start_balances=BALANCES)
     fills = result.fills
@@ -50,6 +51,7 @@ def test_the_market_maker_quotes_both_sides_within_its_inventory_limit() -> None
         position += fill.quantity if fill.side == "BUY" else -fill.quantity
         assert abs(position) <= D("0.003")
     assert all(f.is_maker for f in fills)  # resting quotes only: it never takes
+    assert {o.quantity for o in result.orders} == {D("0.001")}  # fills may be partial
 
 
 def test_the_grid_answers_each_buy_with_a_sell_one_line_up() -> None:
@@ -264,3 +266,17 @@ def test_the_crossover_sizes_its_lot_in_the_quote_on_any_symbol() -> None:
     assert buys, "no crossing upward in two hours of a volatile market"
     for fill in buys:
         assert D(15) < fill.price * fill.quantity <= D(20)
+
+
+@pytest.mark.parametrize("example", ["market_maker:MarketMaker", "grid:Grid"])
+def test_the_quoting_examples_size_their_orders_in_the_quote_on_any_symbol(example: str) -> None:
+    name, _, cls = example.partition(":")
+    # ETHUSDT at about 2,700 USDT: 20 USDT is 0.007 ETH, above the minimum notional (a fixed
+    # base size of BTC's scale, 0.001, would be refused there).
+    eth = list(synth_tapes("ETHUSDT", 0.5, 11, vol=0.8))
+    bot = getattr(_load(name), cls)()
+    result = backtest(bot, eth, symbol="ETHUSDT", start_balances={"USDT": "1000", "ETH": "1"})
+    assert result.error is None
+    assert result.run.log.orders_placed >= 2
+    for fill in result.fills:
+        assert D(10) <= fill.price * fill.quantity <= D(20) * D("1.01")
