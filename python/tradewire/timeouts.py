@@ -30,7 +30,7 @@ async def within(awaitable: Awaitable[T], timeout: float | None) -> T:
             ``awaitable`` finished at the same moment.
     """
     if sys.version_info >= (3, 11):
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(timeout):  # novermin (3.11 and later only)
             return await awaitable
     task = asyncio.ensure_future(awaitable)
     try:
