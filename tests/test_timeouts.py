@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import types
 
 import pytest
 
+from tradewire import timeouts
 from tradewire.timeouts import within
+
+
+@pytest.fixture(autouse=True, params=["this Python", "the 3.10 path"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs on this interpreter's path and on the one Python 3.10 takes."""
+    if request.param == "the 3.10 path":
+        monkeypatch.setattr(timeouts, "sys", types.SimpleNamespace(version_info=(3, 10, 0)))
 
 
 async def _cancelled_as_it_finishes(wait: object) -> str:
