@@ -21,12 +21,11 @@ exchange is the oracle the tests compare with): a post-only order that would tak
 with -2010; a stop order waits off the book, its funds locked, until a public trade reaches its
 stop price, then works as a LIMIT placed after that trade (the ``_LIMIT`` types) or as a
 MARKET order that walks the book it meets then, as taker (the stop-markets; on a market
-without a book, it takes the next public trades of its side, never more than they traded). The
-commission
-(``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset received, rounded by
-:func:`tradewire.rules.commission`; funds are locked while an order rests. An order is rounded
-and checked by the symbol's rules exactly as the Binance client does it, so the same request
-gives the same order, or the same error, on paper and live.
+without a book, it takes the next public trades of its side, never more than they traded).
+The commission (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset
+received, rounded by :func:`tradewire.rules.commission`; funds are locked while an order rests.
+An order is rounded and checked by the symbol's rules exactly as the Binance client does it, so
+the same request gives the same order, or the same error, on paper and live.
 
 Several symbols (``more_rules``, for a strategy that trades several) share one account and
 balance ledger; each symbol has its own engine, fed only that symbol's market, so an order meets
