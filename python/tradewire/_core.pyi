@@ -563,22 +563,26 @@ class SimEngine:
         Args:
             order_id: The order's id (never reused).
             buy: A BUY (else a SELL).
-            price: The limit price in 10^-8 units; None for a MARKET order.
+            price: The limit price in 10^-8 units; None for a MARKET, STOP_LOSS or
+                TAKE_PROFIT order.
             qty: The quantity in 10^-8 units.
             order_type: ``LIMIT`` (the default with a price), ``MARKET`` (the default
-                without), ``LIMIT_MAKER``, ``STOP_LOSS_LIMIT`` or ``TAKE_PROFIT_LIMIT``.
-            stop_price: The stop-limits' trigger in 10^-8 units: the last trade price reaching
+                without), ``LIMIT_MAKER``, ``STOP_LOSS_LIMIT``, ``TAKE_PROFIT_LIMIT``,
+                ``STOP_LOSS`` or ``TAKE_PROFIT``.
+            stop_price: The stop orders' trigger in 10^-8 units: the last trade price reaching
                 it (a stop-loss BUY at or above, SELL at or below; a take-profit the other
-                way) places the order as a LIMIT.
+                way) places the order as a LIMIT at ``price`` (the ``_LIMIT`` types), or as a
+                MARKET order that walks the book as taker (``STOP_LOSS``, ``TAKE_PROFIT``).
 
         Returns:
             0 submitted; 1 refused: a post-only order would take; 2 refused: the last trade
             price already reached the stop (Binance's -2010 cases; nothing is submitted).
 
         Raises:
-            BacktestError: a non-positive quantity or price, a post-only or stop order without
-                a price, or an id used before.
-            ValueError: an unknown order type, or a stop price missing or out of place.
+            BacktestError: a non-positive quantity or price, a post-only order without a
+                price, or an id used before.
+            ValueError: an unknown order type, a stop price missing or out of place, or a
+                price missing (a stop-limit) or out of place (a stop-market).
         """
     @property
     def last_trade(self) -> int | None:

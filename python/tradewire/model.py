@@ -47,7 +47,13 @@ __all__ = [
 
 Side = Literal["BUY", "SELL"]
 OrderType = Literal[
-    "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
 ]
 ORDER_TYPES: tuple[OrderType, ...] = (
     "LIMIT",
@@ -55,11 +61,14 @@ ORDER_TYPES: tuple[OrderType, ...] = (
     "LIMIT_MAKER",
     "STOP_LOSS",
     "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
     "TAKE_PROFIT_LIMIT",
 )
-STOP_ORDER_TYPES: frozenset[str] = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+STOP_ORDER_TYPES: frozenset[str] = frozenset(
+    {"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"}
+)
 """Order types held off the book until the last trade price reaches their ``stop_price``."""
-UNPRICED_TYPES: frozenset[str] = frozenset({"MARKET", "STOP_LOSS"})
+UNPRICED_TYPES: frozenset[str] = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
 """Order types without a limit price (they fill at the market once working)."""
 _GTC_DEFAULT = frozenset({"LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
 _ZERO = Decimal(0)
@@ -77,15 +86,19 @@ class OrderRequest:
     - ``LIMIT`` (GTC) with a price; ``MARKET`` without one;
     - ``LIMIT_MAKER`` (post-only) with a price: refused (-2010, "Order would immediately match
       and take.") instead of taking, so it only ever fills as maker; no time in force;
-    - ``STOP_LOSS`` (a stop-market order: IB's STP) with a ``stop_price`` and no price: held
-      off the book until the last trade price reaches the stop, then a market order; the
-      paper broker refuses it (its engine has no stop-market orders);
+    - ``STOP_LOSS`` (a stop-market order: IB's STP) / ``TAKE_PROFIT`` with a ``stop_price``
+      and no price: held off the book (status NEW) until the last trade price reaches the
+      stop, then a MARKET order that takes the book as it finds it (what the book cannot fill
+      expires); on Binance where the symbol's ``orderTypes`` list them, on IB (STP, stop-loss
+      only), on the paper broker and in backtests;
     - ``STOP_LOSS_LIMIT`` (IB's STP LMT) / ``TAKE_PROFIT_LIMIT`` with a price and a
       ``stop_price``: held off the book (status NEW) until the last trade price reaches the
-      stop, then a LIMIT GTC at ``price``. A stop-loss BUY triggers when the price rises to
-      the stop and a SELL when it falls to it; a take-profit the other way round. Refused
-      (-2010, "Order would trigger immediately.") if the last price has already reached the
-      stop when it is placed.
+      stop, then a LIMIT GTC at ``price``.
+
+    A stop-loss BUY triggers when the price rises to the stop and a SELL when it falls to it;
+    a take-profit the other way round. A stop order of either kind is refused (-2010, "Order
+    would trigger immediately.") if the last price has already reached the stop when it is
+    placed.
     """
 
     symbol: str
@@ -108,8 +121,8 @@ class OrderRequest:
             raise ValueError(f"type must be one of {', '.join(ORDER_TYPES)}, not {self.type!r}")
         if self.type not in UNPRICED_TYPES and self.price is None:
             raise ValueError(f"a {self.type} order needs a price")
-        if self.type == "STOP_LOSS" and self.price is not None:
-            raise ValueError("a STOP_LOSS order takes no price (a STOP_LOSS_LIMIT does)")
+        if self.type in ("STOP_LOSS", "TAKE_PROFIT") and self.price is not None:
+            raise ValueError(f"a {self.type} order takes no price (a {self.type}_LIMIT does)")
         if (self.stop_price is None) == (self.type in STOP_ORDER_TYPES):
             raise ValueError(
                 f"a {self.type} order needs a stop_price"
@@ -138,7 +151,8 @@ class Order:
     order_id: str | None = None
     time_ms: int = 0
     stop_price: Decimal | None = None
-    """The trigger of a STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT order (None for other types)."""
+    """The trigger of a stop order (STOP_LOSS, TAKE_PROFIT and their _LIMIT variants; None
+    for other types)."""
 
     @property
     def is_open(self) -> bool:

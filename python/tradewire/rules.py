@@ -79,6 +79,7 @@ _ZERO = Decimal(0)
 _E18 = Decimal("1e-18")  # ExactDecimal's resolution
 _MARKET_TYPES = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
 _PRICED_TYPES = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+_STOP_MARKET_TYPES = frozenset({"STOP_LOSS", "TAKE_PROFIT"})
 
 
 # --- exact decimals -------------------------------------------------------------------------------
@@ -465,7 +466,8 @@ class SymbolRules:
 
         The quantity is floored to the step, the price (and stop price) rounded to the tick
         away from the market; ``reference_price`` (the average price) enables the notional
-        check of market orders given by quantity and PERCENT_PRICE. With ``rounding=False``
+        check of market orders given by quantity and PERCENT_PRICE. A stop-market (STOP_LOSS,
+        TAKE_PROFIT) without one has its notional checked at its stop price. With ``rounding=False``
         nothing is rounded: an amount off the step or tick is refused instead.
 
         Raises:
@@ -480,8 +482,8 @@ class SymbolRules:
         if self.order_types and order_type not in self.order_types:
             allowed = ", ".join(sorted(self.order_types))
             raise self._fail(f"order type {order_type} is not allowed (allowed: {allowed})")
-        if order_type == "MARKET" and price is not None:
-            raise self._fail("a MARKET order takes no price")
+        if order_type in _MARKET_TYPES and price is not None:
+            raise self._fail(f"a {order_type} order takes no price")
         if order_type in _PRICED_TYPES and price is None:
             raise self._fail(f"a {order_type} order needs a price")
         market = order_type in _MARKET_TYPES
@@ -497,6 +499,8 @@ class SymbolRules:
             if quote_qty <= 0:
                 raise self._fail(f"quoteOrderQty must be positive, got {_plain(quote_qty)}")
         notional_price = ref if market else px
+        if order_type in _STOP_MARKET_TYPES and notional_price is None:
+            notional_price = stop  # a stop-market's notional at the price it triggers at
         if qty is not None and notional_price is not None:
             self._check_notional(_CTX.multiply(qty, notional_price), market)
         elif quote_qty is not None and market:

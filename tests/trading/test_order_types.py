@@ -186,9 +186,11 @@ def test_order_request_checks_the_fields_of_each_type() -> None:
     with pytest.raises(ValueError, match="no time in force"):
         req("LIMIT_MAKER", "1", None, "GTC")
     with pytest.raises(ValueError, match="type must be one of"):
-        req("TAKE_PROFIT", None, "1")
+        req("TRAILING_STOP", None, "1")
     with pytest.raises(ValueError, match="takes no price"):
         req("STOP_LOSS", "1", "1")
+    with pytest.raises(ValueError, match="takes no price"):
+        req("TAKE_PROFIT", "1", "1")
     stop_market = req("STOP_LOSS", None, "1")
     assert isinstance(stop_market, OrderRequest) and stop_market.time_in_force is None
     stop = req("STOP_LOSS_LIMIT", "1", "1")

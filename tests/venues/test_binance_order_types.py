@@ -122,3 +122,73 @@ async def test_post_only_and_stop_limits_are_sent_as_binance_wants_them(ex: Loca
         canceled = await venue.cancel_order("BTCUSDT", profit_cid)
         assert (canceled.status, canceled.stop_price) == ("CANCELED", D("18000"))
         await updates.aclose()
+
+
+@pytest.mark.asyncio
+async def test_stop_markets_are_sent_without_a_price_and_fill_as_takers(ex: LocalExchange) -> None:
+    key = add_local_key(ex, balances={"USDT": "1000", "BTC": "0.5"})
+    async with (
+        key.client() as client,
+        add_local_key(ex).client() as other,
+        add_local_key(ex).client() as third,
+    ):
+        venue = BinanceVenue(client)
+        updates = venue.order_updates()
+        listen = asyncio.ensure_future(anext(updates))
+        await eventually(lambda: ex.user_data_subscriptions() == 1)
+        rules = await venue.symbol_rules("BTCUSDT")  # exchangeInfo's orderTypes list them
+        assert {"STOP_LOSS", "TAKE_PROFIT"} <= rules.order_types
+
+        # A bid at 19900 and 19800, and a last price of 20000.
+        await other.place_order(
+            "BTCUSDT", "BUY", "LIMIT", quantity="0.005", price="19900", time_in_force="GTC"
+        )
+        await other.place_order(
+            "BTCUSDT", "BUY", "LIMIT", quantity="0.01", price="19800", time_in_force="GTC"
+        )
+        await other.place_order(
+            "BTCUSDT", "SELL", "LIMIT", quantity="0.001", price="20000", time_in_force="GTC"
+        )
+        await third.place_order("BTCUSDT", "BUY", "MARKET", quantity="0.001")
+
+        # STOP_LOSS: type and stopPrice, no price and no timeInForce (the exchange refuses
+        # either, -1106/-1114); NEW, its quantity locked, until the last price falls to it.
+        stop_cid = new_client_order_id("t")
+        stop = await venue.place_order(
+            OrderRequest(
+                "BTCUSDT", "SELL", "STOP_LOSS", D("0.01"), stop_cid, stop_price=D("19950")
+            )
+        )  # fmt: skip
+        assert (stop.type, stop.status, stop.stop_price, stop.price) == (
+            "STOP_LOSS",
+            "NEW",
+            D("19950"),
+            None,
+        )
+        assert (await asyncio.wait_for(listen, 5)).order.client_order_id == stop_cid
+        sent = await client.get_order("BTCUSDT", client_order_id=stop_cid)
+        assert sent.order_type == "STOP_LOSS" and D(sent.stop_price or "0") == D("19950")
+        assert (await venue.balances())["BTC"].locked == D("0.01")
+
+        # Someone sells 0.001 at 19900: the last price reaches the stop, and ours sells the
+        # rest of the bids as a MARKET order, as taker.
+        await third.place_order("BTCUSDT", "SELL", "MARKET", quantity="0.001")
+        filled = await next_update(updates, stop_cid, "FILLED")
+        assert filled.order.type == "STOP_LOSS" and filled.order.price is None
+        assert filled.order.executed_qty == D("0.01")
+        assert filled.order.cumulative_quote_qty == D("0.004") * 19900 + D("0.006") * 19800
+        assert filled.fill is not None and not filled.fill.is_maker
+
+        # TAKE_PROFIT, canceled before its trigger: its lock comes back.
+        profit_cid = new_client_order_id("t")
+        profit = await venue.place_order(
+            OrderRequest(
+                "BTCUSDT", "SELL", "TAKE_PROFIT", D("0.01"), profit_cid, stop_price=D("21000")
+            )
+        )  # fmt: skip
+        assert (profit.type, profit.stop_price, profit.price) == ("TAKE_PROFIT", D("21000"), None)
+        assert (await venue.balances())["BTC"].locked == D("0.01")
+        canceled = await venue.cancel_order("BTCUSDT", profit_cid)
+        assert (canceled.status, canceled.stop_price) == ("CANCELED", D("21000"))
+        assert (await venue.balances())["BTC"].locked == 0
+        await updates.aclose()

@@ -1,5 +1,6 @@
 """The neutral model's broker values: tick schedules in the one rules path, trading sessions,
-signed positions, stop-market requests (and the paper broker refusing them)."""
+signed positions, stop-market requests (the paper broker takes IB's STP, not a take-profit
+market order IB does not have)."""
 
 from __future__ import annotations
 
@@ -64,9 +65,13 @@ def test_a_short_position_and_a_stop_market_request() -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_paper_broker_refuses_a_stop_market_order() -> None:
+async def test_the_paper_broker_takes_a_stop_market_on_ib_rules_but_no_take_profit() -> None:
     rules = us_stock_rules("AAPL")
     broker = PaperBroker(rules, {"USD": "1000", "AAPL": "10"})
-    request = OrderRequest("AAPL", "SELL", "STOP_LOSS", D(3), "c1", stop_price=D("180"))
-    with pytest.raises(InvalidOrder, match="STOP_LOSS_LIMIT"):
-        await broker.place_order(request)
+    stp = OrderRequest("AAPL", "SELL", "STOP_LOSS", D(3), "c1", stop_price=D("180"))
+    placed = await broker.place_order(stp)
+    assert (placed.status, placed.type, placed.stop_price) == ("NEW", "STOP_LOSS", D("180"))
+    assert (await broker.balances())["AAPL"].locked == D(3)
+    take_profit = OrderRequest("AAPL", "SELL", "TAKE_PROFIT", D(3), "c2", stop_price=D("200"))
+    with pytest.raises(InvalidOrder, match="TAKE_PROFIT is not allowed"):
+        await broker.place_order(take_profit)

@@ -1,5 +1,6 @@
-"""LIMIT_MAKER, STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT on the paper broker and on the local
-exchange (the independent oracle): the same scenario gives the same outcome on both.
+"""LIMIT_MAKER, the stop-limits (STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT) and the stop-markets
+(STOP_LOSS, TAKE_PROFIT) on the paper broker and on the local exchange (the independent
+oracle): the same scenario gives the same outcome on both.
 
 On the exchange our order sits in the book others trade against; on paper the engine sees the
 public market without it. Each scenario therefore drives the exchange with other accounts'
@@ -153,7 +154,12 @@ class Paper:
 
 
 def request(
-    side: str, type_: str, qty: str, price: str, stop: str | None = None, cid: str = "ours-1"
+    side: str,
+    type_: str,
+    qty: str,
+    price: str | None,
+    stop: str | None = None,
+    cid: str = "ours-1",
 ) -> OrderRequest:
     return OrderRequest(
         "BTCUSDT",
@@ -161,7 +167,7 @@ def request(
         type_,  # type: ignore[arg-type]
         D(qty),
         cid,
-        price=D(price),
+        price=None if price is None else D(price),
         stop_price=None if stop is None else D(stop),
     )
 
@@ -268,13 +274,18 @@ async def test_a_take_profit_sell_triggers_on_a_rise_and_fills_as_maker_alike() 
         ("BUY", "STOP_LOSS_LIMIT", "100"),
         ("SELL", "TAKE_PROFIT_LIMIT", "100"),
         ("BUY", "TAKE_PROFIT_LIMIT", "100.50"),
+        ("SELL", "STOP_LOSS", "101"),
+        ("BUY", "STOP_LOSS", "100.50"),
+        ("SELL", "TAKE_PROFIT", "100"),
+        ("BUY", "TAKE_PROFIT", "101"),
     ],
 )
 async def test_a_stop_the_last_price_already_reached_is_refused_alike(
     side: str, type_: str, stop: str
 ) -> None:
     oracle, paper = both_with_book_and_last_trade()
-    req = request(side, type_, "0.1", "100.50", stop=stop)
+    price = None if type_ in ("STOP_LOSS", "TAKE_PROFIT") else "100.50"
+    req = request(side, type_, "0.1", price, stop=stop)
     with pytest.raises(ExchangeRejection) as theirs:
         oracle.place(req)
     with pytest.raises(InvalidOrder) as ours:
@@ -284,11 +295,13 @@ async def test_a_stop_the_last_price_already_reached_is_refused_alike(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("type_", ["STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"])
+@pytest.mark.parametrize(
+    "type_", ["STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT", "STOP_LOSS", "TAKE_PROFIT"]
+)
 async def test_cancel_of_an_untriggered_stop_releases_its_funds_alike(type_: str) -> None:
     oracle, paper = both_with_book_and_last_trade()
-    stop = "99" if type_ == "STOP_LOSS_LIMIT" else "102"
-    req = request("SELL", type_, "0.1", "99", stop=stop)
+    stop = "99" if type_.startswith("STOP_LOSS") else "102"
+    req = request("SELL", type_, "0.1", "99" if type_.endswith("_LIMIT") else None, stop=stop)
     oracle.place(req)
     await paper.place(req)
     assert (await paper.outcome()).locked == (ZERO, D("0.1"))
@@ -302,6 +315,100 @@ async def test_cancel_of_an_untriggered_stop_releases_its_funds_alike(type_: str
     oracle.limit(FLOW, "SELL", "1", "98")
     paper.trade("98", "1", buyer_took=False)
     assert await paper.outcome() == oracle.outcome() == canceled
+
+
+def both_with_a_deeper_bid() -> tuple[Oracle, Paper]:
+    """As :func:`both_with_book_and_last_trade`, with more bids: 100 (1), 99.50 (0.5), 99 (1)."""
+    oracle, paper = Oracle(), Paper()
+    oracle.limit(BOOK, "SELL", "0.1", "100.50")
+    oracle.limit(FLOW, "BUY", "0.1", "100.50")  # the last trade: 100.50
+    oracle.limit(BOOK, "BUY", "1", "100")
+    oracle.limit(BOOK, "BUY", "0.5", "99.50")
+    oracle.limit(BOOK, "BUY", "1", "99")
+    oracle.limit(BOOK, "SELL", "1", "101")
+    paper.trade("100.50", "0.1", buyer_took=True)
+    paper.book([("100", "1"), ("99.50", "0.5"), ("99", "1")], [("101", "1")])
+    return oracle, paper
+
+
+@pytest.mark.asyncio
+async def test_a_stop_market_sell_triggers_and_walks_the_bids_as_taker_alike() -> None:
+    oracle, paper = both_with_a_deeper_bid()
+    req = request("SELL", "STOP_LOSS", "0.9", None, stop="100")
+    oracle.place(req)
+    await paper.place(req)
+    waiting = await paper.outcome()
+    assert waiting == oracle.outcome()
+    assert waiting.status == "NEW" and waiting.locked == (ZERO, D("0.9")) and waiting.fills == ()
+    # A trade above the stop changes nothing.
+    oracle.limit(BOOK, "BUY", "0.05", "100.10")
+    oracle.limit(FLOW, "SELL", "0.05", "100.10")
+    paper.trade("100.10", "0.05", buyer_took=False)
+    assert await paper.outcome() == oracle.outcome() == waiting
+    # Someone sells 0.8 at 100 (the stop): our order becomes a MARKET sell after that trade
+    # and takes the 0.2 left at 100, then the levels below.
+    oracle.limit(FLOW, "SELL", "0.8", "100")
+    paper.trade("100", "0.8", buyer_took=False)
+    done = await paper.outcome()
+    assert done == oracle.outcome()
+    assert done.status == "FILLED"
+    assert done.fills == (
+        (D("100"), D("0.2"), False),
+        (D("99.50"), D("0.5"), False),
+        (D("99"), D("0.2"), False),
+    )
+    assert done.locked == (ZERO, ZERO)
+
+
+@pytest.mark.asyncio
+async def test_a_stop_market_the_book_cannot_fill_expires_its_rest_alike() -> None:
+    oracle, paper = both_with_book_and_last_trade()
+    req = request("SELL", "STOP_LOSS", "0.5", None, stop="100")
+    oracle.place(req)
+    await paper.place(req)
+    # 0.8 of the only bid (1 at 100) trades: 0.2 is left for our market sell.
+    oracle.limit(FLOW, "SELL", "0.8", "100")
+    paper.trade("100", "0.8", buyer_took=False)
+    done = await paper.outcome()
+    assert done == oracle.outcome()
+    assert done.status == "EXPIRED" and done.fills == ((D("100"), D("0.2"), False),)
+    assert done.locked == (ZERO, ZERO)
+
+
+@pytest.mark.asyncio
+async def test_a_take_profit_market_buy_triggers_on_a_fall_alike() -> None:
+    oracle, paper = both_with_book_and_last_trade()
+    req = request("BUY", "TAKE_PROFIT", "0.2", None, stop="100")
+    oracle.place(req)
+    await paper.place(req)
+    waiting = await paper.outcome()
+    assert waiting == oracle.outcome()
+    # A stop-market BUY locks the quote at the last trade price (100.50).
+    assert waiting.status == "NEW" and waiting.locked == (D("20.10"), ZERO)
+    # A sell of 0.5 at 100 prints 100: the take-profit buys the ask at 101 (more than it
+    # locked: the rest comes from the free balance).
+    oracle.limit(FLOW, "SELL", "0.5", "100")
+    paper.trade("100", "0.5", buyer_took=False)
+    done = await paper.outcome()
+    assert done == oracle.outcome()
+    assert done.status == "FILLED" and done.fills == ((D("101"), D("0.2"), False),)
+    assert done.locked == (ZERO, ZERO)
+    assert done.free == (START["USDT"] - D("20.2"), START["BTC"] + D("0.2") - D("0.0002"))
+
+
+@pytest.mark.asyncio
+async def test_a_stop_loss_market_buy_triggers_on_a_rise_alike() -> None:
+    oracle, paper = both_with_book_and_last_trade()
+    req = request("BUY", "STOP_LOSS", "0.3", None, stop="101")
+    oracle.place(req)
+    await paper.place(req)
+    assert await paper.outcome() == oracle.outcome()
+    # A buyer takes 0.5 of the ask at 101: the stop triggers and buys the 0.5 left there.
+    oracle.limit(FLOW, "BUY", "0.5", "101")
+    paper.trade("101", "0.5", buyer_took=True)
+    done = await paper.outcome()
+    assert done == oracle.outcome()
+    assert done.status == "FILLED" and done.fills == ((D("101"), D("0.3"), False),)
 
 
 @pytest.mark.asyncio

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = ["STOP_TYPES", "TRADE_HISTORY", "IdCounters", "Matcher", "NewOrder"]
 
-STOP_TYPES = frozenset({"STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+STOP_TYPES = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
+_UNPRICED = frozenset({"MARKET", "STOP_LOSS", "TAKE_PROFIT"})
+_NOT_LISTED = {
+    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
+    "STOP_LOSS_LIMIT": "Stop loss limit orders are not supported for this symbol.",
+    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
+    "TAKE_PROFIT_LIMIT": "Take profit limit orders are not supported for this symbol.",
+}
 STP_NOT_ALLOWED = "This symbol does not allow the specified self-trade prevention mode."
 TRADE_HISTORY = 100_000
 """Trades kept on each symbol's tape."""
@@ -68,8 +75,10 @@ class IdCounters:
 
 
 def _triggered(order_type: str, side: str, stop: Decimal, last: Decimal) -> bool:
-    """Whether a stop order of ``order_type`` and ``side`` triggers at the last price ``last``."""
-    if order_type == "STOP_LOSS_LIMIT":
+    """Whether a stop order of ``order_type`` and ``side`` triggers at the last price ``last``
+    (rest-api.md: a stop-loss BUY and a take-profit SELL sit above the market, the other two
+    below it)."""
+    if order_type in ("STOP_LOSS", "STOP_LOSS_LIMIT"):
         return last >= stop if side == "BUY" else last <= stop
     return last <= stop if side == "BUY" else last >= stop
 
@@ -216,6 +225,8 @@ class Matcher:
     def validate(self, account: int, req: NewOrder) -> SymbolSpec:
         """Apply the symbol's filters and order rules to ``req`` (what order/test checks)."""
         spec = self.spec(req.symbol)
+        if req.type not in spec.order_types:
+            raise new_order_rejected(_NOT_LISTED.get(req.type, "Unsupported order combination"))
         if req.stp_mode is not None and req.stp_mode not in spec.allowed_stp_modes:
             raise ExchangeRejection(-1013, STP_NOT_ALLOWED)  # stp_faq.md
         if req.price is not None:
@@ -230,6 +241,12 @@ class Matcher:
                     filters.check_notional(spec, req.quantity * ref, market=True)
             elif req.quote_qty is not None:
                 filters.check_notional(spec, req.quote_qty, market=True)
+        elif req.type in _UNPRICED:
+            # A stop-market: a MARKET order's lots, its notional at the stop price.
+            assert req.quantity is not None
+            assert req.stop_price is not None
+            filters.check_market_lot(spec, req.quantity)
+            filters.check_notional(spec, req.quantity * req.stop_price, market=True)
         else:
             assert req.quantity is not None
             assert req.price is not None
@@ -353,11 +370,15 @@ class Matcher:
         self._books[order.symbol].amend_down(order, order.executed_qty + remaining)
 
     def _lock_for(self, spec: SymbolSpec, order: OrderRecord) -> None:
-        """Lock what the order may spend: exact for limits, the book's price for market orders."""
+        """Lock what the order may spend: exact for limits, the book's price for market orders,
+        the last price (the stop price before any trade) for a stop-market BUY."""
         if order.side == "SELL":
             amount, asset = order.orig_qty, spec.base
         elif order.type == "MARKET":
             amount, asset = self._market_fill_plan(spec, order)[1], spec.quote
+        elif order.type in _UNPRICED:
+            last = self._last_price.get(order.symbol, order.stop_price)
+            amount, asset = last * order.orig_qty, spec.quote
         else:
             amount, asset = order.price * order.orig_qty, spec.quote
         self._ledger.lock(order.account, asset, amount)
@@ -419,7 +440,7 @@ class Matcher:
         fills: list[AccountFill] = []
         if prevented is None:
             prevented = []
-        limit = None if order.type == "MARKET" else order.price
+        limit = None if order.type in _UNPRICED else order.price
         if order.time_in_force == "FOK" and self._fillable(order) < order.remaining:
             self._finish(order, "EXPIRED", now)
             return fills
@@ -455,7 +476,7 @@ class Matcher:
             pass  # self-trade prevention ended it
         elif order.remaining <= 0 and order.executed_qty > 0:
             self._finish(order, "FILLED", now)
-        elif order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
+        elif order.type in _UNPRICED or order.time_in_force in ("IOC", "FOK"):
             self._finish(order, "EXPIRED", now)
         else:
             book.rest(order)
@@ -678,8 +699,27 @@ class Matcher:
                 pending.remove(order)
                 order.working_time = now
                 order.update_time = now
+                if order.type in _UNPRICED and not self._fund_market_buy(spec, order, now):
+                    self._publish(order.account, now)
+                    continue
                 self._execute(spec, order, now)
                 self._publish(order.account, now)
+
+    def _fund_market_buy(self, spec: SymbolSpec, order: OrderRecord, now: int) -> bool:
+        """Lock what a triggered stop-market BUY will pay for the book as it stands, topping up
+        what it locked when placed from the free balance; short of funds, it expires unfilled
+        (False). A SELL locked its quantity already."""
+        if order.side == "SELL" or order.account == MARKET_ACCOUNT:
+            return True
+        cost = self._market_fill_plan(spec, order)[1]
+        extra = cost - order.locked
+        if extra > 0:
+            if self._ledger.view(order.account).balance(spec.quote).free < extra:
+                self._finish(order, "EXPIRED", now)
+                return False
+            self._ledger.lock(order.account, spec.quote, extra)
+            order.locked += extra
+        return True
 
     # --- cancelling ----------------------------------------------------------------------------
 

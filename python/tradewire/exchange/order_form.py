@@ -14,11 +14,17 @@ if TYPE_CHECKING:
 __all__ = ["ORDER_PARAMS", "read_order", "read_resp_type"]
 
 SIDES = ("BUY", "SELL")
-TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
-UNSUPPORTED_TYPES = {
-    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
-    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
-}
+TYPES = (
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+)
+# rest-api.md, "New order": a stop-market takes quantity and stopPrice, and no price
+STOP_MARKET_TYPES = ("STOP_LOSS", "TAKE_PROFIT")
 TIFS = ("GTC", "IOC", "FOK")
 RESP_TYPES = ("ACK", "RESULT", "FULL")
 ORDER_PARAMS = ("recvWindow", "timestamp", "strategyId", "strategyType")
@@ -41,8 +47,6 @@ def read_order(p: Params) -> NewOrder:
     if side not in SIDES:
         raise ExchangeRejection(-1117, "Invalid side.")
     order_type = p.require("type")
-    if order_type in UNSUPPORTED_TYPES:
-        raise ExchangeRejection(-2010, UNSUPPORTED_TYPES[order_type])
     if order_type not in TYPES:
         raise ExchangeRejection(-1116, "Invalid orderType.")
     tif = p.get("timeInForce")
@@ -78,6 +82,14 @@ def read_order(p: Params) -> NewOrder:
         if quantity is not None and quote_qty is not None:
             raise _not_required("quoteOrderQty")
         for name, value in (("price", price), ("stopPrice", stop_price), ("timeInForce", tif)):
+            if value is not None:
+                raise _not_required(name)
+    elif order_type in STOP_MARKET_TYPES:
+        if quantity is None:
+            raise mandatory("quantity")
+        if stop_price is None:
+            raise mandatory("stopPrice")
+        for name, value in (("quoteOrderQty", quote_qty), ("price", price), ("timeInForce", tif)):
             if value is not None:
                 raise _not_required(name)
     else:

@@ -10,7 +10,16 @@ from tradewire.exchange.amounts import fmt
 __all__ = ["QUOTE_ASSETS", "SymbolSpec", "spec_for"]
 
 QUOTE_ASSETS = ("USDT", "FDUSD", "USDC", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
-ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+# What Binance's BTCUSDT lists today; a symbol without STOP_LOSS / TAKE_PROFIT refuses them.
+ORDER_TYPES = (
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class SymbolSpec:
         "EXPIRE_BOTH",
         "DECREMENT",
     )
+    order_types: tuple[str, ...] = ORDER_TYPES
+    """exchangeInfo's ``orderTypes``: a type not listed is refused (-2010) for this symbol."""
 
     def exchange_info(self, *, show_permission_sets: bool = True) -> dict[str, object]:
         """This symbol as an entry of exchangeInfo's ``symbols``.
@@ -57,7 +68,7 @@ class SymbolSpec:
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": list(ORDER_TYPES),
+            "orderTypes": list(self.order_types),
             "icebergAllowed": False,
             "ocoAllowed": False,
             "otoAllowed": False,

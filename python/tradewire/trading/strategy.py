@@ -343,6 +343,46 @@ class StrategyContext:
         order_type: OrderType | None = "LIMIT_MAKER" if post_only else None
         return await self.place("SELL", quantity, price, type=order_type, symbol=symbol)
 
+    async def stop_loss(
+        self,
+        side: Side,
+        quantity: Decimal,
+        stop_price: Decimal,
+        *,
+        symbol: str | None = None,
+    ) -> Order:
+        """A STOP_LOSS (stop-market, IB's STP): a MARKET order placed when the last trade
+        reaches the stop.
+
+        A SELL triggers when the last trade price falls to ``stop_price`` or below (protect a
+        long position), a BUY when it rises to it or above. Until then the order is open
+        (status NEW) off the book; once triggered it takes the book as it finds it, as taker,
+        and what the book cannot fill expires (no price limit: see :meth:`stop_loss_limit`
+        for one). Refused (``InvalidOrder``, -2010 "Order would trigger immediately.") if the
+        last price has already reached the stop.
+        """
+        return await self.place(
+            side, quantity, type="STOP_LOSS", stop_price=stop_price, symbol=symbol
+        )
+
+    async def take_profit(
+        self,
+        side: Side,
+        quantity: Decimal,
+        stop_price: Decimal,
+        *,
+        symbol: str | None = None,
+    ) -> Order:
+        """A TAKE_PROFIT (take-profit market): as :meth:`stop_loss`, triggered the other way.
+
+        A SELL triggers when the last trade price rises to ``stop_price`` or above (take a
+        profit), a BUY when it falls to it or below. Binance lists it per symbol (its
+        ``orderTypes``); IB has no take-profit market order.
+        """
+        return await self.place(
+            side, quantity, type="TAKE_PROFIT", stop_price=stop_price, symbol=symbol
+        )
+
     async def stop_loss_limit(
         self,
         side: Side,
@@ -395,8 +435,9 @@ class StrategyContext:
         """Place an order on ``symbol`` (default: the primary one); returns the venue's view.
 
         ``type`` defaults to LIMIT with a price and MARKET without; LIMIT_MAKER,
-        STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT need a price, the last two a ``stop_price``
-        (see :class:`~tradewire.model.OrderRequest` for what each does). The request is first
+        STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT need a price, the last two a ``stop_price``;
+        STOP_LOSS and TAKE_PROFIT (stop-market) a ``stop_price`` and no price (see
+        :class:`~tradewire.model.OrderRequest` for what each does). The request is first
         rounded to the symbol's rules (quantity floored to the step, price and stop price
         rounded to the tick away from the market: a BUY down, a SELL up) and checked, as the
         Binance client does it; then, in paper and live mode, journaled exactly as it is sent.

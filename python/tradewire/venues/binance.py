@@ -25,6 +25,7 @@ from tradewire.errors import APIError, ConfigError, OrderNotFound
 from tradewire.model import (
     ORDER_TYPES,
     STOP_ORDER_TYPES,
+    UNPRICED_TYPES,
     Balance,
     Bar,
     BookUpdate,
@@ -67,7 +68,7 @@ def rules_from_filters(filters: SymbolFilters) -> SymbolRules:
 
 
 def _order_type(binance_type: str | None) -> OrderType:
-    """The neutral type of a Binance order type: LIMIT, LIMIT_MAKER and the stop-limits as
+    """The neutral type of a Binance order type: LIMIT, LIMIT_MAKER and the stop orders as
     they are; MARKET (and anything else) a market order."""
     for known in ORDER_TYPES:
         if binance_type == known:
@@ -93,7 +94,7 @@ def _price(text: str | None, order_type: OrderType) -> Decimal | None:
     if text is None:
         return None
     value = Decimal(text)
-    return None if order_type in ("MARKET", "STOP_LOSS") and value == 0 else value
+    return None if order_type in UNPRICED_TYPES and value == 0 else value
 
 
 def order_from_response(response: OrderResponse, client_order_id: str | None = None) -> Order:
@@ -127,7 +128,7 @@ def order_from_user_event(event: ExecutionReport) -> OrderUpdate:
         quantity=event.quantity,
         client_order_id=event.client_order_id,
         status=event.status,
-        price=None if order_type == "MARKET" and event.price == 0 else event.price,
+        price=None if order_type in UNPRICED_TYPES and event.price == 0 else event.price,
         executed_qty=event.cumulative_filled_qty,
         cumulative_quote_qty=event.cumulative_quote_qty,
         order_id=str(event.order_id),
@@ -205,8 +206,8 @@ class BinanceVenue:
         """Place the order with ``newClientOrderId`` = the request's client order id.
 
         Sends ``type`` as it is, ``timeInForce`` (GTC unless the request says otherwise) with
-        LIMIT and the stop-limits, none with LIMIT_MAKER and MARKET, and ``stopPrice`` with the
-        stop-limits.
+        LIMIT and the stop-limits, none with LIMIT_MAKER, MARKET and the stop-markets
+        (STOP_LOSS, TAKE_PROFIT), and ``stopPrice`` with every stop order.
         """
         response = await self._client.place_order(
             request.symbol,

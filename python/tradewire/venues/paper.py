@@ -16,14 +16,16 @@ data. Fill models (``fill_model``):
 
 A MARKET order, or the crossing part of a LIMIT order, walks the book level by level as taker
 (a MARKET order the book cannot fill in full fills what it can and expires). LIMIT_MAKER,
-STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT work as on Binance (the local exchange is the oracle the
-tests compare with): a post-only order that would take is refused with -2010; a stop-limit
-waits off the book, its funds locked, until a public trade reaches its stop price, then works
-as a LIMIT placed after that trade. The commission
-(``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset received, rounded by
-:func:`tradewire.rules.commission`; funds are locked while an order rests. An order is rounded
-and checked by the symbol's rules exactly as the Binance client does it, so the same request
-gives the same order, or the same error, on paper and live.
+STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT, STOP_LOSS and TAKE_PROFIT work as on Binance (the local
+exchange is the oracle the tests compare with): a post-only order that would take is refused
+with -2010; a stop order waits off the book, its funds locked, until a public trade reaches its
+stop price, then works as a LIMIT placed after that trade (the ``_LIMIT`` types) or as a
+MARKET order that walks the book it meets then, as taker (the stop-markets; on a market
+without a book, it takes the next public trades of its side, never more than they traded).
+The commission (``maker_fee`` / ``taker_fee``, 0.1% by default) is taken from the asset
+received, rounded by :func:`tradewire.rules.commission`; funds are locked while an order rests.
+An order is rounded and checked by the symbol's rules exactly as the Binance client does it, so
+the same request gives the same order, or the same error, on paper and live.
 
 Several symbols (``more_rules``, for a strategy that trades several) share one account and
 balance ledger; each symbol has its own engine, fed only that symbol's market, so an order meets
@@ -206,11 +208,14 @@ class PaperBroker:
         taker); with latency it is NEW when this returns and meets the book later, in market
         time. Each fill arrives as an order update.
 
-        LIMIT_MAKER, STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT work as on Binance: a post-only
-        order that would take is refused; a stop-limit waits off the book (NEW, its funds
-        locked) until a public trade reaches its stop price, then works as a LIMIT. With
-        latency, the exchange applies those rules again when the order arrives, and an order
-        they refuse then becomes REJECTED (the message in :attr:`rejections`).
+        LIMIT_MAKER and the stop orders work as on Binance: a post-only order that would take
+        is refused; a stop order waits off the book (NEW, its funds locked) until a public
+        trade reaches its stop price, then works as a LIMIT (STOP_LOSS_LIMIT,
+        TAKE_PROFIT_LIMIT) or as a MARKET order (STOP_LOSS, TAKE_PROFIT). A stop-market SELL
+        locks its quantity; a BUY locks the quote at the last trade price (the stop price
+        before any trade), and pays what its fills cost out of that, the rest from the free
+        balance. With latency, the exchange applies those rules again when the order arrives,
+        and an order they refuse then becomes REJECTED (the message in :attr:`rejections`).
 
         Raises:
             InvalidOrder: the order breaks the symbol's rules (named), is a duplicate, is a
@@ -220,11 +225,6 @@ class PaperBroker:
         """
         market = self._market(request.symbol)
         rules, engine = market.rules, market.engine
-        if request.type == "STOP_LOSS":
-            raise InvalidOrder(
-                "the paper broker has no stop-market (STOP_LOSS) orders: use a STOP_LOSS_LIMIT",
-                endpoint=_ENDPOINT,
-            )
         if request.client_order_id in self._orders:
             raise InvalidOrder("Duplicate order sent.", code=-2010, endpoint=_ENDPOINT)
         self._feed_book(market)
@@ -267,14 +267,18 @@ class PaperBroker:
             else:
                 self._need(rules.base_asset, order.quantity)
             lock = None
+        elif order.side == "SELL":
+            # Every resting or waiting SELL locks its quantity (as Binance does).
+            lock = rules.base_asset, order.quantity
         else:
-            # LIMIT, LIMIT_MAKER and a stop-limit waiting for its trigger lock alike (as
-            # Binance does): the quote at the limit price for a BUY, the base for a SELL.
-            assert order.price is not None
-            if order.side == "BUY":
-                lock = rules.quote_asset, order.price * order.quantity
-            else:
-                lock = rules.base_asset, order.quantity
+            # A BUY locks the quote: LIMIT, LIMIT_MAKER and a stop-limit at the limit price; a
+            # stop-market at the last trade price (the stop price before any trade).
+            lock_price = order.price
+            if lock_price is None:
+                assert order.stop_price is not None
+                last = engine.last_trade
+                lock_price = order.stop_price if last is None else from_units(last, rules.tick_size)
+            lock = rules.quote_asset, lock_price * order.quantity
         # The exchange's own refusals (post-only would take, stop already reached) come before
         # the balance check, as on Binance.
         refused = engine.submit(
@@ -514,7 +518,11 @@ class PaperBroker:
         if order.side == "BUY":
             commission = binance_commission(qty, rate) if cash_fee is None else cash_fee
             fee_asset = base if cash_fee is None else quote
-            paid = order.price * qty if resting and order.price is not None else value
+            if resting and order.price is None:
+                # A triggered stop-market pays out of its lock, the rest from free.
+                paid = min(value, self._order_locks[cid])
+            else:
+                paid = order.price * qty if resting and order.price is not None else value
             if resting:
                 self._locked[quote] -= paid
                 self._order_locks[cid] -= paid

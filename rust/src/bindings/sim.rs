@@ -183,9 +183,11 @@ impl PySimEngine {
     /// Submit an order now (market time); it reaches the exchange after the order latency.
     ///
     /// `order_type`: `LIMIT` (the default with a price), `MARKET` (the default without),
-    /// `LIMIT_MAKER`, `STOP_LOSS_LIMIT` or `TAKE_PROFIT_LIMIT` (with `stop_price`). Returns 0
-    /// when submitted, 1 when refused because a post-only order would take, 2 when refused
-    /// because the last trade price already reached the stop (Binance's -2010 cases).
+    /// `LIMIT_MAKER`, `STOP_LOSS_LIMIT` or `TAKE_PROFIT_LIMIT` (with `stop_price` and a
+    /// price), `STOP_LOSS` or `TAKE_PROFIT` (with `stop_price` and no price: a MARKET order
+    /// once triggered). Returns 0 when submitted, 1 when refused because a post-only order
+    /// would take, 2 when refused because the last trade price already reached the stop
+    /// (Binance's -2010 cases).
     #[pyo3(signature = (order_id, buy, price, qty, *, order_type=None, stop_price=None))]
     fn submit(
         &mut self,
@@ -197,7 +199,7 @@ impl PySimEngine {
         stop_price: Option<i64>,
     ) -> PyResult<u8> {
         let side = if buy { Side::Buy } else { Side::Sell };
-        let options = order_options(side, order_type, stop_price)?;
+        let options = order_options(side, order_type, price, stop_price)?;
         let refused = self
             .engine
             .submit_with(order_id, side, price, qty, options)
@@ -263,12 +265,16 @@ impl PySimEngine {
 fn order_options(
     side: Side,
     order_type: Option<&str>,
+    price: Option<i64>,
     stop_price: Option<i64>,
 ) -> PyResult<OrderOptions> {
     let stop = match (order_type, stop_price) {
-        (Some("STOP_LOSS_LIMIT"), Some(p)) => Some(Trigger::stop_loss(side, p)),
-        (Some("TAKE_PROFIT_LIMIT"), Some(p)) => Some(Trigger::take_profit(side, p)),
-        (Some(t @ ("STOP_LOSS_LIMIT" | "TAKE_PROFIT_LIMIT")), None) => {
+        (Some("STOP_LOSS" | "STOP_LOSS_LIMIT"), Some(p)) => Some(Trigger::stop_loss(side, p)),
+        (Some("TAKE_PROFIT" | "TAKE_PROFIT_LIMIT"), Some(p)) => Some(Trigger::take_profit(side, p)),
+        (
+            Some(t @ ("STOP_LOSS" | "STOP_LOSS_LIMIT" | "TAKE_PROFIT" | "TAKE_PROFIT_LIMIT")),
+            None,
+        ) => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "a {t} order needs a stop price"
             )))
@@ -276,16 +282,30 @@ fn order_options(
         (None | Some("LIMIT" | "MARKET" | "LIMIT_MAKER"), None) => None,
         (None | Some("LIMIT" | "MARKET" | "LIMIT_MAKER"), Some(_)) => {
             return Err(pyo3::exceptions::PyValueError::new_err(
-                "only STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT orders take a stop price",
+                "only STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT and TAKE_PROFIT_LIMIT orders take \
+                 a stop price",
             ))
         }
         (Some(t), _) => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "unknown order type {t:?}: LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS_LIMIT or \
-                 TAKE_PROFIT_LIMIT"
+                "unknown order type {t:?}: LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS, \
+                 STOP_LOSS_LIMIT, TAKE_PROFIT or TAKE_PROFIT_LIMIT"
             )))
         }
     };
+    let market_stop = matches!(order_type, Some("STOP_LOSS" | "TAKE_PROFIT"));
+    if market_stop && price.is_some() {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "a {} order takes no price (it becomes a MARKET order when triggered)",
+            order_type.unwrap_or_default()
+        )));
+    }
+    if !market_stop && stop.is_some() && price.is_none() {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "a {} order needs a price",
+            order_type.unwrap_or_default()
+        )));
+    }
     Ok(OrderOptions {
         post_only: order_type == Some("LIMIT_MAKER"),
         stop,

@@ -72,7 +72,8 @@ pub enum Step {
         qty: i64,
         maker: bool,
     },
-    /// A MARKET order's remainder expired: the book it arrived at could not fill it.
+    /// A MARKET order's remainder expired (a triggered stop-market's too): the book it met
+    /// could not fill it.
     Expired { id: u64, time_us: i64 },
     /// An order was refused when it reached the exchange (after the order latency): the market
     /// had moved so that it broke its type's rule there.
@@ -124,7 +125,7 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    /// A `STOP_LOSS_LIMIT`'s trigger: a BUY when the price rises to the stop, a SELL when it
+    /// A `STOP_LOSS(_LIMIT)`'s trigger: a BUY when the price rises to the stop, a SELL when it
     /// falls to it.
     #[must_use]
     pub fn stop_loss(side: Side, price: i64) -> Self {
@@ -134,8 +135,8 @@ impl Trigger {
         }
     }
 
-    /// A `TAKE_PROFIT_LIMIT`'s trigger: a BUY when the price falls to the stop, a SELL when it
-    /// rises to it.
+    /// A `TAKE_PROFIT(_LIMIT)`'s trigger: a BUY when the price falls to the stop, a SELL when
+    /// it rises to it.
     #[must_use]
     pub fn take_profit(side: Side, price: i64) -> Self {
         Trigger {
@@ -160,8 +161,9 @@ impl Trigger {
 pub struct OrderOptions {
     /// `LIMIT_MAKER`: refused instead of taking.
     pub post_only: bool,
-    /// A stop-limit: held off the book until the last trade price reaches the stop, then a
-    /// LIMIT (GTC) at its price.
+    /// A stop order: held off the book until the last trade price reaches the stop, then a
+    /// LIMIT (GTC) at its price (`STOP_LOSS_LIMIT`, `TAKE_PROFIT_LIMIT`), or without a price
+    /// a MARKET order (`STOP_LOSS`, `TAKE_PROFIT`) that walks the book it meets then as taker.
     pub stop: Option<Trigger>,
 }
 
@@ -171,7 +173,7 @@ pub enum SubmitError {
     DuplicateId,
     NonPositiveQuantity,
     NonPositivePrice,
-    /// A post-only or stop-limit order without a limit price.
+    /// A post-only order without a limit price.
     NoLimitPrice,
     /// A tape that starts before the end of the last one.
     TimeBackwards,
@@ -183,7 +185,7 @@ impl std::fmt::Display for SubmitError {
             SubmitError::DuplicateId => "an order with this id was already submitted",
             SubmitError::NonPositiveQuantity => "the quantity must be positive",
             SubmitError::NonPositivePrice => "the price must be positive",
-            SubmitError::NoLimitPrice => "a post-only or stop-limit order needs a limit price",
+            SubmitError::NoLimitPrice => "a post-only order needs a limit price",
             SubmitError::TimeBackwards => "the data goes back in time: files out of order?",
         })
     }
@@ -224,9 +226,9 @@ pub struct Engine {
     arriving: VecDeque<(i64, SimOrder)>,
     /// Orders working at the exchange, in arrival order (time priority).
     working: Vec<SimOrder>,
-    /// Stop-limit orders at the exchange waiting for their trigger, in arrival order.
+    /// Stop orders at the exchange waiting for their trigger, in arrival order.
     stops: Vec<(Trigger, SimOrder)>,
-    /// Stop-limit orders submitted, not yet arrived, by id.
+    /// Stop orders submitted, not yet arrived, by id.
     arriving_stops: std::collections::HashMap<u64, Trigger>,
     /// The last trade price: what stop orders trigger on.
     last_trade: Option<i64>,
@@ -372,8 +374,7 @@ impl Engine {
         if price.is_some_and(|p| p <= 0) || options.stop.is_some_and(|s| s.price <= 0) {
             return Err(SubmitError::NonPositivePrice);
         }
-        let Some(limit) = price.or((!options.post_only && options.stop.is_none()).then_some(0))
-        else {
+        let Some(limit) = price.or((!options.post_only).then_some(0)) else {
             return Err(SubmitError::NoLimitPrice);
         };
         if self.ids.contains(&id) {
@@ -549,8 +550,9 @@ impl Engine {
         });
     }
 
-    /// Stop orders the last trade price reached become LIMIT orders now, in the order they
-    /// arrived; each meets the market as it stands after the print that triggered it.
+    /// Stop orders the last trade price reached become LIMIT (or, without a price, MARKET)
+    /// orders now, in the order they arrived; each meets the market as it stands after the
+    /// print that triggered it.
     fn trigger_stops(&mut self, t: i64, last: i64) {
         if !self.stops.iter().any(|(trigger, _)| trigger.reached(last)) {
             return;
@@ -1527,7 +1529,8 @@ mod tests {
         assert_eq!(fills(&run(&mut e)), vec![]);
     }
 
-    /// Post-only and stop orders need a limit price; a stop price must be positive.
+    /// Post-only orders need a limit price (a stop without one is a stop-market); a stop price
+    /// must be positive.
     #[test]
     fn order_options_need_prices() {
         let mut e = Engine::new(cfg(FillModel::TradeThrough));
@@ -1537,8 +1540,13 @@ mod tests {
         );
         let trigger = Trigger::stop_loss(Side::Buy, U);
         assert_eq!(
-            e.submit_with(1, Side::Buy, None, U, stop(trigger)),
-            Err(SubmitError::NoLimitPrice)
+            e.submit_with(9, Side::Buy, None, U, stop(trigger)),
+            Ok(None)
+        );
+        let bad_market = Trigger::stop_loss(Side::Buy, -U);
+        assert_eq!(
+            e.submit_with(10, Side::Buy, None, U, stop(bad_market)),
+            Err(SubmitError::NonPositivePrice)
         );
         let bad = Trigger::stop_loss(Side::Buy, 0);
         assert_eq!(
@@ -1553,5 +1561,148 @@ mod tests {
             e.submit_with(1, Side::Buy, Some(U), U, post_only()),
             Err(SubmitError::DuplicateId)
         );
+    }
+
+    fn ladder(t: i64, bids: &[Level], asks: &[Level]) -> Tape {
+        let mut rows = vec![(CLEAR, t, 0, 0)];
+        rows.extend(bids.iter().map(|&(p, q)| (BID, t, p, q)));
+        rows.extend(asks.iter().map(|&(p, q)| (ASK, t, p, q)));
+        rows.push((BOOK_END, t, 0, 0));
+        trades(&rows)
+    }
+
+    /// A stop-loss market sell waits off the book; the trade that reaches its stop makes it a
+    /// MARKET order that walks the bids left after that trade, as taker.
+    #[test]
+    fn stop_market_sell_walks_the_book_after_the_trigger() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(ladder(
+            1,
+            &[(100 * U, U), (99 * U, U), (98 * U, 2 * U)],
+            &[(101 * U, U)],
+        ));
+        run(&mut e);
+        e.feed(trades(&[(TRADE_BUY, 1, 101 * U, U / 10)]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 99 * U + U / 2);
+        assert_eq!(
+            e.submit_with(1, Side::Sell, None, 3 * U / 2, stop(trigger)),
+            Ok(None)
+        );
+        assert!(e.settle().is_empty());
+        e.feed(trades(&[(TRADE_SELL, 2, 100 * U, U / 2)])); // above the stop: waits
+        assert_eq!(fills(&run(&mut e)), vec![]);
+        assert_eq!(e.open_orders(), 1);
+        // A sell print at 99 takes the 100 bid and half of 99: the stop sells the rest of 99,
+        // then 98.
+        e.feed(trades(&[(TRADE_SELL, 3, 99 * U, U / 2)]));
+        assert_eq!(
+            fills(&run(&mut e)),
+            vec![(1, 99 * U, U / 2, false), (1, 98 * U, U, false)]
+        );
+        assert_eq!(e.open_orders(), 0);
+    }
+
+    /// Without a book, a triggered stop-market takes the next prints of its side (not the one
+    /// that triggered it), never more than they traded.
+    #[test]
+    fn stop_market_without_a_book_takes_the_next_prints() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 95 * U);
+        e.submit_with(1, Side::Sell, None, U, stop(trigger))
+            .unwrap();
+        e.feed(trades(&[
+            (TRADE_SELL, 2, 96 * U, 5 * U),     // above the stop: nothing
+            (TRADE_SELL, 3, 95 * U, 5 * U),     // the trigger: it does not fill the order
+            (TRADE_SELL, 4, 94 * U, U / 4),     // a quarter
+            (TRADE_BUY, 5, 96 * U, 5 * U),      // a buyer took: not the seller's liquidity
+            (TRADE_SELL, 6, 90 * U, 3 * U / 4), // the rest, wherever it trades
+            (TRADE_SELL, 7, 89 * U, 5 * U),
+        ]));
+        assert_eq!(
+            fills(&run(&mut e)),
+            vec![(1, 94 * U, U / 4, false), (1, 90 * U, 3 * U / 4, false)]
+        );
+        assert_eq!(e.open_orders(), 0);
+    }
+
+    /// A take-profit market buy triggers on a fall to its stop and buys the asks; what the book
+    /// cannot fill expires, as a MARKET order's rest does.
+    #[test]
+    fn take_profit_market_buy_triggers_on_a_fall_and_expires_the_rest() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(ladder(1, &[(100 * U, U)], &[(101 * U, U)]));
+        run(&mut e);
+        e.feed(trades(&[(TRADE_BUY, 1, 101 * U, U / 10)]));
+        run(&mut e);
+        let trigger = Trigger::take_profit(Side::Buy, 97 * U);
+        e.submit_with(1, Side::Buy, None, 2 * U, stop(trigger))
+            .unwrap();
+        e.feed(trades(&[(TRADE_BUY, 2, 103 * U, U)])); // a rise does not trigger it
+        assert_eq!(fills(&run(&mut e)), vec![]);
+        e.feed(ladder(3, &[(96 * U, U)], &[(97 * U, U / 2), (98 * U, U)]));
+        assert_eq!(fills(&run(&mut e)), vec![]); // a book is not a trade
+        e.feed(trades(&[(TRADE_SELL, 4, 96 * U, U / 10)]));
+        let steps = run(&mut e);
+        assert_eq!(
+            fills(&steps),
+            vec![(1, 97 * U, U / 2, false), (1, 98 * U, U, false)]
+        );
+        assert!(steps.contains(&Step::Expired { id: 1, time_us: 4 }));
+    }
+
+    /// A stop-market whose stop the last trade price already reached is refused as the
+    /// stop-limits are: at submit, and on arrival after the latency; before it arrives, no
+    /// print triggers it.
+    #[test]
+    fn stop_market_already_reached_is_refused() {
+        let mut c = cfg(FillModel::TradeThrough);
+        c.order_latency_us = 10;
+        let mut e = Engine::new(c);
+        e.feed(trades(&[(TRADE_BUY, 1, 100 * U, U)]));
+        run(&mut e);
+        let reached = Trigger::take_profit(Side::Sell, 100 * U);
+        assert_eq!(
+            e.submit_with(1, Side::Sell, None, U, stop(reached)),
+            Ok(Some(Refusal::WouldTrigger))
+        );
+        let trigger = Trigger::stop_loss(Side::Buy, 105 * U);
+        assert_eq!(
+            e.submit_with(2, Side::Buy, None, U, stop(trigger)),
+            Ok(None)
+        );
+        e.feed(trades(&[
+            (TRADE_BUY, 5, 106 * U, U),  // before it arrives: no trigger
+            (TRADE_BUY, 12, 106 * U, U), // on arrival the last price is past the stop
+        ]));
+        assert_eq!(
+            run(&mut e),
+            vec![Step::Rejected {
+                id: 2,
+                time_us: 12,
+                reason: Refusal::WouldTrigger
+            }]
+        );
+        assert_eq!(e.open_orders(), 0);
+    }
+
+    /// A stop-market waiting for its trigger can be cancelled, and then never fills.
+    #[test]
+    fn cancel_a_stop_market_before_the_trigger() {
+        let mut e = Engine::new(cfg(FillModel::TradeThrough));
+        e.feed(trades(&[(TRADE_SELL, 1, 100 * U, U)]));
+        run(&mut e);
+        let trigger = Trigger::stop_loss(Side::Sell, 95 * U);
+        e.submit_with(1, Side::Sell, None, U, stop(trigger))
+            .unwrap();
+        assert_eq!(e.cancel(1), Some(U));
+        e.feed(trades(&[
+            (TRADE_SELL, 2, 94 * U, U),
+            (TRADE_SELL, 3, 93 * U, U),
+        ]));
+        assert_eq!(fills(&run(&mut e)), vec![]);
+        assert_eq!(e.open_orders(), 0);
     }
 }
