@@ -1,7 +1,8 @@
 """The local exchange's stop-market orders (STOP_LOSS, TAKE_PROFIT) as rest-api.md "New order"
 describes them: listed in exchangeInfo's orderTypes, quantity and stopPrice mandatory, no price
 or timeInForce; held until the last price reaches the stop, then a MARKET order. A symbol
-whose orderTypes do not list them refuses them, as Binance did before it listed them."""
+whose orderTypes do not list them refuses them: by default the local exchange's symbols list
+the bundled 2021 exchangeInfo's types, which do not; ``order_types=`` adds them."""
 
 from __future__ import annotations
 
@@ -10,22 +11,47 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import pytest_asyncio
 
 from tradewire.errors import ExchangeRejection
+from tradewire.exchange import LocalExchange
 from tradewire.exchange.engine import ExchangeEngine, NewOrder
-from tradewire.exchange.symbols import spec_for
+from tradewire.exchange.symbols import ALL_ORDER_TYPES, ORDER_TYPES, spec_for
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
 
 D = Decimal
 STOP = {"symbol": "BTCUSDT", "type": "STOP_LOSS", "side": "SELL", "quantity": "0.01"}
+#: BTCUSDT listing the stop-market types too (the bundled 2021 exchangeInfo does not).
+SPEC = replace(spec_for("BTCUSDT"), order_types=ALL_ORDER_TYPES)
+
+
+@pytest_asyncio.fixture
+async def ex() -> AsyncIterator[LocalExchange]:
+    """The exchange of the module's tests, its symbols listing the stop-market types."""
+    async with LocalExchange(
+        symbols=("BTCUSDT", "ETHUSDT"), market="none", order_types=ALL_ORDER_TYPES
+    ) as exchange:
+        yield exchange
 
 
 @pytest.mark.asyncio
-async def test_exchange_info_lists_the_stop_markets(client: httpx.AsyncClient) -> None:
+async def test_exchange_info_lists_the_stop_markets_when_told_to(client: httpx.AsyncClient) -> None:
     info = (await client.get("/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})).json()
-    assert {"STOP_LOSS", "TAKE_PROFIT"} <= set(info["symbols"][0]["orderTypes"])
+    assert info["symbols"][0]["orderTypes"] == list(ALL_ORDER_TYPES)
+
+
+@pytest.mark.asyncio
+async def test_by_default_the_symbols_list_the_2021_exchange_info_types() -> None:
+    async with LocalExchange(symbols=("BTCUSDT",), market="none") as exchange:
+        [spec] = exchange.core.engine.specs()
+        assert spec.order_types == ORDER_TYPES
+        assert not {"STOP_LOSS", "TAKE_PROFIT"} & set(spec.order_types)
+    with pytest.raises(ValueError, match="unknown order types"):
+        LocalExchange(order_types=("LIMIT", "TRAILING_STOP"))
 
 
 @pytest.mark.asyncio
@@ -99,10 +125,7 @@ async def test_a_take_profit_market_sell_waits_then_sells_at_the_market(
 
 
 def test_a_symbol_that_does_not_list_them_refuses_them() -> None:
-    spec = replace(
-        spec_for("BTCUSDT"),
-        order_types=("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
-    )
+    spec = spec_for("BTCUSDT")  # the bundled 2021 exchangeInfo's types
     engine = ExchangeEngine([spec], lambda: 1)
     engine.open_account(1, {"BTC": D(1)})
     for order_type, msg in (
@@ -118,7 +141,7 @@ def test_a_symbol_that_does_not_list_them_refuses_them() -> None:
 
 
 def test_a_triggered_stop_market_buy_short_of_funds_expires_and_unlocks() -> None:
-    engine = ExchangeEngine([spec_for("BTCUSDT")], lambda: 1)
+    engine = ExchangeEngine([SPEC], lambda: 1)
     engine.open_account(1, {"USDT": D(1000)})
     for account in (2, 3):
         engine.open_account(account, {"USDT": D(100_000), "BTC": D(10)})

@@ -8,8 +8,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+import pytest_asyncio
 
 from tradewire.errors import InvalidOrder
+from tradewire.exchange import LocalExchange
+from tradewire.exchange.symbols import ALL_ORDER_TYPES
 from tradewire.model import OrderRequest
 from tradewire.testing import eventually
 from tradewire.testing.local_exchange import add_local_key
@@ -19,10 +22,19 @@ from tradewire.venues.binance import BinanceVenue
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from tradewire.exchange import LocalExchange
     from tradewire.model import OrderUpdate
 
 D = Decimal
+
+
+@pytest_asyncio.fixture
+async def ex() -> AsyncIterator[LocalExchange]:
+    """A local exchange without market flow whose symbols also list the stop-market types (the
+    bundled 2021 exchangeInfo's do not)."""
+    async with LocalExchange(
+        symbols=("BTCUSDT", "ETHUSDT"), market="none", order_types=ALL_ORDER_TYPES
+    ) as exchange:
+        yield exchange
 
 
 async def next_update(
@@ -136,7 +148,7 @@ async def test_stop_markets_are_sent_without_a_price_and_fill_as_takers(ex: Loca
         updates = venue.order_updates()
         listen = asyncio.ensure_future(anext(updates))
         await eventually(lambda: ex.user_data_subscriptions() == 1)
-        rules = await venue.symbol_rules("BTCUSDT")  # exchangeInfo's orderTypes list them
+        rules = await venue.symbol_rules("BTCUSDT")  # this exchangeInfo's orderTypes list them
         assert {"STOP_LOSS", "TAKE_PROFIT"} <= rules.order_types
 
         # A bid at 19900 and 19800, and a last price of 20000.

@@ -11,7 +11,7 @@ compares what happened to our order: the refusal (code and message), its status,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ import pytest
 from tradewire._core import SimEngine
 from tradewire.errors import ExchangeRejection, InvalidOrder
 from tradewire.exchange.engine import ExchangeEngine, NewOrder
-from tradewire.exchange.symbols import spec_for
+from tradewire.exchange.symbols import ALL_ORDER_TYPES, spec_for
 from tradewire.model import BookUpdate, MarketTrade, OrderRequest, OrderUpdate, SymbolRules
 from tradewire.venues.paper import PaperBroker
 
@@ -28,7 +28,8 @@ ZERO = Decimal(0)
 NOW = 1_700_000_000_000
 OURS, BOOK, FLOW = 1, 2, 3
 START = {"USDT": D("10000"), "BTC": D("1")}
-SPEC = spec_for("BTCUSDT")
+#: The oracle's BTCUSDT, listing the stop-market types too (the 2021 exchangeInfo's do not).
+SPEC = replace(spec_for("BTCUSDT"), order_types=ALL_ORDER_TYPES)
 RULES = SymbolRules(
     "BTCUSDT",
     "BTC",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import secrets
@@ -9,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from tradewire.exchange.replay import replay_symbols
 from tradewire.exchange.server import LocalExchange
+from tradewire.exchange.symbols import ALL_ORDER_TYPES, ORDER_TYPES
 
 if TYPE_CHECKING:
-    import argparse
     from typing import Any
 
 __all__ = ["register"]
@@ -71,7 +72,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="also serve the listenKey user data stream Binance retired (userDataStream)",
     )
+    serve.add_argument(
+        "--order-types",
+        type=_order_types,
+        default=None,
+        help="comma-separated order types every symbol lists and accepts, e.g. "
+        f"{','.join(ALL_ORDER_TYPES)} to add the stop-market ones (default: "
+        f"{','.join(ORDER_TYPES)}, those of the bundled 2021 exchangeInfo)",
+    )
     serve.set_defaults(func=_serve)
+
+
+def _order_types(text: str) -> tuple[str, ...]:
+    types = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    unknown = [t for t in types if t not in ALL_ORDER_TYPES]
+    if unknown or not types:
+        raise argparse.ArgumentTypeError(
+            f"unknown order types {', '.join(unknown) or '(none given)'}: any of "
+            + ", ".join(ALL_ORDER_TYPES)
+        )
+    return types
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -98,6 +118,7 @@ async def _run(args: argparse.Namespace) -> None:
         market=args.market,
         market_speed=args.market_speed,
         legacy_listen_key=args.legacy_listen_key,
+        order_types=args.order_types,
     )
     async with exchange as ex:
         if args.keys:

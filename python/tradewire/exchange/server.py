@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import random
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from tradewire.exchange.readiness import ChangeSignal
 from tradewire.exchange.replay import DepthReplay, RecordingReplay, is_depth_file
 from tradewire.exchange.store import Store
 from tradewire.exchange.streams import StreamConfig, StreamHub
-from tradewire.exchange.symbols import spec_for
+from tradewire.exchange.symbols import ALL_ORDER_TYPES, spec_for
 from tradewire.exchange.userdata import UserDataHub
 from tradewire.exchange.wsapi import WsApi, WsApiConfig
 
@@ -73,6 +74,9 @@ class LocalExchange:
             2026-02-20 (REST ``/api/v3/userDataStream``, ``/ws/<listenKey>``, WebSocket API
             ``userDataStream.start``/``ping``/``stop``). Off by default, as on Binance: those
             routes then answer as unknown ones.
+        order_types: The order types every symbol lists in exchangeInfo and accepts (default:
+            those of the bundled 2021 exchangeInfo, without the stop-market STOP_LOSS and
+            TAKE_PROFIT; ``exchange.symbols.ALL_ORDER_TYPES`` lists them too).
 
     Tests wait on the exchange rather than sleep: :meth:`wait_for` takes any predicate and
     re-checks it on every change; :meth:`wait_for_steps`, :meth:`wait_for_stream_connections`,
@@ -101,6 +105,7 @@ class LocalExchange:
         ws_api: WsApiConfig | None = None,
         db: str | Path | None = None,
         legacy_listen_key: bool = False,
+        order_types: Iterable[str] | None = None,
     ) -> None:
         self.host = host
         self._port = port
@@ -112,7 +117,14 @@ class LocalExchange:
             ban_after_violations=ban_after_violations,
             ban_ms=ban_ms,
         )
-        self.core = ExchangeCore([spec_for(s) for s in symbols], limits)
+        specs = [spec_for(s) for s in symbols]
+        if order_types is not None:
+            types = tuple(order_types)
+            unknown = sorted(set(types) - set(ALL_ORDER_TYPES))
+            if unknown:
+                raise ValueError(f"unknown order types {unknown}: any of {list(ALL_ORDER_TYPES)}")
+            specs = [replace(spec, order_types=types) for spec in specs]
+        self.core = ExchangeCore(specs, limits)
         engine = self.core.engine
         self._signal = ChangeSignal()
         self.store = Store(str(db) if db is not None else ":memory:")

@@ -7,19 +7,22 @@ from decimal import Decimal
 
 from tradewire.exchange.amounts import fmt
 
-__all__ = ["QUOTE_ASSETS", "SymbolSpec", "spec_for"]
+__all__ = [
+    "ALL_ORDER_TYPES",
+    "ORDER_TYPES",
+    "QUOTE_ASSETS",
+    "STOP_MARKET_TYPES",
+    "SymbolSpec",
+    "spec_for",
+]
 
 QUOTE_ASSETS = ("USDT", "FDUSD", "USDC", "BUSD", "BTC", "ETH", "BNB", "EUR", "TRY")
-# What Binance's BTCUSDT lists today; a symbol without STOP_LOSS / TAKE_PROFIT refuses them.
-ORDER_TYPES = (
-    "LIMIT",
-    "LIMIT_MAKER",
-    "MARKET",
-    "STOP_LOSS",
-    "STOP_LOSS_LIMIT",
-    "TAKE_PROFIT",
-    "TAKE_PROFIT_LIMIT",
-)
+# The order types the bundled exchangeInfo (2021-10, tests/data/binance) lists for every one of
+# its symbols. Binance's API also documents stop-market orders (STOP_LOSS, TAKE_PROFIT), which a
+# symbol accepts only where its exchangeInfo lists them: LocalExchange(order_types=...) lists them.
+ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+STOP_MARKET_TYPES = ("STOP_LOSS", "TAKE_PROFIT")
+ALL_ORDER_TYPES = (*ORDER_TYPES, *STOP_MARKET_TYPES)
 
 
 @dataclass(frozen=True)
