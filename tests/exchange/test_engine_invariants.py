@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -11,17 +12,19 @@ from hypothesis import strategies as st
 from tradewire.errors import ExchangeRejection
 from tradewire.exchange.amounts import ZERO
 from tradewire.exchange.engine import ExchangeEngine, NewOrder
-from tradewire.exchange.symbols import spec_for
+from tradewire.exchange.symbols import ALL_ORDER_TYPES, spec_for
 
 START = {"USDT": Decimal(100_000), "BTC": Decimal(2)}
+
+#: What a step does: an order of each kind (STOP a STOP_LOSS_LIMIT, QUOTE a MARKET by quote
+#: amount, STOP_LOSS and TAKE_PROFIT the stop-markets), or a cancel.
+KINDS = "LIMIT MARKET LIMIT_MAKER IOC FOK QUOTE STOP STOP_LOSS TAKE_PROFIT CANCEL".split()
 
 orders = st.lists(
     st.tuples(
         st.integers(1, 3),  # account
         st.sampled_from(["BUY", "SELL"]),
-        st.sampled_from(
-            ["LIMIT", "MARKET", "LIMIT_MAKER", "IOC", "FOK", "QUOTE", "STOP", "CANCEL"]
-        ),
+        st.sampled_from(KINDS),
         st.integers(1, 300),  # quantity in 0.0001 BTC
         st.integers(-20, 20),  # price offset from 60000 in 0.5 USDT
     ),
@@ -48,6 +51,8 @@ def request(side: str, kind: str, qty: int, offset: int) -> NewOrder:
             stop_price=price,
             time_in_force="GTC",
         )
+    if kind in ("STOP_LOSS", "TAKE_PROFIT"):  # stop-market: a MARKET order once triggered
+        return NewOrder("BTCUSDT", side, kind, quantity=quantity, stop_price=price)
     tif = kind if kind in ("IOC", "FOK") else "GTC"
     return NewOrder("BTCUSDT", side, "LIMIT", quantity=quantity, price=price, time_in_force=tif)
 
@@ -57,7 +62,8 @@ def request(side: str, kind: str, qty: int, offset: int) -> NewOrder:
 def test_assets_are_conserved_and_locks_match_open_orders(
     flow: list[tuple[int, str, str, int, int]],
 ) -> None:
-    engine = ExchangeEngine([spec_for("BTCUSDT")], lambda: 1_700_000_000_000)
+    spec = replace(spec_for("BTCUSDT"), order_types=ALL_ORDER_TYPES)  # with the stop-markets
+    engine = ExchangeEngine([spec], lambda: 1_700_000_000_000)
     accounts = (1, 2, 3)
     for number in accounts:
         engine.open_account(number, dict(START))

@@ -168,7 +168,8 @@ class OrderIntent:
     price: Decimal | str | None = None
     time_in_force: str | None = None
     stop_price: Decimal | str | None = None
-    """The trigger of a STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT order, as sent."""
+    """The trigger of a STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT or TAKE_PROFIT_LIMIT order, as
+    sent."""
 
     def __post_init__(self) -> None:
         if not is_valid_client_order_id(self.client_order_id):
