@@ -18,7 +18,8 @@ START = {"USDT": Decimal(100_000), "BTC": Decimal(2)}
 
 #: What a step does: an order of each kind (STOP a STOP_LOSS_LIMIT, QUOTE a MARKET by quote
 #: amount, STOP_LOSS and TAKE_PROFIT the stop-markets), or a cancel.
-KINDS = "LIMIT MARKET LIMIT_MAKER IOC FOK QUOTE STOP STOP_LOSS TAKE_PROFIT CANCEL".split()
+KINDS = ["LIMIT", "MARKET", "LIMIT_MAKER", "IOC", "FOK", "QUOTE", "STOP"]
+KINDS += ["STOP_LOSS", "TAKE_PROFIT", "CANCEL"]
 
 orders = st.lists(
     st.tuples(
