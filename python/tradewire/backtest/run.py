@@ -162,14 +162,17 @@ class _Driver:
         self.primary = self.feeds[0]
         self.exchange = exchange
         self.clock = clock
-        self.ctx = StrategyContext(
-            exchange,
-            self.primary.rules,
-            more_rules=[feed.rules for feed in self.feeds[1:]],
-            mode="paper",
-            bot=bot,
-            clock=clock,
-        )
+        try:
+            self.ctx = StrategyContext(
+                exchange,
+                self.primary.rules,
+                more_rules=[feed.rules for feed in self.feeds[1:]],
+                mode="paper",
+                bot=bot,
+                clock=clock,
+            )
+        except ConfigError as e:  # symbols quoted in different assets
+            raise BacktestError(str(e)) from e
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
@@ -626,18 +629,15 @@ def run_symbols(
         order_latency_ms=order_latency_ms + market_data_latency_ms,
         cash_commission=cash_commission,
     )
-    try:
-        driver = _Driver(
-            strategy,
-            feeds,
-            exchange,
-            clock,
-            sample_interval_ms=sample_interval_ms,
-            timer_interval_s=timer_interval_s,
-            bot=bot,
-        )
-    except ConfigError as e:
-        raise BacktestError(str(e)) from e
+    driver = _Driver(
+        strategy,
+        feeds,
+        exchange,
+        clock,
+        sample_interval_ms=sample_interval_ms,
+        timer_interval_s=timer_interval_s,
+        bot=bot,
+    )
     driver.start_ms = start_ms
     start_balances_now = exchange.balances_now()
     driver.ctx.start_balances = start_balances_now
