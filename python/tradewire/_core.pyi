@@ -548,6 +548,14 @@ class SimEngine:
         ``qty`` the reason as :meth:`submit` returns it), 3 a public trade (flag: the buyer
         took), 4 the best prices changed, 5 the timer.
         """
+    def advance_until(self, until_us: int) -> tuple[int, int, int, int, int, bool]:
+        """As :meth:`advance`, but process no tape row at or after ``until_us``.
+
+        When nothing is due before it, returns code 6 with the next row's time in ``time_us``
+        (the row is left for the next call). A driver of several symbols (one engine each)
+        moves each engine only as far as the others' next rows, so every symbol's market
+        stands at the same time when the strategy is called.
+        """
     def submit(
         self,
         order_id: int,

@@ -51,8 +51,9 @@ def backtest(
 
     Several symbols: ``data`` maps each symbol to its files or tapes (``{"BTCUSDT": [...],
     "ETHUSDT": [...]}``), ``rules`` (optional) each symbol to its rules; the primary symbol is
-    the strategy's first ``symbols``, else the first key. The events are merged in market time
-    (:func:`tradewire.backtest.run.run_symbols`: no book cadence, no ``start_ms``/``end_ms``).
+    the strategy's first ``symbols``, else the first key. The symbols' events are merged in
+    market time, one engine per symbol, with the options of one symbol
+    (:func:`tradewire.backtest.run.run_symbols`).
 
     Raises:
         BacktestError: unknown symbol without rules, bad settings or data, a strategy whose
@@ -95,11 +96,6 @@ def _backtest_symbols(
     rules: SymbolRules | Mapping[str, SymbolRules] | None,
     **options: Any,
 ) -> BacktestResult:
-    unsupported = sorted({"start_ms", "end_ms", "book_every_ms"} & set(options))
-    if unsupported:
-        raise BacktestError(
-            f"{', '.join(unsupported)}: not with several symbols (the run covers the data)"
-        )
     declared = tuple(strategy.symbols)
     symbols = declared or tuple(data)
     if set(symbols) != set(data):

@@ -5,34 +5,42 @@ orders; Python is called only for what the strategy can act on: its own order up
 book (at a cadence, and only if the strategy overrides ``on_book``), public trades (only if it
 overrides ``on_trade``, or wants candles: they are built from the trades) and its timers, all
 in market time. Named timers and candle closes fall due before the first event at or after
-their time, as in a replay through the runner: the driver feeds the engine the tape up to
-that event, hands the strategy what is due, then feeds the rest (a strategy without named
-timers or candles gets each tape whole, as before). The strategy is the same
-:class:`~tradewire.trading.strategy.Strategy` subclass that runs on paper and live; its
-callbacks run to completion at once (nothing in a backtest waits), so a callback that awaits
-something that really waits (``asyncio.sleep``, a network call) is an error.
+their time, as in a replay through the runner: the driver runs the engine up to that event
+(:meth:`~tradewire._core.SimEngine.advance_until`), hands the strategy what is due, then runs
+on. A strategy trading several symbols gets one engine per symbol, stepped in turn so that
+their events are merged in market time (ties in the order of the symbols). The strategy is
+the same :class:`~tradewire.trading.strategy.Strategy` subclass that runs on paper and live;
+its callbacks run to completion at once (nothing in a backtest waits), so a callback that
+awaits something that really waits (``asyncio.sleep``, a network call) is an error.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from tradewire._core import SimEngine, Tape
-from tradewire.errors import BacktestError
+from tradewire.errors import BacktestError, ConfigError
 from tradewire.model import BookUpdate, MarketTrade
 from tradewire.trading.candle_feed import venue_candles
 from tradewire.trading.candles import NEVER
 from tradewire.trading.report import figures
-from tradewire.trading.runner import RunFailure, RunResult, candle_intervals, sample_equity
+from tradewire.trading.runner import (
+    RunFailure,
+    RunResult,
+    candle_intervals,
+    sample_equity,
+    symbol_results,
+)
 from tradewire.trading.strategy import Strategy, StrategyContext
 from tradewire.trading.timers import DEFAULT_TIMER
 from tradewire.venues.paper import FILL_MODELS, FillModel, PaperBroker, from_units
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 
     from tradewire.model import Fill, Order, OrderUpdate, SymbolRules
     from tradewire.trading.runner import StopReason
@@ -40,9 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["FILL_MODELS", "BacktestResult", "FillModel", "run_symbols", "run_tapes"]
 
 
-_NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER = range(6)
-_RESCHEDULE: Final = "reschedule"  # a callback moved the next due time into the fed piece
-_EMPTY = Tape.from_columns([], [], [], [])
+_NEED_DATA, _FILL, _EXPIRED, _TRADE, _BOOK, _TIMER, _BOUND = range(7)
+_FAR: Final = 1 << 62
+"""Later than any market time, in µs (an engine's bound that never stops it)."""
 
 
 class _EngineClock:
@@ -108,40 +116,79 @@ def _complete(coro: Coroutine[Any, Any, None]) -> None:
     )
 
 
+class _Feed:
+    """One symbol of a run: its rules, its engine, its tapes, and the time of its next row."""
+
+    __slots__ = ("book", "book_key", "engine", "index", "next_us", "rules", "symbol", "tapes")
+
+    def __init__(self, index: int, rules: SymbolRules, engine: SimEngine) -> None:
+        self.index = index
+        self.rules = rules
+        self.symbol = rules.symbol
+        self.engine = engine
+        self.tapes: Iterator[Tape] = iter(())
+        #: The time of the next row the engine has not processed (:data:`_FAR`: none left).
+        self.next_us = _FAR
+        self.book: BookUpdate | None = None
+        self.book_key: tuple[int | None, ...] = ()
+
+
 class _Driver:
+    """Steps the symbols' engines in market time and hands the strategy what it can act on.
+
+    One engine per symbol (the broker's), each fed only its own tapes. With several symbols
+    the driver always moves the engine whose next row is the earliest, and only up to the
+    next row of another (:meth:`SimEngine.advance_until`): no symbol's row is processed
+    before an earlier row of another, rows at the same microsecond go in the order of the
+    symbols (the primary first), and a callback at ``t`` sees every symbol's market as of
+    ``t``. Named timers and candle closes (and, with several symbols, the default timer) fall
+    due before the first row at or after their time; one symbol's default timer is the
+    engine's own.
+    """
+
     def __init__(
         self,
         strategy: Strategy,
-        engine: SimEngine,
+        feeds: Sequence[_Feed],
         exchange: PaperBroker,
-        rules: SymbolRules,
         clock: _EngineClock,
         *,
-        book_every_us: int,
         sample_interval_ms: int,
+        timer_interval_s: float,
         bot: str,
     ) -> None:
         self.strategy = strategy
-        self.engine = engine
+        self.feeds = tuple(feeds)
+        self.primary = self.feeds[0]
         self.exchange = exchange
-        self.rules = rules
         self.clock = clock
-        self.ctx = StrategyContext(exchange, rules, mode="paper", bot=bot, clock=clock)
-        self.book_every_us = book_every_us
+        try:
+            self.ctx = StrategyContext(
+                exchange,
+                self.primary.rules,
+                more_rules=[feed.rules for feed in self.feeds[1:]],
+                mode="paper",
+                bot=bot,
+                clock=clock,
+            )
+        except ConfigError as e:  # symbols quoted in different assets
+            raise BacktestError(str(e)) from e
         self.wants_book = _overrides(strategy, "on_book")
         self.sample_interval_ms = sample_interval_ms
         self.started = False
         self._dispatching = False
         self.where: str | None = None
         self.start_ms: int | None = None
-        self.start_mark: Decimal | None = None
+        self.start_marks: dict[str, Decimal | None] = {}
         self._last_sample = -(1 << 62)
-        self._book_key: tuple[int | None, ...] = ()
         self.schedule = self.ctx.schedule
         self.wants_trades = _overrides(strategy, "on_trade")
         self.wants_candles = bool(strategy.candles) or _overrides(strategy, "on_candle")
-        #: Whether the strategy can have named timers or candles due (cut the tapes for them).
-        self.scheduling = self.wants_candles or _overrides(strategy, "on_timer")
+        #: The default timer, when the driver keeps it (several symbols: each engine sees only
+        #: its own rows); one symbol's is the engine's. ``NEVER`` until the first row.
+        self.timer_ms = max(1, round(timer_interval_s * 1000))
+        self.timer_here = len(self.feeds) > 1 and _overrides(strategy, "on_timer")
+        self.timer_next_ms = NEVER
         for interval in candle_intervals(strategy):
             self.ctx.subscribe_candles(interval)
         venue_candles(strategy, None, self.clock)  # refuses candle_source = "venue": trades only
@@ -152,15 +199,22 @@ class _Driver:
                 "trades only then"
             )
 
-    def book_now(self) -> BookUpdate:
-        """The book as the strategy sees it now (top level; the engine holds the rest)."""
-        best = self.engine.best()
-        if best != self._book_key or self.ctx.book is None:
+    @property
+    def start_mark(self) -> Decimal | None:
+        """The primary symbol's mark when the strategy started."""
+        return self.start_marks.get(self.primary.symbol)
+
+    def book_now(self, feed: _Feed) -> BookUpdate:
+        """``feed``'s book as the strategy sees it now (top level; the engine holds the rest)."""
+        best = feed.engine.best()
+        book = feed.book
+        if best != feed.book_key or book is None:
             bid, bid_qty, ask, ask_qty = best
-            tick, step = self.rules.tick_size, self.rules.step_size
-            self._book_key = best
-            self.ctx.book = BookUpdate(
-                self.rules.symbol,
+            rules = feed.rules
+            tick, step = rules.tick_size, rules.step_size
+            feed.book_key = best
+            book = feed.book = BookUpdate(
+                feed.symbol,
                 ()
                 if bid is None or bid_qty is None
                 else ((from_units(bid, tick), from_units(bid_qty, step)),),
@@ -169,7 +223,16 @@ class _Driver:
                 else ((from_units(ask, tick), from_units(ask_qty, step)),),
                 time_ms=self.clock.now,
             )
-        return self.ctx.book
+            if feed is self.primary:
+                self.ctx.book = book
+            else:
+                self.ctx.observe(book)
+        return book
+
+    def books_now(self) -> None:
+        """Every symbol's book as of now, for the callback about to run."""
+        for feed in self.feeds:
+            self.book_now(feed)
 
     def _call(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         """Run one strategy callback to its end, remembering which one runs (for errors)."""
@@ -203,18 +266,20 @@ class _Driver:
         return result[0]
 
     def start(self) -> bool:
+        """Start the strategy once every symbol's book is two-sided; False while one is not."""
         ctx = self.ctx
-        book = self.book_now()
-        if book.mid is None:
-            return False
+        for feed in self.feeds:
+            if self.book_now(feed).mid is None:
+                return False
         self.started = True
-        self.start_mark = ctx.mark_price
+        self.start_marks = {feed.symbol: ctx.mark_price_for(feed.symbol) for feed in self.feeds}
         ctx.run_log.started_ms = self.clock.now
         self._call("on_start", self.strategy.on_start(ctx))
         self.dispatch()
         self.wants_book = self.wants_book and self.strategy.needs_book()
         if not self.wants_book:
-            self.engine.set_books(None)  # the book is read when a callback runs, not pushed
+            for feed in self.feeds:
+                feed.engine.set_books(None)  # the book is read when a callback runs, not pushed
         return True
 
     def sample(self, force: bool = False) -> None:
@@ -226,158 +291,184 @@ class _Driver:
         if sample_equity(self.ctx, now):
             self._last_sample = now
 
-    def run(self, tapes: Iterable[Tape], end_ms: int | None) -> tuple[StopReason, str | None]:
-        """Feed every tape; returns why the run ended."""
-        for tape in tapes:
-            why: tuple[StopReason, str | None] | str | None
-            if self.scheduling:
-                why = self._pieces(tape, end_ms)
-            else:
-                self.engine.feed(tape)
-                why = self._steps(end_ms, None)
-            if isinstance(why, tuple):
-                return why
-        return "market_ended", "the data ended"
+    def due_us(self) -> int:
+        """When something is next due in the driver's schedule (µs, at most :data:`_FAR`)."""
+        due = min(self.schedule.next_ms, self.timer_next_ms)
+        return _FAR if due >= _FAR // 1000 else due * 1000
 
-    def _pieces(self, tape: Tape, end_ms: int | None) -> tuple[StopReason, str | None] | None:
-        """Feed ``tape`` cut before each event at or after the next due time, handing the
-        strategy what is due there (its named timers, the candles that closed)."""
-        engine, schedule, n = self.engine, self.schedule, len(tape)
-        columns: tuple[Any, Any, Any, Any] | None = None
-        times: Any = None
-        start = 0
-        while start < n:
-            due = schedule.next_ms
-            cut = n
-            if due != NEVER:
-                if columns is None:
-                    columns = (tape.kind, tape.time_us, tape.price, tape.qty)
-                    times = columns[1]
-                # Rows already fed are older than anything due, so the search may start at 0.
-                cut = max(start, int(times.searchsorted(due * 1000)))
-            if cut == start:  # the next event is at or past the due time
-                assert times is not None
-                now = int(times[start]) // 1000
-                if end_ms is not None and now >= end_ms:
-                    return "duration", "the end time of the backtest was reached"
-                self.fire_due(now)
-                if self.ctx.stop_requested.is_set():
+    def run(
+        self, tapes: Mapping[str, Iterable[Tape]], end_ms: int | None
+    ) -> tuple[StopReason, str | None]:
+        """Run every symbol's tapes to their end (or ``end_ms``); returns why the run ended."""
+        feeds = self.feeds
+        for feed in feeds:
+            feed.tapes = iter(tapes[feed.symbol])
+            # Feed the first tape: where the symbol's data starts (nothing is processed).
+            self._steps(feed, -_FAR, (_NEED_DATA, 0, 0, 0, 0, False))
+        first = min(feed.next_us for feed in feeds)
+        if self.timer_here and first < _FAR:
+            self.timer_next_ms = first // 1000 + self.timer_ms
+        end_us = _FAR if end_ms is None else min(_FAR, end_ms * 1000)
+        stop = self.ctx.stop_requested
+        several = len(feeds) > 1
+        feed = feeds[0]
+        bound = _FAR
+        due = self.due_us()
+        while True:
+            if several:
+                feed = feeds[0]
+                for other in feeds[1:]:
+                    if other.next_us < feed.next_us:
+                        feed = other
+                bound = _FAR
+                for other in feeds:
+                    if other is not feed:
+                        # At the same µs, the symbols go in their order: the earlier first.
+                        bound = min(bound, other.next_us + (other.index > feed.index))
+            head = feed.next_us
+            if head >= _FAR:
+                return "market_ended", "the data ended"
+            if head >= end_us:
+                return "duration", "the end time of the backtest was reached"
+            if head >= due:  # every symbol's next row is at or past the due time
+                self.fire_due(head // 1000)
+                if stop.is_set():
                     return "strategy", self.ctx.stop_reason
                 self.sample()
+                due = self.due_us()
                 continue
-            if start == 0 and cut == n:
-                engine.feed(tape)
-            else:
-                assert columns is not None
-                engine.feed(Tape.from_columns(*(column[start:cut].tolist() for column in columns)))
-            base = engine.events
-            why = self._steps(end_ms, due)
-            if why == _RESCHEDULE:
-                start += engine.events - base
-                # Hand out what the engine queued at the current event before cutting again.
-                engine.feed(_EMPTY)
-                why = self._steps(end_ms, None)
-                if why is not None:
-                    return why  # type: ignore[return-value]
+            limit = min(bound, due, end_us)
+            step = feed.engine.advance_until(limit)
+            if step[0] == _BOUND:  # the next row is another symbol's turn (or due time's)
+                feed.next_us = step[1]
                 continue
+            why = self._steps(feed, limit, step)
             if why is not None:
-                return why  # type: ignore[return-value]
-            start = cut
-        return None
+                return why
+            due = self.due_us()
 
     def fire_due(self, now: int) -> None:
-        """Hand the strategy what is due at ``now``: closed candles, then named timers."""
+        """Hand the strategy what is due at ``now``: the default timer the driver keeps,
+        then closed candles and named timers (the runner's order)."""
         clock, ctx, strategy = self.clock, self.ctx, self.strategy
         clock.now = max(clock.now, now)
+        if self.timer_next_ms <= now:
+            following = self.timer_next_ms + self.timer_ms
+            while following <= now:  # ticks a gap in the data skipped are dropped
+                following += self.timer_ms
+            self.timer_next_ms = following
+            if self.started and self.schedule.default_timer:
+                self._timer(DEFAULT_TIMER)
+                if ctx.stop_requested.is_set():
+                    return
         for item in self.schedule.due(now):
             if not self.started:
                 continue  # candles still join the history; timer ticks pass
-            self.book_now()
             if isinstance(item, str):
-                ctx.timer = item
-                try:
-                    self._call("on_timer", strategy.on_timer(ctx))
-                finally:
-                    ctx.timer = None
+                self._timer(item)
             else:
+                self.books_now()
                 self._call("on_candle", strategy.on_candle(ctx, item))
-            self.dispatch()
+                self.dispatch()
+
+    def _timer(self, name: str) -> None:
+        ctx = self.ctx
+        self.books_now()
+        ctx.timer = name
+        try:
+            self._call("on_timer", self.strategy.on_timer(ctx))
+        finally:
+            ctx.timer = None
+        self.dispatch()
 
     def _steps(
-        self, end_ms: int | None, piece_due: int | None
-    ) -> tuple[StopReason, str | None] | str | None:
-        """Run the engine over what it was fed; None when it needs data, a stop reason, or
-        :data:`_RESCHEDULE` when a callback made something due before ``piece_due``."""
-        engine, exchange, ctx, strategy = self.engine, self.exchange, self.ctx, self.strategy
-        clock, schedule = self.clock, self.schedule
+        self, feed: _Feed, bound: int, step: tuple[int, int, int, int, int, bool]
+    ) -> tuple[StopReason, str | None] | None:
+        """Hand out ``step`` (what ``feed``'s engine just returned) and run the engine on over
+        its tapes, leaving the rows at or after ``bound`` (lowered when a callback makes
+        something due sooner); None when it stopped there or its data ended (``feed.next_us``
+        says which), else why the run ends."""
+        engine, exchange, ctx, strategy = feed.engine, self.exchange, self.ctx, self.strategy
+        clock, schedule, rules, symbol = self.clock, self.schedule, feed.rules, feed.symbol
         stop = ctx.stop_requested
         candles = self.wants_candles
+        primary = feed is self.primary
+        several = len(self.feeds) > 1
+        books_now = self.books_now if several else partial(self.book_now, feed)
+        bound_ms = -(-bound // 1000)  # the bound in ms, rounded up (schedules are in ms)
+        code, time_us, order_id, price, qty, flag = step
         while True:
-            code, time_us, order_id, price, qty, flag = engine.advance()
-            if code == _NEED_DATA:
+            if code == _BOUND:
+                feed.next_us = time_us
                 return None
-            now = time_us // 1000
-            if end_ms is not None and now >= end_ms:
-                return "duration", "the end time of the backtest was reached"
-            clock.now = now
-            if code == _TRADE and not self.wants_trades and not schedule.forming:
-                schedule.add_trade(now, price, qty)  # only candles want it: no trade object
+            if code == _NEED_DATA:
+                tape = next(feed.tapes, None)
+                if tape is None:
+                    feed.next_us = _FAR
+                    return None
+                engine.feed(tape)
+            elif code == _TRADE and not self.wants_trades and not schedule.forming:
+                now = clock.now = time_us // 1000
+                schedule.add_trade(now, price, qty, symbol)  # only candles want it
                 if now - self._last_sample >= self.sample_interval_ms:
                     self.sample()
-                if piece_due is not None and schedule.next_ms < piece_due:
-                    return _RESCHEDULE
-                continue
-            if code == _FILL:
-                exchange.apply_step(code, time_us, order_id, price, qty, flag)
-                self.book_now()
-                self.dispatch()
-            elif code == _BOOK:
-                book = self.book_now()
-                if not self.started:
-                    if self.start_ms is None or now >= self.start_ms:
-                        self.start()
-                elif self.wants_book:
-                    self._call("on_book", strategy.on_book(ctx, book))
+                if schedule.next_ms < bound_ms:
+                    bound = min(bound, self.due_us())
+                    bound_ms = -(-bound // 1000)
+            else:
+                now = clock.now = time_us // 1000
+                if code == _FILL:
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
+                    books_now()
                     self.dispatch()
-            elif code == _TRADE:
-                trade = MarketTrade(
-                    self.rules.symbol,
-                    "",
-                    from_units(price, self.rules.tick_size),
-                    from_units(qty, self.rules.step_size),
-                    now,
-                    buyer_is_maker=not flag,
-                )
-                ctx.last_trade = trade
-                if candles and schedule.series:
-                    schedule.add_trade(now, price, qty)
-                if self.started:
-                    if self.wants_trades:
-                        self.book_now()
-                        self._call("on_trade", strategy.on_trade(ctx, trade))
+                elif code == _BOOK:
+                    book = self.book_now(feed)
+                    if not self.started:
+                        if self.start_ms is None or now >= self.start_ms:
+                            self.start()
+                    elif self.wants_book:
+                        if several:
+                            books_now()
+                        self._call("on_book", strategy.on_book(ctx, book))
                         self.dispatch()
-                    if schedule.forming:
-                        self.book_now()
-                        for candle in schedule.forming_candles():
-                            self._call("on_candle", strategy.on_candle(ctx, candle))
+                elif code == _TRADE:
+                    trade = MarketTrade(
+                        symbol,
+                        "",
+                        from_units(price, rules.tick_size),
+                        from_units(qty, rules.step_size),
+                        now,
+                        buyer_is_maker=not flag,
+                    )
+                    if primary:
+                        ctx.last_trade = trade
+                    else:
+                        ctx.observe(trade)
+                    if candles and schedule.series:
+                        schedule.add_trade(now, price, qty, symbol)
+                    if self.started:
+                        if self.wants_trades:
+                            books_now()
+                            self._call("on_trade", strategy.on_trade(ctx, trade))
                             self.dispatch()
-            elif code == _TIMER:
-                if self.started and schedule.default_timer:
-                    self.book_now()
-                    ctx.timer = DEFAULT_TIMER
-                    try:
-                        self._call("on_timer", strategy.on_timer(ctx))
-                    finally:
-                        ctx.timer = None
+                        if schedule.forming:
+                            books_now()
+                            for candle in schedule.forming_candles(symbol):
+                                self._call("on_candle", strategy.on_candle(ctx, candle))
+                                self.dispatch()
+                elif code == _TIMER:
+                    if self.started and schedule.default_timer:
+                        self._timer(DEFAULT_TIMER)
+                elif code == _EXPIRED:
+                    exchange.apply_step(code, time_us, order_id, price, qty, flag)
                     self.dispatch()
-            elif code == _EXPIRED:
-                exchange.apply_step(code, time_us, order_id, price, qty, flag)
-                self.dispatch()
-            if stop.is_set():
-                return "strategy", ctx.stop_reason
-            self.sample()
-            if piece_due is not None and schedule.next_ms < piece_due:
-                return _RESCHEDULE
+                if stop.is_set():
+                    return "strategy", ctx.stop_reason
+                self.sample()
+                if schedule.next_ms < bound_ms:  # a callback made something due sooner
+                    bound = min(bound, self.due_us())
+                    bound_ms = -(-bound // 1000)
+            code, time_us, order_id, price, qty, flag = engine.advance_until(bound)
 
 
 def run_tapes(
@@ -423,46 +514,128 @@ def run_tapes(
     Raises:
         BacktestError: bad settings, data out of time order, a callback that waits or raises.
     """
+    return run_symbols(
+        strategy,
+        {rules.symbol: tapes},
+        [rules],
+        fill_model=fill_model,
+        start_balances=start_balances,
+        maker_fee=maker_fee,
+        taker_fee=taker_fee,
+        bnb_discount=bnb_discount,
+        order_latency_ms=order_latency_ms,
+        market_data_latency_ms=market_data_latency_ms,
+        book_every_ms=book_every_ms,
+        timer_interval_s=timer_interval_s,
+        sample_interval_ms=sample_interval_ms,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        bot=bot,
+        raise_errors=raise_errors,
+        cash_commission=cash_commission,
+    )
+
+
+def run_symbols(
+    strategy: Strategy,
+    tapes: Mapping[str, Iterable[Tape]],
+    rules: Sequence[SymbolRules],
+    *,
+    fill_model: FillModel = "trade-through",
+    start_balances: Mapping[str, Decimal | str] | None = None,
+    maker_fee: Decimal | str = "0.001",
+    taker_fee: Decimal | str = "0.001",
+    bnb_discount: bool = False,
+    order_latency_ms: float = 0.0,
+    market_data_latency_ms: float = 0.0,
+    book_every_ms: int = 100,
+    timer_interval_s: float = 1.0,
+    sample_interval_ms: int = 1000,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    bot: str = "backtest",
+    raise_errors: bool = True,
+    cash_commission: Callable[[Decimal, Decimal], Decimal] | None = None,
+) -> BacktestResult:
+    """Run ``strategy`` over one or several symbols' tapes (``tapes[symbol]``, each in time
+    order), ``rules`` the rules of each, the primary first.
+
+    One account (one balance ledger, the :class:`~tradewire.venues.paper.PaperBroker`), each
+    symbol filled by its own simulation engine fed only its own tapes. The symbols' events are
+    merged in market time: no row of one symbol is processed before an earlier row of
+    another, rows at the same microsecond go in the order of ``rules``, and a callback at
+    market time ``t`` sees every symbol's book as of ``t``. The strategy starts at the first
+    book (at or after ``start_ms``) at which every symbol's book is two-sided. The options
+    are those of :func:`run_tapes` (the book cadence is each symbol's). The default timer of a
+    strategy trading several symbols falls due, as named timers do, before the first event
+    of any symbol at or after its time (the runner's timer in market time); one symbol's
+    fires at its time.
+
+    Raises:
+        BacktestError: bad settings, symbols with different quote assets, a symbol without
+            tapes or rules, a callback that waits or raises (with ``raise_errors``).
+    """
     if fill_model not in FILL_MODELS:
         raise BacktestError(f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}")
     if min(order_latency_ms, market_data_latency_ms, book_every_ms) < 0 or timer_interval_s <= 0:
         raise BacktestError("latencies and book cadence must be >= 0, the timer interval > 0")
+    if not rules:
+        raise BacktestError("no symbol to trade")
+    missing = [r.symbol for r in rules if r.symbol not in tapes]
+    if missing:
+        raise BacktestError(f"no data for {', '.join(missing)}")
     maker, taker = Decimal(maker_fee), Decimal(taker_fee)
     if bnb_discount:
         maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
-    balances = dict(start_balances or {rules.quote_asset: "10000"})
+    primary = rules[0]
+    balances = dict(start_balances or {primary.quote_asset: "10000"})
     wants_trades = (
         _overrides(strategy, "on_trade")
         or _overrides(strategy, "on_candle")
         or bool(strategy.candles)
     )
-    engine = SimEngine(
-        fill_model,
-        order_latency_us=round((order_latency_ms + market_data_latency_ms) * 1000),
-        books=True,
-        book_every_us=book_every_ms * 1000,
-        trades=wants_trades,
-        timer_us=round(timer_interval_s * 1_000_000) if _overrides(strategy, "on_timer") else 0,
+    latency_us = round((order_latency_ms + market_data_latency_ms) * 1000)
+    engine_timer_us = (
+        round(timer_interval_s * 1_000_000)
+        if len(rules) == 1 and _overrides(strategy, "on_timer")
+        else 0  # several symbols: the driver keeps the timer in the merged market time
     )
+    feeds = [
+        _Feed(
+            i,
+            r,
+            SimEngine(
+                fill_model,
+                order_latency_us=latency_us,
+                books=True,
+                book_every_us=book_every_ms * 1000,
+                trades=wants_trades,
+                timer_us=engine_timer_us,
+            ),
+        )
+        for i, r in enumerate(rules)
+    ]
     clock = _EngineClock()
     exchange = PaperBroker(
-        rules,
+        primary,
         balances,
         maker_fee=maker,
         taker_fee=taker,
         clock=clock,
         fill_model=fill_model,
-        engine=engine,
+        engine=feeds[0].engine,
+        more_rules=[feed.rules for feed in feeds[1:]],
+        more_engines={feed.symbol: feed.engine for feed in feeds[1:]},
+        order_latency_ms=order_latency_ms + market_data_latency_ms,
         cash_commission=cash_commission,
     )
     driver = _Driver(
         strategy,
-        engine,
+        feeds,
         exchange,
-        rules,
         clock,
-        book_every_us=book_every_ms * 1000,
         sample_interval_ms=sample_interval_ms,
+        timer_interval_s=timer_interval_s,
         bot=bot,
     )
     driver.start_ms = start_ms
@@ -478,19 +651,20 @@ def run_tapes(
         error = e
         reason, detail = "error", f"{type(e).__name__}: {e}"
     ctx = driver.ctx
-    driver.book_now()  # the end mark is the book at the end of the data
+    driver.books_now()  # the end marks are the books at the end of the data
     if driver.started and error is None:
         driver._call("on_stop", strategy.on_stop(ctx))
         driver.dispatch()
     driver.sample(force=True)
     wall_s = time.perf_counter() - t0
-    ctx.run_log.market_events = engine.events
+    events = sum(feed.engine.events for feed in feeds)
+    ctx.run_log.market_events = events
     failure = None if error is None else RunFailure(type(error).__name__, str(error), driver.where)
     result = RunResult(
         mode="backtest",
-        symbol=rules.symbol,
-        base_asset=rules.base_asset,
-        quote_asset=rules.quote_asset,
+        symbol=primary.symbol,
+        base_asset=primary.base_asset,
+        quote_asset=primary.quote_asset,
         started_ms=ctx.run_log.started_ms,
         ended_ms=clock.now,
         start_balances=start_balances_now,
@@ -503,6 +677,7 @@ def run_tapes(
         stop_reason=reason,
         stop_detail=detail,
         error=failure,
+        per_symbol=symbol_results(ctx, driver.start_marks),
     )
     extra: dict[str, Any] = {
         "fill_model": fill_model,
@@ -517,7 +692,7 @@ def run_tapes(
         report=report,
         fills=list(ctx.run_log.fills),
         orders=exchange.all_orders(),
-        events=engine.events,
+        events=events,
         wall_s=wall_s,
         run=result,
         error=error_text,
@@ -526,119 +701,4 @@ def run_tapes(
         raised = BacktestError(f"the run stopped at market time {clock.now} ms: {detail}")
         raised.result = out  # type: ignore[attr-defined]
         raise raised from error
-    return out
-
-
-def run_symbols(
-    strategy: Strategy,
-    tapes: Mapping[str, Iterable[Tape]],
-    rules: Sequence[SymbolRules],
-    *,
-    fill_model: FillModel = "trade-through",
-    start_balances: Mapping[str, Decimal | str] | None = None,
-    maker_fee: Decimal | str = "0.001",
-    taker_fee: Decimal | str = "0.001",
-    bnb_discount: bool = False,
-    order_latency_ms: float = 0.0,
-    market_data_latency_ms: float = 0.0,
-    timer_interval_s: float = 1.0,
-    sample_interval_ms: int = 1000,
-    bot: str = "backtest",
-    raise_errors: bool = True,
-) -> BacktestResult:
-    """Run ``strategy`` over several symbols' tapes (``tapes[symbol]``, each in time order),
-    ``rules`` the rules of each, the primary first.
-
-    The symbols' events are merged in market time (no event of one symbol is seen before an
-    earlier event of another) and replayed event by event through the same
-    :class:`~tradewire.trading.runner.Runner` and :class:`~tradewire.venues.paper.PaperBroker`
-    as paper trading on recorded data: one account (one balance ledger), each symbol filled
-    by its own simulation engine. Every book reaches ``on_book`` (there is no book cadence),
-    and the strategy starts once every symbol has a two-sided book. The options are those of
-    :func:`run_tapes`; it cannot be called from a running event loop.
-
-    Raises:
-        BacktestError: bad settings, symbols with different quote assets, a symbol without
-            tapes or rules, a callback that waits or raises (with ``raise_errors``).
-    """
-    import asyncio
-
-    from tradewire.clock import MarketClock
-    from tradewire.errors import ConfigError
-    from tradewire.trading.runner import Runner
-    from tradewire.venues.replay import TapeMarket
-
-    if fill_model not in FILL_MODELS:
-        raise BacktestError(f"unknown fill model {fill_model!r}: one of {', '.join(FILL_MODELS)}")
-    if min(order_latency_ms, market_data_latency_ms) < 0 or timer_interval_s <= 0:
-        raise BacktestError("latencies must be >= 0, the timer interval > 0")
-    if not rules:
-        raise BacktestError("no symbol to trade")
-    missing = [r.symbol for r in rules if r.symbol not in tapes]
-    if missing:
-        raise BacktestError(f"no data for {', '.join(missing)}")
-    maker, taker = Decimal(maker_fee), Decimal(taker_fee)
-    if bnb_discount:
-        maker, taker = maker * Decimal("0.75"), taker * Decimal("0.75")
-    primary, more = rules[0], list(rules[1:])
-    balances = dict(start_balances or {primary.quote_asset: "10000"})
-    clock = MarketClock()
-    broker = PaperBroker(
-        primary,
-        balances,
-        maker_fee=maker,
-        taker_fee=taker,
-        clock=clock,
-        fill_model=fill_model,
-        more_rules=more,
-        order_latency_ms=order_latency_ms + market_data_latency_ms,
-    )
-    try:
-        runner = Runner(
-            strategy,
-            broker,
-            TapeMarket({r.symbol: tapes[r.symbol] for r in rules}),
-            primary,
-            more_rules=more,
-            mode="paper",
-            bot=bot,
-            timer_interval_s=timer_interval_s,
-            sample_interval_ms=sample_interval_ms,
-            clock=clock,
-        )
-    except ConfigError as e:
-        raise BacktestError(str(e)) from e
-    t0 = time.perf_counter()
-    try:
-        run = asyncio.run(runner.run())
-    except RuntimeError as e:
-        if "running event loop" not in str(e):
-            raise
-        raise BacktestError(
-            "a backtest of several symbols runs its own event loop: call it outside one "
-            "(or await a Runner over a TapeMarket yourself)"
-        ) from e
-    wall_s = time.perf_counter() - t0
-    run = replace(run, mode="backtest")
-    extra: dict[str, Any] = {
-        "fill_model": fill_model,
-        "order_latency_ms": order_latency_ms,
-        "market_data_latency_ms": market_data_latency_ms,
-        "maker_fee": str(maker),
-        "taker_fee": str(taker),
-    }
-    events = run.log.market_events
-    out = BacktestResult(
-        report=figures(run, extra),
-        fills=list(run.log.fills),
-        orders=broker.all_orders(),
-        events=events,
-        wall_s=wall_s,
-        run=run,
-        error=None if run.error is None else str(run.error),
-    )
-    if run.error is not None and raise_errors:
-        raised = BacktestError(f"the run stopped at market time {run.ended_ms} ms: {run.error}")
-        raised.result = out  # type: ignore[attr-defined]
-        raise raised from runner.exception
     return out

@@ -28,8 +28,9 @@ An order is rounded and checked by the symbol's rules exactly as the Binance cli
 the same request gives the same order, or the same error, on paper and live.
 
 Several symbols (``more_rules``, for a strategy that trades several) share one account and
-balance ledger; each symbol has its own engine, fed only that symbol's market, so an order meets
-only its own symbol's book and trades.
+balance ledger; each symbol has its own engine (``more_engines`` gives them, by symbol, as
+``engine`` gives the first: a backtest configures its own), fed only that symbol's market, so
+an order meets only its own symbol's book and trades.
 
 Feed it the live or replayed market with :meth:`PaperBroker.on_market` (paper trading), or let
 :mod:`tradewire.backtest` feed its engine the tape directly.
@@ -124,6 +125,7 @@ class PaperBroker:
         fill_model: FillModel = "trade-through",
         engine: SimEngine | None = None,
         more_rules: Iterable[SymbolRules] = (),
+        more_engines: Mapping[str, SimEngine] | None = None,
         order_latency_ms: float = 0.0,
         cash_commission: Callable[[Decimal, Decimal], Decimal] | None = None,
     ) -> None:
@@ -150,7 +152,8 @@ class PaperBroker:
         for other in more_rules:
             if other.symbol in self._markets:
                 raise BacktestError(f"{other.symbol} is given twice")
-            self._markets[other.symbol] = _Market(other, new_engine())
+            given = None if more_engines is None else more_engines.get(other.symbol)
+            self._markets[other.symbol] = _Market(other, given or new_engine())
         self._primary = self._markets[rules.symbol]
         self._clock: Clock = clock or WallClock()
         self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}

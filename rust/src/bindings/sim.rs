@@ -180,6 +180,18 @@ impl PySimEngine {
         step_tuple(step, self.engine.now_us())
     }
 
+    /// As `advance`, but process no tape row at or after `until_us`: when nothing is due
+    /// before it, returns code 6 with the next row's time in `time_us` (that row is left for
+    /// the next call). A driver of several symbols, one engine each, moves each engine only
+    /// as far as the others' next rows, so every symbol's market stands at the same time
+    /// when the strategy is called.
+    fn advance_until(&mut self, until_us: i64) -> StepTuple {
+        match self.engine.advance_until(Some(until_us)) {
+            Ok(step) => step_tuple(step, self.engine.now_us()),
+            Err(next_us) => (6, next_us, 0, 0, 0, false),
+        }
+    }
+
     /// Submit an order now (market time); it reaches the exchange after the order latency.
     ///
     /// `order_type`: `LIMIT` (the default with a price), `MARKET` (the default without),

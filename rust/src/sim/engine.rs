@@ -453,14 +453,31 @@ impl Engine {
 
     /// Run until there is something to hand back.
     pub fn advance(&mut self) -> Step {
+        self.advance_until(None).unwrap_or(Step::NeedData)
+    }
+
+    /// As [`Engine::advance`], but leave every row at or after `until_us` (if given) for
+    /// later: a driver of several engines (one per symbol) moves each only as far as the
+    /// others, so no symbol's market is processed ahead of another's. Steps already queued are
+    /// handed back first; a timer tick due before the next row waits for that row, as in
+    /// `advance`. Feeding the next tape is allowed only after [`Step::NeedData`].
+    ///
+    /// # Errors
+    ///
+    /// `Err(t)`: nothing to hand back before the bound; the next row, at `t >= until_us`, is
+    /// left unprocessed (not an error of the data: the caller's signal to move another engine).
+    pub fn advance_until(&mut self, until_us: Option<i64>) -> Result<Step, i64> {
         loop {
             if let Some(step) = self.out.pop_front() {
-                return step;
+                return Ok(step);
             }
             if self.pos >= self.tape.len() {
-                return Step::NeedData;
+                return Ok(Step::NeedData);
             }
             let t = self.tape.time_us[self.pos];
+            if until_us.is_some_and(|until| t >= until) {
+                return Err(t);
+            }
             if let Some(due) = self.timer_due(t) {
                 self.now_us = due;
                 self.arrive(due);
@@ -1045,6 +1062,80 @@ mod tests {
             t.push(k, time, p, q);
         }
         t
+    }
+
+    /// `advance_until` processes no row at or after its bound and says where it stopped; the
+    /// rows left are processed by the next call, exactly as `advance` would have.
+    #[test]
+    fn advance_until_stops_before_the_bound() {
+        let config = EngineConfig {
+            trades: true,
+            ..cfg(FillModel::TradeThrough)
+        };
+        let rows = [
+            (TRADE_SELL, 10, 101 * U, U),
+            (TRADE_BUY, 20, 102 * U, U),
+            (TRADE_SELL, 20, 99 * U, U),
+            (TRADE_BUY, 30, 100 * U, U),
+        ];
+        let mut whole = Engine::new(config);
+        whole.feed(trades(&rows));
+        let expected = run(&mut whole);
+        let mut e = Engine::new(config);
+        e.feed(trades(&rows));
+        let mut got = Vec::new();
+        let mut stops = Vec::new();
+        for until in [5, 20, 21, 21, 40] {
+            loop {
+                match e.advance_until(Some(until)) {
+                    Ok(Step::NeedData) => break,
+                    Ok(step) => got.push(step),
+                    Err(next) => {
+                        assert!(next >= until);
+                        stops.push((until, next, e.now_us(), e.events()));
+                        break;
+                    }
+                }
+            }
+        }
+        assert_eq!(got, expected);
+        // Stopped before 10 (nothing read), before both rows at 20, before 30 (twice: a call
+        // with the same bound does nothing), then the tape was used up. Market time stays the
+        // last row's: an order placed now counts its latency from there, as on paper.
+        assert_eq!(
+            stops,
+            vec![
+                (5, 10, 0, 0),
+                (20, 20, 10, 1),
+                (21, 30, 20, 3),
+                (21, 30, 20, 3)
+            ]
+        );
+        assert_eq!(e.advance_until(Some(i64::MIN)), Ok(Step::NeedData));
+    }
+
+    /// An order cannot fill on a row beyond the bound, and a timer tick waits for its row.
+    #[test]
+    fn advance_until_neither_fills_nor_ticks_beyond_the_bound() {
+        let mut e = Engine::new(EngineConfig {
+            timer_us: 15,
+            ..cfg(FillModel::TradeThrough)
+        });
+        e.feed(trades(&[
+            (TRADE_SELL, 10, 101 * U, U),
+            (TRADE_SELL, 40, 99 * U, U),
+        ]));
+        assert_eq!(e.advance_until(Some(40)), Err(40));
+        e.submit(1, Side::Buy, Some(100 * U), U).unwrap();
+        assert_eq!(e.advance_until(Some(40)), Err(40)); // the tick due at 25 waits for row 40
+        assert_eq!(e.open_orders(), 1);
+        assert_eq!(e.advance_until(Some(41)), Ok(Step::Timer { time_us: 25 }));
+        assert_eq!(
+            fills(&[e.advance_until(Some(41)).unwrap()]),
+            vec![(1, 100 * U, U, true)]
+        );
+        assert_eq!(e.advance_until(Some(41)), Ok(Step::NeedData));
+        assert_eq!(e.advance(), Step::NeedData);
     }
 
     /// A resting buy at 100 with 1.0: a 0.3 print through it fills 0.3, not 1.0.
