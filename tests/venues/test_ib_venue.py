@@ -235,7 +235,10 @@ async def test_the_market_merges_several_symbols_each_with_its_own_prices(
 
         async def read() -> None:
             async for event in market.events_of(("AAPL", "MSFT")):
-                (books if isinstance(event, BookUpdate) else trades)[event.symbol].append(event)
+                if isinstance(event, BookUpdate):
+                    books[event.symbol].append(event)
+                else:
+                    trades[event.symbol].append(event)
                 if all(books.values()) and all(trades.values()):
                     return
 
