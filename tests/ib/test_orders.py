@@ -188,7 +188,8 @@ async def test_a_marketable_order_fills_and_reports_executions(
     async with connect(confirm_questions=ALL_QUESTIONS) as ib:
         executions = ib.executions()
         first = asyncio.ensure_future(anext(executions))
-        await asyncio.sleep(0)
+        # str sends only what happens after the subscription (realtimeUpdatesOnly): wait for it.
+        await gw.wait_for(lambda: any(c.trades for c in gw.ws.clients))
         ack = await ib.place_order(IBOrderRequest(AAPL, "BUY", Decimal(5), "MKT", "mkt-1"))
         filled = await next_update(
             ib, lambda o: o.order_id == ack.order_id and o.status == "Filled"
