@@ -156,6 +156,13 @@ def test_the_rebalancer_runs_from_the_command_line_on_two_recordings(
     assert main(argv) == 0
     report = json.loads((tmp_path / "bt" / "report.json").read_text())
     assert report["symbols"]["BTCUSDT"]["fills"] >= 1 and report["symbols"]["ETHUSDT"]["fills"] >= 1
+    # --from and --to cut both symbols' data to the same minute of market time.
+    start = report["started_ms"] + 30_000
+    window = ["--from", str(start), "--to", str(start + 60_000), "--out", str(tmp_path / "bt2")]
+    assert main([*argv[:-2], *window]) == 0
+    cut = json.loads((tmp_path / "bt2" / "report.json").read_text())
+    assert start <= cut["started_ms"] and cut["ended_ms"] < start + 60_000
+    assert cut["stop_reason"] == "duration"
     # Plain files for a strategy of two symbols: which file is whose is asked, nothing runs.
     plain = ["backtest", "run", spec, "--data", str(tmp_path / "BTCUSDT.jsonl.gz")]
     assert main([*plain, "--out", str(tmp_path / "no")]) == 2

@@ -320,8 +320,6 @@ def _run_symbols_cli(args: argparse.Namespace, strategy: Strategy, symbols: tupl
             f"the strategy trades {', '.join(symbols)}; --data names "
             f"{', '.join(str(s) for s in by_symbol)}"
         )
-    if args.start is not None or args.end is not None:
-        raise BacktestError("--from and --to: not with several symbols (the run covers the data)")
     all_rules = [default_rules(s, args.exchange_info) for s in symbols]
     primary = all_rules[0]
     tapes = {r.symbol: _tapes(args, None, r.symbol, by_symbol[r.symbol]) for r in all_rules}
@@ -348,6 +346,8 @@ def _run_symbols_cli(args: argparse.Namespace, strategy: Strategy, symbols: tupl
         bnb_discount=args.bnb_discount,
         order_latency_ms=args.latency_ms,
         market_data_latency_ms=args.market_data_latency_ms,
+        start_ms=args.start,
+        end_ms=args.end,
         bot=args.bot,
         raise_errors=False,
     )
