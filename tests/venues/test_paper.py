@@ -38,6 +38,18 @@ async def test_market_buy_walks_the_book_and_pays_fees_in_base() -> None:
 
 
 @pytest.mark.asyncio
+async def test_an_order_meets_the_book_less_what_the_trades_since_it_took() -> None:
+    broker = _broker()  # no order rests: the book waits to be fed until one is placed
+    # A buyer takes the whole 101.00 ask and half the 102.00 one after the book was sent.
+    broker.on_market(MarketTrade("BTCUSDT", "t1", D("101.00"), D("1"), 2, buyer_is_maker=False))
+    broker.on_market(MarketTrade("BTCUSDT", "t2", D("102.00"), D("1"), 3, buyer_is_maker=False))
+    await broker.place_order(OrderRequest("BTCUSDT", "BUY", "MARKET", D("1.5"), "m1"))
+    fills = [u.fill for u in broker.take_updates() if u.fill]
+    # What is left: 1 at 102.00; the 101.00 the trades took is not taken again.
+    assert [(f.price, f.quantity) for f in fills] == [(D("102.00"), D(1))]
+
+
+@pytest.mark.asyncio
 async def test_limit_rests_locks_funds_and_fills_what_the_crossing_book_offers() -> None:
     broker = _broker()
     await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("2"), "b1", D("99.50")))

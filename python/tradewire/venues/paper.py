@@ -39,6 +39,7 @@ Feed it the live or replayed market with :meth:`PaperBroker.on_market` (paper tr
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -72,6 +73,8 @@ _REFUSALS = {
 # Tape row kinds (rust/src/sim/tape.rs).
 _TRADE_BUY, _TRADE_SELL, _BID, _ASK, _BOOK_END, _CLEAR = range(6)
 _BOOK_DEPTH = 20
+#: The most trades kept to feed again after a book that waits (books come every 100 ms live).
+_SINCE_BOOK_MAX = 100_000
 
 
 def to_units(value: Decimal) -> int:
@@ -95,9 +98,10 @@ def from_units(units: int, step: Decimal | None = None) -> Decimal:
 
 
 class _Market:
-    """One symbol of the account: its rules, its engine and the last book it was fed."""
+    """One symbol of the account: its rules, its engine, the last book it saw and the trades
+    since that book while the book waits to be fed."""
 
-    __slots__ = ("book", "book_fed", "engine", "fed_us", "rules")
+    __slots__ = ("book", "book_fed", "engine", "fed_us", "rules", "since_book")
 
     def __init__(self, rules: SymbolRules, engine: SimEngine) -> None:
         self.rules = rules
@@ -105,6 +109,9 @@ class _Market:
         self.book: BookUpdate | None = None
         self.book_fed = True
         self.fed_us = 0
+        #: The trades (kind, price, qty in units) after ``book`` while it is not fed: fed
+        #: again after it, so the book an order meets lacks what they took.
+        self.since_book: deque[tuple[int, int, int]] = deque(maxlen=_SINCE_BOOK_MAX)
 
 
 class PaperBroker:
@@ -371,13 +378,15 @@ class PaperBroker:
         if isinstance(event, BookUpdate):
             market.book = event
             market.book_fed = False
+            market.since_book.clear()
             if self._open:
                 self._feed_book(market)
         else:
             kind = _TRADE_SELL if event.buyer_is_maker else _TRADE_BUY
-            self._feed(
-                market, [kind], [to_units(event.price)], [to_units(event.quantity)], event.time_ms
-            )
+            price, qty = to_units(event.price), to_units(event.quantity)
+            if not market.book_fed:
+                market.since_book.append((kind, price, qty))
+            self._feed(market, [kind], [price], [qty], event.time_ms)
         return self.take_updates()
 
     def take_updates(self) -> list[OrderUpdate]:
@@ -432,7 +441,9 @@ class PaperBroker:
     # --- internals ------------------------------------------------------------------------------
 
     def _feed_book(self, market: _Market) -> None:
-        """Give the symbol's engine the last book seen, if it has not had it."""
+        """Give the symbol's engine the last book seen, if it has not had it, followed by the
+        trades seen since (they took from that book; no order of ours rested meanwhile, so
+        they fill nothing again)."""
         book = market.book
         if book is None or market.book_fed:
             return
@@ -454,6 +465,11 @@ class PaperBroker:
         kinds.append(_BOOK_END)
         prices.append(0)
         qtys.append(0)
+        for trade_kind, trade_price, trade_qty in market.since_book:
+            kinds.append(trade_kind)
+            prices.append(trade_price)
+            qtys.append(trade_qty)
+        market.since_book.clear()
         self._feed(market, kinds, prices, qtys, book.time_ms)
 
     def _feed(
