@@ -13,10 +13,6 @@ Where the two legitimately differ, the case is left out here and the reason is g
   top 20 levels of each book (``_BOOK_DEPTH``), and on ETHUSDT a price that far from the market
   is deeper than that, so its queue there is unknown (no fill at the price) where the
   backtest's engine, holding the whole book, knows it.
-- MARKET orders with an order latency: while only a MARKET order is on its way (nothing
-  rests), the paper broker feeds its engine no book, so the order meets the book it had when
-  it was placed, at the next trade; the backtest's engine keeps every book and the order meets
-  the one of its arrival time. Without latency both fill at once from the same book.
 - The rebalancer on a market with trades: a trade through a book level takes the level off
   the backtest's book until the next book message (the book never lags the trades), and the
   strategy reads that book; the replay's strategy reads the last book message. The mids, so
@@ -24,7 +20,8 @@ Where the two legitimately differ, the case is left out here and the reason is g
   the timer also carry different times: the last market time the broker saw, which in the
   replay is the last event of either symbol and in the backtest the traded symbol's last
   one. So it is compared on the synthetic market's books (its trades left out), where the
-  two views are the same book.
+  two views are the same book; with an order latency too (its MARKET orders meet the book of
+  their arrival time in both).
 """
 
 from __future__ import annotations
@@ -214,13 +211,14 @@ def test_a_strategy_on_both_symbols_trades_and_a_timer_fills_as_in_the_replay(
     assert on_engines.candles_seen == replayed.candles_seen
 
 
+@pytest.mark.parametrize("latency_ms", [0.0, 20.0])
 @pytest.mark.parametrize("fill_model", ["trade-through", "queue", "touch"])
 def test_the_rebalancer_fills_as_in_the_replay(
-    market: dict[str, list[Tape]], fill_model: FillModel
+    market: dict[str, list[Tape]], fill_model: FillModel, latency_ms: float
 ) -> None:
     books = {symbol: [_books_only(t) for t in tapes] for symbol, tapes in market.items()}
     assert all(len(t) for tapes in books.values() for t in tapes)
-    _, _, fills = _compare(_rebalancer, books, {"USDT": "100000"}, fill_model, 0.0)
+    _, _, fills = _compare(_rebalancer, books, {"USDT": "100000"}, fill_model, latency_ms)
     assert len(fills) > 20  # MARKET orders on its timer, walking the books, on both symbols
     assert {f.symbol for f in fills} == set(SYMBOLS) and {f.side for f in fills} == {
         "BUY",

@@ -50,6 +50,25 @@ async def test_an_order_meets_the_book_less_what_the_trades_since_it_took() -> N
 
 
 @pytest.mark.asyncio
+async def test_a_market_order_on_its_way_meets_the_book_of_when_it_arrives() -> None:
+    broker = PaperBroker(RULES, {"USDT": "1000", "BTC": "5"}, order_latency_ms=50)
+    broker.on_market(BOOK)  # at 1 ms: asks 101.00 and 102.00
+    await broker.place_order(OrderRequest("BTCUSDT", "BUY", "MARKET", D("1"), "m1"))
+    # While it travels the asks move up; it reaches the exchange at 51 ms.
+    moved = BookUpdate(
+        "BTCUSDT",
+        bids=((D("104.00"), D("1")),),
+        asks=((D("105.00"), D("3")),),
+        time_ms=20,
+    )
+    updates = broker.on_market(moved)
+    late = MarketTrade("BTCUSDT", "t1", D("104.00"), D("0.1"), 60, buyer_is_maker=True)
+    updates += broker.on_market(late)  # market time passes 51 ms
+    fills = [u.fill for u in updates if u.fill]
+    assert [(f.price, f.quantity) for f in fills] == [(D("105.00"), D(1))]
+
+
+@pytest.mark.asyncio
 async def test_limit_rests_locks_funds_and_fills_what_the_crossing_book_offers() -> None:
     broker = _broker()
     await broker.place_order(OrderRequest("BTCUSDT", "BUY", "LIMIT", D("2"), "b1", D("99.50")))

@@ -379,7 +379,7 @@ class PaperBroker:
             market.book = event
             market.book_fed = False
             market.since_book.clear()
-            if self._open:
+            if self._by_engine_id:  # an order lives in an engine (resting, or on its way)
                 self._feed_book(market)
         else:
             kind = _TRADE_SELL if event.buyer_is_maker else _TRADE_BUY
