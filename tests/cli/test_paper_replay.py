@@ -64,7 +64,9 @@ def test_a_replay_stops_at_the_duration_in_wall_time(
     assert main([*argv, "--no-view", *NARROW, "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["stop_reason"] == "duration"
-    assert 45 <= report["duration_s"] <= 55  # 0.5 s of wall time at 100x: 50 s of market
+    # 0.5 s of wall time at 100x: 50 s of market, never more; less on a loaded machine, where
+    # the replay falls behind and skips books.
+    assert 20 <= report["duration_s"] <= 55
 
 
 def test_bad_replays_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
