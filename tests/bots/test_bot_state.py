@@ -11,6 +11,7 @@ import pytest
 
 from tradewire.bots.dca import DcaBot
 from tradewire.bots.params import DcaParams
+from tradewire.bots.signal import SignalBot, SignalInbox
 from tradewire.errors import JournalError
 from tradewire.trading.journal import Journal
 
@@ -81,3 +82,28 @@ async def test_a_dca_bot_killed_between_deals_keeps_its_deal_count(tmp_path: Pat
         fresh = _dca()
         assert await fresh._restore(ctx) is False
         assert (fresh.deals_started, fresh.deals_done, fresh.next_start_ms) == (0, 0, 0)
+
+
+class _SignalCtx(_Ctx):
+    """What SignalBot's save reads of a context: besides _Ctx, the symbol and the position."""
+
+    symbol = "BTCUSDT"
+    position = D(0)
+
+
+@pytest.mark.asyncio
+async def test_a_signal_bot_journals_its_position_when_it_stops(tmp_path: Path) -> None:
+    # A run's end cancels the task that reads order updates: a fill it had already journaled
+    # (the position counts it) may never reach on_order_update, whose save then never runs.
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        bot = SignalBot(SignalInbox(), journal=journal, bot="tv1")
+        fake = _SignalCtx(journal)
+        ctx = cast("StrategyContext", fake)
+        bot._ctx = ctx
+        await bot._save(ctx)
+        fake.position = D("0.0005")  # a fill applied, on_order_update not called
+        await bot.on_stop(ctx)
+        assert journal.last_state() == {
+            "bot": "signal", "name": "tv1", "paused": False, "position": "0.0005",
+            "symbol": "BTCUSDT",
+        }  # fmt: skip

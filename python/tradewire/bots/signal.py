@@ -237,6 +237,11 @@ class SignalBot(Strategy):
         if update.fill is not None:
             await self._save(ctx)
 
+    async def on_stop(self, ctx: StrategyContext) -> None:
+        """Journal the state once more: a fill the run recorded as it was ending may not have
+        reached :meth:`on_order_update` (its task is canceled at the end)."""
+        await self._save(ctx)
+
     async def serve(self, ctx: StrategyContext) -> None:
         """Carry out every signal waiting, in the order they came, answering each."""
         for pending in self.inbox.take():
