@@ -168,27 +168,52 @@ async def run_killed(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
+    delay_from: str | None = None,
 ) -> CommandResult:
     """Run ``tradewire ARGS`` killed as ``case`` says (``None``: not killed); how it ended.
 
     A run that has not reached its kill point after ``case.delay_s`` seconds is killed with
-    SIGKILL then (status -9), unless it ended first (status 0).
+    SIGKILL then (status -9), unless it ended first (status 0). With ``delay_from`` the delay
+    counts from the first line of its output that contains it (e.g. ``"Starting "``: once the
+    bot runs, not while it imports and checks its key), else from its start.
 
     Raises:
         TimeoutError: it ran longer than ``timeout`` seconds (it is killed).
     """
     prelude = "" if case is None else kill_prelude(case.point, case.count)
+    if delay_from is not None:  # its lines as they are printed, not when it exits
+        env = {**(cli.env() if env is None else env), "PYTHONUNBUFFERED": "1"}
     proc = await cli.start(*args, env=env, prelude=prelude)
-    limit = timeout if case is None else case.delay_s
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    stdout, marked = proc.stdout, asyncio.Event()
+    lines: list[bytes] = []
+
+    async def read_out() -> bytes:
+        while line := await stdout.readline():
+            lines.append(line)
+            if delay_from is not None and delay_from.encode() in line:
+                marked.set()
+        marked.set()  # it ended without the line
+        return b"".join(lines)
+
+    reading = asyncio.gather(read_out(), proc.stderr.read(), proc.wait())
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), limit)
+        if case is not None:
+            if delay_from is not None:
+                await asyncio.wait_for(marked.wait(), timeout)
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                await asyncio.wait_for(asyncio.shield(reading), min(case.delay_s, left))
+            except asyncio.TimeoutError:
+                proc.kill()
+        left = deadline - asyncio.get_running_loop().time()
+        out, err, _ = await asyncio.wait_for(asyncio.shield(reading), max(left, 0.001))
     except asyncio.TimeoutError:
         proc.kill()
-        out, err = await proc.communicate()
-        if limit == timeout:
-            raise TimeoutError(
-                f"tradewire {' '.join(args)} ran longer than {timeout:g} s"
-            ) from None
+        await reading
+        raise TimeoutError(f"tradewire {' '.join(args)} ran longer than {timeout:g} s") from None
     assert proc.returncode is not None
     result = CommandResult(proc.returncode, out.decode(), err.decode())
     cli.outputs += [result.out, result.err]
