@@ -403,10 +403,17 @@ def check_dca(
     settled: bool,
 ) -> list[str]:
     """Each open DCA deal: one order per role, its orders known, and its take profit at the
-    average price of the exchange's fills (after base fees) plus ``take_profit_pct``."""
+    average price of the exchange's fills (after base fees) plus ``take_profit_pct``.
+
+    A buy still open in the journal whose fills all came after the bot stopped cleanly is left
+    out (its orders keep working without it; the next run takes those fills); one that filled
+    while the bot ran is a fill it lost.
+    """
     problems: list[str] = []
     state = journal.last_state() or {}
     deals = state.get("deals", [])
+    # When the bot stopped cleanly (its orders kept working after it), else None.
+    stopped_ms = int(state["saved_ms"]) if state.get("ended") and "saved_ms" in state else None
     open_rows = {o["clientOrderId"]: o for o in view.open_orders}
     known: set[str] = set()
     for deal in deals:
@@ -423,7 +430,12 @@ def check_dca(
             problems.append(f"deal {number}: {len(sells)} open sells (take profit doubled)")
         if not settled:
             continue
-        buys = [c for c in cids if view.by_cid().get(c, {}).get("side") == "BUY"]
+        buys = [
+            c
+            for c in cids
+            if view.by_cid().get(c, {}).get("side") == "BUY"
+            and not _filled_after_stop(c, journal, view, stopped_ms)
+        ]
         trades = [t for c in buys for t in view.trades_of(c)]
         got = sum((Decimal(t["qty"]) for t in trades), Decimal(0))
         fees = sum(
@@ -454,6 +466,18 @@ def check_dca(
         if strays:
             problems.append(f"open orders of no journaled deal: {strays}")
     return problems
+
+
+def _filled_after_stop(
+    cid: str, journal: Journal, view: ExchangeView, stopped_ms: int | None
+) -> bool:
+    """Whether ``cid``, open in the journal, filled only after the bot stopped cleanly (its
+    fills then wait for the next run)."""
+    order = journal.get(cid)
+    if stopped_ms is None or order is None or not order.is_open:
+        return False
+    trades = view.trades_of(cid)
+    return bool(trades) and all(int(t["time"]) > stopped_ms for t in trades)
 
 
 def journal_orders(home: Path, name: str) -> list[JournaledOrder]:
