@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -207,11 +208,13 @@ async def run_killed(
             try:
                 await asyncio.wait_for(asyncio.shield(reading), min(case.delay_s, left))
             except asyncio.TimeoutError:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):  # it ended just then
+                    proc.kill()
         left = deadline - asyncio.get_running_loop().time()
         out, err, _ = await asyncio.wait_for(asyncio.shield(reading), max(left, 0.001))
     except asyncio.TimeoutError:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
         await reading
         raise TimeoutError(f"tradewire {' '.join(args)} ran longer than {timeout:g} s") from None
     assert proc.returncode is not None
