@@ -13,7 +13,8 @@ from tradewire.bots.dca import DcaBot
 from tradewire.bots.params import DcaParams
 from tradewire.bots.signal import SignalBot, SignalInbox
 from tradewire.errors import JournalError
-from tradewire.trading.journal import Journal
+from tradewire.model import SymbolRules
+from tradewire.trading.journal import Journal, JournalFill, OrderIntent
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,3 +108,27 @@ async def test_a_signal_bot_journals_its_position_when_it_stops(tmp_path: Path) 
             "bot": "signal", "name": "tv1", "paused": False, "position": "0.0005",
             "symbol": "BTCUSDT",
         }  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_a_signal_bot_counts_a_fill_before_its_start_once(tmp_path: Path) -> None:
+    # An adopted order that fills between the resume and the first book is journaled and
+    # counted in the run's position before on_start: the position carried from earlier runs
+    # must not count it again.
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record_intent(OrderIntent("old", "BTCUSDT", "BUY", "LIMIT", "0.002", "100", "GTC"))
+        journal.record_fill("old", JournalFill(1, "100", "0.002", "0", "USDT"))
+        journal.record_update("old", "PARTIALLY_FILLED", executed_qty="0.002")
+        journal.record_intent(OrderIntent("new", "BTCUSDT", "BUY", "LIMIT", "0.001", "100", "GTC"))
+        journal.record_fill("new", JournalFill(2, "100", "0.0005", "0", "USDT"))
+        journal.record_update("new", "PARTIALLY_FILLED", executed_qty="0.0005")
+        fake = _SignalCtx(journal)
+        fake.position = D("0.0005")  # this run's fill, applied before the start
+        fake.unclaimed = []  # type: ignore[attr-defined]
+        fake.rules = SymbolRules(  # type: ignore[attr-defined]
+            "BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.00001"), D("5")
+        )
+        bot = SignalBot(SignalInbox(), journal=journal, bot="tv1")
+        await bot.on_start(cast("StrategyContext", fake))
+        assert bot.carried == D("0.002")
+        assert bot.position() == D("0.0025")

@@ -210,7 +210,10 @@ class SignalBot(Strategy):
                 stop_price=order.stop_price,
             )
         if ctx.journal is not None:
-            self.carried = await asyncio.to_thread(journal_position, ctx.journal, ctx.rules)
+            journaled = await asyncio.to_thread(journal_position, ctx.journal, ctx.rules)
+            # less the fills this run already counts: an adopted order that filled before the
+            # start is in both the journal and ctx.position
+            self.carried = journaled - ctx.position
         if self.paused:
             ctx.log(f"{self.bot}: stopped by a signal in an earlier run: buys and sells refused")
         if self.carried:
