@@ -1,9 +1,24 @@
 """A DCA bot killed at random points and started again, 20 kills, against the local exchange.
 
-Deals open, safety orders fill and take profits close deals on the calibrated market of one
-``tradewire exchange serve --db FILE``. After every run the exchange's orders and trades are
-compared with the journal, and each open deal with the exchange's fills (see
-:mod:`tradewire.testing.kills`). ``TRADEWIRE_KILLS_SEED`` replays a failing seed.
+Deals open, safety orders fill (0.01% apart: at least one must fill) and take profits close
+deals on the calibrated market of one ``tradewire exchange serve --db FILE``; while the bot is
+down another account sometimes buys through its take profit. After every run the exchange's
+orders and trades are compared with the journal, and each open deal with the exchange's fills
+(see :mod:`tradewire.testing.kills`). A run's SIGKILL delay counts from the bot's "Starting"
+line. Besides the kills, each run may:
+
+- start without the bot's options (the journaled ones must be used), whatever is open: orders
+  left by a kill, none after its take profit filled while it was down, none between two deals,
+  none after a clean end that canceled them;
+- start with another take profit while orders are open (refused, nothing changes);
+- start with another take profit after a clean end that left nothing open (it is journaled and
+  the deal's take profit is placed with it).
+
+``TRADEWIRE_KILLS_SEED`` (an integer, default 15: the one CI runs) sets the seed of every random
+choice, so a failure names its seed and replays with it, e.g.
+``TRADEWIRE_KILLS_SEED=7 pytest tests/restarts/test_dca_kills.py``; with ``-s`` each run prints
+how it ended and, with ``TRADEWIRE_KILLS_VERBOSE=1``, the bot's output and, on a failure, the
+journal and the exchange's orders and trades.
 """
 
 from __future__ import annotations
