@@ -90,12 +90,7 @@ async def test_a_dca_bot_killed_20_times_keeps_its_deals(tmp_path: Path) -> None
                 refused += 1
             roll = plan.rng.random()
             expect = tp
-            if not working and clean and roll < 0.5:
-                # Nothing open after a clean end: another take profit starts it anew on it.
-                expect = OTHER_TAKE_PROFIT if tp == TAKE_PROFIT else TAKE_PROFIT
-                args = [*common, *options(expect)]
-                what = "anew on another take profit after a clean end"
-            elif journaled is not None and roll < 0.35:
+            if journaled is not None and roll < 0.3 + 0.2 * (not working):
                 args = list(common)  # the journaled options are used, whatever is open
                 if working:
                     what = "without options, orders open"
@@ -103,12 +98,15 @@ async def test_a_dca_bot_killed_20_times_keeps_its_deals(tmp_path: Path) -> None
                     what = "without options, its take profit filled while it was down"
                 elif clean:
                     what = "without options, after a clean end"
+                elif between:
+                    what = "without options, killed between deals"
                 else:
-                    what = (
-                        "without options, killed between deals"
-                        if between
-                        else ("without options, none open")
-                    )
+                    what = "without options, none open"
+            elif not working and clean:
+                # Nothing open after a clean end: another take profit starts it anew on it.
+                expect = OTHER_TAKE_PROFIT if tp == TAKE_PROFIT else TAKE_PROFIT
+                args = [*common, *options(expect)]
+                what = "anew on another take profit after a clean end"
             else:
                 args, what = [*common, *options(tp)], ""
             if what:
