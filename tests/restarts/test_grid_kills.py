@@ -135,9 +135,19 @@ async def _hunt(tmp_path: Path, bots: list[Bot], kills: int, speed: str) -> None
             if has_open and plan.rng.random() < 0.15:
                 # Other options while its orders are open: refused, and nothing changes.
                 before = await ex.view(bot.symbol)
-                other = [*bot.common, *bot.options(), "--grids", "8", "--duration", "1"]
+                other = [
+                    *bot.common,
+                    *bot.options(),
+                    "--grids",
+                    "8",
+                    "--keep-orders",
+                    "--duration",
+                    "1",
+                ]
                 result = await run_killed(cli, other, None)
-                assert result.status != 0 and "journaled" in result.err, (case, result)
+                assert result.status != 0 and "journaled" in result.err, (
+                    f"{case}: status {result.status}\n{result.out}\n{result.err}"
+                )
                 after = await ex.view(bot.symbol)
                 assert after.by_cid().keys() == before.by_cid().keys(), case
                 bot.count("other options refused")
