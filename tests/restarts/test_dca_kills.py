@@ -24,7 +24,7 @@ journal and the exchange's orders and trades.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -169,6 +169,8 @@ async def test_a_dca_bot_killed_20_times_keeps_its_deals(tmp_path: Path) -> None
                     at = Decimal(sells[0]["price"])
                     asks = (await client.depth("BTCUSDT", 5000)).asks
                     ahead = sum((Decimal(q) for p, q in asks if Decimal(p) <= at), Decimal(0))
+                    # at most what the symbol's maxNotional (9 000 000 USDT) lets one order buy
+                    ahead = min(ahead, (8_000_000 / at).quantize(Decimal("0.00001"), ROUND_DOWN))
                     await client.place_order(
                         "BTCUSDT", "BUY", "LIMIT", quantity=str(ahead), price=str(at),
                         time_in_force="IOC",
