@@ -198,8 +198,8 @@ async def test_a_dca_bot_killed_20_times_keeps_its_deals(tmp_path: Path) -> None
         assert tp_filled >= 1 and closed <= tp_filled, (taken, closed, tp_filled, state)
         print(
             f"seed {SEED}: {kills} kills in {plan.number + 1} runs, {fills} fills, "
-            f"{safety_filled} safety orders filled, {tp_filled} take profits filled ({taken} hit "
-            f"while down), {closed} deals in the history, {refused} restarts with other options "
-            f"refused, {stats}"
+            f"{safety_filled} safety orders filled, {tp_filled} take profits filled (another "
+            f"account bought up to one {taken} times while the bot was down), {closed} deals in "
+            f"the history, {refused} restarts with other options refused, {stats}"
         )
         assert safety_filled >= 1, f"seed {SEED}: no safety order filled"
