@@ -11,8 +11,10 @@ import pytest
 
 from tradewire.bots.dca import DcaBot
 from tradewire.bots.params import DcaParams
+from tradewire.bots.signal import SignalBot, SignalInbox
 from tradewire.errors import JournalError
-from tradewire.trading.journal import Journal
+from tradewire.model import SymbolRules
+from tradewire.trading.journal import Journal, JournalFill, OrderIntent
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -81,3 +83,52 @@ async def test_a_dca_bot_killed_between_deals_keeps_its_deal_count(tmp_path: Pat
         fresh = _dca()
         assert await fresh._restore(ctx) is False
         assert (fresh.deals_started, fresh.deals_done, fresh.next_start_ms) == (0, 0, 0)
+
+
+class _SignalCtx(_Ctx):
+    """What SignalBot's save reads of a context: besides _Ctx, the symbol and the position."""
+
+    symbol = "BTCUSDT"
+    position = D(0)
+
+
+@pytest.mark.asyncio
+async def test_a_signal_bot_journals_its_position_when_it_stops(tmp_path: Path) -> None:
+    # A run's end cancels the task that reads order updates: a fill it had already journaled
+    # (the position counts it) may never reach on_order_update, whose save then never runs.
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        bot = SignalBot(SignalInbox(), journal=journal, bot="tv1")
+        fake = _SignalCtx(journal)
+        ctx = cast("StrategyContext", fake)
+        bot._ctx = ctx
+        await bot._save(ctx)
+        fake.position = D("0.0005")  # a fill applied, on_order_update not called
+        await bot.on_stop(ctx)
+        assert journal.last_state() == {
+            "bot": "signal", "name": "tv1", "paused": False, "position": "0.0005",
+            "symbol": "BTCUSDT",
+        }  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_a_signal_bot_counts_a_fill_before_its_start_once(tmp_path: Path) -> None:
+    # An adopted order that fills between the resume and the first book is journaled and
+    # counted in the run's position before on_start: the position carried from earlier runs
+    # must not count it again.
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record_intent(OrderIntent("old", "BTCUSDT", "BUY", "LIMIT", "0.002", "100", "GTC"))
+        journal.record_fill("old", JournalFill(1, "100", "0.002", "0", "USDT"))
+        journal.record_update("old", "PARTIALLY_FILLED", executed_qty="0.002")
+        journal.record_intent(OrderIntent("new", "BTCUSDT", "BUY", "LIMIT", "0.001", "100", "GTC"))
+        journal.record_fill("new", JournalFill(2, "100", "0.0005", "0", "USDT"))
+        journal.record_update("new", "PARTIALLY_FILLED", executed_qty="0.0005")
+        fake = _SignalCtx(journal)
+        fake.position = D("0.0005")  # this run's fill, applied before the start
+        fake.unclaimed = []  # type: ignore[attr-defined]
+        fake.rules = SymbolRules(  # type: ignore[attr-defined]
+            "BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.00001"), D("5")
+        )
+        bot = SignalBot(SignalInbox(), journal=journal, bot="tv1")
+        await bot.on_start(cast("StrategyContext", fake))
+        assert bot.carried == D("0.002")
+        assert bot.position() == D("0.0025")

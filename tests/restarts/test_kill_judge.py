@@ -117,3 +117,31 @@ def test_the_judge_finds_a_take_profit_off_the_fills(tmp_path: Path) -> None:
         )
     assert ok == []
     assert off == ["deal 1: take profit at 102.00, the exchange's fills give 101.00 (average 100)"]
+
+
+def test_the_judge_tells_a_fill_lost_by_the_bot_from_one_after_it_stopped(tmp_path: Path) -> None:
+    with _journal(tmp_path, "base", "safety") as journal:
+        journal.record_fill("base", JournalFill(1, "100", "1"))
+        journal.record_update("base", "FILLED", executed_qty="1")
+        journal.record_state(
+            {
+                "bot": "dca", "ended": True, "saved_ms": 5_000,
+                "deals": [{"number": 1, "base_cid": "base", "safety": ["safety"]}],
+            }
+        )  # fmt: skip
+        base, safety = _row("base", "FILLED"), _row("safety", "FILLED", n=2)
+
+        def trade(n: int, time_ms: int) -> dict[str, Any]:
+            return {
+                "id": n, "orderId": n, "qty": "1", "price": "100", "quoteQty": "100",
+                "commission": "0", "commissionAsset": "BTC", "time": time_ms,
+            }  # fmt: skip
+
+        def judge(safety_filled_ms: int) -> list[str]:
+            view = ExchangeView([base, safety], [], [trade(1, 1_000), trade(2, safety_filled_ms)])
+            return check_dca(
+                view, journal, take_profit_pct=Decimal(2), tick=Decimal("0.01"), settled=True
+            )
+
+        assert judge(6_000) == []  # after the clean stop: the next run takes it
+        assert judge(4_000) == ["deal 1: journal fills bought 1 for 100, exchange 2 for 200"]

@@ -4,8 +4,11 @@ against the local exchange.
 Between kills the bot gets buy, sell, close, stop and start alerts; each restart first replays
 a nonce an earlier run carried out (refused: 409). After every run the exchange's orders and
 trades are compared with the journal (see :mod:`tradewire.testing.kills`), and the journaled
-paused state and nonces with the answers the alerts got. ``TRADEWIRE_KILLS_SEED`` replays a
-failing seed.
+paused state and nonces with the answers the alerts got.
+
+``TRADEWIRE_KILLS_SEED`` (an integer, default 15: the one CI runs) sets the seed of every random
+choice, so a failure names its seed and replays with it, e.g.
+``TRADEWIRE_KILLS_SEED=7 pytest tests/restarts/test_signal_kills.py``.
 """
 
 from __future__ import annotations

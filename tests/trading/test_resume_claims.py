@@ -6,6 +6,7 @@ runner on the same venue and journal is a restart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 from typing import TYPE_CHECKING
 
@@ -13,9 +14,10 @@ import pytest
 
 from tradewire.bots.grid import GridPlan
 from tradewire.bots.params import GridParams
+from tradewire.clock import WallClock
 from tradewire.model import Order, SymbolRules
 from tradewire.testing.synthetic import SyntheticDepthStream
-from tradewire.trading.journal import Journal
+from tradewire.trading.journal import Journal, OrderIntent
 from tradewire.trading.runner import Runner, resume_journal
 from tradewire.trading.strategy import Strategy, StrategyContext
 from tradewire.venues.readonly import ReadOnlyVenue
@@ -110,3 +112,41 @@ def test_a_restarted_grid_leaves_empty_the_line_its_orders_left_empty() -> None:
     # Orders of another size are not this grid's: the nearest line stays empty.
     other = GridPlan(params, RULES, D(154), kept=[_order("BUY", "150", "0.2")])
     assert other.levels[other.empty] == D(150)
+
+
+class _FillsWhileWaiting(WallClock):
+    """A clock whose sleep is when things happen on the venue: the open buy fills, and the
+    order sent just before the crash shows up."""
+
+    def __init__(self, venue: ReadOnlyVenue, fills: str, shows: str) -> None:
+        self.venue, self.fills, self.shows = venue, fills, shows
+
+    async def sleep(self, seconds: float) -> None:
+        orders = self.venue._orders
+        buy = orders[self.fills]
+        orders[self.fills] = replace(
+            buy, status="FILLED", executed_qty=buy.quantity, cumulative_quote_qty=D("60")
+        )
+        orders[self.shows] = Order(
+            "BTCUSDT", "SELL", "LIMIT", D("0.001"), self.shows, "NEW", D(70000)
+        )
+
+
+@pytest.mark.asyncio
+async def test_an_order_that_fills_while_a_resume_waits_is_not_taken_back_as_open(
+    tmp_path: Path,
+) -> None:
+    # The resume waits for an order sent just before the crash (younger than the grace); an
+    # open order that fills meanwhile must not come back open from its first look, since its
+    # fill may have happened before the order updates are read again.
+    venue = ReadOnlyVenue(RULES, {"USDT": "100000", "BTC": "1"})
+    with Journal.for_bot(tmp_path, "ladder") as journal:
+        await _run(venue, journal, Ladder(LINES[:1]))
+        buy = journal.orders()[0].client_order_id
+        journal.record_intent(
+            OrderIntent("ladder-sent", "BTCUSDT", "SELL", "LIMIT", D("0.001"), D(70000), "GTC")
+        )
+        clock = _FillsWhileWaiting(venue, buy, "ladder-sent")
+        resumption = await resume_journal(journal, venue, grace_ms=60_000, clock=clock)
+        assert [o.client_order_id for o in resumption.open_orders] == ["ladder-sent"]
+        assert journal.get(buy).state == "FILLED"  # type: ignore[union-attr]

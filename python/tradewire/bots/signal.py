@@ -211,7 +211,10 @@ class SignalBot(Strategy):
                 stop_price=order.stop_price,
             )
         if ctx.journal is not None:
-            self.carried = await asyncio.to_thread(journal_position, ctx.journal, ctx.rules)
+            journaled = await asyncio.to_thread(journal_position, ctx.journal, ctx.rules)
+            # less the fills this run already counts: an adopted order that filled before the
+            # start is in both the journal and ctx.position
+            self.carried = journaled - ctx.position
         if self.paused:
             ctx.log(f"{self.bot}: stopped by a signal in an earlier run: buys and sells refused")
         if self.carried:
@@ -237,6 +240,11 @@ class SignalBot(Strategy):
         """Keep the position in the journal after each fill."""
         if update.fill is not None:
             await self._save(ctx)
+
+    async def on_stop(self, ctx: StrategyContext) -> None:
+        """Journal the state once more: a fill the run recorded as it was ending may not have
+        reached :meth:`on_order_update` (its task is canceled at the end)."""
+        await self._save(ctx)
 
     async def serve(self, ctx: StrategyContext) -> None:
         """Carry out every signal waiting, in the order they came, answering each."""

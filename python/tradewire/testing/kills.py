@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -168,27 +169,54 @@ async def run_killed(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
+    delay_from: str | None = None,
 ) -> CommandResult:
     """Run ``tradewire ARGS`` killed as ``case`` says (``None``: not killed); how it ended.
 
     A run that has not reached its kill point after ``case.delay_s`` seconds is killed with
-    SIGKILL then (status -9), unless it ended first (status 0).
+    SIGKILL then (status -9), unless it ended first (status 0). With ``delay_from`` the delay
+    counts from the first line of its output that contains it (e.g. ``"Starting "``: once the
+    bot runs, not while it imports and checks its key), else from its start.
 
     Raises:
         TimeoutError: it ran longer than ``timeout`` seconds (it is killed).
     """
     prelude = "" if case is None else kill_prelude(case.point, case.count)
+    if delay_from is not None:  # its lines as they are printed, not when it exits
+        env = {**(cli.env() if env is None else env), "PYTHONUNBUFFERED": "1"}
     proc = await cli.start(*args, env=env, prelude=prelude)
-    limit = timeout if case is None else case.delay_s
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    stdout, marked = proc.stdout, asyncio.Event()
+    lines: list[bytes] = []
+
+    async def read_out() -> bytes:
+        while line := await stdout.readline():
+            lines.append(line)
+            if delay_from is not None and delay_from.encode() in line:
+                marked.set()
+        marked.set()  # it ended without the line
+        return b"".join(lines)
+
+    reading = asyncio.gather(read_out(), proc.stderr.read(), proc.wait())
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), limit)
+        if case is not None:
+            if delay_from is not None:
+                await asyncio.wait_for(marked.wait(), timeout)
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                await asyncio.wait_for(asyncio.shield(reading), min(case.delay_s, left))
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):  # it ended just then
+                    proc.kill()
+        left = deadline - asyncio.get_running_loop().time()
+        out, err, _ = await asyncio.wait_for(asyncio.shield(reading), max(left, 0.001))
     except asyncio.TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-        if limit == timeout:
-            raise TimeoutError(
-                f"tradewire {' '.join(args)} ran longer than {timeout:g} s"
-            ) from None
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await reading
+        raise TimeoutError(f"tradewire {' '.join(args)} ran longer than {timeout:g} s") from None
     assert proc.returncode is not None
     result = CommandResult(proc.returncode, out.decode(), err.decode())
     cli.outputs += [result.out, result.err]
@@ -378,10 +406,17 @@ def check_dca(
     settled: bool,
 ) -> list[str]:
     """Each open DCA deal: one order per role, its orders known, and its take profit at the
-    average price of the exchange's fills (after base fees) plus ``take_profit_pct``."""
+    average price of the exchange's fills (after base fees) plus ``take_profit_pct``.
+
+    A buy still open in the journal whose fills all came after the bot stopped cleanly is left
+    out (its orders keep working without it; the next run takes those fills); one that filled
+    while the bot ran is a fill it lost.
+    """
     problems: list[str] = []
     state = journal.last_state() or {}
     deals = state.get("deals", [])
+    # When the bot stopped cleanly (its orders kept working after it), else None.
+    stopped_ms = int(state["saved_ms"]) if state.get("ended") and "saved_ms" in state else None
     open_rows = {o["clientOrderId"]: o for o in view.open_orders}
     known: set[str] = set()
     for deal in deals:
@@ -398,7 +433,12 @@ def check_dca(
             problems.append(f"deal {number}: {len(sells)} open sells (take profit doubled)")
         if not settled:
             continue
-        buys = [c for c in cids if view.by_cid().get(c, {}).get("side") == "BUY"]
+        buys = [
+            c
+            for c in cids
+            if view.by_cid().get(c, {}).get("side") == "BUY"
+            and not _filled_after_stop(c, journal, view, stopped_ms)
+        ]
         trades = [t for c in buys for t in view.trades_of(c)]
         got = sum((Decimal(t["qty"]) for t in trades), Decimal(0))
         fees = sum(
@@ -429,6 +469,18 @@ def check_dca(
         if strays:
             problems.append(f"open orders of no journaled deal: {strays}")
     return problems
+
+
+def _filled_after_stop(
+    cid: str, journal: Journal, view: ExchangeView, stopped_ms: int | None
+) -> bool:
+    """Whether ``cid``, open in the journal, filled only after the bot stopped cleanly (its
+    fills then wait for the next run)."""
+    order = journal.get(cid)
+    if stopped_ms is None or order is None or not order.is_open:
+        return False
+    trades = view.trades_of(cid)
+    return bool(trades) and all(int(t["time"]) > stopped_ms for t in trades)
 
 
 def journal_orders(home: Path, name: str) -> list[JournaledOrder]:

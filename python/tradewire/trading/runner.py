@@ -794,10 +794,12 @@ async def resume_journal(
     report = await journal.reconcile(lookup, grace_ms=grace_ms)
     updated = list(report.updated)
     not_placed = list(report.not_placed)
+    waited = False
     for _ in range(3):
         if not report.unresolved:
             break
         await clock.sleep(grace_ms / 1000)
+        waited = True
         report = await journal.reconcile(lookup, include_open=False, grace_ms=grace_ms)
         updated += report.updated
         not_placed += report.not_placed
@@ -807,6 +809,10 @@ async def resume_journal(
             f"state ({'; '.join(report.errors.values()) or 'the venue did not answer'}): "
             "not starting, so nothing is sent twice. Try again when the venue answers."
         )
+    if waited:
+        # The open orders were looked at before the wait: one may have filled or been canceled
+        # since, and no order update of it will come (they are read only once the run starts).
+        updated += (await journal.reconcile(lookup, grace_ms=grace_ms)).updated
     still_open = [
         seen[o.client_order_id] for o in journal.open_orders() if o.client_order_id in seen
     ]
