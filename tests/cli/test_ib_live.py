@@ -74,7 +74,7 @@ async def test_a_live_grid_trades_on_the_gateway_and_cancels_at_the_end(
         await ib.place_order(IBOrderRequest(AAPL, "BUY", Decimal(40), "MKT", "seed-shares"))
         await gw.wait_for(lambda: gw.blotter.positions.get(AAPL) is not None)
     status, out, err = await TradewireCommand(tmp_path).run(
-        *live_args(gw, "--account", gw.account_id, "--duration", "4", "--out", str(tmp_path))
+        *live_args(gw, "--account", gw.account_id, "--duration", "8", "--out", str(tmp_path))
     )
     assert status == 0, out + err
     assert "on AAPL@NASDAQ (USD) (conid 265598), account DU1234567" in out
