@@ -217,9 +217,10 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(
 ) -> None:
     key = new_key(ex)
     seen: list[Any] = []
+    subscriptions: list[int] = []  # seen events when each subscription went live
 
     async def collect(api: WsApiClient) -> None:
-        async for event in api.user_data():
+        async for event in api.user_data(on_subscribed=lambda: subscriptions.append(len(seen))):
             seen.append(event)
 
     async with client_for(ex, key, reconnect_delay=0.01) as api:
@@ -241,6 +242,9 @@ async def test_user_data_resubscribes_after_termination_and_reconnect(
             assert api.reconnects == 1
             deltas = [e.delta for e in seen if isinstance(e, BalanceUpdate)]
             assert deltas == [Decimal("1"), Decimal("3")]
+            # Told of each live subscription (the first, after the termination, after the
+            # reconnect), each before the events it brought.
+            assert len(subscriptions) == 3 and subscriptions[0] == 0
             # The connection is usable again for requests, too.
             assert (await api.account_status()).balance("BNB").free == Decimal("4.5")
         finally:

@@ -371,12 +371,15 @@ class WsApiClient:
             return self._generation
 
     async def user_data(
-        self,
+        self, *, on_subscribed: Callable[[], object] | None = None
     ) -> AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None]:
         """Subscribe to this key's user data and yield its events, resubscribing as needed.
 
         It subscribes with ``userDataStream.subscribe.signature`` and again after an
         ``eventStreamTerminated`` or a reconnect. Events of types not modelled are skipped.
+        ``on_subscribed`` is called each time a subscription is live (the first one and each
+        one after a gap): what happened before it, or in the gap, never comes as an event, so
+        that is the moment to look at the orders over REST.
         """
         if self._user_events is not None:
             raise RuntimeError("user_data() is already being read on this connection")
@@ -385,6 +388,8 @@ class WsApiClient:
         try:
             while True:
                 generation = await self._subscribe_user_data()
+                if on_subscribed is not None:
+                    on_subscribed()
                 while True:
                     item = await queue.get()
                     if item is None:

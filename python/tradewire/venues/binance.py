@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tradewire.binance.userdata import ExecutionReport
 from tradewire.binance.wire import Kline, Trade
@@ -175,6 +175,7 @@ class BinanceVenue:
         self._tracked: dict[str, _Tracked] = {}
         self._queue: asyncio.Queue[OrderUpdate] | None = None
         self._readers: dict[int, asyncio.Task[None]] = {}
+        self._catch_ups: set[asyncio.Task[int]] = set()
         self._generation = 0
         self._seen: set[tuple[object, ...]] = set()
         self._seen_order: deque[tuple[object, ...]] = deque()
@@ -272,11 +273,10 @@ class BinanceVenue:
         finally:
             self._queue = None
             readers, self._readers = self._readers, {}
-            for task in readers.values():
+            tasks: list[asyncio.Task[Any]] = [*readers.values(), *self._catch_ups]
+            for task in tasks:
                 task.cancel()
-            for task in readers.values():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- switching keys -------------------------------------------------------------------------
 
@@ -300,6 +300,14 @@ class BinanceVenue:
                 await task
         await self.catch_up()
         return old
+
+    def _catch_up_soon(self) -> None:
+        """A user data subscription is live (at the start, after a reconnect): check the
+        tracked orders over REST for what happened before it (a fill between a resume and the
+        subscription, or during a gap); the stream brings what happens from now on."""
+        task = asyncio.create_task(self.catch_up(), name="tradewire-binance-catch-up")
+        self._catch_ups.add(task)
+        task.add_done_callback(self._catch_ups.discard)
 
     async def catch_up(self) -> int:
         """Check the open orders over REST and emit what the stream may have missed."""
@@ -406,7 +414,7 @@ class BinanceVenue:
         while True:
             try:
                 async with client.ws_api() as ws:
-                    async for event in ws.user_data():
+                    async for event in ws.user_data(on_subscribed=self._catch_up_soon):
                         delay = 0.1
                         if isinstance(event, ExecutionReport):
                             key = (
