@@ -150,3 +150,35 @@ async def test_an_order_that_fills_while_a_resume_waits_is_not_taken_back_as_ope
         resumption = await resume_journal(journal, venue, grace_ms=60_000, clock=clock)
         assert [o.client_order_id for o in resumption.open_orders] == ["ladder-sent"]
         assert journal.get(buy).state == "FILLED"  # type: ignore[union-attr]
+
+
+class CutOff(Ladder):
+    """Places its lines; then one of them is canceled on the venue and the answer never comes
+    back (as when a run's stop cuts off a cancel in flight, or its order update)."""
+
+    def __init__(self, venue: ReadOnlyVenue) -> None:
+        super().__init__(LINES)
+        self.venue = venue
+        self.cut = False
+
+    async def on_book(self, ctx: StrategyContext, book: object) -> None:
+        for order in ctx.open_orders():
+            if order.price == D(70000) and not self.cut:
+                self.cut = True
+                await self.venue.cancel_order("BTCUSDT", order.client_order_id)
+
+
+@pytest.mark.asyncio
+async def test_a_run_ends_with_the_journal_agreeing_with_the_venue(tmp_path: Path) -> None:
+    venue = ReadOnlyVenue(RULES, {"USDT": "100000", "BTC": "1"})
+    with Journal.for_bot(tmp_path, "ladder") as journal:
+        strategy = CutOff(venue)
+        runner = await _run(venue, journal, strategy)
+        assert strategy.cut and runner.exception is None
+        # The run looked at its open orders once more at its end: the one canceled behind its
+        # back is journaled CANCELED now, not only at the next start.
+        states = {o.price: o.state for o in journal.orders()}
+        assert states == {D(60000): "NEW", D(61000): "NEW", D(70000): "CANCELED"}
+        assert {o.client_order_id for o in journal.open_orders()} == {
+            o.client_order_id for o in await venue.open_orders("BTCUSDT")
+        }

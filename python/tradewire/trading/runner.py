@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         SymbolRules,
         TradingSessions,
     )
-    from tradewire.trading.journal import Journal
+    from tradewire.trading.journal import Journal, OrderLookup
     from tradewire.trading.pnl import PnL
     from tradewire.trading.strategy import Mode, Strategy
     from tradewire.venues.protocols import MarketSource, Venue
@@ -329,6 +329,7 @@ class Runner:
                     reason = "error"
             if self.exception is not None:
                 await self._cancel_after_error()
+            await self._settle_journal()
             self._sample(force=True)
         if not self._started and not ctx.run_log.started_ms:
             # The strategy never started and the clock had no time then (a market clock before
@@ -382,6 +383,19 @@ class Runner:
             if self._failed_in is None:
                 self._failed_in = name
             raise
+
+    async def _settle_journal(self) -> None:
+        """At the end of a run on a real venue, look up the journal's open orders once more: a
+        cancel or a fill whose answer (or order update) the stop cut off is journaled now, not
+        at the next start. An order whose fate is still unknown stays unresolved for the next
+        start, which waits out the venue's window before it calls it not placed."""
+        journal = self.ctx.journal
+        if journal is None or self.simulated is not None or self.mode == "read-only":
+            return
+        try:
+            await journal.reconcile(_venue_lookup(self.venue, {}), grace_ms=self.reconcile_grace_ms)
+        except Exception as e:  # the run is over: say so, the next start reconciles again
+            self.ctx.log(f"looking at the open orders at the end failed: {e!r}")
 
     async def _cancel_after_error(self) -> None:
         """After an error, cancel the strategy's open orders on a simulated venue (nobody would
@@ -752,20 +766,9 @@ class Resumption:
     open_orders: tuple[Order, ...]
 
 
-async def resume_journal(
-    journal: Journal, venue: Venue, *, grace_ms: int = 6000, clock: Clock | None = None
-) -> Resumption:
-    """Reconcile ``journal`` with ``venue`` by client order id (what :meth:`Runner.resume` does).
-
-    Orders sent just before a crash whose answer was lost are looked up again once they are
-    older than ``grace_ms`` (the recvWindow plus a margin: later, the venue can no longer
-    accept them).
-
-    Raises:
-        ResumeError: some orders of the last run stay in an unknown state.
-    """
-    clock = clock or WallClock()
-    seen: dict[str, Order] = {}
+def _venue_lookup(venue: Venue, seen: dict[str, Order]) -> OrderLookup:
+    """The journal's lookup of an order on ``venue`` (its fills too, where the venue has
+    them); every order found is kept in ``seen``."""
     order_fills = venue.order_fills if isinstance(venue, FillHistory) else None
 
     async def lookup(cid: str, symbol: str) -> OrderSnapshot | None:
@@ -791,6 +794,24 @@ async def resume_journal(
             time_ms=order.time_ms or None,
         )
 
+    return lookup
+
+
+async def resume_journal(
+    journal: Journal, venue: Venue, *, grace_ms: int = 6000, clock: Clock | None = None
+) -> Resumption:
+    """Reconcile ``journal`` with ``venue`` by client order id (what :meth:`Runner.resume` does).
+
+    Orders sent just before a crash whose answer was lost are looked up again once they are
+    older than ``grace_ms`` (the recvWindow plus a margin: later, the venue can no longer
+    accept them).
+
+    Raises:
+        ResumeError: some orders of the last run stay in an unknown state.
+    """
+    clock = clock or WallClock()
+    seen: dict[str, Order] = {}
+    lookup = _venue_lookup(venue, seen)
     report = await journal.reconcile(lookup, grace_ms=grace_ms)
     updated = list(report.updated)
     not_placed = list(report.not_placed)
