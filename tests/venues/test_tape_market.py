@@ -117,14 +117,14 @@ def test_time_spent_loading_the_next_tape_does_not_make_books_late() -> None:
         delivered = sum(isinstance(e, BookUpdate) for e in events)
         return delivered, market.books_skipped, time.perf_counter() - started
 
-    assert len(tapes) > 20  # so loading takes over 0.4 s, far more than a book's lateness
+    assert len(tapes) > 20  # so loading takes over 2 s, far more than a book's lateness
     # The same consumer on the same machine, once with data that is there at once and once
-    # with data that takes 20 ms a tape: the loads add (almost) no late book. Without the
-    # buffering about a sixth of the books came late after a load; the consumer's own
-    # lateness (a busy machine) is in both runs, so it cancels out.
+    # with data that takes 100 ms a tape: the loads add few late books. Without the buffering
+    # most books after each load came late (skipped) until the replay caught up; the
+    # consumer's own lateness (a busy machine) is in both runs, so it cancels out.
     delivered, skipped_at_once, _ = replay(0.0)
     assert delivered + skipped_at_once == books
-    delivered, skipped, wall_s = replay(0.02)
+    delivered, skipped, wall_s = replay(0.1)
     assert delivered + skipped == books
-    assert skipped - skipped_at_once < books // 20
+    assert skipped - skipped_at_once < books // 4, (skipped, skipped_at_once, books)
     assert wall_s >= 3  # still paced
