@@ -100,10 +100,12 @@ class RecordingWsApi(WsApiClient):
         self.entered = False
 
     async def user_data(
-        self,
+        self, *, on_subscribed: Callable[[], object] | None = None
     ) -> AsyncGenerator[ExecutionReport | BalanceUpdate | AccountUpdate, None]:
-        """One executionReport, only while entered."""
+        """One executionReport, only while entered (subscribed at once)."""
         assert self.entered
+        if on_subscribed is not None:
+            on_subscribed()
         event = parse_user_event(EXECUTION_REPORT)
         assert isinstance(event, ExecutionReport)
         yield event
